@@ -1,0 +1,88 @@
+"""Settings: one table, read from ``PROVHUB_*`` environment variables (12-factor).
+
+Every setting is listed in :data:`SETTINGS` with its default and help text; ``docs/settings.md``
+documents each (``tests/test_docs.py`` checks that). A setting ``X`` may also be given as
+``PROVHUB_X_FILE`` naming a file that holds the value (for secrets). Tests build
+``Settings(...)`` directly.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from provdm.errors import InvalidParameter
+
+#: name, default, help
+SETTINGS = [
+    ("store_url", "sqlite:///provhub.db", "Store URL: sqlite:///FILE (embedded, default) or bolt://HOST:PORT / neo4j://HOST:PORT."),
+    ("neo4j_user", "neo4j", "User name for the Neo4j (Bolt) store."),
+    ("neo4j_password", "", "Password for the Neo4j (Bolt) store; prefer PROVHUB_NEO4J_PASSWORD_FILE."),
+    ("neo4j_database", "", "Neo4j database name (empty: the server's default database)."),
+    ("store_timeout", 10.0, "Seconds to wait for the store (connection and query) before answering 503."),
+    ("validation", "warn", "Validation level of ingest: strict (reject), warn (report) or off."),
+    ("max_body_mb", 64.0, "Largest request body accepted, in MiB (413 above)."),
+    ("max_records", 2_000_000, "Most PROV records accepted in one document (413 above)."),
+    ("max_attribute_bytes", 1_000_000, "Largest single attribute value accepted, in bytes (422 above)."),
+    ("max_depth", 1000, "Largest DEPTH a ProvSAP query may ask for; DEPTH=ALL walks at most this far."),
+    ("node_cap", 100_000, "Most nodes one lineage answer may hold (422 above)."),
+    ("query_timeout", 30.0, "Seconds a lineage query may run."),
+    ("page_size", 50, "Default page size of listings and search."),
+    ("auth", "on", "Authentication for writes: on (API tokens) or off (single user on a laptop)."),
+    ("proxy_user_header", "", "Trust this request header (set by an authenticating reverse proxy) as the user name; empty: off."),
+    ("hidden_records", "placeholder", "How records the caller may not see are shown inside lineage: placeholder or cut."),
+    ("render_node_cap", 150, "Above this many nodes, lineage pictures collapse siblings of one kind into a summary node."),
+    ("sample", "on", "Load the sample lineage into an empty store when `provhub serve` starts: on or off."),
+]
+
+_DEFAULTS = {name: default for name, default, _ in SETTINGS}
+
+
+@dataclass
+class Settings:
+    store_url: str = _DEFAULTS["store_url"]
+    neo4j_user: str = _DEFAULTS["neo4j_user"]
+    neo4j_password: str = _DEFAULTS["neo4j_password"]
+    neo4j_database: str = _DEFAULTS["neo4j_database"]
+    store_timeout: float = _DEFAULTS["store_timeout"]
+    validation: str = _DEFAULTS["validation"]
+    max_body_mb: float = _DEFAULTS["max_body_mb"]
+    max_records: int = _DEFAULTS["max_records"]
+    max_attribute_bytes: int = _DEFAULTS["max_attribute_bytes"]
+    max_depth: int = _DEFAULTS["max_depth"]
+    node_cap: int = _DEFAULTS["node_cap"]
+    query_timeout: float = _DEFAULTS["query_timeout"]
+    page_size: int = _DEFAULTS["page_size"]
+    auth: str = _DEFAULTS["auth"]
+    proxy_user_header: str = _DEFAULTS["proxy_user_header"]
+    hidden_records: str = _DEFAULTS["hidden_records"]
+    render_node_cap: int = _DEFAULTS["render_node_cap"]
+    sample: str = _DEFAULTS["sample"]
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> "Settings":
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            key = "PROVHUB_" + f.name.upper()
+            raw = env.get(key)
+            if raw is None and env.get(key + "_FILE"):
+                raw = Path(env[key + "_FILE"]).read_text().strip()
+            if raw is None:
+                continue
+            default = _DEFAULTS[f.name]
+            try:
+                values[f.name] = type(default)(raw) if not isinstance(default, str) else raw
+            except ValueError:
+                raise InvalidParameter(f"{key}={raw!r} is not a valid {type(default).__name__}",
+                                       where=key) from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth.lower() not in ("off", "false", "0", "no")

@@ -1,0 +1,163 @@
+"""The store contract, stated once. Every backend implements :class:`Store` and passes
+``tests/contract`` (run against each backend by the ``store`` fixture).
+
+What a store keeps
+------------------
+- **documents**: ``id`` (canonical content hash, see :func:`provdm.codec.canonical_hash`), the
+  original text and its format, the canonical PROV-JSON, the document's prefixes, record count,
+  creation time, rights (``public``/``proprietary`` + group + release date).
+- **nodes**: one per element IRI (:class:`provdm.codec.Node`: id, kind, qn, attrs).
+- **relations**: one per relation id (:class:`provdm.codec.Relation`: id, type, src, dst,
+  category, qn, attrs). ``src``/``dst`` need not be stored nodes (PROV allows references to
+  undeclared elements).
+- **assertions**: which documents asserted which node/relation.
+- **namespaces**: prefix -> URI, first one seen wins (used to print answers with short names).
+
+Operations
+----------
+``put_document(prepared) -> PutResult``
+    Atomic: all records of the document and the document row in one transaction, or nothing.
+    Idempotent: if a document with ``prepared.id`` exists, nothing is written and
+    ``created=False``. Records already stored merge by :func:`provdm.merge.plan_merge`; a
+    conflict raises :class:`provdm.errors.Conflict` and nothing is written.
+``get_document(doc_id) -> StoredDocument`` (NotFound), ``list_documents(offset, limit)``.
+``get_nodes(ids)``, ``get_relations(ids)`` -> records found (missing ids are left out).
+``documents_asserting(record_id) -> list[str]``.
+``trace(query: TraceQuery) -> Graph``: lineage, semantics below.
+``search(text, kind, limit, offset) -> (list[Node], total)``: nodes whose id or any attribute value
+    contains ``text`` (case-insensitive); ``kind`` filters.
+``stats() -> {"documents", "nodes", "relations"}``; ``namespaces() -> {prefix: uri}``;
+``ping()`` raises StoreUnavailable when the backend is down; ``close()``.
+
+Lineage semantics (ProvSAP, DEPTH counts relations)
+---------------------------------------------------
+Relations have a category (:func:`provdm.vocabulary.relation_category`):
+
+- ``causal`` (used, wasGeneratedBy, wasDerivedFrom, wasInformedBy, wasInfluencedBy, wasStartedBy,
+  wasEndedBy, wasInvalidatedBy): traversed, one unit of depth each. BACK follows src -> dst
+  (towards causes), FORTH follows dst -> src (towards effects).
+- ``agent`` (wasAssociatedWith, wasAttributedTo, actedOnBehalfOf), ``member`` (hadMember),
+  ``step`` (wasInfluencedBy typed voprov:hadStep), ``description`` (wasInfluencedBy typed
+  voprov:isDescribedBy / wasConfiguredBy / hadReference): *attached*.
+- ``other`` (alternateOf, specializationOf, mentionOf): not returned by lineage.
+
+The traversal starts at ``query.ids`` (distance 0) and walks the traversal edges breadth first;
+a node is reached when its distance is <= depth (``None`` = ALL). Traversal edges are the causal
+edges in the query direction, plus, when asked:
+
+- ``members``: hadMember collection -> member;
+- ``steps``: hadStep flow -> step;
+- ``agents``: agent relations in both directions (what an agent is responsible for, and whom it
+  acted for).
+
+The answer holds every reached node, every traversal edge leaving a node whose distance is
+< depth, and the *attachments* of every reached node that is not an agent (or of every reached
+node when ``agents``): its agent relations (node -> agent, delegate -> responsible), the
+collections it is a member of (member -> collection, i.e. hadMember rows with dst = node), the
+activity flows it is a step of, and (``model == "IVOA"``) its description relations
+(src = node). Attached nodes are returned but not expanded further. Each record appears once;
+cycles are safe. If more than ``query.node_cap`` nodes would be returned the store raises
+:class:`provdm.errors.AnswerTooLarge`. Unknown start ids are not an error for the store (the
+service checks them first).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from provdm.codec import Graph, Node, Relation
+
+
+@dataclass
+class PreparedDocument:
+    """A parsed, validated document ready to store (built by ``app.services.prepare``)."""
+
+    id: str
+    format: str  # json | provn | xml
+    original: str  # text as posted
+    provjson: str  # canonical PROV-JSON serialisation (prov), for format conversion
+    prefixes: dict
+    nodes: list[Node]
+    relations: list[Relation]
+    records: int  # number of PROV records in the document (as prov counts them)
+    rights: str = "public"
+    group: str | None = None
+    release: str | None = None  # ISO date
+
+
+@dataclass
+class PutResult:
+    id: str
+    records: int
+    created: bool
+
+
+@dataclass
+class StoredDocument:
+    id: str
+    format: str
+    original: str
+    provjson: str
+    prefixes: dict
+    records: int
+    created_at: str
+    rights: str = "public"
+    group: str | None = None
+    release: str | None = None
+
+
+@dataclass
+class TraceQuery:
+    ids: list[str]
+    depth: int | None = 1  # None = ALL
+    direction: str = "BACK"  # BACK | FORTH
+    members: bool = False
+    steps: bool = False
+    agents: bool = False
+    model: str = "IVOA"  # IVOA | W3C
+    node_cap: int = 100_000
+
+
+@dataclass
+class Stats:
+    documents: int = 0
+    nodes: int = 0
+    relations: int = 0
+
+
+class Store(Protocol):
+    url: str
+
+    def put_document(self, prepared: PreparedDocument) -> PutResult: ...
+
+    def get_document(self, doc_id: str) -> StoredDocument: ...
+
+    def list_documents(self, offset: int = 0, limit: int = 50) -> tuple[list[StoredDocument], int]: ...
+
+    def get_nodes(self, ids: list[str]) -> list[Node]: ...
+
+    def get_relations(self, ids: list[str]) -> list[Relation]: ...
+
+    def documents_asserting(self, record_id: str) -> list[str]: ...
+
+    def trace(self, query: TraceQuery) -> Graph: ...
+
+    def search(self, text: str = "", kind: str | None = None, limit: int = 50,
+               offset: int = 0) -> tuple[list[Node], int]: ...
+
+    def stats(self) -> Stats: ...
+
+    def namespaces(self) -> dict[str, str]: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def utcnow_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+__all__ = ["Store", "PreparedDocument", "PutResult", "StoredDocument", "TraceQuery", "Stats",
+           "Graph", "Node", "Relation", "utcnow_iso", "field"]

@@ -1,0 +1,294 @@
+"""Records: the backend-neutral form in which stores keep PROV.
+
+A parsed :class:`prov.model.ProvDocument` is flattened into :class:`Node` records (entities,
+activities, agents) and :class:`Relation` records, each with *all* its attributes as an ordered
+list of ``[name, value]`` pairs in a JSON-safe encoding that keeps namespaces, datatypes and
+language tags, so the same PROV comes back out (``to_document``).
+
+Encoding of a value (and of an attribute name, which is a qualified name):
+
+=====================  ==============================================
+qualified name         ``{"qn": [namespace_uri, local_part, prefix]}``
+URI (xsd:anyURI)       ``{"uri": "..."}``
+typed literal          ``{"lit": lexical, "dt": datatype_iri}``
+language string        ``{"lit": text, "lang": "en"}``
+xsd:dateTime           ``{"time": "2020-01-01T00:00:00+00:00"}``
+str / int / float /    the JSON value itself
+bool
+=====================  ==============================================
+
+Ids are full IRIs. Anonymous relations get a deterministic id minted from their content
+(``urn:provhub:anon:<sha1>``) so that re-asserting them is idempotent.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from prov.identifier import Identifier, Namespace, QualifiedName
+from prov.model import (
+    PROV_N_MAP,
+    PROV_REC_CLS,
+    Literal,
+    ProvBundle,
+    ProvDocument,
+    ProvElement,
+    ProvRelation,
+)
+
+from . import vocabulary as voc
+
+ANON_PREFIX = "urn:provhub:anon:"
+_PROV = Namespace("prov", voc.PROV_URI)
+_NAME_TO_TYPE = {name: qn for qn, name in PROV_N_MAP.items()}
+ELEMENT_KINDS = ("entity", "activity", "agent")
+
+
+@dataclass
+class Node:
+    """An entity, activity or agent. ``attrs`` holds every attribute (formal ones included)."""
+
+    id: str
+    kind: str
+    qn: list  # [namespace_uri, local, prefix]
+    attrs: list = field(default_factory=list)
+
+    def to_row(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "qn": self.qn, "attrs": self.attrs}
+
+
+@dataclass
+class Relation:
+    """A relation record; ``src``/``dst`` are its first two formal arguments (IRIs)."""
+
+    id: str
+    type: str
+    src: str | None
+    dst: str | None
+    category: str
+    qn: list | None  # None for anonymous relations
+    attrs: list = field(default_factory=list)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.id.startswith(ANON_PREFIX)
+
+    def to_row(self) -> dict:
+        return {"id": self.id, "type": self.type, "src": self.src, "dst": self.dst,
+                "category": self.category, "qn": self.qn, "attrs": self.attrs}
+
+
+@dataclass
+class Graph:
+    """A set of records, e.g. a lineage answer."""
+
+    nodes: list[Node] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+
+    def node_ids(self) -> set[str]:
+        return {n.id for n in self.nodes}
+
+    def relation_ids(self) -> set[str]:
+        return {r.id for r in self.relations}
+
+
+# -- values ------------------------------------------------------------------------------------
+
+def encode_qn(qn: QualifiedName) -> dict:
+    return {"qn": [qn.namespace.uri, qn.localpart, qn.namespace.prefix]}
+
+
+def encode_value(value: Any) -> Any:
+    if isinstance(value, QualifiedName):
+        return encode_qn(value)
+    if isinstance(value, Identifier):
+        return {"uri": value.uri}
+    if isinstance(value, Literal):
+        out: dict = {"lit": value.value}
+        if value.langtag:
+            out["lang"] = value.langtag
+        elif value.datatype is not None:
+            out["dt"] = value.datatype.uri
+        return out
+    if isinstance(value, _dt.datetime):
+        return {"time": value.isoformat()}
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return {"lit": str(value)}
+
+
+def value_key(encoded: Any) -> str:
+    """A comparison key of an encoded value that ignores namespace prefixes."""
+    if isinstance(encoded, dict) and "qn" in encoded:
+        return "qn:" + encoded["qn"][0] + encoded["qn"][1]
+    return json.dumps(encoded, sort_keys=True)
+
+
+def attr_iri(encoded_name: dict) -> str:
+    ns, local = encoded_name["qn"][0], encoded_name["qn"][1]
+    return ns + local
+
+
+def qn_iri(qn: list) -> str:
+    return qn[0] + qn[1]
+
+
+class _Decoder:
+    """Turns encoded values back into prov objects, reusing one Namespace per (prefix, uri)."""
+
+    def __init__(self, prefixes: dict[str, str] | None = None):
+        self._by_uri: dict[str, Namespace] = {}
+        for prefix, uri in (prefixes or {}).items():
+            self._by_uri.setdefault(uri, Namespace(prefix, uri))
+
+    def namespace(self, uri: str, prefix: str | None) -> Namespace:
+        ns = self._by_uri.get(uri)
+        if ns is None:
+            ns = Namespace(prefix or "ns", uri)
+            self._by_uri[uri] = ns
+        return ns
+
+    def qn(self, triple: list) -> QualifiedName:
+        uri, local, prefix = triple
+        return self.namespace(uri, prefix)[local]
+
+    def value(self, enc: Any) -> Any:
+        if not isinstance(enc, dict):
+            return enc
+        if "qn" in enc:
+            return self.qn(enc["qn"])
+        if "uri" in enc:
+            return Identifier(enc["uri"])
+        if "time" in enc:
+            return _dt.datetime.fromisoformat(enc["time"])
+        if "lang" in enc:
+            return Literal(enc["lit"], langtag=enc["lang"])
+        if "dt" in enc:
+            dt = enc["dt"]
+            if dt.startswith(voc.XSD_URI):
+                dtq = Namespace("xsd", voc.XSD_URI)[dt[len(voc.XSD_URI):]]
+            elif dt.startswith(voc.PROV_URI):
+                dtq = _PROV[dt[len(voc.PROV_URI):]]
+            else:
+                base, _, local = dt.rpartition("#") if "#" in dt else dt.rpartition("/")
+                dtq = self.namespace(base + ("#" if "#" in dt else "/"), None)[local]
+            return Literal(enc["lit"], datatype=dtq)
+        return Literal(enc["lit"])
+
+
+# -- document -> records ----------------------------------------------------------------------
+
+def _encode_attributes(record) -> list:
+    pairs = []
+    for name, value in list(record.formal_attributes) + list(record.extra_attributes):
+        if value is None:
+            continue
+        pairs.append([encode_qn(name), encode_value(value)])
+    return pairs
+
+
+def _mint_anonymous_id(rel_type: str, attrs: list) -> str:
+    canon = sorted(attr_iri(n) + "=" + value_key(v) for n, v in attrs)
+    digest = hashlib.sha1(json.dumps([rel_type, canon]).encode("utf-8")).hexdigest()
+    return ANON_PREFIX + digest
+
+
+def _relation_types(attrs: list) -> list[str]:
+    out = []
+    for name, value in attrs:
+        if attr_iri(name) == voc.PROV_URI + "type" and isinstance(value, dict) and "qn" in value:
+            out.append(qn_iri(value["qn"]))
+    return out
+
+
+def iter_bundles(doc: ProvDocument) -> Iterable[tuple[str | None, ProvBundle]]:
+    yield None, doc
+    for bundle in doc.bundles:
+        yield bundle.identifier.uri, bundle
+
+
+def records_of(doc: ProvDocument) -> tuple[list[Node], list[Relation]]:
+    """Flatten a document (and its bundles) into merged node and relation records.
+
+    Several records with one id inside the document are merged in order of appearance; a
+    conflict among them raises :class:`provdm.errors.Conflict` (see :mod:`provdm.merge`).
+    """
+    from .merge import merge_node, merge_relation
+
+    nodes: dict[str, Node] = {}
+    relations: dict[str, Relation] = {}
+    for _bundle_id, bundle in iter_bundles(doc):
+        for record in bundle.get_records():
+            type_name = PROV_N_MAP[record.get_type()]
+            attrs = _encode_attributes(record)
+            if isinstance(record, ProvElement):
+                ident = record.identifier
+                node = Node(ident.uri, type_name, encode_qn(ident)["qn"], attrs)
+                nodes[node.id] = merge_node(nodes.get(node.id), node)
+            elif isinstance(record, ProvRelation):
+                src_name, dst_name = voc.RELATION_ENDPOINTS.get(type_name, (None, None))
+                src = dst = None
+                for name, value in record.formal_attributes:
+                    if value is None:
+                        continue
+                    key = "prov:" + name.localpart
+                    if key == src_name:
+                        src = value.uri
+                    elif key == dst_name:
+                        dst = value.uri
+                if record.identifier is not None:
+                    rid, qn = record.identifier.uri, encode_qn(record.identifier)["qn"]
+                else:
+                    rid, qn = _mint_anonymous_id(type_name, attrs), None
+                category = voc.relation_category(type_name, _relation_types(attrs))
+                rel = Relation(rid, type_name, src, dst, category, qn, attrs)
+                relations[rid] = merge_relation(relations.get(rid), rel)
+    return list(nodes.values()), list(relations.values())
+
+
+def count_records(doc: ProvDocument) -> int:
+    return sum(len(b.get_records()) for _, b in iter_bundles(doc) if b is not None) - len(doc.bundles)
+
+
+def canonical_hash(doc: ProvDocument) -> str:
+    """Content hash of a document, independent of syntax, prefixes and record order."""
+    lines = []
+    for bundle_id, bundle in iter_bundles(doc):
+        for record in bundle.get_records():
+            if isinstance(record, ProvBundle):
+                continue
+            attrs = sorted(attr_iri(n) + "=" + value_key(v) for n, v in _encode_attributes(record))
+            ident = record.identifier.uri if record.identifier is not None else ""
+            lines.append(json.dumps([bundle_id or "", PROV_N_MAP[record.get_type()], ident, attrs]))
+    lines.sort()
+    h = hashlib.sha256()
+    for line in lines:
+        h.update(line.encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+# -- records -> document ----------------------------------------------------------------------
+
+def to_document(graph: Graph, prefixes: dict[str, str] | None = None) -> ProvDocument:
+    """Build a ProvDocument holding exactly the records of ``graph`` (sorted, deterministic)."""
+    dec = _Decoder(prefixes)
+    doc = ProvDocument()
+    for prefix, uri in sorted((prefixes or {}).items()):
+        if prefix not in ("prov", "xsd"):
+            doc.add_namespace(dec.namespace(uri, prefix))
+    for node in sorted(graph.nodes, key=lambda n: (ELEMENT_KINDS.index(n.kind), n.id)):
+        attrs = [(dec.qn(n["qn"]), dec.value(v)) for n, v in node.attrs]
+        doc.new_record(_NAME_TO_TYPE[node.kind], dec.qn(node.qn), attributes=attrs)
+    for rel in sorted(graph.relations, key=lambda r: (r.type, r.id)):
+        attrs = [(dec.qn(n["qn"]), dec.value(v)) for n, v in rel.attrs]
+        ident = dec.qn(rel.qn) if rel.qn else None
+        doc.new_record(_NAME_TO_TYPE[rel.type], ident, attributes=attrs)
+    return doc
+
+
+__all__ = ["Node", "Relation", "Graph", "records_of", "to_document", "canonical_hash",
+           "count_records", "encode_value", "value_key", "ANON_PREFIX", "PROV_REC_CLS"]

@@ -1,0 +1,97 @@
+"""One error hierarchy for provhub.
+
+Every error has a stable ``code`` (machine-readable), a human ``message`` and an optional
+``where`` (the parameter, line/position, record id or file the problem is in). ``app/errors.py``
+maps the classes to HTTP statuses in one table; the CLI maps them to exit code 1.
+"""
+from __future__ import annotations
+
+
+class ProvhubError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, *, where: str | None = None, details: list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.details = details or []
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message, "where": self.where}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class InvalidParameter(ProvhubError):
+    """A query or command parameter has a value the service does not accept."""
+
+    code = "invalid-parameter"
+
+
+class MalformedDocument(ProvhubError):
+    """The body could not be parsed in the declared syntax."""
+
+    code = "malformed-document"
+
+
+class UnsupportedMediaType(ProvhubError):
+    code = "unsupported-media-type"
+
+
+class PayloadTooLarge(ProvhubError):
+    code = "payload-too-large"
+
+
+class InvalidDocument(ProvhubError):
+    """The document parses but is not valid PROV (structure or constraints)."""
+
+    code = "invalid-document"
+
+
+class DanglingReference(InvalidDocument):
+    code = "dangling-reference"
+
+
+class UnknownPrefix(MalformedDocument):
+    code = "unknown-prefix"
+
+
+class Conflict(ProvhubError):
+    """The document contradicts records already in the store (``details`` lists each conflict)."""
+
+    code = "conflict"
+
+
+class NotFound(ProvhubError):
+    code = "not-found"
+
+
+class NotAcceptable(ProvhubError):
+    code = "not-acceptable"
+
+
+class AnswerTooLarge(ProvhubError):
+    """A lineage answer would exceed the node cap of the service."""
+
+    code = "answer-too-large"
+
+
+class Unauthorized(ProvhubError):
+    code = "unauthorized"
+
+
+class Forbidden(ProvhubError):
+    code = "forbidden"
+
+
+class StoreUnavailable(ProvhubError):
+    """The store cannot be reached (server down, timeout)."""
+
+    code = "store-unavailable"
+
+
+class IngestError(ProvhubError):
+    """An importer could not turn its input into PROV."""
+
+    code = "ingest-error"

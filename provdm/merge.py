@@ -1,0 +1,105 @@
+"""How a record asserted again (in the same or another document) merges with what is stored.
+
+Rules (the same for every store backend, which call these functions inside their transaction):
+
+- Same id, different kind (an entity that is also an activity): conflict (PROV-CONSTRAINTS
+  entity-activity disjointness, key constraints).
+- Formal attributes (activity start/end time; a relation's endpoints, time, plan, ...) must agree:
+  a differing value is a conflict. A formal attribute present on one side only is added.
+- Other attributes are merged as a set: the stored values, then new ones not already there.
+
+A conflict raises :class:`provdm.errors.Conflict` whose ``details`` lists
+``{"id", "attribute", "stored", "new"}`` for each disagreement.
+"""
+from __future__ import annotations
+
+from . import vocabulary as voc
+from .codec import Node, Relation, attr_iri, value_key
+from .errors import Conflict
+
+_PROV = voc.PROV_URI
+_FORMAL = {_PROV + name.split(":", 1)[1] for name in voc.FORMAL_ATTRIBUTES}
+_FORMAL |= {_PROV + end.split(":", 1)[1] for pair in voc.RELATION_ENDPOINTS.values() for end in pair}
+
+
+def _merge_attrs(record_id: str, stored: list, new: list, conflicts: list) -> list:
+    merged = list(stored)
+    seen = {(attr_iri(n), value_key(v)) for n, v in stored}
+    formal = {}
+    for n, v in stored:
+        iri = attr_iri(n)
+        if iri in _FORMAL:
+            formal[iri] = v
+    for n, v in new:
+        iri = attr_iri(n)
+        key = (iri, value_key(v))
+        if key in seen:
+            continue
+        if iri in formal:
+            conflicts.append({"id": record_id, "attribute": iri,
+                              "stored": formal[iri], "new": v})
+            continue
+        if iri in _FORMAL:
+            formal[iri] = v
+        seen.add(key)
+        merged.append([n, v])
+    return merged
+
+
+def merge_node(stored: Node | None, new: Node, conflicts: list | None = None) -> Node:
+    """Merge ``new`` into ``stored``; raise Conflict unless a ``conflicts`` list is passed."""
+    if stored is None:
+        return new
+    collect = conflicts if conflicts is not None else []
+    if stored.kind != new.kind:
+        collect.append({"id": new.id, "attribute": "kind", "stored": stored.kind, "new": new.kind})
+        merged = stored
+    else:
+        merged = Node(stored.id, stored.kind, stored.qn,
+                      _merge_attrs(new.id, stored.attrs, new.attrs, collect))
+    if conflicts is None and collect:
+        raise Conflict(f"record {new.id} conflicts with an earlier assertion",
+                       where=new.id, details=collect)
+    return merged
+
+
+def merge_relation(stored: Relation | None, new: Relation, conflicts: list | None = None) -> Relation:
+    if stored is None:
+        return new
+    collect = conflicts if conflicts is not None else []
+    if stored.type != new.type:
+        collect.append({"id": new.id, "attribute": "type", "stored": stored.type, "new": new.type})
+        merged = stored
+    else:
+        merged = Relation(stored.id, stored.type, stored.src or new.src, stored.dst or new.dst,
+                          stored.category, stored.qn or new.qn,
+                          _merge_attrs(new.id, stored.attrs, new.attrs, collect))
+    if conflicts is None and collect:
+        raise Conflict(f"relation {new.id} conflicts with an earlier assertion",
+                       where=new.id, details=collect)
+    return merged
+
+
+def plan_merge(nodes: list[Node], relations: list[Relation],
+               stored_nodes: dict[str, Node], stored_relations: dict[str, Relation]):
+    """Merge a document's records with those already stored.
+
+    Returns ``(nodes_to_write, relations_to_write)``: only records that are new or changed.
+    Raises Conflict listing every conflict of the document at once.
+    """
+    conflicts: list = []
+    out_nodes, out_rels = [], []
+    for node in nodes:
+        old = stored_nodes.get(node.id)
+        merged = merge_node(old, node, conflicts)
+        if old is None or merged.attrs != old.attrs:
+            out_nodes.append(merged)
+    for rel in relations:
+        old = stored_relations.get(rel.id)
+        merged = merge_relation(old, rel, conflicts)
+        if old is None or merged.attrs != old.attrs or (merged.src, merged.dst) != (old.src, old.dst):
+            out_rels.append(merged)
+    if conflicts:
+        raise Conflict(f"{len(conflicts)} conflict(s) with records already in the store",
+                       where=conflicts[0]["id"], details=conflicts)
+    return out_nodes, out_rels
