@@ -1,0 +1,62 @@
+"""provhub: a provenance store service (IVOA ProvenanceDM 1.0 on W3C PROV).
+
+``create_app(settings)`` is the Flask application factory; ``gunicorn 'app:create_app()'`` runs it.
+"""
+from __future__ import annotations
+
+import atexit
+import importlib
+import logging
+
+from flask import Flask
+
+from .config import Settings
+
+log = logging.getLogger("provhub")
+
+#: blueprint modules, each exposing ``bp``
+BLUEPRINTS = [
+    "app.api.documents",
+    "app.api.provsap",
+    "app.api.health",
+    "app.api.openapi",
+    "app.api.fits",
+    "app.api.audit",
+    "app.web",
+]
+
+
+def create_app(settings: Settings | None = None, *, store=None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["PROVHUB_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+
+    from . import errors
+    from .stores import open_store
+
+    if store is None:
+        store = open_store(settings.store_url, settings)
+        atexit.register(store.close)
+    app.extensions["provhub.store"] = store
+    errors.register(app)
+
+    for name in BLUEPRINTS:
+        module = _optional(name)
+        if module is not None:
+            app.register_blueprint(module.bp)
+    security = _optional("app.security")
+    if security is not None:
+        security.init_app(app)
+    return app
+
+
+def _optional(name: str):
+    """Import a module that a later piece of work adds; None while it does not exist."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None

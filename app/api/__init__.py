@@ -1,0 +1,46 @@
+"""HTTP API blueprints and the helpers routes share."""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from provdm.errors import NotAcceptable
+
+
+def current_store():
+    return current_app.extensions["provhub.store"]
+
+
+def current_settings():
+    return current_app.config["PROVHUB_SETTINGS"]
+
+
+def wants_html() -> bool:
+    """True when a browser asks for a page (text/html preferred over JSON)."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
+
+
+def negotiate(offers: dict[str, str], default: str, *, param: str | None = None,
+              names: dict[str, str] | None = None) -> str:
+    """Pick a key of ``offers`` ({key: media type}) from ``?param=`` (by ``names``) or Accept."""
+    if param and request.args.get(param):
+        raw = request.args[param].strip().lower()
+        key = (names or {}).get(raw, raw)
+        if key not in offers:
+            raise NotAcceptable(f"unknown {param} {request.args[param]!r}; use one of {', '.join(sorted(offers))}",
+                                where=param)
+        return key
+    if not request.accept_mimetypes or request.accept_mimetypes.best in ("*/*", None):
+        return default
+    by_type = {v: k for k, v in offers.items()}
+    best = request.accept_mimetypes.best_match(list(by_type) + ["application/json", "application/xml"])
+    if best in by_type:
+        return by_type[best]
+    if best == "application/json" and "json" in offers:
+        return "json"
+    if best == "application/xml" and "xml" in offers:
+        return "xml"
+    if best is None:
+        raise NotAcceptable("none of the media types in Accept is offered; offered: "
+                            + ", ".join(sorted(offers.values())), where="Accept")
+    return default

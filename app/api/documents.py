@@ -1,0 +1,70 @@
+"""/documents: ingest PROV documents and read them back."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from provdm import formats
+from provdm.errors import InvalidParameter, MalformedDocument, UnsupportedMediaType
+
+from .. import services
+from . import current_settings, current_store, negotiate
+
+bp = Blueprint("documents", __name__)
+
+
+def _int_arg(name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be a whole number, not {raw!r}", where=name) from None
+    if not low <= value <= high:
+        raise InvalidParameter(f"{name} must be between {low} and {high}", where=name)
+    return value
+
+
+@bp.post("/documents")
+def post_document():
+    settings = current_settings()
+    ctype = request.headers.get("Content-Type")
+    if not ctype:
+        raise UnsupportedMediaType("Content-Type is required: application/json, text/provenance-notation "
+                                   "or application/provenance+xml", where="Content-Type")
+    fmt = formats.format_from_media_type(ctype)
+    raw = request.get_data(cache=False)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedDocument(f"the body is not UTF-8 text (byte {exc.start})",
+                                where=f"byte {exc.start}") from None
+    result = services.ingest(
+        current_store(), text, fmt, settings=settings,
+        validation=request.args.get("validation"), rights=request.args.get("rights"),
+        group=request.args.get("group"), release=request.args.get("release"))
+    resp = jsonify(result.to_dict())
+    resp.status_code = 201 if result.created else 200
+    resp.headers["Location"] = url_for("documents.get_document", doc_id=result.id)
+    return resp
+
+
+@bp.get("/documents")
+def list_documents():
+    settings = current_settings()
+    limit = _int_arg("limit", settings.page_size, low=1, high=1000)
+    offset = _int_arg("offset", 0, high=10**9)
+    docs, total = current_store().list_documents(offset=offset, limit=limit)
+    items = [{"id": d.id, "format": d.format, "records": d.records, "created_at": d.created_at,
+              "rights": d.rights, "url": url_for("documents.get_document", doc_id=d.id)} for d in docs]
+    body = {"documents": items, "total": total, "offset": offset, "limit": limit}
+    if offset + limit < total:
+        body["next"] = url_for("documents.list_documents", offset=offset + limit, limit=limit)
+    return jsonify(body)
+
+
+@bp.get("/documents/<doc_id>")
+def get_document(doc_id: str):
+    fmt = negotiate(formats.MEDIA_TYPES, "json", param="format", names=formats.NAME_FORMATS)
+    text = services.document_text(current_store(), doc_id, fmt)
+    return Response(text, mimetype=formats.MEDIA_TYPES[fmt])

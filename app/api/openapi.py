@@ -1,0 +1,131 @@
+"""GET /openapi.json: the OpenAPI 3 document of the HTTP API (kept beside the routes it describes)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from provdm.provsap import RESPONSE_FORMATS
+
+bp = Blueprint("openapi", __name__)
+
+ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _param(name, where="query", schema=None, description="", required=False):
+    return {"name": name, "in": where, "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def spec(base_url: str = "/") -> dict:
+    bool_schema = {"type": "string", "enum": ["true", "false", "1", "0", "TRUE", "FALSE"]}
+    doc_body = {
+        "application/json": {"schema": {"type": "object"}},
+        "application/x-prov+json": {"schema": {"type": "object"}},
+        "text/provenance-notation": {"schema": {"type": "string"}},
+        "application/provenance+xml": {"schema": {"type": "string"}},
+        "application/xml": {"schema": {"type": "string"}},
+    }
+    ingest_result = {"type": "object", "required": ["id", "records", "created", "warnings"],
+                     "properties": {"id": {"type": "string"}, "records": {"type": "integer"},
+                                    "created": {"type": "boolean"},
+                                    "warnings": {"type": "array", "items": {"type": "string"}}}}
+    errors = {"400": ERROR, "404": ERROR, "406": ERROR, "409": ERROR, "413": ERROR, "415": ERROR,
+              "422": ERROR, "503": ERROR}
+    prov_content = {mt: {"schema": {"type": "string"}} for _, mt in RESPONSE_FORMATS.values()}
+    prov_content["application/x-prov+json"] = {"schema": {"type": "object"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "provhub", "version": "0.1.0",
+                 "description": "Provenance store service: IVOA ProvenanceDM 1.0 on W3C PROV, ProvSAP."},
+        "servers": [{"url": base_url}],
+        "paths": {
+            "/documents": {
+                "post": {
+                    "summary": "Ingest a PROV document (atomic, idempotent)",
+                    "operationId": "postDocument",
+                    "parameters": [
+                        _param("validation", schema={"type": "string", "enum": ["strict", "warn", "off"]}),
+                        _param("rights", schema={"type": "string", "enum": ["public", "proprietary"]}),
+                        _param("group"), _param("release", schema={"type": "string", "format": "date"}),
+                    ],
+                    "requestBody": {"required": True, "content": doc_body},
+                    "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": ingest_result}}},
+                                  "200": {"description": "already stored, nothing changed", "content": {"application/json": {"schema": ingest_result}}},
+                                  **errors},
+                },
+                "get": {
+                    "summary": "List documents",
+                    "operationId": "listDocuments",
+                    "parameters": [_param("offset", schema={"type": "integer", "minimum": 0}),
+                                   _param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000})],
+                    "responses": {"200": {"description": "a page of documents", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["documents", "total"],
+                        "properties": {"documents": {"type": "array", "items": {"type": "object"}},
+                                       "total": {"type": "integer"}, "offset": {"type": "integer"},
+                                       "limit": {"type": "integer"}, "next": {"type": "string"}}}}}},
+                                  "400": ERROR},
+                },
+            },
+            "/documents/{doc_id}": {
+                "get": {
+                    "summary": "A document as ingested, in PROV-JSON, PROV-N or PROV-XML",
+                    "operationId": "getDocument",
+                    "parameters": [_param("doc_id", "path", required=True),
+                                   _param("format", schema={"type": "string", "enum": ["json", "provn", "xml"]})],
+                    "responses": {"200": {"description": "the document", "content": {
+                        "application/x-prov+json": {"schema": {"type": "object"}},
+                        "text/provenance-notation": {"schema": {"type": "string"}},
+                        "application/provenance+xml": {"schema": {"type": "string"}}}},
+                        "404": ERROR, "406": ERROR},
+                },
+            },
+            "/provsap": {
+                "get": {
+                    "summary": "ProvSAP lineage query",
+                    "operationId": "provsap",
+                    "parameters": [
+                        {**_param("ID", required=True, description="entity, activity or agent id (repeatable)"),
+                         "schema": {"type": "array", "items": {"type": "string"}}, "explode": True},
+                        _param("DEPTH", description="0, 1, ... or ALL"),
+                        _param("DIRECTION", schema={"type": "string", "enum": ["BACK", "FORTH", "FORWARD"]}),
+                        _param("MEMBERS", schema=bool_schema), _param("STEPS", schema=bool_schema),
+                        _param("AGENT", schema=bool_schema),
+                        _param("MODEL", schema={"type": "string", "enum": ["IVOA", "W3C"]}),
+                        _param("RESPONSEFORMAT", schema={"type": "string", "enum": list(RESPONSE_FORMATS)}),
+                    ],
+                    "responses": {"200": {"description": "the lineage", "content": prov_content},
+                                  "400": ERROR, "404": ERROR, "422": ERROR, "503": ERROR},
+                },
+            },
+            "/health": {"get": {"summary": "Service and store health", "operationId": "health",
+                                "responses": {"200": {"description": "healthy", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                              "503": {"description": "store unavailable", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/availability": {"get": {"summary": "VOSI availability", "operationId": "availability",
+                                      "responses": {"200": {"description": "VOSI availability XML", "content": {"text/xml": {"schema": {"type": "string"}}}}}}},
+            "/capabilities": {"get": {"summary": "VOSI capabilities (with the service limits)", "operationId": "capabilities",
+                                      "responses": {"200": {"description": "VOSI capabilities XML", "content": {"text/xml": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                      "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        },
+        "components": {
+            "responses": {"Error": {"description": "an error", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+                "application/x-votable+xml": {"schema": {"type": "string"}}}}},
+            "schemas": {"Error": {"type": "object", "required": ["error", "status"], "properties": {
+                "status": {"type": "integer"},
+                "error": {"type": "object", "required": ["code", "message", "where"], "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"},
+                    "where": {"type": "string", "nullable": True},
+                    "details": {"type": "array", "items": {}}}}}}},
+        },
+    }
+
+
+#: other modules add their paths here (``EXTRA_PATHS.update({...})``) so one document lists all
+EXTRA_PATHS: dict = {}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    doc = spec(request.url_root)
+    doc["paths"].update(EXTRA_PATHS)
+    return jsonify(doc)

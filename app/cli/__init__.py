@@ -1,0 +1,75 @@
+"""The ``provhub`` command. Commands live in modules of this package, loaded at start:
+``core`` (serve, ingest, provsap, validate) and, where present, ``importers``, ``visual``,
+``admin`` (tokens, export)."""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from provdm.errors import ProvhubError
+
+from ..config import Settings
+
+COMMAND_MODULES = ["app.cli.core", "app.cli.importers", "app.cli.visual", "app.cli.admin"]
+
+
+class ProvhubGroup(click.Group):
+    """Turns provhub errors into one clear line on stderr and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ProvhubError as exc:
+            where = f" (at {exc.where})" if exc.where else ""
+            raise click.ClickException(f"{exc.code}: {exc.message}{where}") from None
+
+
+@click.group(cls=ProvhubGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="provhub")
+def cli():
+    """provhub: a provenance store for astronomy (IVOA ProvenanceDM on W3C PROV).
+
+    The store is chosen by --store or PROVHUB_STORE_URL (default sqlite:///provhub.db).
+    """
+
+
+store_option = click.option("--store", "store_url", metavar="URL", default=None,
+                            help="Store URL (sqlite:///FILE or bolt://HOST:PORT); default PROVHUB_STORE_URL.")
+
+
+def settings_from(store_url: str | None = None) -> Settings:
+    return Settings.from_env(store_url=store_url)
+
+
+def open_store_from(store_url: str | None = None, settings: Settings | None = None):
+    from ..stores import open_store
+
+    settings = settings or settings_from(store_url)
+    return open_store(settings.store_url, settings)
+
+
+def _load():
+    for name in COMMAND_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
+def main(argv=None):
+    _load()
+    return cli.main(args=argv, prog_name="provhub")
+
+
+_load_done = False
+
+
+def load_commands():
+    """Register every command module (CliRunner tests call this before invoking ``cli``)."""
+    global _load_done
+    if not _load_done:
+        _load()
+        _load_done = True
+    return cli

@@ -1,0 +1,176 @@
+"""What provhub does, shared by the HTTP API and the CLI: route/command -> service -> store -> provdm.
+
+No Flask and no click here: services take a store and settings and return provdm objects or
+plain dataclasses.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+
+from prov.model import ProvDocument
+
+from provdm import formats
+from provdm.codec import Graph, canonical_hash, count_records, records_of, to_document
+from provdm.errors import Conflict, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
+from provdm.provsap import ProvSapQuery
+from provdm.validate import LEVELS, validate
+
+from .stores.base import PreparedDocument, Store, TraceQuery
+
+RIGHTS = ("public", "proprietary")
+
+
+@dataclass
+class IngestResult:
+    id: str
+    records: int
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "records": self.records, "created": self.created,
+                "warnings": self.warnings}
+
+
+def check_rights(rights: str | None, group: str | None, release: str | None) -> tuple[str, str | None, str | None]:
+    rights = (rights or "public").lower()
+    if rights not in RIGHTS:
+        raise InvalidParameter(f"rights must be public or proprietary, not {rights!r}", where="rights")
+    if rights == "proprietary" and not group:
+        raise InvalidParameter("proprietary documents need an owner group", where="group")
+    if release:
+        try:
+            release = _dt.date.fromisoformat(release).isoformat()
+        except ValueError:
+            raise InvalidParameter(f"release must be a date YYYY-MM-DD, not {release!r}",
+                                   where="release") from None
+    return rights, group, release
+
+
+def to_provjson(doc: ProvDocument) -> str:
+    return formats.serialize(doc, "json")
+
+
+def prepare(text: str, fmt: str, *, settings, store: Store | None = None, validation: str | None = None,
+            rights: str | None = None, group: str | None = None, release: str | None = None,
+            doc: ProvDocument | None = None) -> tuple[PreparedDocument, list[str]]:
+    """Parse, check and flatten a document; return it ready for ``store.put_document``."""
+    level = (validation or settings.validation).lower()
+    if level not in LEVELS:
+        raise InvalidParameter(f"validation must be one of {', '.join(LEVELS)}, not {level!r}",
+                               where="validation")
+    rights, group, release = check_rights(rights, group, release)
+    warnings: list[str] = []
+    if doc is None:
+        doc, warnings = formats.parse(text, fmt)
+    records = count_records(doc)
+    if records > settings.max_records:
+        raise PayloadTooLarge(f"the document has {records} records; the limit is {settings.max_records}",
+                              where="records")
+    try:
+        nodes, relations = records_of(doc)
+    except Conflict as exc:
+        raise InvalidDocument(f"the document contradicts itself: {exc.message}", where=exc.where,
+                              details=exc.details) from None
+    provjson_dict = json.loads(text) if fmt == "json" else None
+    known = set()
+    if store is not None and level != "off":
+        declared = {n.id for n in nodes}
+        refs = {e for r in relations for e in (r.src, r.dst) if e and e not in declared}
+        if refs:
+            known = {n.id for n in store.get_nodes(sorted(refs))}
+    warnings += validate(nodes, relations, level=level, provjson=provjson_dict,
+                         max_attribute_bytes=settings.max_attribute_bytes, known_ids=known)
+    prefixes = {ns.prefix: ns.uri for ns in doc.namespaces}
+    for bundle in doc.bundles:
+        for ns in bundle.namespaces:
+            prefixes.setdefault(ns.prefix, ns.uri)
+    prepared = PreparedDocument(
+        id=canonical_hash(doc)[:32], format=fmt, original=text,
+        provjson=text if fmt == "json" else to_provjson(doc), prefixes=prefixes, nodes=nodes,
+        relations=relations, records=records, rights=rights, group=group, release=release)
+    return prepared, warnings
+
+
+def ingest(store: Store, text: str, fmt: str, *, settings, **options) -> IngestResult:
+    prepared, warnings = prepare(text, fmt, settings=settings, store=store, **options)
+    result = store.put_document(prepared)
+    return IngestResult(result.id, result.records, result.created, warnings)
+
+
+def ingest_prov(store: Store, doc: ProvDocument, *, settings, **options) -> IngestResult:
+    """Ingest a document built in Python (importers): stored as its PROV-JSON."""
+    text = to_provjson(doc)
+    return ingest(store, text, "json", settings=settings, **options)
+
+
+def read_file(path: str, fmt: str = "auto") -> tuple[str, str]:
+    """Read a PROV file and tell its syntax (``auto``: by suffix, then by content)."""
+    from pathlib import Path
+
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    if fmt == "auto":
+        fmt = formats.SUFFIX_FORMATS.get(p.suffix.lower()) or formats.sniff_format(text)
+    else:
+        fmt = formats.format_from_name(fmt, where="--format")
+    return text, fmt
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+def document_text(store: Store, doc_id: str, fmt: str) -> str:
+    """A stored document in a syntax: the original text when asked in its own syntax."""
+    stored = store.get_document(doc_id)
+    if fmt == stored.format:
+        return stored.original
+    doc, _ = formats.parse(stored.provjson, "json")
+    return formats.serialize(doc, fmt)
+
+
+# -- lineage -----------------------------------------------------------------------------------
+
+def resolve_id(store: Store, ident: str, namespaces: dict[str, str] | None = None) -> str:
+    """Expand a prefixed name known to the store (``hess:obs_23523``) to its IRI."""
+    if "://" in ident or ident.startswith("urn:"):
+        return ident
+    prefix, sep, local = ident.partition(":")
+    if sep:
+        ns = (namespaces if namespaces is not None else store.namespaces()).get(prefix)
+        if ns:
+            return ns + local
+    return ident
+
+
+def trace_graph(store: Store, query: ProvSapQuery, *, settings) -> tuple[Graph, dict[str, str]]:
+    namespaces = store.namespaces()
+    ids = [resolve_id(store, i, namespaces) for i in query.ids]
+    found = {n.id for n in store.get_nodes(ids)}
+    missing = [orig for orig, full in zip(query.ids, ids) if full not in found]
+    if missing:
+        raise NotFound(f"no record with id {missing[0]!r} in this store", where="ID")
+    graph = store.trace(TraceQuery(ids=ids, depth=query.depth, direction=query.direction,
+                                   members=query.members, steps=query.steps, agents=query.agents,
+                                   model=query.model, node_cap=settings.node_cap))
+    return graph, namespaces
+
+
+def trace(store: Store, query: ProvSapQuery, *, settings) -> ProvDocument:
+    """The ProvSAP answer as a PROV document."""
+    graph, namespaces = trace_graph(store, query, settings=settings)
+    return to_document(graph, namespaces)
+
+
+def provsap_response(store: Store, query: ProvSapQuery, *, settings) -> tuple[bytes, str]:
+    """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for."""
+    doc = trace(store, query, settings=settings)
+    kind = query.kind
+    if kind in formats.FORMATS:
+        return formats.serialize(doc, kind).encode("utf-8"), query.media_type
+    from provdm.render import render
+
+    layout = query.extra.get("LAYOUT", "BT")
+    return render(doc, kind, direction=layout, node_cap=settings.render_node_cap,
+                  highlight=set(query.ids)), query.media_type

@@ -1,0 +1,78 @@
+"""The lineage walk of the store contract (see :mod:`app.stores.base`), written once.
+
+A backend provides one primitive, :meth:`EdgeSource.edges_from`, that returns in ONE query the
+relations of given categories leaving (``out``: src in ids) or entering (``into``: dst in ids) a
+set of nodes. :func:`walk` runs the breadth-first traversal level by level (one query per depth
+level reached, not per node), then one query for the attachments, so every backend gives exactly
+the same answer.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Protocol
+
+from provdm import vocabulary as voc
+from provdm.errors import AnswerTooLarge
+
+from .base import TraceQuery
+
+
+class EdgeSource(Protocol):
+    def edges_from(self, ids: list[str], out: Iterable[str], into: Iterable[str]) -> list[tuple[str, str, str]]:
+        """``(relation id, this end, other end)`` for relations with category in ``out`` whose
+        src is in ``ids`` (this end = src) and with category in ``into`` whose dst is in ``ids``
+        (this end = dst)."""
+
+    def kinds(self, ids: list[str]) -> dict[str, str]:
+        """Kind (entity/activity/agent) of each stored node among ``ids``."""
+
+
+def traversal_categories(query: TraceQuery) -> tuple[tuple, tuple]:
+    out, into = [], []
+    (out if query.direction == "BACK" else into).append(voc.CAUSAL)
+    if query.members:
+        out.append(voc.MEMBER)
+    if query.steps:
+        out.append(voc.STEP)
+    if query.agents:
+        out.append(voc.AGENT)
+        into.append(voc.AGENT)
+    return tuple(out), tuple(into)
+
+
+def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[str]]:
+    """Return (node ids, relation ids) of the answer to ``query``."""
+    out, into = traversal_categories(query)
+    distance = {i: 0 for i in query.ids}
+    relations: set[str] = set()
+    frontier = list(dict.fromkeys(query.ids))
+    level = 0
+    kinds = source.kinds(frontier)
+    while frontier and (query.depth is None or level < query.depth):
+        # Agents are expanded only when AGENT=true.
+        expand = frontier if query.agents else [i for i in frontier if kinds.get(i) != "agent"]
+        nxt = []
+        for rel_id, _this, other in (source.edges_from(expand, out, into) if expand else []):
+            relations.add(rel_id)
+            if other not in distance:
+                distance[other] = level + 1
+                nxt.append(other)
+        if len(distance) > query.node_cap:
+            raise AnswerTooLarge(f"the answer would hold more than {query.node_cap} records; "
+                                 "ask for a smaller DEPTH", where="DEPTH")
+        frontier = sorted(nxt)
+        kinds.update(source.kinds(frontier))
+        level += 1
+
+    # Attachments: agents, containing collections / flows, IVOA descriptions.
+    holders = [i for i in distance if query.agents or kinds.get(i) != "agent"]
+    att_out = [voc.AGENT] + ([voc.DESCRIPTION] if query.model == "IVOA" else [])
+    att_into = [voc.MEMBER, voc.STEP]
+    nodes = set(distance)
+    if holders:
+        for rel_id, _this, other in source.edges_from(holders, att_out, att_into):
+            relations.add(rel_id)
+            nodes.add(other)
+    if len(nodes) > query.node_cap:
+        raise AnswerTooLarge(f"the answer would hold more than {query.node_cap} records; "
+                             "ask for a smaller DEPTH", where="DEPTH")
+    return nodes, relations

@@ -1,0 +1,265 @@
+"""The embedded store: one SQLite file (stdlib ``sqlite3``), WAL mode, no server.
+
+Tables: ``documents``, ``nodes``, ``relations`` (indexed on src and dst with category),
+``assertions`` (record id <-> document id) and ``namespaces``. Record attributes are JSON.
+Each ingest is one ``BEGIN IMMEDIATE`` transaction (writers queue, readers go on under WAL).
+Connections are per thread.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from provdm.codec import Graph, Node, Relation
+from provdm.errors import InvalidParameter, NotFound, StoreUnavailable
+from provdm.merge import plan_merge
+
+from .base import PreparedDocument, PutResult, Stats, StoredDocument, TraceQuery, utcnow_iso
+from .lineage import walk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    original TEXT NOT NULL,
+    provjson TEXT NOT NULL,
+    prefixes TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    rights TEXT NOT NULL DEFAULT 'public',
+    grp TEXT,
+    release TEXT
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    qn TEXT NOT NULL,
+    attrs TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
+CREATE TABLE IF NOT EXISTS relations (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    src TEXT,
+    dst TEXT,
+    category TEXT NOT NULL,
+    qn TEXT,
+    attrs TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relations_src ON relations(src, category);
+CREATE INDEX IF NOT EXISTS relations_dst ON relations(dst, category);
+CREATE TABLE IF NOT EXISTS assertions (
+    record_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    PRIMARY KEY (record_id, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS assertions_doc ON assertions(doc_id);
+CREATE TABLE IF NOT EXISTS namespaces (
+    prefix TEXT PRIMARY KEY,
+    uri TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+_CHUNK = 900  # ids per IN-list query (json_each takes any number; chunks bound memory)
+
+
+def path_from_url(url: str) -> str:
+    """``sqlite:///rel.db`` -> ``rel.db``; ``sqlite:////abs/x.db`` -> ``/abs/x.db``;
+    ``sqlite://:memory:`` is refused (each connection would see another database)."""
+    if not url.startswith("sqlite://"):
+        raise InvalidParameter(f"not a sqlite URL: {url!r}", where="PROVHUB_STORE_URL")
+    rest = url[len("sqlite://"):]
+    if not rest.startswith("/") or rest == "/":
+        raise InvalidParameter("sqlite store URL must look like sqlite:///relative.db or sqlite:////abs/path.db",
+                               where="PROVHUB_STORE_URL")
+    return rest[1:]
+
+
+def _node(row) -> Node:
+    return Node(row[0], row[1], json.loads(row[2]), json.loads(row[3]))
+
+
+def _relation(row) -> Relation:
+    return Relation(row[0], row[1], row[2], row[3], row[4],
+                    json.loads(row[5]) if row[5] else None, json.loads(row[6]))
+
+
+def _doc(row) -> StoredDocument:
+    return StoredDocument(id=row[0], format=row[1], original=row[2], provjson=row[3],
+                          prefixes=json.loads(row[4]), records=row[5], created_at=row[6],
+                          rights=row[7], group=row[8], release=row[9])
+
+
+_DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
+
+
+class SQLiteStore:
+    def __init__(self, url: str, settings=None):
+        self.url = url
+        self.path = path_from_url(url)
+        self.timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        parent = Path(self.path).parent
+        if not parent.exists():
+            raise StoreUnavailable(f"directory {parent} of the SQLite store does not exist",
+                                   where="PROVHUB_STORE_URL")
+        self._conn().executescript(SCHEMA)
+
+    # -- connections -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}",
+                                       where="PROVHUB_STORE_URL") from None
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    def ping(self) -> None:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} is not usable: {exc}") from None
+
+    # -- reads -------------------------------------------------------------------------------
+    def _in(self, sql: str, ids: list[str], extra: tuple = ()) -> list:
+        conn = self._conn()
+        out = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = json.dumps(ids[i:i + _CHUNK])
+            out.extend(conn.execute(sql, (chunk, *extra)).fetchall())
+        return out
+
+    def get_nodes(self, ids: list[str]) -> list[Node]:
+        rows = self._in("SELECT id, kind, qn, attrs FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
+                        list(ids))
+        return [_node(r) for r in rows]
+
+    def get_relations(self, ids: list[str]) -> list[Relation]:
+        rows = self._in("SELECT id, type, src, dst, category, qn, attrs FROM relations "
+                        "WHERE id IN (SELECT value FROM json_each(?))", list(ids))
+        return [_relation(r) for r in rows]
+
+    def get_document(self, doc_id: str) -> StoredDocument:
+        row = self._conn().execute(f"SELECT {_DOC_COLS} FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no document with id {doc_id!r}", where="id")
+        return _doc(row)
+
+    def list_documents(self, offset: int = 0, limit: int = 50):
+        conn = self._conn()
+        total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        rows = conn.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY seq LIMIT ? OFFSET ?",
+                            (limit, offset)).fetchall()
+        return [_doc(r) for r in rows], total
+
+    def documents_asserting(self, record_id: str) -> list[str]:
+        rows = self._conn().execute(
+            "SELECT a.doc_id FROM assertions a JOIN documents d ON d.id = a.doc_id "
+            "WHERE a.record_id = ? ORDER BY d.seq", (record_id,)).fetchall()
+        return [r[0] for r in rows]
+
+    def namespaces(self) -> dict[str, str]:
+        return dict(self._conn().execute("SELECT prefix, uri FROM namespaces ORDER BY prefix").fetchall())
+
+    def stats(self) -> Stats:
+        conn = self._conn()
+        return Stats(*(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                       for t in ("documents", "nodes", "relations")))
+
+    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0):
+        where, params = [], []
+        if text:
+            where.append("(instr(lower(id), ?) > 0 OR instr(lower(attrs), ?) > 0)")
+            params += [text.lower(), text.lower()]
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        conn = self._conn()
+        total = conn.execute(f"SELECT count(*) FROM nodes{clause}", params).fetchone()[0]
+        rows = conn.execute(f"SELECT id, kind, qn, attrs FROM nodes{clause} ORDER BY id LIMIT ? OFFSET ?",
+                            [*params, limit, offset]).fetchall()
+        return [_node(r) for r in rows], total
+
+    # -- lineage -----------------------------------------------------------------------------
+    def edges_from(self, ids, out, into):
+        out, into = list(out), list(into)
+        res = []
+        if out:
+            res += self._in("SELECT id, src, dst FROM relations WHERE src IN (SELECT value FROM json_each(?)) "
+                            "AND category IN (SELECT value FROM json_each(?))", list(ids), (json.dumps(out),))
+        if into:
+            res += self._in("SELECT id, dst, src FROM relations WHERE dst IN (SELECT value FROM json_each(?)) "
+                            "AND category IN (SELECT value FROM json_each(?))", list(ids), (json.dumps(into),))
+        return [r for r in res if r[2] is not None]
+
+    def kinds(self, ids):
+        return dict(self._in("SELECT id, kind FROM nodes WHERE id IN (SELECT value FROM json_each(?))", list(ids)))
+
+    def trace(self, query: TraceQuery) -> Graph:
+        node_ids, rel_ids = walk(self, query)
+        return Graph(self.get_nodes(sorted(node_ids)), self.get_relations(sorted(rel_ids)))
+
+    # -- writes ------------------------------------------------------------------------------
+    def put_document(self, prepared: PreparedDocument) -> PutResult:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"the SQLite store is busy or locked: {exc}") from None
+        try:
+            if conn.execute("SELECT 1 FROM documents WHERE id = ?", (prepared.id,)).fetchone():
+                conn.execute("ROLLBACK")
+                return PutResult(prepared.id, prepared.records, False)
+            stored_nodes = {n.id: n for n in self.get_nodes([n.id for n in prepared.nodes])}
+            stored_rels = {r.id: r for r in self.get_relations([r.id for r in prepared.relations])}
+            nodes, rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
+            conn.executemany(
+                "INSERT INTO nodes (id, kind, qn, attrs) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs",
+                [(n.id, n.kind, json.dumps(n.qn), json.dumps(n.attrs)) for n in nodes])
+            conn.executemany(
+                "INSERT INTO relations (id, type, src, dst, category, qn, attrs) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
+                "qn = excluded.qn",
+                [(r.id, r.type, r.src, r.dst, r.category, json.dumps(r.qn) if r.qn else None,
+                  json.dumps(r.attrs)) for r in rels])
+            conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
+                             [(rid, prepared.id) for rid in
+                              [n.id for n in prepared.nodes] + [r.id for r in prepared.relations]])
+            conn.executemany("INSERT OR IGNORE INTO namespaces (prefix, uri) VALUES (?, ?)",
+                             sorted(prepared.prefixes.items()))
+            conn.execute(
+                f"INSERT INTO documents ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (prepared.id, prepared.format, prepared.original, prepared.provjson,
+                 json.dumps(prepared.prefixes), prepared.records, utcnow_iso(), prepared.rights,
+                 prepared.group, prepared.release))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return PutResult(prepared.id, prepared.records, True)

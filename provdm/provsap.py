@@ -1,0 +1,157 @@
+"""ProvSAP query parameters (the ProvDAL section of the ProvenanceDM working drafts).
+
+Parameter names are case-insensitive; values are checked strictly and a bad one raises
+:class:`provdm.errors.InvalidParameter` naming the parameter. Accepted aliases:
+``DIRECTION=FORWARD`` (OPUS) for ``FORTH``, ``AGENTS`` for ``AGENT``, ``1/0``, ``yes/no`` and
+``true/false`` (any case) for switches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from .errors import InvalidParameter
+
+#: RESPONSEFORMAT values -> (kind, media type). ``kind`` is a PROV syntax (json, provn, xml)
+#: or a picture (svg, png, pdf) rendered by provdm.render.
+RESPONSE_FORMATS = {
+    "PROV-JSON": ("json", "application/x-prov+json"),
+    "PROV-N": ("provn", "text/provenance-notation"),
+    "PROV-XML": ("xml", "application/provenance+xml"),
+    "PROV-SVG": ("svg", "image/svg+xml"),
+    "PROV-PNG": ("png", "image/png"),
+    "PROV-PDF": ("pdf", "application/pdf"),
+    "PROV-DOT": ("dot", "text/vnd.graphviz"),
+}
+_MEDIA_ALIASES = {
+    "application/json": "PROV-JSON",
+    "application/x-prov+json": "PROV-JSON",
+    "application/prov+json": "PROV-JSON",
+    "text/provenance-notation": "PROV-N",
+    "application/provenance+xml": "PROV-XML",
+    "application/xml": "PROV-XML",
+    "text/xml": "PROV-XML",
+    "image/svg+xml": "PROV-SVG",
+    "image/png": "PROV-PNG",
+    "application/pdf": "PROV-PDF",
+    "text/vnd.graphviz": "PROV-DOT",
+}
+PARAMETERS = ("ID", "DEPTH", "DIRECTION", "MEMBERS", "STEPS", "AGENT", "MODEL", "RESPONSEFORMAT")
+_ALIASES = {"AGENTS": "AGENT"}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass
+class ProvSapQuery:
+    ids: list[str] = field(default_factory=list)
+    depth: int | None = 1  # None = ALL
+    direction: str = "BACK"
+    members: bool = False
+    steps: bool = False
+    agents: bool = False
+    model: str = "IVOA"
+    responseformat: str = "PROV-JSON"
+    #: extra, non-ProvSAP parameters a caller may allow (e.g. LAYOUT for pictures)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return RESPONSE_FORMATS[self.responseformat][0]
+
+    @property
+    def media_type(self) -> str:
+        return RESPONSE_FORMATS[self.responseformat][1]
+
+    @classmethod
+    def from_args(cls, args, *, max_depth: int = 1000, allow_extra: Iterable[str] = ()) -> "ProvSapQuery":
+        """Build a query from a multi-dict (``request.args``) or a mapping of lists/strings."""
+        allowed_extra = {a.upper() for a in allow_extra}
+        values: dict[str, list[str]] = {}
+        for name, vals in _items(args):
+            key = name.upper()
+            key = _ALIASES.get(key, key)
+            if key not in PARAMETERS and key not in allowed_extra:
+                raise InvalidParameter(f"unknown parameter {name!r}; ProvSAP parameters are "
+                                       + ", ".join(PARAMETERS), where=name)
+            values.setdefault(key, []).extend(vals)
+        q = cls()
+        for key, vals in values.items():
+            if key != "ID" and len(vals) > 1:
+                raise InvalidParameter(f"{key} given {len(vals)} times; it takes one value", where=key)
+        q.ids = [v.strip() for v in values.get("ID", []) if v.strip()]
+        if not q.ids:
+            raise InvalidParameter("ID is required (the identifier of an entity, activity or agent)",
+                                   where="ID")
+        if "DEPTH" in values:
+            q.depth = parse_depth(values["DEPTH"][0], max_depth=max_depth)
+        if "DIRECTION" in values:
+            v = values["DIRECTION"][0].strip().upper()
+            if v in ("BACK", "BACKWARD"):
+                q.direction = "BACK"
+            elif v in ("FORTH", "FORWARD"):
+                q.direction = "FORTH"
+            else:
+                raise InvalidParameter(f"DIRECTION must be BACK or FORTH, not {values['DIRECTION'][0]!r}",
+                                       where="DIRECTION")
+        q.members = _switch(values, "MEMBERS")
+        q.steps = _switch(values, "STEPS")
+        q.agents = _switch(values, "AGENT")
+        if "MODEL" in values:
+            v = values["MODEL"][0].strip().upper()
+            if v not in ("IVOA", "W3C"):
+                raise InvalidParameter(f"MODEL must be IVOA or W3C, not {values['MODEL'][0]!r}", where="MODEL")
+            q.model = v
+        if "RESPONSEFORMAT" in values:
+            q.responseformat = parse_responseformat(values["RESPONSEFORMAT"][0])
+        q.extra = {k: v[0] for k, v in values.items() if k in allowed_extra}
+        return q
+
+
+def parse_depth(raw: str, *, max_depth: int) -> int | None:
+    v = str(raw).strip().upper()
+    if v == "ALL":
+        return None
+    try:
+        depth = int(v)
+    except ValueError:
+        raise InvalidParameter(f"DEPTH must be a whole number >= 0 or ALL, not {raw!r}", where="DEPTH") from None
+    if depth < 0:
+        raise InvalidParameter(f"DEPTH must be >= 0, not {depth}", where="DEPTH")
+    if depth > max_depth:
+        raise InvalidParameter(f"DEPTH {depth} is above this service's maximum {max_depth}; use ALL",
+                               where="DEPTH")
+    return depth
+
+
+def parse_responseformat(raw: str) -> str:
+    v = raw.strip()
+    if v.upper() in RESPONSE_FORMATS:
+        return v.upper()
+    alias = _MEDIA_ALIASES.get(v.split(";", 1)[0].strip().lower())
+    if alias:
+        return alias
+    raise InvalidParameter(f"RESPONSEFORMAT {raw!r} is not supported; use one of "
+                           + ", ".join(RESPONSE_FORMATS), where="RESPONSEFORMAT")
+
+
+def _switch(values: dict, key: str) -> bool:
+    if key not in values:
+        return False
+    v = values[key][0].strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise InvalidParameter(f"{key} must be true or false, not {values[key][0]!r}", where=key)
+
+
+def _items(args) -> Iterable[tuple[str, list[str]]]:
+    if hasattr(args, "lists"):
+        yield from args.lists()
+        return
+    for k, v in (args.items() if isinstance(args, Mapping) else args):
+        if isinstance(v, (list, tuple)):
+            yield k, [str(x) for x in v]
+        elif v is not None:
+            yield k, [str(v)]

@@ -1,0 +1,173 @@
+"""Validation of a document before it is stored.
+
+Levels: ``strict`` (any finding rejects the document with 422), ``warn`` (findings come back as
+warnings, the default), ``off`` (no checks beyond what is needed to store the document).
+
+Checks, each with a stable code that starts the message:
+
+- ``schema``: the PROV-JSON JSON Schema (W3C Member Submission; PROV-JSON input only).
+- ``missing-formal``: a relation lacks its first formal argument (always an error: the store
+  cannot place it).
+- ``dangling``: a relation refers to an element the document does not declare (legal in PROV,
+  where it is inferred; reported so pipelines notice typos).
+- ``start-after-end``, ``usage-outside-activity``, ``generation-after-usage``,
+  ``generation-outside-activity``: the PROV-CONSTRAINTS event orderings that need times.
+- ``attribute-too-large``: a value larger than the configured limit (always an error).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+from importlib import resources
+
+from . import vocabulary as voc
+from .codec import Node, Relation, attr_iri
+from .errors import InvalidDocument
+
+LEVELS = ("strict", "warn", "off")
+_P = voc.PROV_URI
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_validator():
+    import jsonschema
+
+    schema = json.loads(resources.files("provdm").joinpath("schemas/prov-json.schema.json").read_text())
+    # Two known defects of the 2013 schema, fixed here rather than in the vendored file:
+    # it spells the key "wasEndedby", and it does not allow the array form that the Member
+    # Submission uses for several records with one id.
+    props = schema["properties"]
+    props["wasEndedBy"] = props.pop("wasEndedby")
+    for key, section in props.items():
+        ref = section.get("additionalProperties") if isinstance(section, dict) else None
+        if key not in ("prefix", "bundle") and isinstance(ref, dict) and "$ref" in ref:
+            section["additionalProperties"] = {"anyOf": [ref, {"type": "array", "items": ref}]}
+    return jsonschema.Draft4Validator(schema)
+
+
+def schema_findings(data: dict) -> list[str]:
+    out = []
+    for err in sorted(_schema_validator().iter_errors(data), key=lambda e: list(e.path))[:20]:
+        path = "/".join(str(p) for p in err.path) or "(document)"
+        out.append(f"schema: at {path}: {err.message[:300]}")
+    return out
+
+
+def _time(value) -> _dt.datetime | None:
+    if isinstance(value, dict) and "time" in value:
+        t = _dt.datetime.fromisoformat(value["time"])
+        return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+    return None
+
+
+def _first(attrs: list, iri: str):
+    for n, v in attrs:
+        if attr_iri(n) == iri:
+            return v
+    return None
+
+
+def _ref(rel: Relation, name: str) -> str | None:
+    v = _first(rel.attrs, _P + name)
+    return v["qn"][0] + v["qn"][1] if isinstance(v, dict) and "qn" in v else None
+
+
+def structure_findings(nodes: list[Node], relations: list[Relation],
+                       known_ids: set[str] = frozenset()) -> tuple[list[str], list[str]]:
+    """Return (errors that always reject, findings subject to the validation level)."""
+    errors, findings = [], []
+    declared = {n.id for n in nodes} | set(known_ids)
+    for rel in relations:
+        src_name, dst_name = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
+        if src_name and rel.src is None:
+            errors.append(f"missing-formal: {rel.type} {_label(rel)} has no {src_name}")
+            continue
+        for end in (rel.src, rel.dst):
+            if end is not None and end not in declared:
+                findings.append(f"dangling: {rel.type} {_label(rel)} refers to {end}, "
+                                "which this document does not declare")
+    return errors, findings
+
+
+def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
+    out = []
+    intervals = {}
+    for n in nodes:
+        if n.kind != "activity":
+            continue
+        start, end = _time(_first(n.attrs, _P + "startTime")), _time(_first(n.attrs, _P + "endTime"))
+        intervals[n.id] = (start, end)
+        if start and end and start > end:
+            out.append(f"start-after-end: activity {n.id} starts at {start.isoformat()} "
+                       f"after it ends at {end.isoformat()}")
+    generated = {}
+    for rel in relations:
+        if rel.type == "wasGeneratedBy":
+            t = _time(_first(rel.attrs, _P + "time"))
+            if t:
+                generated[rel.src] = t
+                start, end = intervals.get(rel.dst, (None, None))
+                if (start and t < start) or (end and t > end):
+                    out.append(f"generation-outside-activity: {rel.src} is generated at {t.isoformat()}, "
+                               f"outside the interval of activity {rel.dst}")
+    for rel in relations:
+        if rel.type != "used":
+            continue
+        t = _time(_first(rel.attrs, _P + "time"))
+        if not t:
+            continue
+        start, end = intervals.get(rel.src, (None, None))
+        if (start and t < start) or (end and t > end):
+            out.append(f"usage-outside-activity: activity {rel.src} uses {rel.dst} at {t.isoformat()}, "
+                       "outside its start/end interval")
+        g = generated.get(rel.dst)
+        if g and g > t:
+            out.append(f"generation-after-usage: {rel.dst} is used at {t.isoformat()} "
+                       f"before it is generated at {g.isoformat()}")
+    return out
+
+
+def size_errors(nodes: list[Node], relations: list[Relation], max_bytes: int) -> list[str]:
+    out = []
+    for rec in [*nodes, *relations]:
+        for n, v in rec.attrs:
+            size = len(v) if isinstance(v, str) else len(v.get("lit", "")) if isinstance(v, dict) and isinstance(v.get("lit"), str) else 0
+            if size > max_bytes:
+                out.append(f"attribute-too-large: {attr_iri(n)} of {rec.id} has {size} bytes "
+                           f"(limit {max_bytes})")
+    return out
+
+
+def validate(nodes: list[Node], relations: list[Relation], *, level: str = "warn",
+             provjson: dict | None = None, max_attribute_bytes: int = 1_000_000,
+             known_ids: set[str] | None = None) -> list[str]:
+    """Check a document; return warnings, or raise InvalidDocument (422) when it must be refused.
+
+    ``known_ids``: ids already in the store; a dangling reference to one of them is not reported.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"validation level must be one of {LEVELS}")
+    errors, findings = structure_findings(nodes, relations, known_ids or set())
+    errors += size_errors(nodes, relations, max_attribute_bytes)
+    if errors:
+        raise InvalidDocument(f"{len(errors)} error(s): {errors[0]}", where=_where(errors[0]),
+                              details=errors)
+    if level == "off":
+        return []
+    if provjson is not None:
+        findings = schema_findings(provjson) + findings
+    findings += ordering_findings(nodes, relations)
+    if level == "strict" and findings:
+        raise InvalidDocument(f"{len(findings)} problem(s) (validation=strict): {findings[0]}",
+                              where=_where(findings[0]), details=findings)
+    return findings
+
+
+def _label(rel: Relation) -> str:
+    return "(anonymous)" if rel.anonymous else rel.id
+
+
+def _where(message: str) -> str | None:
+    code = message.split(":", 1)[0]
+    return code or None

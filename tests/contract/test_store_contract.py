@@ -1,0 +1,183 @@
+"""The store contract (app/stores/base.py), run against every backend."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from prov.model import ProvDocument
+
+from app import services
+from app.config import Settings
+from app.stores.base import TraceQuery
+from provdm import formats
+from provdm.codec import ANON_PREFIX
+from provdm.errors import AnswerTooLarge, Conflict, InvalidDocument, NotFound
+from tests.conftest import ROOT, prov_files
+
+EX = "http://example.org/cta#"
+KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
+
+
+def ingest(store, text, fmt="provn", **kw):
+    return services.ingest(store, text, fmt, settings=Settings(), **kw)
+
+
+def short(iri: str) -> str:
+    return iri[len(EX):] if iri.startswith(EX) else iri
+
+
+def answer(store, ids, **kw):
+    """Node names and relation names of a trace; anonymous relations as type(src,dst)."""
+    g = store.trace(TraceQuery(ids=[EX + i for i in ids], **kw))
+    nodes = {short(n.id) for n in g.nodes}
+    rels = {f"{r.type}({short(r.src)},{short(r.dst)})" if r.id.startswith(ANON_PREFIX) else short(r.id)
+            for r in g.relations}
+    return nodes, rels
+
+
+@pytest.fixture
+def known(store):
+    ingest(store, KNOWN)
+    return store
+
+
+D0 = ({"dl5", "alice"}, {"attr1"})
+D1 = (D0[0] | {"analysis", "gammapy", "emin"}, D0[1] | {"gen5", "assoc1", "conf"})
+D2 = (D1[0] | {"dl3a", "dl3b", "dataset"},
+      D1[1] | {"u1", "u2", "hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)"})
+D3 = (D2[0] | {"dl3prod"}, D2[1] | {"g3a", "g3b"})
+DALL = (D3[0] | {"irf", "sim"}, D3[1] | {"u3", "d1"})
+
+MATRIX = [
+    # (ids, options, expected nodes, expected relations)
+    (["dl5"], {"depth": 0}, *D0),
+    (["dl5"], {"depth": 1}, *D1),
+    (["dl5"], {"depth": 2}, *D2),
+    (["dl5"], {"depth": 3}, *D3),
+    (["dl5"], {"depth": None}, *DALL),
+    (["dl5"], {"depth": 50}, *DALL),
+    (["dl5"], {"depth": 1, "model": "W3C"}, {"dl5", "alice", "analysis", "gammapy"},
+     {"attr1", "gen5", "assoc1"}),
+    (["dl5"], {"depth": 1, "agents": True}, D1[0] | {"hess"}, D1[1] | {"dele"}),
+    (["dl5"], {"depth": 2, "agents": True}, D2[0] | {"hess", "other"}, D2[1] | {"dele", "attr2"}),
+    (["alice"], {"depth": 1}, {"alice"}, set()),
+    (["alice"], {"depth": 1, "agents": True}, {"alice", "dl5", "other", "hess"},
+     {"attr1", "attr2", "dele"}),
+    (["dl5"], {"depth": 2, "direction": "FORTH"}, {"dl5", "alice", "later", "dl6"}, {"attr1", "u9", "g9"}),
+    (["dl3a"], {"depth": 1, "direction": "FORTH"}, {"dl3a", "dataset", "analysis", "gammapy", "emin"},
+     {"hadMember(dataset,dl3a)", "u1", "assoc1", "conf"}),
+    (["dataset"], {"depth": 1}, {"dataset"}, set()),
+    (["dataset"], {"depth": 1, "members": True}, {"dataset", "dl3a", "dl3b"},
+     {"hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)"}),
+    (["dataset"], {"depth": 2, "members": True}, {"dataset", "dl3a", "dl3b", "dl3prod"},
+     {"hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)", "g3a", "g3b"}),
+    (["dl3a", "irf"], {"depth": 1}, {"dl3a", "dataset", "dl3prod", "irf", "sim"},
+     {"hadMember(dataset,dl3a)", "g3a", "d1"}),
+    (["c1"], {"depth": None}, {"c1", "c2"}, {"dc1", "dc2"}),
+    (["c1"], {"depth": 7}, {"c1", "c2"}, {"dc1", "dc2"}),
+    (["c1"], {"depth": None, "direction": "FORTH"}, {"c1", "c2"}, {"dc1", "dc2"}),
+]
+
+
+@pytest.mark.parametrize("ids,options,nodes,rels", MATRIX,
+                         ids=[f"{'+'.join(m[0])}-{m[1]}" for m in MATRIX])
+def test_provsap_matrix(known, ids, options, nodes, rels):
+    assert answer(known, ids, **options) == (nodes, rels)
+
+
+def test_trace_keeps_every_attribute_with_its_datatype(known):
+    g = known.trace(TraceQuery(ids=[EX + "dl3a"], depth=0))
+    (dl3a,) = [n for n in g.nodes if n.id == EX + "dl3a"]
+    assert [a[1] for a in dl3a.attrs] == [23523]
+    g = known.trace(TraceQuery(ids=[EX + "dl5"], depth=2))
+    used = {r.id: r for r in g.relations}[EX + "u1"]
+    assert {"time": "2020-01-02T00:10:00+00:00"} in [v for _, v in used.attrs]
+
+
+def test_node_cap(known):
+    with pytest.raises(AnswerTooLarge):
+        known.trace(TraceQuery(ids=[EX + "dl5"], depth=None, node_cap=5))
+
+
+@pytest.mark.parametrize("path,fmt", prov_files(), ids=[p.name for p, _ in prov_files()])
+def test_round_trip_of_the_corpus(store, path, fmt):
+    text = path.read_text()
+    res = ingest(store, text, fmt)
+    stored = store.get_document(res.id)
+    assert stored.original == text and stored.format in (fmt, "json", "provn", "xml")
+    original, _ = formats.parse(text, fmt)
+    for out in formats.FORMATS:
+        back, _ = formats.parse(services.document_text(store, res.id, out), out)
+        assert back == original and original == back, out
+
+
+def test_idempotent(store):
+    first = ingest(store, KNOWN)
+    before = store.stats()
+    second = ingest(store, KNOWN)
+    assert first.created and not second.created and first.id == second.id
+    assert store.stats() == before
+    # the same content in another syntax is the same document
+    doc, _ = formats.parse(KNOWN, "provn")
+    third = ingest(store, formats.serialize(doc, "json"), "json")
+    assert third.id == first.id and not third.created
+    assert store.stats() == before
+
+
+def test_atomic_when_last_record_conflicts(store):
+    ingest(store, KNOWN)
+    before = store.stats()
+    bad = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:brand_new)
+  used(ex:u_new; ex:analysis, ex:brand_new, -)
+  activity(ex:analysis, 2021-01-01T00:00:00Z, -)
+endDocument"""
+    with pytest.raises(Conflict) as info:
+        ingest(store, bad)
+    assert info.value.details[0]["id"] == EX + "analysis"
+    assert info.value.details[0]["attribute"].endswith("startTime")
+    assert store.stats() == before
+    assert store.get_nodes([EX + "brand_new"]) == []
+
+
+def test_merge_across_documents(store):
+    a = ingest(store, 'document\nprefix ex <http://example.org/cta#>\nentity(ex:e, [ex:v=1])\nendDocument')
+    b = ingest(store, 'document\nprefix ex <http://example.org/cta#>\nentity(ex:e, [ex:w="x"])\nendDocument')
+    (node,) = store.get_nodes([EX + "e"])
+    assert [v for _, v in node.attrs] == [1, "x"]
+    assert store.documents_asserting(EX + "e") == [a.id, b.id]
+
+
+def test_kind_conflict_and_self_contradiction(store):
+    ingest(store, 'document\nprefix ex <http://example.org/cta#>\nentity(ex:x)\nendDocument')
+    with pytest.raises(Conflict):
+        ingest(store, 'document\nprefix ex <http://example.org/cta#>\nactivity(ex:x)\nendDocument')
+    with pytest.raises(InvalidDocument):
+        ingest(store, 'document\nprefix ex <http://example.org/cta#>\nactivity(ex:y, 2020-01-01T00:00:00Z, -)\n'
+                      'activity(ex:y, 2021-01-01T00:00:00Z, -)\nendDocument')
+
+
+def test_documents_listing_and_not_found(store):
+    ids = [ingest(store, p.read_text(), f).id for p, f in prov_files()[:4]]
+    docs, total = store.list_documents(offset=1, limit=2)
+    assert total == len(set(ids)) and [d.id for d in docs] == list(dict.fromkeys(ids))[1:3]
+    with pytest.raises(NotFound):
+        store.get_document("0" * 32)
+
+
+def test_search_and_namespaces(known):
+    nodes, total = known.search("crab")
+    assert [n.id for n in nodes] == [EX + "dl5"] and total == 1
+    nodes, total = known.search("", kind="agent")
+    assert {n.id for n in nodes} == {EX + "alice", EX + "gammapy", EX + "hess"} and total == 3
+    assert known.namespaces()["ex"] == EX
+
+
+def test_bundles_stay_bundles(store):
+    text = json.dumps({"prefix": {"ex": EX}, "entity": {"ex:top": {}},
+                       "bundle": {"ex:b1": {"prefix": {"ex": EX}, "entity": {"ex:inner": {"ex:n": 1}}}}})
+    res = ingest(store, text, "json")
+    back = ProvDocument.deserialize(content=services.document_text(store, res.id, "json"), format="json")
+    assert [b.identifier.uri for b in back.bundles] == [EX + "b1"]
+    assert store.get_nodes([EX + "inner"])
