@@ -93,8 +93,9 @@ def parse(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             if fmt == "json":
-                # Decode first so JSON syntax errors report line/column, and so prov gets a dict.
-                json.loads(text)
+                # Decode first so JSON syntax errors report line/column, and name undeclared
+                # prefixes (prov only says "an identifier is missing").
+                _check_json_prefixes(json.loads(text))
             doc = ProvDocument.deserialize(content=text, format=fmt)
         caught = [str(w.message) for w in seen]
     except (MalformedDocument, UnsupportedMediaType):
@@ -105,7 +106,8 @@ def parse(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
     except Exception as exc:  # prov raises many types (ProvException, ProvNSyntaxError, lxml, KeyError...)
         message = str(exc) or type(exc).__name__
         where = _where_from(exc)
-        if "prefix" in message.lower() and ("unknown" in message.lower() or "namespace" in message.lower()):
+        low = message.lower()
+        if "prefix" in low and ("unknown" in low or "namespace" in low or "not declared" in low):
             raise UnknownPrefix(f"unknown prefix: {message}", where=where) from None
         if "QualifiedName" in message or "qualified name" in message.lower():
             raise UnknownPrefix(f"identifier does not resolve to a declared namespace: {message}",
@@ -113,6 +115,54 @@ def parse(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
         raise MalformedDocument(f"cannot parse {fmt.upper() if fmt != 'provn' else 'PROV-N'} document: {message}",
                                 where=where) from None
     return doc, caught
+
+
+_BUILTIN_PREFIXES = {"prov", "xsd", "_"}
+
+
+def _check_json_prefixes(data, declared: frozenset = frozenset(), path: str = "") -> None:
+    """Raise UnknownPrefix for a record id or reference whose prefix no ``prefix`` block declares."""
+    if not isinstance(data, dict):
+        raise MalformedDocument("a PROV-JSON document must be a JSON object", where=path or "(document)")
+    prefixes = data.get("prefix", {})
+    if not isinstance(prefixes, dict):
+        raise MalformedDocument("'prefix' must map prefixes to namespace URIs", where=f"{path}prefix")
+    known = declared | set(prefixes)
+    has_default = "default" in known
+
+    def check(name: str, where: str) -> None:
+        if not isinstance(name, str) or ":" not in name or "://" in name:
+            if not has_default and isinstance(name, str) and ":" not in name and not name.startswith("_"):
+                raise UnknownPrefix(f"{name!r} has no prefix and the document declares no default namespace",
+                                    where=where)
+            return
+        prefix = name.split(":", 1)[0]
+        if prefix not in known and prefix not in _BUILTIN_PREFIXES:
+            raise UnknownPrefix(f"prefix {prefix!r} of {name!r} is not declared in 'prefix'", where=where)
+
+    for section, records in data.items():
+        if section in ("prefix",) or not isinstance(records, dict):
+            continue
+        if section == "bundle":
+            for bid, bundle in records.items():
+                check(bid, f"{path}bundle/{bid}")
+                _check_json_prefixes(bundle, frozenset(known), f"{path}bundle/{bid}/")
+            continue
+        for rid, body in records.items():
+            if not rid.startswith("_:"):
+                check(rid, f"{path}{section}/{rid}")
+            for item in body if isinstance(body, list) else [body]:
+                if not isinstance(item, dict):
+                    continue
+                for key, value in item.items():
+                    if key.startswith("prov:") and isinstance(value, str) and key[5:] in _REF_ATTRS:
+                        check(value, f"{path}{section}/{rid}/{key}")
+
+
+_REF_ATTRS = {"entity", "activity", "agent", "generatedEntity", "usedEntity", "generation", "usage",
+              "informed", "informant", "trigger", "starter", "ender", "delegate", "responsible",
+              "influencee", "influencer", "specificEntity", "generalEntity", "alternate1", "alternate2",
+              "collection", "plan"}
 
 
 def serialize(doc: ProvDocument, fmt: str) -> str:
