@@ -37,7 +37,7 @@ from . import vocabulary as voc
 from .errors import InvalidParameter, ProvhubError
 
 #: Content-Security-Policy to serve rendered SVG with: no scripts, no external loads.
-SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 #: Output format -> MIME type.
 FORMATS = {
@@ -524,7 +524,7 @@ class _Drawing:
             self.titles[iri] = title(el)
             self.nodes[iri] = _Node(iri, kind, noun(el), lines, iri,
                                     safe_link(link(iri)) if link else None,
-                                    highlight=iri in highlight)
+                                    highlight=iri in highlight or el.short in highlight)
         for rel in flat.links:
             label = rel.name + (f" ({rel.role})" if rel.role else "")
             for src in self._resolve(rel.src, hosts):
@@ -670,7 +670,7 @@ def render(doc: ProvDocument, fmt: str = "svg", *, direction: str = "BT", node_c
            expand: Collection[str] = ()) -> bytes:
     """Draw ``doc``: ``fmt`` is svg, png, pdf or dot; ``direction`` BT, TB, LR or RL.
 
-    ``highlight``: IRIs drawn with a thick red border (never collapsed). ``link(iri)`` gives the
+    ``highlight``: IRIs (or prefixed names) drawn with a thick red border, never collapsed. ``link(iri)`` gives the
     URL a node points to (None: no link). ``expand``: group ids (from ``#expand=<id>`` links of
     summary nodes) to draw in full. Raises InvalidParameter, RenderError.
     """
