@@ -1,0 +1,454 @@
+"""The Neo4j store: the contract of :mod:`app.stores.base` over Bolt with the official driver.
+
+Graph model (Neo4j 5; CI runs it against ArcadeDB's Bolt server, see docs/deployment.md):
+
+- every element is a ``:Record`` node (``id``, ``kind``, ``qn`` and ``attrs`` as JSON text,
+  ``text`` for search, ``docs`` = ids of the documents that asserted it, ``declared = true``)
+  with one more label, ``:Entity``, ``:Activity`` or ``:Agent``;
+- an element that relations name but no document declared is a placeholder ``:Record`` with
+  ``declared = false`` (never returned as a record); a relation with a missing endpoint
+  (``wasGeneratedBy(e, -, t)``) points to the placeholder :data:`NIL` instead;
+- every relation is a relationship whose type is the PROV relation (``:USED``,
+  ``:WAS_GENERATED_BY``... and, for ``wasInfluencedBy`` typed ``voprov:hadStep`` or a
+  description type, ``:HAD_STEP`` / ``:IS_DESCRIBED_BY``), with ``id``, ``type``, ``category``,
+  ``src``, ``dst``, ``qn``, ``attrs``, ``docs``;
+- ``:Document`` nodes (``seq`` keeps the order of ingest) and ``:Namespace`` nodes.
+
+Writes run only in managed transactions (``execute_write``; ArcadeDB 26.10 commits auto-commit
+relationship batches partially), one per document, with parameterised ``UNWIND $rows`` batches.
+Relationship types and labels are spliced into Cypher only from the fixed tables below.
+Lineage is :func:`app.stores.lineage.walk` (one query per depth level, same answer as SQLite).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextlib import contextmanager
+from functools import lru_cache
+
+from neo4j import GraphDatabase, unit_of_work
+from neo4j import exceptions as nx
+
+from provdm import vocabulary as voc
+from provdm.codec import ANON_PREFIX, Graph, Node, Relation
+from provdm.errors import Conflict, NotFound, ProvhubError, StoreUnavailable
+from provdm.merge import plan_merge
+
+from .base import PreparedDocument, PutResult, Stats, StoredDocument, TraceQuery, utcnow_iso
+from .lineage import walk
+
+log = logging.getLogger(__name__)
+
+#: Placeholder node that relations with a missing endpoint point to (never traversed).
+NIL = "urn:provhub:nil"
+BATCH = 2000  # rows per UNWIND statement (all in the document's one transaction)
+PUT_ATTEMPTS = 3  # a uniqueness race with a concurrent ingest is retried, then reported
+
+KIND_LABEL = {"entity": "Entity", "activity": "Activity", "agent": "Agent"}
+REL_TYPE = {
+    "used": "USED", "wasGeneratedBy": "WAS_GENERATED_BY", "wasInformedBy": "WAS_INFORMED_BY",
+    "wasStartedBy": "WAS_STARTED_BY", "wasEndedBy": "WAS_ENDED_BY",
+    "wasInvalidatedBy": "WAS_INVALIDATED_BY", "wasDerivedFrom": "WAS_DERIVED_FROM",
+    "wasAttributedTo": "WAS_ATTRIBUTED_TO", "wasAssociatedWith": "WAS_ASSOCIATED_WITH",
+    "actedOnBehalfOf": "ACTED_ON_BEHALF_OF", "wasInfluencedBy": "WAS_INFLUENCED_BY",
+    "alternateOf": "ALTERNATE_OF", "specializationOf": "SPECIALIZATION_OF", "mentionOf": "MENTION_OF",
+    "hadMember": "HAD_MEMBER",
+}
+#: wasInfluencedBy relations of the IVOA categories get their own types (typed traversal).
+INFLUENCE_TYPE = {voc.STEP: "HAD_STEP", voc.DESCRIPTION: "IS_DESCRIBED_BY"}
+ALL_REL_TYPES = tuple(REL_TYPE.values()) + tuple(INFLUENCE_TYPE.values())
+#: Relationship types of each lineage category (typed traversal).
+CATEGORY_TYPES = {cat: tuple(t for name, t in REL_TYPE.items() if voc.RELATION_CATEGORY[name] == cat)
+                  for cat in voc.CATEGORIES}
+CATEGORY_TYPES.update({cat: (t,) for cat, t in INFLUENCE_TYPE.items()})
+
+
+def rel_type(rel: Relation) -> str:
+    """The relationship type of a relation (from the fixed tables only)."""
+    if rel.type == "wasInfluencedBy" and rel.category in INFLUENCE_TYPE:
+        return INFLUENCE_TYPE[rel.category]
+    return REL_TYPE[rel.type]
+
+
+def schema_statements() -> list[str]:
+    """Constraints and indexes, Neo4j 5 syntax, idempotent, one statement each."""
+    out = [f"CREATE CONSTRAINT {name}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+           for name, label in (("record", "Record"), ("entity", "Entity"), ("activity", "Activity"),
+                               ("agent", "Agent"), ("document", "Document"))]
+    out.append("CREATE CONSTRAINT namespace_prefix IF NOT EXISTS FOR (n:Namespace) REQUIRE n.prefix IS UNIQUE")
+    out += [f"CREATE CONSTRAINT rel_{t.lower()}_id IF NOT EXISTS FOR ()-[e:{t}]-() REQUIRE e.id IS UNIQUE"
+            for t in ALL_REL_TYPES]
+    out += ["CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
+            "CREATE TEXT INDEX record_text IF NOT EXISTS FOR (n:Record) ON (n.text)"]
+    return out
+
+
+# -- Cypher (types and labels only from the tables above) ---------------------------------------
+
+LOCK_NODES = """
+UNWIND $ids AS id
+MATCH (n:Record {id: id}) SET n.declared = n.declared
+RETURN n.id AS id, n.declared AS declared, n.kind AS kind, n.qn AS qn, n.attrs AS attrs
+"""
+CREATE_PLACEHOLDERS = "UNWIND $ids AS id CREATE (n:Record {id: id, declared: false})"
+_ADD_DOC = "CASE WHEN $doc IN coalesce({v}.docs, []) THEN {v}.docs ELSE coalesce({v}.docs, []) + $doc END"
+REL_COLUMNS = ("e.id AS id, e.type AS type, e.src AS src, e.dst AS dst, e.category AS category, "
+               "e.qn AS qn, e.attrs AS attrs")
+NODE_COLUMNS = "n.id AS id, n.kind AS kind, n.qn AS qn, n.attrs AS attrs"
+DOC_COLUMNS = ("d.id AS id, d.format AS format, d.original AS original, d.provjson AS provjson, "
+               "d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
+               "d.rights AS rights, d.group AS group, d.release AS release")
+
+
+@lru_cache(maxsize=None)
+def write_nodes_cypher(label: str, new: bool) -> str:
+    """Nodes the store does not hold yet are created with their label (ArcadeDB 26.10 refuses
+    to relabel a node inside the transaction that created it); others are updated."""
+    assert label in KIND_LABEL.values()
+    if new:
+        return f"UNWIND $rows AS r CREATE (n:Record:{label} {{id: r.id}}) SET n += r.props, n.docs = [$doc]"
+    return ("UNWIND $rows AS r MATCH (n:Record {id: r.id}) "
+            f"SET n:{label}, n += r.props, n.docs = {_ADD_DOC.format(v='n')}")
+
+
+@lru_cache(maxsize=None)
+def write_rels_cypher(rtype: str) -> str:
+    assert rtype in ALL_REL_TYPES
+    return ("UNWIND $rows AS r MATCH (a:Record {id: r.src}) MATCH (b:Record {id: r.dst}) "
+            f"MERGE (a)-[e:{rtype} {{id: r.id}}]->(b) SET e += r.props, e.docs = {_ADD_DOC.format(v='e')}")
+
+
+@lru_cache(maxsize=None)
+def delete_rels_cypher(rtype: str) -> str:
+    assert rtype in ALL_REL_TYPES
+    return f"UNWIND $ids AS id MATCH ()-[e:{rtype} {{id: id}}]->() DELETE e"
+
+
+@lru_cache(maxsize=None)
+def find_rels_cypher(rtypes: tuple[str, ...], columns: str = REL_COLUMNS) -> str:
+    """Relations by id among the given types: one index seek per type (a UNION in CALL)."""
+    assert set(rtypes) <= set(ALL_REL_TYPES)
+    parts = " UNION ALL ".join(f"WITH id MATCH ()-[e:{t} {{id: id}}]->() RETURN e" for t in rtypes)
+    return f"UNWIND $ids AS id CALL {{ {parts} }} RETURN {columns}"
+
+
+@lru_cache(maxsize=None)
+def edges_cypher(out: tuple[str, ...], into: tuple[str, ...]) -> str:
+    """Relations of categories ``out`` leaving and ``into`` entering the nodes ``$ids``."""
+    parts = []
+    for cats, pattern in ((out, "(n)-[e:{}]->(m)"), (into, "(n)<-[e:{}]-(m)")):
+        types = [t for c in cats for t in CATEGORY_TYPES[c]]
+        if types:
+            parts.append(f"WITH n MATCH {pattern.format('|'.join(types))} RETURN e, m")
+    return ("UNWIND $ids AS id MATCH (n:Record {id: id}) "
+            f"CALL {{ {' UNION ALL '.join(parts)} }} RETURN e.id AS rel, n.id AS this, m.id AS other")
+
+
+# -- row encoding ------------------------------------------------------------------------------
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def search_text(node_id: str, attrs_json: str) -> str:
+    """What search looks in: the id and the attribute JSON, lowered like SQLite's ``lower()``."""
+    return node_id.translate(_ASCII_LOWER) + "\n" + attrs_json.translate(_ASCII_LOWER)
+
+
+def node_row(node: Node) -> dict:
+    attrs = json.dumps(node.attrs)
+    return {"id": node.id, "props": {"kind": node.kind, "qn": json.dumps(node.qn), "attrs": attrs,
+                                     "text": search_text(node.id, attrs), "declared": True}}
+
+
+def rel_row(rel: Relation) -> dict:
+    return {"id": rel.id, "src": rel.src or NIL, "dst": rel.dst or NIL,
+            "props": {"type": rel.type, "category": rel.category, "src": rel.src, "dst": rel.dst,
+                      "qn": json.dumps(rel.qn) if rel.qn else None, "attrs": json.dumps(rel.attrs)}}
+
+
+def to_node(rec) -> Node:
+    return Node(rec["id"], rec["kind"], json.loads(rec["qn"]), json.loads(rec["attrs"]))
+
+
+def to_relation(rec) -> Relation:
+    return Relation(rec["id"], rec["type"], rec["src"], rec["dst"], rec["category"],
+                    json.loads(rec["qn"]) if rec["qn"] else None, json.loads(rec["attrs"]))
+
+
+def to_document(rec) -> StoredDocument:
+    return StoredDocument(id=rec["id"], format=rec["format"], original=rec["original"],
+                          provjson=rec["provjson"], prefixes=json.loads(rec["prefixes"]),
+                          records=rec["records"], created_at=rec["created_at"], rights=rec["rights"],
+                          group=rec["group"], release=rec["release"])
+
+
+def chunks(rows: list, size: int):
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+class Neo4jStore:
+    def __init__(self, url: str, settings=None):
+        self.url = url
+        timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
+        self.query_timeout = float(getattr(settings, "query_timeout", 30.0) or 30.0)
+        self.database = getattr(settings, "neo4j_database", "") or None
+        self.user = getattr(settings, "neo4j_user", "neo4j")
+        self.batch = BATCH
+        self.driver = GraphDatabase.driver(
+            url, auth=(self.user, getattr(settings, "neo4j_password", "") or ""),
+            connection_timeout=timeout, connection_acquisition_timeout=timeout,
+            max_transaction_retry_time=timeout)
+        self._schema_ready = False
+        try:
+            self._ensure_schema()
+        except StoreUnavailable as exc:  # start anyway: requests answer 503 until it is back
+            log.warning("%s; the schema is created when the store is reachable", exc.message)
+
+    # -- plumbing ----------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self):
+        """Translate driver errors into provhub's hierarchy."""
+        where = "PROVHUB_STORE_URL"
+        try:
+            yield
+        except ProvhubError:
+            raise
+        except nx.AuthError as exc:
+            raise StoreUnavailable(f"the Neo4j store at {self.url} refused the credentials of user "
+                                   f"{self.user!r}: {exc.message}", where="PROVHUB_NEO4J_PASSWORD") from None
+        except nx.ConstraintError as exc:
+            raise Conflict(f"the store refused a duplicate: {exc.message}", where="id") from None
+        except (nx.ServiceUnavailable, nx.SessionExpired, nx.ConnectionAcquisitionTimeoutError,
+                nx.DatabaseUnavailable, OSError) as exc:
+            raise StoreUnavailable(f"the Neo4j store at {self.url} is unreachable: {exc}", where=where) from None
+        except nx.TransientError as exc:
+            raise StoreUnavailable(f"the Neo4j store at {self.url} is busy, retried for the store "
+                                   f"timeout: {exc.message}", where=where) from None
+        except nx.ClientError as exc:
+            if exc.code and "DatabaseNotFound" in exc.code:
+                raise StoreUnavailable(f"the Neo4j store at {self.url} has no database "
+                                       f"{self.database!r}", where="PROVHUB_NEO4J_DATABASE") from None
+            raise ProvhubError(f"the Neo4j store at {self.url} rejected a query: {exc.message}") from exc
+        except (nx.Neo4jError, nx.DriverError) as exc:
+            raise ProvhubError(f"the Neo4j store at {self.url} failed: {exc}") from exc
+
+    def _session(self):
+        return self.driver.session(database=self.database)
+
+    def _read(self, work, *args):
+        """Run ``work(tx, *args)`` in a managed read transaction (timeout: ``query_timeout``)."""
+        self._ensure_schema()
+        with self._errors(), self._session() as session:
+            return session.execute_read(unit_of_work(timeout=self.query_timeout)(work), *args)
+
+    def _query(self, text: str, **params) -> list:
+        """One read query, all records."""
+        return self._read(lambda tx: list(tx.run(text, **params)))
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        with self._errors(), self._session() as session:
+            for stmt in schema_statements():
+                session.execute_write(lambda tx, s=stmt: tx.run(s).consume())
+        self._schema_ready = True
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def ping(self) -> None:
+        with self._errors(), self._session() as session:
+            session.run("RETURN 1 AS one").consume()
+
+    # -- reads -------------------------------------------------------------------------------
+    def get_nodes(self, ids: list[str]) -> list[Node]:
+        ids = list(dict.fromkeys(ids))
+        return self._read(self._fetch_nodes, ids)
+
+    @staticmethod
+    def _fetch_nodes(tx, ids: list[str]) -> list[Node]:
+        out = []
+        for part in chunks(ids, BATCH):
+            out += [to_node(r) for r in tx.run(
+                f"UNWIND $ids AS id MATCH (n:Record {{id: id}}) WHERE n.declared RETURN {NODE_COLUMNS}",
+                ids=part)]
+        return out
+
+    def get_relations(self, ids: list[str]) -> list[Relation]:
+        ids = list(dict.fromkeys(ids))
+        return self._read(lambda tx: list(self._fetch_relations(tx, ids).values()))
+
+    @staticmethod
+    def _fetch_relations(tx, ids: list[str], types: dict[str, str] | None = None) -> dict[str, Relation]:
+        """Stored relations by id. ``types`` (id -> relationship type) narrows the lookup of
+        anonymous ids, whose id encodes their type; other ids are looked up in every type."""
+        found: dict[str, Relation] = {}
+        by_type: dict[tuple, list] = {}
+        for rid in ids:
+            if types and rid.startswith(ANON_PREFIX):
+                by_type.setdefault((types[rid],), []).append(rid)
+            else:
+                by_type.setdefault(ALL_REL_TYPES, []).append(rid)
+        for rtypes, group in by_type.items():
+            for part in chunks(group, BATCH):
+                for rec in tx.run(find_rels_cypher(rtypes), ids=part):
+                    found[rec["id"]] = to_relation(rec)
+        return found
+
+    def get_document(self, doc_id: str) -> StoredDocument:
+        rows = self._query(f"MATCH (d:Document {{id: $id}}) RETURN {DOC_COLUMNS}", id=doc_id)
+        if not rows:
+            raise NotFound(f"no document with id {doc_id!r}", where="id")
+        return to_document(rows[0])
+
+    def list_documents(self, offset: int = 0, limit: int = 50):
+        def work(tx):
+            total = tx.run("MATCH (d:Document) RETURN count(d) AS c").single()["c"]
+            rows = tx.run(f"MATCH (d:Document) RETURN {DOC_COLUMNS} ORDER BY d.seq SKIP $offset LIMIT $limit",
+                          offset=int(offset), limit=int(limit))
+            return [to_document(r) for r in rows], total
+        return self._read(work)
+
+    def documents_asserting(self, record_id: str) -> list[str]:
+        def work(tx):
+            docs = [r["docs"] for r in tx.run(
+                "MATCH (n:Record {id: $id}) WHERE n.declared RETURN n.docs AS docs", id=record_id)]
+            docs += [r["docs"] for r in tx.run(
+                find_rels_cypher(ALL_REL_TYPES, "e.docs AS docs"),
+                ids=[record_id])]
+            ids = sorted({d for ds in docs for d in ds or []})
+            return [r["id"] for r in tx.run("UNWIND $ids AS id MATCH (d:Document {id: id}) "
+                                             "RETURN d.id AS id ORDER BY d.seq", ids=ids)]
+        return self._read(work)
+
+    def namespaces(self) -> dict[str, str]:
+        rows = self._query("MATCH (s:Namespace) RETURN s.prefix AS prefix, s.uri AS uri ORDER BY s.prefix")
+        return {r["prefix"]: r["uri"] for r in rows}
+
+    def stats(self) -> Stats:
+        def work(tx):
+            def count(cypher):
+                return tx.run(cypher).single()["c"]
+            return Stats(count("MATCH (d:Document) RETURN count(d) AS c"),
+                         sum(count(f"MATCH (n:{label}) RETURN count(n) AS c") for label in KIND_LABEL.values()),
+                         count("MATCH ()-[e]->() RETURN count(e) AS c"))
+        return self._read(work)
+
+    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0):
+        label = KIND_LABEL.get(kind) if kind else "Record"
+        needle = (text or "").lower()
+        if label is None or "\n" in needle:  # no such kind; ids and attribute JSON hold no newline
+            return [], 0
+        match = f"MATCH (n:{label}) WHERE n.declared AND n.text CONTAINS $text"
+
+        def work(tx):
+            total = tx.run(f"{match} RETURN count(n) AS c", text=needle).single()["c"]
+            rows = tx.run(f"{match} RETURN {NODE_COLUMNS} ORDER BY n.id SKIP $offset LIMIT $limit",
+                          text=needle, offset=int(offset), limit=int(limit))
+            return [to_node(r) for r in rows], total
+        return self._read(work)
+
+    # -- lineage -----------------------------------------------------------------------------
+    def edges_from(self, ids, out, into):
+        out, into = tuple(out), tuple(into)
+        if not ids or not (out or into):
+            return []
+        rows = []
+        for part in chunks(list(ids), BATCH):
+            rows += self._query(edges_cypher(out, into), ids=part)
+        return [(r["rel"], r["this"], r["other"]) for r in rows if r["other"] != NIL]
+
+    def kinds(self, ids):
+        out = {}
+        for part in chunks(list(ids), BATCH):
+            out.update((r["id"], r["kind"]) for r in self._query(
+                "UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared RETURN n.id AS id, n.kind AS kind",
+                ids=part))
+        return out
+
+    def trace(self, query: TraceQuery) -> Graph:
+        node_ids, rel_ids = walk(self, query)
+        return Graph(self.get_nodes(sorted(node_ids)), self.get_relations(sorted(rel_ids)))
+
+    # -- writes ------------------------------------------------------------------------------
+    def put_document(self, prepared: PreparedDocument) -> PutResult:
+        self._ensure_schema()
+        with self._errors():
+            for attempt in range(1, PUT_ATTEMPTS + 1):
+                try:
+                    with self._session() as session:
+                        created = session.execute_write(self._put, prepared)
+                    return PutResult(prepared.id, prepared.records, created)
+                except nx.ConstraintError:  # a concurrent ingest won a race on a new id: redo
+                    if attempt == PUT_ATTEMPTS:
+                        raise
+        raise AssertionError("unreachable")
+
+    def _put(self, tx, prepared: PreparedDocument) -> bool:
+        """The unit of work of one document: all of it or nothing (the caller's transaction)."""
+        if tx.run("MATCH (d:Document {id: $id}) RETURN d.id AS id", id=prepared.id).single():
+            return False
+        # Lock (SET) every stored node the document touches before reading it, so that a
+        # concurrent ingest cannot slip a change in between; a concurrent creation of a new
+        # node fails on the uniqueness constraint and the whole document is redone.
+        ids = {n.id for n in prepared.nodes}
+        ids |= {end or NIL for r in prepared.relations for end in (r.src, r.dst)}
+        existing, stored_nodes = set(), {}
+        for part in chunks(sorted(ids), self.batch):
+            for rec in tx.run(LOCK_NODES, ids=part):
+                existing.add(rec["id"])
+                if rec["declared"]:
+                    stored_nodes[rec["id"]] = to_node(rec)
+        types = {r.id: rel_type(r) for r in prepared.relations}
+        stored_rels = self._fetch_relations(tx, list(types), types)
+        changed_nodes, changed_rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
+
+        # Every record of the document is written (docs list), changed ones with their merge.
+        changed = {n.id: n for n in changed_nodes}
+        by_label: dict[tuple, list] = {}
+        for node in prepared.nodes:
+            final = changed.get(node.id) or stored_nodes[node.id]
+            by_label.setdefault((KIND_LABEL[final.kind], node.id not in existing), []).append(node_row(final))
+        for (label, new), rows in by_label.items():
+            self._run_batches(tx, write_nodes_cypher(label, new), rows, doc=prepared.id)
+        placeholders = sorted(ids - existing - {n.id for n in prepared.nodes})
+        for part in chunks(placeholders, self.batch):
+            tx.run(CREATE_PLACEHOLDERS, ids=part).consume()
+
+        changed_r = {r.id: r for r in changed_rels}
+        by_type: dict[str, list] = {}
+        moved: dict[str, list] = {}
+        for rel in prepared.relations:
+            old = stored_rels.get(rel.id)
+            final = changed_r.get(rel.id) or old
+            rtype = rel_type(final)
+            if old is not None and (old.src, old.dst) != (final.src, final.dst):
+                moved.setdefault(rtype, []).append(rel.id)  # an endpoint was filled in
+            by_type.setdefault(rtype, []).append(rel_row(final))
+        for rtype, rel_ids in moved.items():
+            for part in chunks(rel_ids, self.batch):
+                tx.run(delete_rels_cypher(rtype), ids=part).consume()
+        for rtype, rows in by_type.items():
+            self._run_batches(tx, write_rels_cypher(rtype), rows, doc=prepared.id)
+
+        tx.run("UNWIND $rows AS r MERGE (s:Namespace {prefix: r.prefix}) ON CREATE SET s.uri = r.uri",
+               rows=[{"prefix": p, "uri": u} for p, u in sorted(prepared.prefixes.items())]).consume()
+        tx.run("CREATE (d:Document {id: $id, format: $format, original: $original, provjson: $provjson, "
+               "prefixes: $prefixes, records: $records, created_at: $created_at, seq: $seq, "
+               "rights: $rights, group: $group, release: $release})",
+               id=prepared.id, format=prepared.format, original=prepared.original,
+               provjson=prepared.provjson, prefixes=json.dumps(prepared.prefixes),
+               records=prepared.records, created_at=utcnow_iso(), seq=time.time_ns(),
+               rights=prepared.rights, group=prepared.group, release=prepared.release).consume()
+        return True
+
+    def _run_batches(self, tx, cypher: str, rows: list, **params) -> None:
+        for part in chunks(rows, self.batch):
+            tx.run(cypher, rows=part, **params).consume()
+
+
+__all__ = ["Neo4jStore", "NIL", "schema_statements", "rel_type"]
