@@ -417,8 +417,9 @@ def _clip(text: str, width: int = _MAX_LINE) -> str:
 
 
 def _h(text: str, width: int = _MAX_LINE) -> str:
-    """Text for a Graphviz HTML-like label: clipped and XML-escaped."""
-    return html.escape(_clip(text, width), quote=True)
+    """Text for a Graphviz HTML-like label: clipped, XML-escaped, backslashes doubled (Graphviz
+    expands \\N, \\G... even inside HTML labels)."""
+    return html.escape(_clip(text, width), quote=True).replace("\\", "\\\\")
 
 
 def _q(text: str) -> str:
@@ -629,10 +630,11 @@ class _Drawing:
             node = self.nodes[k]
             attrs = [_NODE_STYLE[node.kind] + (_SUMMARY_STYLE if node.summary else "")]
             attrs.append("label=" + _label(node.lines, self.titles.get(k, k)))
-            attrs.append("tooltip=" + _q(_clip(node.tooltip, 300)))
+            attrs.append("tooltip=" + _q(html.escape(_clip(node.tooltip, 300), quote=True)))
             attrs.append("id=" + _q(("group-" + k) if node.summary else "rec-" + _node_key(k)))
             if node.url:
-                attrs.append("URL=" + _q(node.url) + ', target="_top"')
+                # Graphviz copies URL into SVG unescaped (and passes entities through)
+                attrs.append("URL=" + _q(html.escape(node.url, quote=True)) + ', target="_top"')
             if node.highlight:
                 attrs.append('penwidth=3, color="#C0392B"')
             out.append(f"  {names[k]} [{', '.join(attrs)}];")
