@@ -17,6 +17,8 @@ from provdm.errors import Conflict, InvalidDocument, InvalidParameter, NotFound,
 from provdm.provsap import ProvSapQuery
 from provdm.validate import LEVELS, validate
 
+from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, today
+from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, visible_ids
 from .stores.base import PreparedDocument, Store, TraceQuery
 
 RIGHTS = ("public", "proprietary")
@@ -121,9 +123,21 @@ def read_file(path: str, fmt: str = "auto") -> tuple[str, str]:
 
 # -- documents ---------------------------------------------------------------------------------
 
-def document_text(store: Store, doc_id: str, fmt: str) -> str:
-    """A stored document in a syntax: the original text when asked in its own syntax."""
+def readable_document(store: Store, doc_id: str, viewer: Viewer):
+    """The stored document, or NotFound (the same answer as for an unknown id) when hidden."""
     stored = store.get_document(doc_id)
+    if not document_readable(viewer, stored.rights, stored.group, stored.release):
+        raise NotFound(f"no document with id {doc_id!r}", where="id")
+    return stored
+
+
+def list_documents(store: Store, *, viewer: Viewer, offset: int = 0, limit: int = 50):
+    return store.list_documents(offset=offset, limit=limit, groups=viewer.visible_groups, today=today())
+
+
+def document_text(store: Store, doc_id: str, fmt: str, *, viewer: Viewer = OPERATOR) -> str:
+    """A stored document in a syntax: the original text when asked in its own syntax."""
+    stored = readable_document(store, doc_id, viewer)
     if fmt == stored.format:
         return stored.original
     doc, _ = formats.parse(stored.provjson, "json")
@@ -144,28 +158,36 @@ def resolve_id(store: Store, ident: str, namespaces: dict[str, str] | None = Non
     return ident
 
 
-def trace_graph(store: Store, query: ProvSapQuery, *, settings) -> tuple[Graph, dict[str, str]]:
+def trace_graph(store: Store, query: ProvSapQuery, *, settings,
+                viewer: Viewer = OPERATOR) -> tuple[Graph, dict[str, str]]:
     namespaces = store.namespaces()
     ids = [resolve_id(store, i, namespaces) for i in query.ids]
     found = {n.id for n in store.get_nodes(ids)}
+    if not viewer.is_admin:
+        found &= visible_ids(store, found, viewer)
     missing = [orig for orig, full in zip(query.ids, ids) if full not in found]
     if missing:
         raise NotFound(f"no record with id {missing[0]!r} in this store", where="ID")
     graph = store.trace(TraceQuery(ids=ids, depth=query.depth, direction=query.direction,
                                    members=query.members, steps=query.steps, agents=query.agents,
                                    model=query.model, node_cap=settings.node_cap))
+    if not viewer.is_admin:
+        graph = restrict(store, graph, viewer, start=ids, mode=settings.hidden_records)
     return graph, namespaces
 
 
-def trace(store: Store, query: ProvSapQuery, *, settings) -> ProvDocument:
+def trace(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> ProvDocument:
     """The ProvSAP answer as a PROV document."""
-    graph, namespaces = trace_graph(store, query, settings=settings)
+    graph, namespaces = trace_graph(store, query, settings=settings, viewer=viewer)
+    if any(n.id.startswith(HIDDEN_NS) for n in graph.nodes):
+        namespaces = {**namespaces, "hidden": HIDDEN_NS}
     return to_document(graph, namespaces)
 
 
-def provsap_response(store: Store, query: ProvSapQuery, *, settings) -> tuple[bytes, str]:
+def provsap_response(store: Store, query: ProvSapQuery, *, settings,
+                     viewer: Viewer = OPERATOR) -> tuple[bytes, str]:
     """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for."""
-    doc = trace(store, query, settings=settings)
+    doc = trace(store, query, settings=settings, viewer=viewer)
     kind = query.kind
     if kind in formats.FORMATS:
         return formats.serialize(doc, kind).encode("utf-8"), query.media_type
@@ -174,3 +196,40 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings) -> tuple[by
     layout = query.extra.get("LAYOUT", "BT")
     return render(doc, kind, direction=layout, node_cap=settings.render_node_cap,
                   highlight=set(query.ids)), query.media_type
+
+
+# -- search and records ------------------------------------------------------------------------
+
+def search_records(store: Store, text: str = "", kind: str | None = None, *, viewer: Viewer = ANONYMOUS,
+                   limit: int = 50, offset: int = 0):
+    """Records whose id or attributes contain ``text``, that ``viewer`` may see."""
+    nodes, total = store.search(text, kind, limit=limit, offset=offset,
+                                groups=viewer.visible_groups, today=today())
+    if viewer.is_admin:
+        return nodes, total
+    _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
+    cleaned = as_readable(store, nodes, mixed, viewer, {})
+    low = text.lower()
+    kept = [n for n in cleaned if n.id not in mixed or not low or low in n.id.lower()
+            or low in json.dumps(n.attrs).lower()]
+    return kept, total - (len(cleaned) - len(kept))
+
+
+@dataclass
+class RecordDetail:
+    node: object
+    documents: list[str]
+
+
+def record_detail(store: Store, record_id: str, *, viewer: Viewer = ANONYMOUS) -> RecordDetail:
+    found = store.get_nodes([resolve_id(store, record_id)])
+    if not found:
+        raise NotFound(f"no record with id {record_id!r}", where="id")
+    node = found[0]
+    rights = store.rights_of([node.id]).get(node.id, [])
+    readable = [d.doc_id for d in rights if document_readable(viewer, d.rights, d.group, d.release)]
+    if not readable:
+        raise NotFound(f"no record with id {record_id!r}", where="id")
+    if len(readable) < len(rights):
+        node = as_readable(store, [node], {node.id}, viewer, {})[0]
+    return RecordDetail(node, readable)

@@ -29,6 +29,20 @@ Operations
 ``stats() -> {"documents", "nodes", "relations"}``; ``namespaces() -> {prefix: uri}``;
 ``ping()`` raises StoreUnavailable when the backend is down; ``close()``.
 
+Access rights (app/access.py decides; the store only filters and reports):
+
+``rights_of(ids) -> {record_id: [DocumentRights, ...]}``: for each stored record (node or
+    relation) the rights of every document that asserted it.
+``list_documents(offset, limit, groups=None, today=None)`` and ``search(..., groups=None,
+    today=None)``: with ``groups`` (a set) only documents readable by members of those groups
+    (public, released on or before ``today``, or owned by one of the groups), and only records
+    asserted by at least one such document, are listed and counted. ``groups=None``: everything.
+``set_rights(doc_id, rights, group, release)``: NotFound if no such document.
+``save_token(TokenRecord)``, ``find_token(token_hash) -> TokenRecord | None``,
+``list_tokens() -> list[TokenRecord]``, ``revoke_token(token_id) -> bool``: API tokens, kept
+    hashed (the token itself is never stored).
+``secret() -> str``: a random secret made once per store (keys the opaque placeholder ids).
+
 Lineage semantics (ProvSAP, DEPTH counts relations)
 ---------------------------------------------------
 Relations have a category (:func:`provdm.vocabulary.relation_category`):
@@ -120,6 +134,25 @@ class TraceQuery:
 
 
 @dataclass
+class DocumentRights:
+    doc_id: str
+    rights: str
+    group: str | None
+    release: str | None
+
+
+@dataclass
+class TokenRecord:
+    id: str  # public id, shown by `provhub tokens list`
+    name: str
+    role: str  # reader | writer | admin
+    groups: list
+    hash: str  # sha256 of the token
+    created_at: str
+    revoked: bool = False
+
+
+@dataclass
 class Stats:
     documents: int = 0
     nodes: int = 0
@@ -133,7 +166,8 @@ class Store(Protocol):
 
     def get_document(self, doc_id: str) -> StoredDocument: ...
 
-    def list_documents(self, offset: int = 0, limit: int = 50) -> tuple[list[StoredDocument], int]: ...
+    def list_documents(self, offset: int = 0, limit: int = 50, groups: frozenset | None = None,
+                       today: str | None = None) -> tuple[list[StoredDocument], int]: ...
 
     def get_nodes(self, ids: list[str]) -> list[Node]: ...
 
@@ -143,8 +177,22 @@ class Store(Protocol):
 
     def trace(self, query: TraceQuery) -> Graph: ...
 
-    def search(self, text: str = "", kind: str | None = None, limit: int = 50,
-               offset: int = 0) -> tuple[list[Node], int]: ...
+    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0,
+               groups: frozenset | None = None, today: str | None = None) -> tuple[list[Node], int]: ...
+
+    def rights_of(self, ids: list[str]) -> dict[str, list[DocumentRights]]: ...
+
+    def set_rights(self, doc_id: str, rights: str, group: str | None, release: str | None) -> None: ...
+
+    def save_token(self, token: TokenRecord) -> None: ...
+
+    def find_token(self, token_hash: str) -> TokenRecord | None: ...
+
+    def list_tokens(self) -> list[TokenRecord]: ...
+
+    def revoke_token(self, token_id: str) -> bool: ...
+
+    def secret(self) -> str: ...
 
     def stats(self) -> Stats: ...
 
@@ -160,4 +208,5 @@ def utcnow_iso() -> str:
 
 
 __all__ = ["Store", "PreparedDocument", "PutResult", "StoredDocument", "TraceQuery", "Stats",
+           "DocumentRights", "TokenRecord",
            "Graph", "Node", "Relation", "utcnow_iso", "field"]

@@ -8,6 +8,7 @@ Connections are per thread.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from pathlib import Path
@@ -16,7 +17,8 @@ from provdm.codec import Graph, Node, Relation
 from provdm.errors import InvalidParameter, NotFound, StoreUnavailable
 from provdm.merge import plan_merge
 
-from .base import PreparedDocument, PutResult, Stats, StoredDocument, TraceQuery, utcnow_iso
+from .base import (DocumentRights, PreparedDocument, PutResult, Stats, StoredDocument, TokenRecord,
+                   TraceQuery, utcnow_iso)
 from .lineage import walk
 
 SCHEMA = """
@@ -57,6 +59,19 @@ CREATE TABLE IF NOT EXISTS assertions (
     PRIMARY KEY (record_id, doc_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS assertions_doc ON assertions(doc_id);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    groups TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS namespaces (
     prefix TEXT PRIMARY KEY,
     uri TEXT NOT NULL
@@ -91,6 +106,17 @@ def _doc(row) -> StoredDocument:
     return StoredDocument(id=row[0], format=row[1], original=row[2], provjson=row[3],
                           prefixes=json.loads(row[4]), records=row[5], created_at=row[6],
                           rights=row[7], group=row[8], release=row[9])
+
+
+#: a document row ``d`` readable by members of the groups in json_each(?) on date ?
+_READABLE_DOC = ("(d.rights = 'public' OR (d.release IS NOT NULL AND d.release <= ?) "
+                 "OR d.grp IN (SELECT value FROM json_each(?)))")
+
+
+def _readable_params(groups, today) -> list:
+    from app.access import today as _today
+
+    return [today or _today(), json.dumps(sorted(groups))]
 
 
 _DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
@@ -168,11 +194,12 @@ class SQLiteStore:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
         return _doc(row)
 
-    def list_documents(self, offset: int = 0, limit: int = 50):
+    def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None):
         conn = self._conn()
-        total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-        rows = conn.execute(f"SELECT {_DOC_COLS} FROM documents ORDER BY seq LIMIT ? OFFSET ?",
-                            (limit, offset)).fetchall()
+        clause, params = ("", []) if groups is None else (" WHERE " + _READABLE_DOC, _readable_params(groups, today))
+        total = conn.execute(f"SELECT count(*) FROM documents d{clause}", params).fetchone()[0]
+        rows = conn.execute(f"SELECT {_DOC_COLS} FROM documents d{clause} ORDER BY seq LIMIT ? OFFSET ?",
+                            (*params, limit, offset)).fetchall()
         return [_doc(r) for r in rows], total
 
     def documents_asserting(self, record_id: str) -> list[str]:
@@ -189,8 +216,13 @@ class SQLiteStore:
         return Stats(*(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                        for t in ("documents", "nodes", "relations")))
 
-    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0):
+    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0,
+               groups=None, today=None):
         where, params = [], []
+        if groups is not None:
+            where.append("EXISTS (SELECT 1 FROM assertions a JOIN documents d ON d.id = a.doc_id "
+                         f"WHERE a.record_id = nodes.id AND {_READABLE_DOC})")
+            params += _readable_params(groups, today)
         if text:
             where.append("(instr(lower(id), ?) > 0 OR instr(lower(attrs), ?) > 0)")
             params += [text.lower(), text.lower()]
@@ -203,6 +235,49 @@ class SQLiteStore:
         rows = conn.execute(f"SELECT id, kind, qn, attrs FROM nodes{clause} ORDER BY id LIMIT ? OFFSET ?",
                             [*params, limit, offset]).fetchall()
         return [_node(r) for r in rows], total
+
+    # -- access rights -------------------------------------------------------------------------
+    def rights_of(self, ids):
+        rows = self._in("SELECT a.record_id, d.id, d.rights, d.grp, d.release FROM assertions a "
+                        "JOIN documents d ON d.id = a.doc_id "
+                        "WHERE a.record_id IN (SELECT value FROM json_each(?)) ORDER BY d.seq", list(ids))
+        out: dict[str, list[DocumentRights]] = {}
+        for rid, doc_id, rights, grp, release in rows:
+            out.setdefault(rid, []).append(DocumentRights(doc_id, rights, grp, release))
+        return out
+
+    def set_rights(self, doc_id, rights, group, release):
+        cur = self._conn().execute("UPDATE documents SET rights = ?, grp = ?, release = ? WHERE id = ?",
+                                   (rights, group, release, doc_id))
+        if cur.rowcount == 0:
+            raise NotFound(f"no document with id {doc_id!r}", where="id")
+
+    def save_token(self, token: TokenRecord) -> None:
+        self._conn().execute(
+            "INSERT INTO tokens (id, name, role, groups, hash, created_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (token.id, token.name, token.role, json.dumps(token.groups), token.hash, token.created_at,
+             int(token.revoked)))
+
+    def _tokens(self, where: str = "", params: tuple = ()) -> list[TokenRecord]:
+        rows = self._conn().execute(
+            f"SELECT id, name, role, groups, hash, created_at, revoked FROM tokens{where} ORDER BY created_at, id",
+            params).fetchall()
+        return [TokenRecord(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], bool(r[6])) for r in rows]
+
+    def find_token(self, token_hash):
+        found = self._tokens(" WHERE hash = ?", (token_hash,))
+        return found[0] if found else None
+
+    def list_tokens(self):
+        return self._tokens()
+
+    def revoke_token(self, token_id):
+        return self._conn().execute("UPDATE tokens SET revoked = 1 WHERE id = ?", (token_id,)).rowcount > 0
+
+    def secret(self) -> str:
+        conn = self._conn()
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (secrets.token_hex(32),))
+        return conn.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0]
 
     # -- lineage -----------------------------------------------------------------------------
     def edges_from(self, ids, out, into):

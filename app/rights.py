@@ -1,0 +1,165 @@
+"""Access rights inside lineage and search: what a viewer may see of an answer.
+
+A record is visible when a document the viewer may read asserted it (app/access.py). Records
+that readable and unreadable documents both asserted show only what the readable ones said.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from prov.identifier import Namespace
+
+from provdm import formats
+from provdm import vocabulary as voc
+from provdm.codec import ANON_PREFIX, Graph, Node, Relation, encode_qn, records_of
+from provdm.merge import merge_node, merge_relation
+
+from .access import Viewer, document_readable, placeholder_id
+from .stores.base import Store
+
+HIDDEN_NS = "urn:provhub:hidden:"
+
+
+def readable_ids(rights: dict, viewer: Viewer) -> tuple[set[str], set[str]]:
+    """(visible record ids, ids that some unreadable document also asserted)."""
+    visible, mixed = set(), set()
+    for rid, docs in rights.items():
+        ok = [document_readable(viewer, d.rights, d.group, d.release) for d in docs]
+        if any(ok):
+            visible.add(rid)
+            if not all(ok):
+                mixed.add(rid)
+    return visible, mixed
+
+
+def visible_ids(store: Store, ids, viewer: Viewer) -> set[str]:
+    if viewer.is_admin:
+        return set(ids)
+    return readable_ids(store.rights_of(sorted(ids)), viewer)[0]
+
+
+def as_readable(store: Store, records: list, mixed: set[str], viewer: Viewer, cache: dict) -> list:
+    """Replace records that unreadable documents also asserted by their readable assertions only,
+    so no attribute that only a hidden document gave can show."""
+    if not mixed:
+        return records
+    rights = store.rights_of(sorted(mixed))
+    out = []
+    for rec in records:
+        if rec.id not in mixed:
+            out.append(rec)
+            continue
+        merged = None
+        for d in rights.get(rec.id, []):
+            if not document_readable(viewer, d.rights, d.group, d.release):
+                continue
+            if d.doc_id not in cache:
+                doc, _ = formats.parse(store.get_document(d.doc_id).provjson, "json")
+                nodes, rels = records_of(doc)
+                cache[d.doc_id] = {r.id: r for r in [*nodes, *rels]}
+            part = cache[d.doc_id].get(rec.id)
+            if part is not None:
+                merger = merge_node if hasattr(part, "kind") else merge_relation
+                merged = part if merged is None else merger(merged, part, [])
+        out.append(merged if merged is not None else rec)
+    return out
+
+
+def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mode: str) -> Graph:
+    """The part of a lineage answer ``viewer`` may see.
+
+    Hidden records never appear. In ``placeholder`` mode a connected group of hidden nodes that
+    links two or more visible nodes is kept as opaque placeholder nodes (``urn:provhub:hidden:``,
+    an HMAC of the id) joined by plain wasInfluencedBy relations, so the path stays visible;
+    in ``cut`` mode hidden nodes and their relations are dropped, and so is whatever was reachable
+    only through them.
+    """
+    all_ids = [n.id for n in graph.nodes] + [r.id for r in graph.relations]
+    visible, mixed = readable_ids(store.rights_of(all_ids), viewer)
+    hidden_nodes = {n.id for n in graph.nodes if n.id not in visible}
+    nodes = [n for n in graph.nodes if n.id in visible]
+    rels = []
+    hidden_links = []  # (src, dst) of relations touching hidden nodes, or hidden themselves
+    for r in graph.relations:
+        touches = r.src in hidden_nodes or r.dst in hidden_nodes
+        if r.id in visible and not touches:
+            rels.append(r)
+        else:
+            hidden_links.append((r.src, r.dst))
+    cache: dict = {}
+    nodes = as_readable(store, nodes, mixed, viewer, cache)
+    rels = as_readable(store, rels, mixed, viewer, cache)
+
+    if mode == "placeholder" and hidden_links:
+        # groups of hidden nodes (undirected) and their visible neighbours
+        parent = {h: h for h in hidden_nodes}
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a, b in hidden_links:
+            if a in hidden_nodes and b in hidden_nodes:
+                parent[find(a)] = find(b)
+        neighbours: dict[str, set] = {}
+        for a, b in hidden_links:
+            for x, y in ((a, b), (b, a)):
+                if x in hidden_nodes and y not in hidden_nodes:
+                    neighbours.setdefault(find(x), set()).add(y)
+        secret = store.secret()
+        hidden_ns = Namespace("hidden", HIDDEN_NS)
+        kept_hidden = {h for h in hidden_nodes if len(neighbours.get(find(h), ())) >= 2}
+
+        def pid(x):
+            return placeholder_id(x, secret) if x in hidden_nodes else x
+
+        label = [{"qn": [voc.PROV_URI, "label", "prov"]}, "record not visible to you"]
+        ptype = [{"qn": [voc.PROV_URI, "type", "prov"]}, {"qn": [voc.PROVHUB.uri, "Hidden", "provhub"]}]
+        for h in sorted(kept_hidden):
+            p = pid(h)
+            nodes.append(Node(p, "entity", encode_qn(hidden_ns[p[len(HIDDEN_NS):]])["qn"], [ptype, label]))
+        seen = set()
+        for a, b in hidden_links:
+            keep_a = a not in hidden_nodes or a in kept_hidden
+            keep_b = b not in hidden_nodes or b in kept_hidden
+            if not (keep_a and keep_b) or a is None or b is None:
+                continue
+            key = (pid(a), pid(b))
+            if key in seen:
+                continue
+            seen.add(key)
+            attrs = [[{"qn": [voc.PROV_URI, "influencee", "prov"]}, _ref(key[0], hidden_ns)],
+                     [{"qn": [voc.PROV_URI, "influencer", "prov"]}, _ref(key[1], hidden_ns)],
+                     ptype]
+            rid = ANON_PREFIX + hashlib.sha1(("hidden" + key[0] + key[1]).encode()).hexdigest()
+            rels.append(Relation(rid, "wasInfluencedBy", key[0], key[1], voc.CAUSAL, None, attrs))
+    # keep only what is still connected to the start records
+    return _connected(Graph(nodes, rels), start)
+
+
+def _ref(iri: str, hidden_ns) -> dict:
+    if iri.startswith(HIDDEN_NS):
+        return encode_qn(hidden_ns[iri[len(HIDDEN_NS):]])
+    base, sep, local = iri.rpartition("#") if "#" in iri else iri.rpartition("/")
+    return {"qn": [base + sep, local, None]}
+
+
+def _connected(graph: Graph, start: list[str]) -> Graph:
+    adj: dict[str, set] = {}
+    for r in graph.relations:
+        if r.src and r.dst:
+            adj.setdefault(r.src, set()).add(r.dst)
+            adj.setdefault(r.dst, set()).add(r.src)
+    node_ids = {n.id for n in graph.nodes}
+    reach = set(s for s in start if s in node_ids)
+    todo = list(reach)
+    while todo:
+        x = todo.pop()
+        for y in adj.get(x, ()):
+            if y not in reach:
+                reach.add(y)
+                todo.append(y)
+    return Graph([n for n in graph.nodes if n.id in reach],
+                 [r for r in graph.relations if r.src in reach and (r.dst is None or r.dst in reach)])
