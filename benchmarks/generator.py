@@ -443,13 +443,14 @@ def _filler(dl3s: list[str], count: int, name: str) -> Doc:
 
 # -- the streams --------------------------------------------------------------------------------
 
-def documents(records: int, seed: int = 1, fanin_runs: int | None = None) -> Iterator[Doc]:
+def documents(records: int, seed: int = 1, fanin_runs: int | None = None,
+              nsb_bins: int | None = None) -> Iterator[Doc]:
     """Documents holding exactly ``records`` records in total (at least the setup and fan-in).
 
-    The sequence for a larger ``records`` starts with the same documents as for a smaller one,
-    up to the smaller one's last (filler) document.
+    The sequence for a larger ``records`` starts with the same documents as for a smaller one
+    (with the same ``fanin_runs`` and ``nsb_bins``), up to the smaller one's last (filler) document.
     """
-    cat = Catalogue(seed, nsb_bins_for(records))
+    cat = Catalogue(seed, nsb_bins_for(records) if nsb_bins is None else nsb_bins)
     runs = fanin_runs_for(records) if fanin_runs is None else fanin_runs
     total = cat.setup.records
     yield cat.setup
