@@ -13,7 +13,7 @@ from prov.model import ProvDocument
 
 from provdm import formats
 from provdm.codec import Graph, canonical_hash, count_records, records_of, to_document
-from provdm.errors import Conflict, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
+from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
 from provdm.provsap import ProvSapQuery
 from provdm.validate import LEVELS, validate
 
@@ -96,7 +96,15 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
     return prepared, warnings
 
 
-def ingest(store: Store, text: str, fmt: str, *, settings, **options) -> IngestResult:
+def check_may_assign(viewer: Viewer, rights: str | None, group: str | None) -> None:
+    """A writer may make a document proprietary only for a group it belongs to."""
+    if (rights or "public").lower() == "proprietary" and group and not viewer.is_admin \
+            and group not in viewer.groups:
+        raise Forbidden(f"you are not a member of group {group!r}", where="group")
+
+
+def ingest(store: Store, text: str, fmt: str, *, settings, viewer: Viewer = OPERATOR, **options) -> IngestResult:
+    check_may_assign(viewer, options.get("rights"), options.get("group"))
     prepared, warnings = prepare(text, fmt, settings=settings, store=store, **options)
     result = store.put_document(prepared)
     return IngestResult(result.id, result.records, result.created, warnings)
@@ -104,8 +112,21 @@ def ingest(store: Store, text: str, fmt: str, *, settings, **options) -> IngestR
 
 def ingest_prov(store: Store, doc: ProvDocument, *, settings, **options) -> IngestResult:
     """Ingest a document built in Python (importers): stored as its PROV-JSON."""
-    text = to_provjson(doc)
-    return ingest(store, text, "json", settings=settings, **options)
+    return ingest(store, to_provjson(doc), "json", settings=settings, **options)
+
+
+def set_rights(store: Store, doc_id: str, rights: str | None, group: str | None, release: str | None,
+               *, viewer: Viewer = OPERATOR):
+    """Change who may read a document: its owner group's writers or an admin."""
+    stored = readable_document(store, doc_id, viewer)
+    owner = viewer.is_admin or (viewer.can_write and (stored.group is None or stored.group in viewer.groups))
+    if not owner:
+        raise Forbidden("only an admin or a writer of the owner group may change the rights",
+                        where="rights")
+    rights, group, release = check_rights(rights, group if group is not None else stored.group, release)
+    check_may_assign(viewer, rights, group)
+    store.set_rights(doc_id, rights, group, release)
+    return store.get_document(doc_id)
 
 
 def read_file(path: str, fmt: str = "auto") -> tuple[str, str]:

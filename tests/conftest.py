@@ -40,13 +40,15 @@ def bolt_server(tmp_path_factory):
 
 
 def make_settings(backend: str, request, tmp_path: Path, **overrides) -> Settings:
+    """Settings for a test store; authentication is off unless a test turns it on."""
+    overrides = {"sample": "off", "auth": "off", **overrides}
     if backend == "sqlite":
-        return Settings(store_url=f"sqlite:///{tmp_path / 'provhub.db'}", sample="off", **overrides)
+        return Settings(store_url=f"sqlite:///{tmp_path / 'provhub.db'}", **overrides)
     server = request.getfixturevalue("bolt_server")
     from tests.bolt_server import reset
 
     settings = Settings(store_url=server.url, neo4j_user=server.user, neo4j_password=server.password,
-                        neo4j_database=server.database, sample="off", **overrides)
+                        neo4j_database=server.database, **overrides)
     reset(settings)
     return settings
 

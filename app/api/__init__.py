@@ -1,7 +1,7 @@
 """HTTP API blueprints and the helpers routes share."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from provdm.errors import NotAcceptable
 
@@ -12,6 +12,13 @@ def current_store():
 
 def current_settings():
     return current_app.config["PROVHUB_SETTINGS"]
+
+
+def current_viewer():
+    """The caller of this request (set by app.security); anonymous outside a request."""
+    from ..access import ANONYMOUS
+
+    return g.get("provhub_viewer", ANONYMOUS)
 
 
 def wants_html() -> bool:

@@ -7,7 +7,7 @@ from provdm import formats
 from provdm.errors import InvalidParameter, MalformedDocument, UnsupportedMediaType
 
 from .. import services
-from . import current_settings, current_store, negotiate
+from . import current_settings, current_store, current_viewer, negotiate
 
 bp = Blueprint("documents", __name__)
 
@@ -40,7 +40,7 @@ def post_document():
         raise MalformedDocument(f"the body is not UTF-8 text (byte {exc.start})",
                                 where=f"byte {exc.start}") from None
     result = services.ingest(
-        current_store(), text, fmt, settings=settings,
+        current_store(), text, fmt, settings=settings, viewer=current_viewer(),
         validation=request.args.get("validation"), rights=request.args.get("rights"),
         group=request.args.get("group"), release=request.args.get("release"))
     resp = jsonify(result.to_dict())
@@ -54,7 +54,7 @@ def list_documents():
     settings = current_settings()
     limit = _int_arg("limit", settings.page_size, low=1, high=1000)
     offset = _int_arg("offset", 0, high=10**9)
-    docs, total = current_store().list_documents(offset=offset, limit=limit)
+    docs, total = services.list_documents(current_store(), viewer=current_viewer(), offset=offset, limit=limit)
     items = [{"id": d.id, "format": d.format, "records": d.records, "created_at": d.created_at,
               "rights": d.rights, "url": url_for("documents.get_document", doc_id=d.id)} for d in docs]
     body = {"documents": items, "total": total, "offset": offset, "limit": limit}
@@ -66,5 +66,21 @@ def list_documents():
 @bp.get("/documents/<doc_id>")
 def get_document(doc_id: str):
     fmt = negotiate(formats.MEDIA_TYPES, "json", param="format", names=formats.NAME_FORMATS)
-    text = services.document_text(current_store(), doc_id, fmt)
+    text = services.document_text(current_store(), doc_id, fmt, viewer=current_viewer())
     return Response(text, mimetype=formats.MEDIA_TYPES[fmt])
+
+
+@bp.get("/documents/<doc_id>/rights")
+def get_rights(doc_id: str):
+    stored = services.readable_document(current_store(), doc_id, current_viewer())
+    return jsonify({"id": stored.id, "rights": stored.rights, "group": stored.group, "release": stored.release})
+
+
+@bp.put("/documents/<doc_id>/rights")
+def put_rights(doc_id: str):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidParameter("the body must be a JSON object with rights, group and release", where="body")
+    stored = services.set_rights(current_store(), doc_id, body.get("rights"), body.get("group"),
+                                 body.get("release"), viewer=current_viewer())
+    return jsonify({"id": stored.id, "rights": stored.rights, "group": stored.group, "release": stored.release})

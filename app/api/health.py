@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from provdm.errors import StoreUnavailable
 
-from . import current_settings, current_store
+from . import current_settings, current_store, current_viewer
 
 bp = Blueprint("health", __name__)
 
@@ -26,7 +26,7 @@ def _store_ok() -> tuple[bool, str]:
 def health():
     ok, note = _store_ok()
     body = {"status": "ok" if ok else "unavailable", "store": current_store().url.split("@")[-1], "note": note}
-    if ok:
+    if ok and current_viewer().is_admin:  # counts would reveal records a caller may not see
         s = current_store().stats()
         body["counts"] = {"documents": s.documents, "nodes": s.nodes, "relations": s.relations}
     resp = jsonify(body)

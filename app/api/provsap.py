@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 from provdm.provsap import ProvSapQuery
 
 from .. import services
-from . import current_settings, current_store
+from . import current_settings, current_store, current_viewer
 
 bp = Blueprint("provsap", __name__)
 
@@ -27,5 +27,6 @@ def security_headers(resp: Response, media_type: str) -> Response:
 def provsap():
     settings = current_settings()
     query = ProvSapQuery.from_args(request.args, max_depth=settings.max_depth, allow_extra=EXTRA)
-    body, media_type = services.provsap_response(current_store(), query, settings=settings)
+    body, media_type = services.provsap_response(current_store(), query, settings=settings,
+                                                viewer=current_viewer())
     return security_headers(Response(body, mimetype=media_type), media_type)

@@ -1,0 +1,59 @@
+"""Authentication: who the caller of a request is (see docs/security.md).
+
+- ``Authorization: Bearer <token>``: an API token made by ``provhub tokens create`` (stored
+  hashed); its role and groups make the viewer. A wrong or revoked token is 401.
+- ``PROVHUB_PROXY_USER_HEADER`` (off by default): trust that header, set by an authenticating
+  reverse proxy, as the user name (role reader; groups from ``X-Provhub-Groups``, comma-separated).
+- Otherwise the caller is anonymous: reads of public data only.
+- Writes (POST/PUT/PATCH/DELETE) need the writer or admin role: 401 without credentials, 403
+  with a reader token.
+- ``PROVHUB_AUTH=off``: every caller is the operator (single user on a laptop); logged as a
+  warning at start.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from provdm.errors import Forbidden, Unauthorized
+
+from .access import ANONYMOUS, OPERATOR, Viewer, hash_token
+
+PROXY_GROUPS_HEADER = "X-Provhub-Groups"
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def viewer_from_request(app: Flask) -> Viewer:
+    settings = app.config["PROVHUB_SETTINGS"]
+    if not settings.auth_enabled:
+        return OPERATOR
+    auth = request.headers.get("Authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Authorization must be 'Bearer <token>'", where="Authorization")
+        record = app.extensions["provhub.store"].find_token(hash_token(token.strip()))
+        if record is None or record.revoked:
+            raise Unauthorized("the API token is not valid (unknown or revoked)", where="Authorization")
+        return Viewer(name=record.name, role=record.role, groups=frozenset(record.groups))
+    header = settings.proxy_user_header
+    if header and request.headers.get(header):
+        groups = {x.strip() for x in request.headers.get(PROXY_GROUPS_HEADER, "").split(",") if x.strip()}
+        return Viewer(name=request.headers[header], role="reader", groups=frozenset(groups))
+    return ANONYMOUS
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["PROVHUB_SETTINGS"]
+    if not settings.auth_enabled:
+        app.logger.warning("PROVHUB_AUTH=off: every caller can read and write everything "
+                           "(single-user mode); do not expose this service")
+
+    @app.before_request
+    def _authenticate():
+        g.provhub_viewer = viewer_from_request(app)
+        if request.method not in _SAFE_METHODS and not g.provhub_viewer.can_write:
+            if g.provhub_viewer.role == "anonymous":
+                raise Unauthorized("writing needs an API token with the writer role "
+                                   "(Authorization: Bearer <token>)", where="Authorization")
+            raise Forbidden(f"the token of {g.provhub_viewer.name!r} has the role "
+                            f"{g.provhub_viewer.role}; writing needs writer or admin", where="Authorization")
