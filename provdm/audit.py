@@ -41,7 +41,7 @@ CODES = {
     "missing-record": (ERROR, "The lineage refers to a record that is not in the store."),
     "entity-without-generation": (WARNING, "An entity has no generating activity (wasGeneratedBy) "
                                            "and is not declared raw data."),
-    "activity-without-time": (WARNING, "An activity has no start time, no end time, or neither."),
+    "activity-without-time": (WARNING, "An activity lacks a start time, an end time, or both."),
     "activity-without-agent": (WARNING, "An activity has no associated agent (wasAssociatedWith)."),
     "activity-without-software-version": (WARNING, "Neither the activity, its description nor "
                                                    "its software agent states a version."),
