@@ -76,10 +76,10 @@ class Bolt:
     lineage_goal_ms = 300.0
 
     def __init__(self, workdir: Path):
-        from tests.bolt_server import start_bolt_server
+        from tests.bolt_server import external_server, start_bolt_server
 
         self.workdir = workdir
-        self.server = start_bolt_server(workdir / "arcadedb")
+        self.server = external_server() or start_bolt_server(workdir / "arcadedb")
 
     def new_store(self, name: str) -> str:
         from tests.bolt_server import reset

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
-import statistics
+import sys
 import threading
 import time
 import urllib.parse
@@ -192,7 +192,8 @@ def concurrency(run: Run, clients: int = 8) -> list[dict]:
     failures = sum(c for s, c in statuses.items() if s not in (200, 201))
     if not exact or failures:
         print(f"concurrent writers ({run.backend.name}): statuses {statuses}; store {stats}; "
-              f"expected documents={len(doc_ids)} nodes={len(node_ids)} relations={len(rel_ids)}")
+              f"expected documents={len(doc_ids)} nodes={len(node_ids)} relations={len(rel_ids)}",
+              file=sys.stderr)
     one_lat, _, _, one_s = results[1]
     many_lat, _, _, many_s = results[clients]
     ok = exact and failures == 0
