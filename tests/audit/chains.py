@@ -108,3 +108,20 @@ def wide_chain(n_obs: int) -> ProvDocument:
         doc.wasGeneratedBy(f"ex:dl3_{i:05d}", f"ex:prod{i:05d}")
         doc.used(f"ex:prod{i:05d}", f"ex:raw{i:05d}")
     return doc
+
+
+def sqlite_store_with(tmp_path, *docs):
+    """Settings of a fresh ``sqlite:///`` store in ``tmp_path`` holding ``docs`` (ingested
+    through app.services, validation warn)."""
+    from app import services
+    from app.config import Settings
+    from app.stores import open_store
+
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'provhub.db'}", sample="off")
+    store = open_store(settings.store_url, settings)
+    try:
+        for doc in docs:
+            services.ingest_prov(store, doc, settings=settings)
+    finally:
+        store.close()
+    return settings
