@@ -68,9 +68,9 @@ def as_readable(store: Store, records: list, mixed: set[str], viewer: Viewer, ca
 def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mode: str) -> Graph:
     """The part of a lineage answer ``viewer`` may see.
 
-    Hidden records never appear. In ``placeholder`` mode a connected group of hidden nodes that
-    links two or more visible nodes is kept as opaque placeholder nodes (``urn:provhub:hidden:``,
-    an HMAC of the id) joined by plain wasInfluencedBy relations, so the path stays visible;
+    Hidden records never appear. In ``placeholder`` mode hidden nodes that lie on a path between
+    visible nodes are kept as opaque placeholder nodes (``urn:provhub:hidden:``, an HMAC of the
+    id) joined by plain wasInfluencedBy relations, so the path stays visible; dead ends are dropped;
     in ``cut`` mode hidden nodes and their relations are dropped, and so is whatever was reachable
     only through them.
     """
@@ -91,26 +91,9 @@ def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mo
     rels = as_readable(store, rels, mixed, viewer, cache)
 
     if mode == "placeholder" and hidden_links:
-        # groups of hidden nodes (undirected) and their visible neighbours
-        parent = {h: h for h in hidden_nodes}
-
-        def find(x):
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for a, b in hidden_links:
-            if a in hidden_nodes and b in hidden_nodes:
-                parent[find(a)] = find(b)
-        neighbours: dict[str, set] = {}
-        for a, b in hidden_links:
-            for x, y in ((a, b), (b, a)):
-                if x in hidden_nodes and y not in hidden_nodes:
-                    neighbours.setdefault(find(x), set()).add(y)
+        kept_hidden = _between_visible(hidden_nodes, hidden_links)
         secret = store.secret()
         hidden_ns = Namespace("hidden", HIDDEN_NS)
-        kept_hidden = {h for h in hidden_nodes if len(neighbours.get(find(h), ())) >= 2}
 
         def pid(x):
             return placeholder_id(x, secret) if x in hidden_nodes else x
@@ -137,6 +120,27 @@ def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mo
             rels.append(Relation(rid, "wasInfluencedBy", key[0], key[1], voc.CAUSAL, None, attrs))
     # keep only what is still connected to the start records
     return _connected(Graph(nodes, rels), start)
+
+
+def _between_visible(hidden: set[str], links: list[tuple]) -> set[str]:
+    """Hidden nodes on a path between visible nodes: prune, again and again, hidden nodes with
+    fewer than two distinct neighbours left (dead ends), as one peels the leaves of a tree."""
+    adj: dict[str, set] = {}
+    for a, b in links:
+        if a is not None and b is not None and a != b:
+            adj.setdefault(a, set()).add(b)
+            adj.setdefault(b, set()).add(a)
+    kept = set(hidden)
+    todo = list(hidden)
+    while todo:
+        h = todo.pop()
+        if h not in kept:
+            continue
+        live = {n for n in adj.get(h, ()) if n not in hidden or n in kept}
+        if len(live) < 2:
+            kept.discard(h)
+            todo.extend(n for n in live if n in kept)
+    return kept
 
 
 def _ref(iri: str, hidden_ns) -> dict:
