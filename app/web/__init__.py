@@ -1,0 +1,79 @@
+"""The lineage web page: record search at ``/`` and a page per record at ``/records/<IRI>``.
+
+Server-rendered HTML (Jinja, autoescaped) with one stylesheet and one small script served by this
+blueprint: nothing is fetched from elsewhere, so the page works on closed networks. Every page
+goes through :mod:`app.services` with the request's viewer, so access rights apply. See docs/web.md.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+
+from provdm.errors import InvalidParameter, ProvhubError
+
+from .. import services
+from ..api import current_settings, current_store, current_viewer
+from ..api.documents import _int_arg as int_arg
+from ..errors import status_of
+from . import lineage
+from .records import KINDS, LEVELS, attributes, elements, facts, parse_filters, record_path
+from .search import SCAN_LIMIT, find
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/web")
+
+#: Pages load only this blueprint's own stylesheet and script.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+MAX_PAGE_SIZE = 200
+
+
+def record_url(iri: str) -> str:
+    return url_for("web.index") + record_path(iri)
+
+
+@bp.get("/")
+def index():
+    settings = current_settings()
+    text = (request.args.get("q") or "").strip()
+    kind = (request.args.get("kind") or "").strip().lower() or None
+    if kind and kind not in KINDS:
+        raise InvalidParameter(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", where="kind")
+    filters = parse_filters(request.args)
+    limit = int_arg("limit", settings.page_size, low=1, high=MAX_PAGE_SIZE)
+    page = int_arg("page", 1, low=1, high=10**7)
+    results = find(current_store(), text, kind, filters, viewer=current_viewer(), limit=limit,
+                   offset=(page - 1) * limit)
+    kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("web/search.html", results=results, page=page, kinds=KINDS, levels=LEVELS,
+                           q=text, kind=kind, args=request.args, record_url=record_url, scan_limit=SCAN_LIMIT,
+                           page_url=lambda n: url_for("web.index", **kept, page=n))
+
+
+@bp.get("/records/<path:record_id>")
+def record(record_id: str):
+    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    detail = services.record_detail(store, record_id, viewer=viewer)
+    node = detail.node
+    view = lineage.View.from_args(request.args, max_depth=settings.max_depth)
+    graph = lineage.build(store, node.id, view, settings=settings, viewer=viewer, link=record_url)
+    head = facts(elements([node])[node.id])
+    stem = "lineage-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in head.short)[:80]
+    graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem)
+    return render_template("web/record.html", record=head, attributes=attributes(node),
+                           documents=detail.documents, view=view, lineage=graph,
+                           depths=lineage.DEPTHS, directions=lineage.DIRECTION_NAMES,
+                           layouts=lineage.LAYOUT_NAMES, here=record_url(node.id))
+
+
+@bp.errorhandler(ProvhubError)
+def error_page(exc: ProvhubError):
+    status = status_of(exc)
+    return render_template("web/error.html", error=exc, status=status), status
+
+
+@bp.after_request
+def page_headers(resp):
+    resp.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    return resp

@@ -1,0 +1,146 @@
+"""The lineage section of a record page: the traced graph drawn inline, its collapsed groups, the
+records it shows, and download links for every ProvSAP response format.
+
+The graph is traced with :func:`app.services.trace` (so the viewer's access rights apply) and drawn
+with :func:`provdm.render.render`; node links go to record pages. A collapsed group links to
+``#expand=<group id>``: the page script turns that into ``?expand=<group id>``, and the page also
+lists the groups as plain links, so expanding works without JavaScript.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlencode
+from xml.etree import ElementTree
+
+from markupsafe import Markup
+
+from provdm.errors import AnswerTooLarge, InvalidParameter
+from provdm.provsap import ProvSapQuery, parse_depth
+from provdm.render import DIRECTIONS, RenderError, flatten, render
+
+from .. import services
+from .records import Facts, facts
+
+DEPTHS = ("1", "2", "3", "5", "10", "ALL")
+DEFAULT_DEPTH = "5"
+DIRECTION_NAMES = {"BACK": "back (what it came from)", "FORTH": "forth (what came from it)"}
+LAYOUT_NAMES = {"BT": "causes below", "TB": "causes above", "LR": "causes right", "RL": "causes left"}
+#: RESPONSEFORMAT, link text, file suffix
+DOWNLOADS = (("PROV-JSON", "PROV-JSON", "json"), ("PROV-N", "PROV-N", "provn"),
+             ("PROV-XML", "PROV-XML", "xml"), ("PROV-SVG", "SVG picture", "svg"),
+             ("PROV-PNG", "PNG picture", "png"), ("PROV-PDF", "PDF", "pdf"))
+_PICTURES = {"PROV-SVG", "PROV-PNG", "PROV-PDF"}
+_GROUP_ID = re.compile(r"g[0-9a-f]{12}")
+_SVG = "{http://www.w3.org/2000/svg}"
+_XLINK = "{http://www.w3.org/1999/xlink}"
+
+
+@dataclass
+class View:
+    """How the user asked to see the lineage (query string of the record page)."""
+
+    direction: str = "BACK"
+    depth: str = DEFAULT_DEPTH
+    layout: str = "BT"
+    agents: bool = False
+    expand: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args, *, max_depth: int) -> "View":
+        direction = (args.get("direction") or "BACK").strip().upper()
+        if direction not in DIRECTION_NAMES:
+            raise InvalidParameter(f"direction must be BACK or FORTH, not {direction!r}", where="direction")
+        depth = (args.get("depth") or DEFAULT_DEPTH).strip().upper()
+        parse_depth(depth, max_depth=max_depth)
+        layout = (args.get("layout") or "BT").strip().upper()
+        if layout not in DIRECTIONS:
+            raise InvalidParameter(f"layout must be one of {', '.join(DIRECTIONS)}, not {layout!r}",
+                                   where="layout")
+        expand = sorted({g for g in args.getlist("expand") if _GROUP_ID.fullmatch(g)})
+        return cls(direction, depth, layout, args.get("agents") in ("1", "on", "true"), expand)
+
+    def query(self, *more_groups: str) -> str:
+        """Query string of the record page showing this view, with ``more_groups`` expanded too."""
+        args = [("direction", self.direction), ("depth", self.depth), ("layout", self.layout)]
+        args += [("agents", "1")] if self.agents else []
+        return urlencode(args + [("expand", g) for g in sorted({*self.expand, *more_groups})])
+
+    def provsap_args(self, record_id: str) -> list[tuple[str, str]]:
+        args = [("ID", record_id), ("DEPTH", self.depth), ("DIRECTION", self.direction)]
+        return args + ([("AGENT", "true")] if self.agents else [])
+
+
+@dataclass
+class Lineage:
+    """What the page shows: ``svg`` (inline markup) or ``error``, groups, records, downloads."""
+
+    svg: Markup | None = None
+    error: str | None = None
+    groups: list[tuple[str, str]] = field(default_factory=list)  # (group id, description)
+    records: list[tuple[Facts, str | None]] = field(default_factory=list)  # (facts, page URL)
+    downloads: list[tuple[str, str, str]] = field(default_factory=list)  # (text, URL, file name)
+
+
+def downloads(record_id: str, view: View, provsap_url: str, stem: str) -> list[tuple[str, str, str]]:
+    out = []
+    for fmt, text, suffix in DOWNLOADS:
+        args = view.provsap_args(record_id) + [("RESPONSEFORMAT", fmt)]
+        if fmt in _PICTURES:
+            args.append(("LAYOUT", view.layout))
+        out.append((text, f"{provsap_url}?{urlencode(args)}", f"{stem}.{suffix}"))
+    return out
+
+
+def build(store, record_id: str, view: View, *, settings, viewer,
+          link: Callable[[str], str]) -> Lineage:
+    """Trace and draw the lineage of ``record_id`` as ``view`` says."""
+    query = ProvSapQuery.from_args(view.provsap_args(record_id), max_depth=settings.max_depth)
+    try:
+        doc = services.trace(store, query, settings=settings, viewer=viewer)
+    except AnswerTooLarge as exc:
+        return Lineage(error=f"{exc.message}. Choose a smaller depth.")
+    elements = flatten(doc).elements
+    linked = {iri: link(iri) for iri, el in elements.items() if el.declared}
+    try:
+        picture = render(doc, "svg", direction=view.layout, node_cap=settings.render_node_cap,
+                         highlight={record_id}, link=linked.get, expand=view.expand)
+    except RenderError as exc:
+        picture, error = None, f"The graph could not be drawn: {exc.message}"
+    else:
+        error = None
+    records = sorted(((facts(el), linked.get(iri)) for iri, el in elements.items()),
+                     key=lambda r: (r[0].kind, r[0].title.lower(), r[0].id))
+    if picture is None:
+        return Lineage(error=error, records=records)
+    return Lineage(svg=inline_svg(picture), groups=collapsed_groups(picture), records=records)
+
+
+def inline_svg(picture: bytes) -> Markup:
+    """Graphviz SVG made fit for an HTML page: no XML prolog, labelled by the figure caption.
+
+    Marked safe because :func:`provdm.render.render` escapes every text and keeps only http(s)
+    and relative links; the page's Content-Security-Policy forbids inline scripts besides.
+    """
+    text = picture.decode("utf-8")
+    text = text[text.index("<svg"):]
+    return Markup(text.replace("<svg", '<svg aria-labelledby="lineage-caption" focusable="false"', 1))
+
+
+def collapsed_groups(picture: bytes) -> list[tuple[str, str]]:
+    """(group id, tooltip) of each summary node in a rendered SVG."""
+    root = ElementTree.fromstring(picture)
+    out = []
+    for g in root.iter(_SVG + "g"):
+        gid = g.get("id", "")
+        if not gid.startswith("group-"):
+            continue
+        anchor = next(g.iter(_SVG + "a"), None)
+        tip = anchor.get(_XLINK + "title", "") if anchor is not None else ""
+        out.append((gid[len("group-"):], tip))
+    return sorted(out)
+
+
+__all__ = ["View", "Lineage", "build", "downloads", "inline_svg", "collapsed_groups", "DEPTHS",
+           "DIRECTION_NAMES", "LAYOUT_NAMES"]
