@@ -322,8 +322,9 @@ def hdu_attributes(ff: FitsFile, hdu: Hdu, warn: Warnings) -> list:
     return attrs
 
 
-def map_file(ff: FitsFile, b: DocBuilder, resolver: Resolver, warn: Warnings) -> QualifiedName:
-    """Add the records of one file; returns the file entity."""
+def map_file(ff: FitsFile, b: DocBuilder, resolver: Resolver, warn: Warnings):
+    """Add the records of one file; returns its :class:`importers.keywords.FileContext`
+    (``.fid`` is the file entity, ``.generation()`` the activity that wrote it)."""
     from . import keywords
 
     fid = ff.identity()
@@ -340,10 +341,9 @@ def map_file(ff: FitsFile, b: DocBuilder, resolver: Resolver, warn: Warnings) ->
                        (PROVHUB["hduClass"], "/".join(hdu.hduclass) or None)]
                  + hdu_attributes(ff, hdu, warn))
         b.relation("hadMember", fid, hid)
-    keywords.map_keywords(ff, fid, b, resolver, warn)
-    status = warn.file(ff.path)
-    status.entity = fid.uri
-    return fid
+    ctx = keywords.map_keywords(ff, fid, b, resolver, warn)
+    warn.file(ff.path).entity = fid.uri
+    return ctx
 
 
 def import_fits(paths: Iterable, *, recursive: bool = False,

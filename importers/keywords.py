@@ -47,17 +47,52 @@ def split_version(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def cta_metadata(ff: FitsFile) -> dict[tuple[str, str], object]:
-    """CTA reference metadata of a file: {(GROUP, KEY): value}, first occurrence wins."""
+def cta_pairs(mapping) -> dict[tuple[str, str], object]:
+    """CTA reference metadata as {(GROUP, KEY): value}, first occurrence wins.
+
+    Accepts flat keys as ctapipe writes them in headers and logs (``CTA PRODUCT ID``, with or
+    without ``HIERARCH``; the ``CTAO`` spelling; dotted ``CTAO.PRODUCT.ID``) and the nested form
+    of newer ctapipe logs (``{"product": {"id": ...}}``; trailing ``_`` of ``id_``/``type_`` dropped).
+    """
     out: dict = {}
-    for _hdu, key, value in ff.keys():
+    for key, value in (mapping.items() if isinstance(mapping, dict) else mapping):
+        if isinstance(value, dict):
+            for path, inner in _nested(value, [str(key)]):
+                words = [p.rstrip("_").upper().replace("_", " ") for p in path]
+                if len(words) >= 2 and literal(inner) != "":
+                    out.setdefault((words[0], " ".join(words[1:])), literal(inner))
+            continue
+        key = str(key).removeprefix("HIERARCH ").strip()
         m = _CTA_PREFIX.match(key)
         if not m:
             continue
         tokens = [t for t in re.split(r"[ .]+", key[m.end():].strip().upper()) if t]
-        if len(tokens) >= 2:
+        if len(tokens) >= 2 and literal(value) != "":
             out.setdefault((tokens[0], " ".join(tokens[1:])), literal(value))
     return out
+
+
+def _nested(value, path: list):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _nested(inner, path + [str(key)])
+    elif not isinstance(value, list):
+        yield path, value
+
+
+def cta_metadata(ff: FitsFile) -> dict[tuple[str, str], object]:
+    """CTA reference metadata of a file, from every HDU (primary first)."""
+    return cta_pairs([(key, value) for _hdu, key, value in ff.keys()])
+
+
+def read_time(value, warn: Warnings, path: str):
+    """A time value as UTC datetime; W05 when it cannot be read."""
+    if value in (None, ""):
+        return None
+    parsed = parse_time(value)
+    if parsed is None:
+        warn.add("W05", f"cannot read the time {value!r}", path)
+    return parsed
 
 
 def obs_id_value(value, warn: Warnings, path: str):
@@ -102,12 +137,7 @@ class FileContext:
     # times ---------------------------------------------------------------------------------
 
     def time(self, value):
-        if value in (None, ""):
-            return None
-        parsed = parse_time(value)
-        if parsed is None:
-            self.warn.add("W05", f"cannot read the time {value!r}", self.ff.path)
-        return parsed
+        return read_time(value, self.warn, self.ff.path)
 
     def file_time(self):
         return self.time(self.cta.get(("PRODUCT", "CREATION TIME")) or self.ff.get("CREATED")
@@ -172,13 +202,21 @@ def software_agent(b: DocBuilder, text: str) -> QualifiedName:
 # -- CTA ---------------------------------------------------------------------------------------
 
 def map_cta(ctx: FileContext):
-    cta, b, fid = ctx.cta, ctx.b, ctx.fid
-    if not cta:
-        return
+    if ctx.cta:
+        cta_records(ctx.cta, ctx.fid, ctx.b, ctx.warn, ctx.ff.path, ctx.generation)
+
+
+def cta_records(cta: dict, fid: QualifiedName, b: DocBuilder, warn: Warnings, path: str,
+                generation, *, start_time: bool = True):
+    """Records of CTA reference metadata describing the product ``fid``.
+
+    ``generation()`` returns (and links) the activity that made the product; ``start_time``
+    False leaves the activity's start to another source (the provenance log of that activity).
+    """
     get = cta.get
     if not get(("PRODUCT", "ID")):
-        ctx.warn.add("W13", "CTA reference metadata without CTA PRODUCT ID: the file is identified "
-                            "by its header checksum", ctx.ff.path)
+        warn.add("W13", "CTA reference metadata without CTA PRODUCT ID: the product is identified "
+                        "by its checksum or name", path)
     b.entity(fid, [(VOPROV["comment"], get(("PRODUCT", "DESCRIPTION"))),
                    (PROVHUB["productId"], get(("PRODUCT", "ID"))),
                    (PROVHUB["dataCategory"], get(("PRODUCT", "DATA CATEGORY"))),
@@ -196,14 +234,15 @@ def map_cta(ctx: FileContext):
         b.described_by(fid, desc)
     if not any(group in ("ACTIVITY", "PROCESS", "INSTRUMENT", "CONTACT") for group, _ in cta):
         return
-    gen = ctx.generation()
+    gen = generation()
     name = get(("ACTIVITY", "NAME"))
+    start = read_time(get(("ACTIVITY", "START TIME")), warn, path)
     b.activity(gen, [(PROV["type"], PROVHUB["CtaActivity"]), (PROV["label"], name),
                      (VOPROV["name"], name), (VOPROV["type"], get(("ACTIVITY", "TYPE"))),
-                     # the header is written before the activity ends: its STOP TIME is kept
-                     # apart so it never contradicts the endTime of the provenance log
-                     (PROVHUB["stopTimeInHeader"], ctx.time(get(("ACTIVITY", "STOP TIME"))))],
-               start=ctx.time(get(("ACTIVITY", "START TIME"))))
+                     # a header is written before its activity ends: its STOP TIME is kept apart
+                     # so that it never contradicts the endTime of the provenance log
+                     (PROVHUB["stopTimeInHeader"], read_time(get(("ACTIVITY", "STOP TIME")), warn, path))],
+               start=start if start_time else None)
     software = get(("ACTIVITY", "SOFTWARE NAME"))
     if software:
         version = get(("ACTIVITY", "SOFTWARE VERSION"))
@@ -216,25 +255,25 @@ def map_cta(ctx: FileContext):
                             (VOPROV["name"], name), (VOPROV["version"], version),
                             (VOPROV["type"], get(("ACTIVITY", "TYPE")))])
             b.described_by(gen, desc)
-    _cta_process(ctx, gen)
-    _cta_contact(ctx)
-    _cta_instrument(ctx)
+    _cta_process(cta, b, gen)
+    _cta_contact(cta, b, fid)
+    _cta_instrument(cta, b, gen)
 
 
-def _cta_process(ctx: FileContext, gen: QualifiedName):
-    get = ctx.cta.get
+def _cta_process(cta: dict, b: DocBuilder, gen: QualifiedName):
+    get = cta.get
     kind, sub, pid = get(("PROCESS", "TYPE")), get(("PROCESS", "SUBTYPE")), get(("PROCESS", "ID"))
     if kind or pid:
         process = ids.CTA_ACTIVITY["process/" + ids.part(kind or "Other") + "/" + ids.part(pid or "")]
-        ctx.b.activity(process, [(PROV["type"], PROVHUB["CtaProcess"]),
-                                 (PROV["label"], " ".join(str(x) for x in (kind, sub, pid) if x)),
-                                 (VOPROV["type"], kind), (VOPROV["subtype"], sub),
-                                 (PROVHUB["processId"], pid)])
-        ctx.b.relation("wasInformedBy", gen, process)
+        b.activity(process, [(PROV["type"], PROVHUB["CtaProcess"]),
+                             (PROV["label"], " ".join(str(x) for x in (kind, sub, pid) if x)),
+                             (VOPROV["type"], kind), (VOPROV["subtype"], sub or None),
+                             (PROVHUB["processId"], pid or None)])
+        b.relation("wasInformedBy", gen, process)
 
 
-def _cta_contact(ctx: FileContext):
-    get, b = ctx.cta.get, ctx.b
+def _cta_contact(cta: dict, b: DocBuilder, fid: QualifiedName):
+    get = cta.get
     name, email, org = get(("CONTACT", "NAME")), get(("CONTACT", "EMAIL")), get(("CONTACT", "ORGANIZATION"))
     person = None
     if name or email:
@@ -242,28 +281,28 @@ def _cta_contact(ctx: FileContext):
                          [(PROV["type"], PROV["Person"]), (PROV["label"], name or email),
                           (VOPROV["name"], name), (VOPROV["email"], email),
                           (VOPROV["affiliation"], org)])
-        b.relation("wasAttributedTo", ctx.fid, person, attrs=[(PROV["role"], "contact")])
+        b.relation("wasAttributedTo", fid, person, attrs=[(PROV["role"], "contact")])
     if org:
         organization = b.agent(ids.organization(org), [(PROV["type"], PROV["Organization"]),
                                                        (PROV["label"], org), (VOPROV["name"], org)])
         if person is not None:
             b.relation("actedOnBehalfOf", person, organization)
         else:
-            b.relation("wasAttributedTo", ctx.fid, organization, attrs=[(PROV["role"], "contact")])
+            b.relation("wasAttributedTo", fid, organization, attrs=[(PROV["role"], "contact")])
 
 
-def _cta_instrument(ctx: FileContext):
-    get = ctx.cta.get
+def _cta_instrument(cta: dict, b: DocBuilder, gen: QualifiedName):
     keys = ("SITE", "CLASS", "TYPE", "SUBTYPE", "VERSION", "ID")
-    values = [get(("INSTRUMENT", k)) for k in keys]
+    values = [cta.get(("INSTRUMENT", k)) for k in keys]
     if not any(values):
         return
     qn = ids.INSTRUMENT["cta/" + "/".join(ids.part(v or "") for v in values)]
     attrs = [(PROV["type"], PROVHUB["Instrument"]),
              (PROV["label"], " ".join(str(v) for v in values if v))]
     attrs += [(PROVHUB["instrument" + k.title()], v) for k, v in zip(keys, values)]
-    ctx.b.entity(qn, attrs)
-    ctx.use(qn, "instrument", "Context")
+    b.entity(qn, attrs)
+    b.relation("used", gen, qn, None,
+               attrs=[(PROV["role"], "instrument"), (PROVHUB["usageType"], "Context")])
 
 
 # -- ESO ---------------------------------------------------------------------------------------
