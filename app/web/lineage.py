@@ -21,6 +21,7 @@ from provdm.provsap import ProvSapQuery, parse_depth
 from provdm.render import DIRECTIONS, RenderError, flatten, render
 
 from .. import services
+from ..rights import HIDDEN_NS
 from .records import Facts, facts
 
 DEPTHS = ("1", "2", "3", "5", "10", "ALL")
@@ -102,7 +103,8 @@ def build(store, record_id: str, view: View, *, settings, viewer,
     except AnswerTooLarge as exc:
         return Lineage(error=f"{exc.message}. Choose a smaller depth.")
     elements = flatten(doc).elements
-    linked = {iri: link(iri) for iri, el in elements.items() if el.declared}
+    linked = {iri: link(iri) for iri, el in elements.items()
+              if el.declared and not iri.startswith(HIDDEN_NS)}  # placeholders have no page
     try:
         picture = render(doc, "svg", direction=view.layout, node_cap=settings.render_node_cap,
                          highlight={record_id}, link=linked.get, expand=view.expand)
