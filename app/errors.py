@@ -23,6 +23,7 @@ STATUS = {
     e.UnsupportedMediaType: 415,
     e.InvalidDocument: 422,
     e.AnswerTooLarge: 422,
+    e.QueryTimeout: 422,
     e.IngestError: 422,
     e.StoreUnavailable: 503,
 }

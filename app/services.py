@@ -191,7 +191,8 @@ def trace_graph(store: Store, query: ProvSapQuery, *, settings,
         raise NotFound(f"no record with id {missing[0]!r} in this store", where="ID")
     graph = store.trace(TraceQuery(ids=ids, depth=query.depth, direction=query.direction,
                                    members=query.members, steps=query.steps, agents=query.agents,
-                                   model=query.model, node_cap=settings.node_cap))
+                                   model=query.model, node_cap=settings.node_cap,
+                                   timeout=settings.query_timeout))
     if not viewer.is_admin:
         graph = restrict(store, graph, viewer, start=ids, mode=settings.hidden_records)
     return graph, namespaces

@@ -77,6 +77,12 @@ class AnswerTooLarge(ProvhubError):
     code = "answer-too-large"
 
 
+class QueryTimeout(ProvhubError):
+    """A lineage query ran longer than the service allows."""
+
+    code = "query-timeout"
+
+
 class Unauthorized(ProvhubError):
     code = "unauthorized"
 

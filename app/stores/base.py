@@ -71,7 +71,8 @@ collections it is a member of (member -> collection, i.e. hadMember rows with ds
 activity flows it is a step of, and (``model == "IVOA"``) its description relations
 (src = node). Attached nodes are returned but not expanded further. Each record appears once;
 cycles are safe. If more than ``query.node_cap`` nodes would be returned the store raises
-:class:`provdm.errors.AnswerTooLarge`. Unknown start ids are not an error for the store (the
+:class:`provdm.errors.AnswerTooLarge`; if the walk takes longer than ``query.timeout`` seconds,
+:class:`provdm.errors.QueryTimeout`. Unknown start ids are not an error for the store (the
 service checks them first).
 """
 from __future__ import annotations
@@ -131,6 +132,7 @@ class TraceQuery:
     agents: bool = False
     model: str = "IVOA"  # IVOA | W3C
     node_cap: int = 100_000
+    timeout: float | None = None  # seconds; QueryTimeout when the walk takes longer
 
 
 @dataclass

@@ -8,10 +8,11 @@ the same answer.
 """
 from __future__ import annotations
 
+import time
 from typing import Iterable, Protocol
 
 from provdm import vocabulary as voc
-from provdm.errors import AnswerTooLarge
+from provdm.errors import AnswerTooLarge, QueryTimeout
 
 from .base import TraceQuery
 
@@ -46,6 +47,7 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[str]]:
     relations: set[str] = set()
     frontier = list(dict.fromkeys(query.ids))
     level = 0
+    deadline = time.monotonic() + query.timeout if query.timeout else None
     kinds = source.kinds(frontier)
     while frontier and (query.depth is None or level < query.depth):
         # Agents are expanded only when AGENT=true.
@@ -62,6 +64,9 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[str]]:
         frontier = sorted(nxt)
         kinds.update(source.kinds(frontier))
         level += 1
+        if deadline is not None and time.monotonic() > deadline:
+            raise QueryTimeout(f"the lineage query ran longer than {query.timeout:g} s (at depth {level}); "
+                               "ask for a smaller DEPTH", where="DEPTH")
 
     # Attachments: agents, containing collections / flows, IVOA descriptions.
     holders = [i for i in distance if query.agents or kinds.get(i) != "agent"]
