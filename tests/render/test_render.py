@@ -171,3 +171,12 @@ def test_provdm_imports_no_flask_neo4j_or_click():
             "print(sorted(m for m in ('flask', 'neo4j', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_render_benchmark_rows():
+    from benchmarks.render_bench import run
+
+    rows = run(sizes=(60,))
+    assert [set(r) for r in rows] == [{"figure", "value", "unit", "baseline", "ratio", "goal",
+                                       "holds"}] * 2
+    assert all(r["holds"] and r["unit"] == "s" and r["baseline"] > 0 for r in rows)
