@@ -78,8 +78,12 @@ def register(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 413:
             message = f"the request body is larger than this service accepts ({app.config['PROVHUB_SETTINGS'].max_body_mb:g} MiB)"
-        return error_response(_HTTP_CODES.get(status, exc.name.lower().replace(" ", "-")), message,
+        resp = error_response(_HTTP_CODES.get(status, exc.name.lower().replace(" ", "-")), message,
                               where, status)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on 405
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # pragma: no cover - last resort, logged

@@ -37,12 +37,12 @@ class IngestResult:
 
 
 def check_rights(rights: str | None, group: str | None, release: str | None) -> tuple[str, str | None, str | None]:
-    rights = (rights or "public").lower()
+    rights = "public" if rights is None else rights.lower()
     if rights not in RIGHTS:
         raise InvalidParameter(f"rights must be public or proprietary, not {rights!r}", where="rights")
     if rights == "proprietary" and not group:
         raise InvalidParameter("proprietary documents need an owner group", where="group")
-    if release:
+    if release is not None:
         try:
             release = _dt.date.fromisoformat(release).isoformat()
         except ValueError:
@@ -68,6 +68,8 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
     if doc is None:
         doc, warnings = formats.parse(text, fmt)
     records = count_records(doc)
+    if records == 0:
+        raise InvalidDocument("the document holds no PROV records", where="document")
     if records > settings.max_records:
         raise PayloadTooLarge(f"the document has {records} records; the limit is {settings.max_records}",
                               where="records")
