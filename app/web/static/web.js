@@ -26,14 +26,47 @@
     expand(window.location.hash.slice("#expand=".length));
   }
 
+  // Leave blank search fields out of the URL.
+  document.addEventListener("submit", function (event) {
+    var fields = event.target.querySelectorAll("input[name], select[name]");
+    Array.prototype.forEach.call(fields, function (field) {
+      if (field.value === "" && field.type !== "radio" && field.type !== "checkbox") { field.disabled = true; }
+    });
+  });
+
+  window.addEventListener("pageshow", function () {  // back to a page whose form was sent
+    Array.prototype.forEach.call(document.querySelectorAll("form [disabled]"), function (field) {
+      field.disabled = false;
+    });
+  });
+
+  // Scroll a graph shown at natural size so that the record of this page is in view.
+  function centre(graph, svg) {
+    var here = decodeURIComponent(window.location.pathname);
+    var self = Array.prototype.filter.call(svg.querySelectorAll("a"), function (a) {
+      try { return decodeURIComponent(hrefOf(a)) === here; } catch (e) { return false; }
+    })[0];
+    if (!self) { return; }
+    var box = self.getBoundingClientRect(), frame = graph.getBoundingClientRect();
+    graph.scrollLeft += box.left + box.width / 2 - (frame.left + frame.width / 2);
+    graph.scrollTop += box.top + box.height / 2 - (frame.top + frame.height / 2);
+  }
+
+  // The graph is drawn at its natural size (scrollable); shrink it to the column when that
+  // keeps its text readable, and let the reader switch.
+  var MIN_SCALE = 0.6;
   document.addEventListener("DOMContentLoaded", function () {
     var button = document.querySelector("[data-toggle-fit]");
     var graph = document.querySelector("[data-graph]");
-    if (!button || !graph) { return; }
-    button.addEventListener("click", function () {
-      var fit = graph.classList.toggle("fit");
-      button.setAttribute("aria-pressed", fit ? "false" : "true");
-      button.textContent = fit ? "Actual size" : "Fit to width";
-    });
+    var svg = graph && graph.querySelector("svg");
+    if (!button || !svg) { return; }
+    function show(fit) {
+      graph.classList.toggle("fit", fit);
+      button.setAttribute("aria-pressed", fit ? "true" : "false");
+    }
+    var natural = svg.getBoundingClientRect().width;
+    show(natural > 0 && graph.clientWidth / natural >= MIN_SCALE);
+    centre(graph, svg);
+    button.addEventListener("click", function () { show(!graph.classList.contains("fit")); });
   });
 }());

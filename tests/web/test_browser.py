@@ -1,0 +1,154 @@
+"""The lineage web page in a real browser: Debian's headless Chromium driven by Playwright.
+
+The app runs on a free 127.0.0.1 port in a thread (werkzeug ``make_server``) over a SQLite store
+holding a lineage. Screenshots go to ``artifacts/`` (kept by CI as artifacts).
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from prov.model import ProvDocument
+from werkzeug.serving import make_server
+
+from app import create_app, services
+from app.config import Settings
+from app.stores import open_store
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("PROVHUB_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "artifacts"
+KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
+EX = "http://example.org/cta#"
+
+
+def fan_in(runs: int) -> str:
+    """A product made from ``runs`` DL3 event lists (enough to be collapsed in the picture)."""
+    lines = ["document", "  prefix ex <http://example.org/cta#>", "  activity(ex:stack)",
+             '  entity(ex:stacked, [prov:label="stacked DL4 cube"])', "  wasGeneratedBy(ex:stacked, ex:stack, -)"]
+    for i in range(runs):
+        lines += [f'  entity(ex:ev{i}, [prov:label="DL3 event list {i}", ex:obs_id={2000 + i}])',
+                  f"  used(ex:stack, ex:ev{i}, -)"]
+    return "\n".join(lines + ["endDocument"])
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, *texts: str, **overrides):
+    """Base URL of the app on a free local port, over a SQLite store holding ``texts`` (PROV-N)."""
+    settings = dataclasses.replace(Settings(store_url=f"sqlite:///{tmp_path / 'web.db'}", sample="off"),
+                                   **overrides)
+    store = open_store(settings.store_url, settings)
+    server = None
+    try:
+        for text in texts:
+            services.ingest(store, text, "provn", settings=settings)
+        server = make_server("127.0.0.1", 0, create_app(settings, store=store), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="web-test-server", daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            thread.join(10)
+    finally:
+        if server is not None:
+            server.server_close()
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ModuleNotFoundError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("playwright is not installed")
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert errors == [], errors  # no script errors, no CSP violations
+
+
+def test_search_open_record_follow_node_and_download(page, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(tmp_path, KNOWN) as base:
+        page.goto(base + "/")
+        assert page.title().endswith("provhub")
+        page.get_by_label("Id, label, type, data level, OBS_ID or any attribute text").fill("Crab")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(re.compile(r"\?q=Crab"))
+        results = page.locator("table.results tbody tr")
+        assert results.count() == 1
+        page.get_by_role("link", name="Crab spectrum").click()
+
+        page.wait_for_url(base + "/records/" + quote(EX + "dl5", safe=""))
+        assert page.locator("h1").inner_text().endswith("Crab spectrum")
+        graph = page.locator("figure.graph svg")
+        graph.wait_for(state="visible")
+        box = graph.bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 200
+        assert graph.locator("g.node").count() >= 10
+        assert page.locator("table.attributes").inner_text().count("prov:label") == 1
+        page.screenshot(path=str(ARTIFACTS / "web-record.png"), full_page=True)
+
+        with page.expect_download() as download_info:
+            page.locator("ul.downloads").get_by_role("link", name="PROV-JSON").click()
+        download = download_info.value
+        assert download.suggested_filename == "lineage-ex_dl5.json"
+        doc = ProvDocument.deserialize(content=Path(download.path()).read_text(), format="json")
+        ids = {str(r.identifier) for r in doc.get_records() if r.is_element()}
+        assert {"ex:dl5", "ex:analysis", "ex:dl3a", "ex:irf", "ex:sim"} <= ids
+
+        graph.locator("a").filter(has_text="ex:dl3a").click()
+        page.wait_for_url(base + "/records/" + quote(EX + "dl3a", safe=""))
+        assert page.locator("h1").inner_text().endswith("ex:dl3a")
+        assert "23523" in page.locator("dl.facts").inner_text()
+        page.get_by_label("forth (what came from it)").check()
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url(re.compile(r"direction=FORTH"))
+        assert page.locator("figure.graph svg a").filter(has_text="Crab spectrum").count() == 1
+        page.goto(base + "/")
+        page.screenshot(path=str(ARTIFACTS / "web-search.png"), full_page=True)
+
+
+def test_clicking_a_collapsed_group_expands_it(page, tmp_path):
+    with serving(tmp_path, fan_in(12), render_node_cap=4) as base:
+        page.goto(base + "/records/" + quote(EX + "stacked", safe="") + "?depth=2")
+        group = page.locator("figure.graph svg g[id^='group-']")
+        assert group.count() == 1 and "12 DL3" in group.text_content()
+        group.locator("a").click()
+        page.wait_for_url(re.compile(r"expand=g[0-9a-f]{12}#lineage$"))
+        page.locator("figure.graph svg").wait_for(state="visible")
+        assert page.locator("figure.graph svg g[id^='group-']").count() == 0
+        assert page.locator("figure.graph svg g.node").count() == 14
+        page.screenshot(path=str(ARTIFACTS / "web-expanded.png"), full_page=True)
