@@ -161,7 +161,8 @@ class DocBuilder:
     """
 
     def __init__(self):
-        self._elements: dict[QualifiedName, list] = {}  # qn -> [kind, {name: [values]}, formal]
+        # qn -> [kind, {name: [values]}, {formal name: value}, {(name, value key)}]
+        self._elements: dict[QualifiedName, list] = {}
         self._relations: dict[tuple, tuple] = {}
         self._namespaces: dict[str, Namespace] = {}
         for ns in (VOPROV, PROVHUB, FITS):
@@ -175,7 +176,7 @@ class DocBuilder:
         self.namespace(qn.namespace)
         record = self._elements.get(qn)
         if record is None:
-            record = self._elements[qn] = [kind, {}, {}]
+            record = self._elements[qn] = [kind, {}, {}, set()]
         self.add_attributes(qn, attrs)
         for name, value in (formal or {}).items():
             if value is not None:
@@ -183,16 +184,18 @@ class DocBuilder:
         return qn
 
     def add_attributes(self, qn: QualifiedName, attrs: Iterable):
-        values_by_name = self._elements[qn][1]
+        values_by_name, seen = self._elements[qn][1], self._elements[qn][3]
         for name, value in attrs:
             if value is None:
                 continue
+            key = (name, _value_key(value))
+            if key in seen:
+                continue
+            seen.add(key)
             self.namespace(name.namespace)
             if isinstance(value, QualifiedName):
                 self.namespace(value.namespace)
-            values = values_by_name.setdefault(name, [])
-            if _value_key(value) not in {_value_key(v) for v in values}:
-                values.append(value)
+            values_by_name.setdefault(name, []).append(value)
 
     def has(self, qn: QualifiedName) -> bool:
         return qn in self._elements
@@ -248,7 +251,7 @@ class DocBuilder:
                 doc.add_namespace(self._namespaces[prefix])
         order = sorted(self._elements.items(),
                        key=lambda item: (_ELEMENT_KINDS.index(item[1][0]), item[0].uri))
-        for qn, (kind, values_by_name, formal) in order:
+        for qn, (kind, values_by_name, formal, _seen) in order:
             attrs = [(name, v) for name, values in values_by_name.items() for v in values]
             if kind == "activity":
                 doc.activity(qn, formal.get("startTime"), formal.get("endTime"), other_attributes=attrs)

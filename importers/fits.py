@@ -55,16 +55,20 @@ class Hdu:
     index: int
     name: str  # unique within the file: EXTNAME[,EXTVER], PRIMARY, or HDU<index>
     cards: list[tuple[str, Any]]  # (keyword, value) in header order; HIERARCH already stripped
-    text: str = ""  # the header as astropy renders it (identity digest)
+    _first: dict | None = field(default=None, repr=False, compare=False)
+
+    def _index(self) -> dict:
+        if self._first is None:
+            self._first = {}
+            for key, value in self.cards:
+                self._first.setdefault(key, value)
+        return self._first
 
     def get(self, keyword: str, default=None):
-        for key, value in self.cards:
-            if key == keyword:
-                return value
-        return default
+        return self._index().get(keyword, default)
 
     def has(self, keyword: str) -> bool:
-        return any(key == keyword for key, _ in self.cards)
+        return keyword in self._index()
 
     @property
     def hduclass(self) -> list[str]:
@@ -78,6 +82,7 @@ class FitsFile:
     hdus: list[Hdu] = field(default_factory=list)
     digest: str = ""
     _identity: QualifiedName | None = field(default=None, repr=False, compare=False)
+    _cta: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def basename(self) -> str:
@@ -147,11 +152,18 @@ def _hdu_name(index: int, header, seen: set, warn: Warnings, path: str) -> str:
 
 def _hdu(index: int, header, seen: set, warn: Warnings, path: str) -> Hdu:
     return Hdu(index, _hdu_name(index, header, seen, warn, path),
-               [(card.keyword, card.value) for card in header.cards], header.tostring())
+               [(card.keyword, card.value) for card in header.cards])
 
 
-def _stream_length(path: str) -> int:
-    """Length of the decompressed stream of a .gz file (EOFError if it is truncated)."""
+def _gzip_length(path: str, expected: int) -> int:
+    """Decompressed length of a .gz file: its trailer (ISIZE) when that agrees with ``expected``,
+    else by decompressing the whole stream (EOFError if it is truncated)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() >= 18:
+            fh.seek(-4, os.SEEK_END)
+            if int.from_bytes(fh.read(4), "little") == expected % (1 << 32):
+                return expected
     total = 0
     with gzip.open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -166,10 +178,13 @@ def _read_hdulist(source, path: str, warn: Warnings) -> FitsFile:
     with fits.open(source, lazy_load_hdus=True, memmap=False) as hdul:
         for index, hdu in enumerate(hdul):
             ff.hdus.append(_hdu(index, hdu.header, seen, warn, path))
-            info = hdul.fileinfo(index)
-            expected_end = info["datLoc"] + info["datSpan"]
+        if ff.hdus:  # end of the last data unit (astropy's offsets; fileinfo() re-renders headers)
+            last = hdul[len(ff.hdus) - 1]
+            expected_end = last._data_offset + last._data_size
+    padded = -(-expected_end // 2880) * 2880
     if isinstance(source, (str, os.PathLike)):
-        size = _stream_length(source) if str(source).endswith(".gz") else os.path.getsize(source)
+        gz = str(source).endswith(".gz")
+        size = _gzip_length(source, padded) if gz else os.path.getsize(source)
     else:
         size = len(source.getbuffer())
     if size < expected_end:
@@ -240,7 +255,7 @@ def read_fits(source, warn: Warnings, *, path: str | None = None,
                 return None
         elif issubclass(item.category, Warning) and "unclosed file" not in text:
             warn.add("W02", text, label)
-    ff.digest = ids.header_digest([h.text for h in ff.hdus])
+    ff.digest = ids.header_digest([h.cards for h in ff.hdus])
     status.hdus, status.keywords = len(ff.hdus), ff.keywords
     return ff
 

@@ -32,11 +32,16 @@ def part(text) -> str:
     return quote(str(text).strip(), safe="") or "_"
 
 
-def header_digest(header_strings: list[str]) -> str:
-    """sha256 of the headers of a file (each HDU's cards as astropy renders them), hex."""
+def header_digest(hdus: list[list[tuple]]) -> str:
+    """sha256 of the headers of a file: every card's keyword and value, HDU by HDU, in order.
+
+    Values count, not their layout in the 80-character card, so a header-only upload and the
+    file give the same digest."""
     h = hashlib.sha256()
-    for text in header_strings:
-        h.update(text.encode("ascii", "replace"))
+    for cards in hdus:
+        for keyword, value in cards:
+            h.update(f"{keyword}\x1f{type(value).__name__}\x1f{value!r}\n".encode("utf-8", "replace"))
+        h.update(b"\x1e")
     return h.hexdigest()
 
 

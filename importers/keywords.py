@@ -35,6 +35,8 @@ _DERIVED_FROM = re.compile(r"^(PROV|PRV)\d+$")
 _SOFTWARE_KEYS = re.compile(r"^(CREATOR|PROCSOFT|PROGRAM|D\d{3}VER)$")
 _REFERENCE_FILE = re.compile(r"^[A-Z0-9]{2,5}(FILE|DFIL|TAB)$")
 _DRIZZLE_INPUT = re.compile(r"^D\d{3}DATA$")
+#: one quick filter for the keys the generic mappers look at
+_GENERIC = re.compile(r"^(CREATOR|PROCSOFT|PROGRAM|PROV\d+|PRV\d+|D\d{3}(VER|DATA)|[A-Z0-9]{2,5}(FILE|DFIL|TAB))$")
 _NOT_A_FILE = {"", "N/A", "NONE", "NO", "OMIT", "UNKNOWN", "-"}
 
 
@@ -82,7 +84,9 @@ def _nested(value, path: list):
 
 def cta_metadata(ff: FitsFile) -> dict[tuple[str, str], object]:
     """CTA reference metadata of a file, from every HDU (primary first)."""
-    return cta_pairs([(key, value) for _hdu, key, value in ff.keys()])
+    if ff._cta is None:
+        ff._cta = cta_pairs([(key, value) for _hdu, key, value in ff.keys() if key.startswith("CTA")])
+    return ff._cta
 
 
 def read_time(value, warn: Warnings, path: str):
@@ -132,7 +136,13 @@ class FileContext:
         self.cta = cta_metadata(ff)
         self.observation = events_observation(ff, warn)
         self.generation_role: str | None = None
+        self._generic: list | None = None
         self._generation: QualifiedName | None = None
+
+    def generic_keys(self) -> list:
+        if self._generic is None:
+            self._generic = [(h, k, v) for h, k, v in self.ff.keys() if _GENERIC.match(k)]
+        return self._generic
 
     # times ---------------------------------------------------------------------------------
 
@@ -311,7 +321,7 @@ def eso_recipes(ff: FitsFile) -> dict[int, dict]:
     """{i: {"ID":..., "DRS ID":..., "PIPE ID":..., "RAW": {j: {...}}, "CAL": ..., "PARAM": ...}}"""
     recipes: dict[int, dict] = {}
     for _hdu, key, value in ff.keys():
-        m = _ESO_REC.match(key)
+        m = _ESO_REC.match(key) if key.startswith("ESO PRO REC") else None
         if not m:
             continue
         rec = recipes.setdefault(int(m.group(1)), {"RAW": {}, "CAL": {}, "PARAM": {}})
@@ -401,7 +411,7 @@ def map_gadf(ctx: FileContext):
 def map_generic(ctx: FileContext):
     ff, b = ctx.ff, ctx.b
     seen_software: set = set()
-    for hdu, key, value in ff.keys():
+    for hdu, key, value in ctx.generic_keys():
         if _SOFTWARE_KEYS.match(key) and literal(value) and literal(value) not in seen_software:
             seen_software.add(literal(value))
             b.relation("wasAssociatedWith", ctx.generation(), software_agent(b, literal(value)), None,
@@ -428,7 +438,7 @@ def map_generic(ctx: FileContext):
 def map_references(ctx: FileContext):
     """Keywords naming other files: derivation (PROVi/PRVn), used reference files, CALDB/IRF."""
     ff, b, resolver = ctx.ff, ctx.b, ctx.resolver
-    for hdu, key, value in ff.keys():
+    for hdu, key, value in ctx.generic_keys():
         text = literal(value)
         if not isinstance(text, str) or text.upper() in _NOT_A_FILE:
             continue

@@ -1,0 +1,118 @@
+"""Importer commands: import-fits, import-datastore, import-analysis, import-ctapipe-log.
+
+Each import becomes one PROV document, ingested into the store (``--store`` or
+PROVHUB_STORE_URL) like any other, or written as PROV-JSON with ``--output`` without touching a
+store. Warnings (numbered, see docs/importers.md) and a per-file summary go to stderr; the exit
+code is 1 when a file could not be imported.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from importers import import_analysis, import_ctapipe_log, import_datastore, import_fits
+from importers.fits import expand_paths
+
+from .. import services
+from . import cli, open_store_from, settings_from, store_option
+
+output_option = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+    help="Write the PROV-JSON document to this file ('-' for stdout) instead of storing it.")
+
+
+def summary_table(files) -> str:
+    """The per-file summary: status, HDUs, keywords, path (and the first problem)."""
+    rows = [("status", "hdus", "keywords", "file")]
+    rows += [(f.status, str(f.hdus), str(f.keywords), f.path + (f"  ({f.message})" if f.message else ""))
+             for f in files]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}" for r in rows)
+
+
+def finish(result, *, output: str | None, store_url: str | None, started: float) -> None:
+    """Store or write the document, report warnings, the summary and the rate; exit 1 on failure."""
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(summary_table(result.files), err=True)
+    seconds = max(time.perf_counter() - started, 1e-9)
+    read = [f for f in result.files if f.status != "failed"]
+    keywords = sum(f.keywords for f in read)
+    click.echo(f"{len(read)} file(s), {keywords} keyword(s) in {seconds:.2f} s "
+               f"({len(read) / seconds:.1f} files/s, {keywords / seconds:.0f} keywords/s)", err=True)
+    if not result.document.get_records():
+        click.echo("nothing to import", err=True)
+    elif output:
+        text = services.to_provjson(result.document)
+        if output == "-":
+            click.echo(text)
+        else:
+            Path(output).write_text(text, encoding="utf-8")
+            click.echo(f"wrote {output}")
+    else:
+        settings = settings_from(store_url)
+        store = open_store_from(store_url, settings)
+        try:
+            ingested = services.ingest_prov(store, result.document, settings=settings)
+        finally:
+            store.close()
+        for warning in ingested.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        state = "created" if ingested.created else "unchanged"
+        click.echo(f"document {ingested.id}: {ingested.records} records, {state}")
+    if result.failed:
+        raise SystemExit(1)
+
+
+@cli.command("import-fits")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False))
+@click.option("--recursive", "-r", is_flag=True, help="Also import FITS files in subdirectories.")
+@output_option
+@store_option
+def import_fits_command(paths, recursive, output, store_url):
+    """Import the headers of FITS files (and directories of them) as one PROV document."""
+    started = time.perf_counter()
+    files = expand_paths(paths, recursive)
+    if len(files) > 1:
+        with click.progressbar(length=len(files), label="reading FITS headers", file=sys.stderr) as bar:
+            result = import_fits(files, on_file=lambda _path: bar.update(1))
+    else:
+        result = import_fits(files)
+    finish(result, output=output, store_url=store_url, started=started)
+
+
+@cli.command("import-datastore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@output_option
+@store_option
+def import_datastore_command(directory, output, store_url):
+    """Import a gammapy DataStore (obs-index, hdu-index and the DL3 files they list)."""
+    started = time.perf_counter()
+    finish(import_datastore(directory), output=output, store_url=store_url, started=started)
+
+
+@cli.command("import-analysis")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.argument("product", type=click.Path(exists=True, dir_okay=False))
+@click.option("--datastore", type=click.Path(exists=True, file_okay=False), default=None,
+              help="DataStore directory (default: the config's observations.datastore, env vars expanded).")
+@output_option
+@store_option
+def import_analysis_command(config, product, datastore, output, store_url):
+    """Import a gammapy analysis: its config YAML, its DL5 product and the DL3 observations used."""
+    started = time.perf_counter()
+    finish(import_analysis(config, product, datastore=datastore), output=output,
+           store_url=store_url, started=started)
+
+
+@cli.command("import-ctapipe-log")
+@click.argument("logfile", type=click.Path(exists=True, dir_okay=False))
+@output_option
+@store_option
+def import_ctapipe_log_command(logfile, output, store_url):
+    """Import a ctapipe provenance log (*.provenance.log, JSON arrays back to back)."""
+    started = time.perf_counter()
+    finish(import_ctapipe_log(logfile), output=output, store_url=store_url, started=started)
