@@ -74,6 +74,8 @@ _NOT_DATA = {"ActivityDescription", "EntityDescription", "UsageDescription",
              "GenerationDescription", "DatasetDescription", "ValueDescription", "Parameter",
              "ParameterDescription", "ConfigFile", "ConfigFileDescription", "ValueEntity"}
 _CHECKSUM = re.compile(r"checksum|datasum|md5|sha\d*|hash|digest")
+#: An id that is a content hash (``.../sha256-<hex>``) is as good as a checksum.
+_CONTENT_ID = re.compile(r"(?<![a-z])(sha\d+|md5)[-:_][0-9a-f]{16,}", re.I)
 _FILE_ATTRS = ("location", "filename", "file_name", "path", "pipefile", "url", "file")
 _FILE_NAME = re.compile(r"\.(fits|fit|fz|gz|h5|hdf5|ecsv|csv|json|yaml|yml|root|txt|dat|xml)$", re.I)
 _VERSION_IN_NAME = re.compile(r"(?:^|[\s/_v-])v?\d+\.\d+")
@@ -168,6 +170,11 @@ def referenced_ids(doc: ProvDocument) -> set[str]:
     return flat.referenced() | {i for i, el in flat.elements.items() if el.declared}
 
 
+def _local_name(name: str) -> str:
+    """``provhub:usageType`` -> ``usagetype``; ``voprov:Context`` -> ``context``."""
+    return re.split(r"[#/:]", name)[-1].lower()
+
+
 def _finding(code: str, records: Collection[str], message: str) -> Finding:
     return Finding(code, CODES[code][0], tuple(records), message)
 
@@ -186,6 +193,7 @@ class _Index:
         self.attrib: dict[str, list[Link]] = defaultdict(list)
         self.config: dict[str, list[str]] = defaultdict(list)  # activity -> described/configured
         self.derivs: list[Link] = []
+        self.members: dict[str, list[str]] = defaultdict(list)  # collection -> members
         for link in flat.links:
             if not (link.src and link.dst):
                 continue
@@ -199,6 +207,8 @@ class _Index:
                 self.attrib[link.src].append(link)
             elif link.type == "wasDerivedFrom":
                 self.derivs.append(link)
+            elif link.type == "hadMember":
+                self.members[link.src].append(link.dst)
             elif link.category == voc.DESCRIPTION:
                 self.config[link.src].append(link.dst)
 
@@ -261,6 +271,20 @@ class _Index:
             words |= {w.strip() for w in text_of(v).split(",")}
         return any(w.lower() in raw for w in words if w)
 
+    def _generated(self, iri: str) -> bool:
+        """Has a generating activity, or is a collection (a file) whose members all have one."""
+        if iri in self.gens:
+            return True
+        members = self.members.get(iri)
+        return bool(members) and all(m in self.gens for m in members)
+
+    def _context_only(self, iri: str) -> bool:
+        """Used, and only as context (IVOA usage type Context: instruments, sites...)."""
+        uses = [u for u in self.uses if u.dst == iri]
+        return bool(uses) and all(
+            any(_local_name(k) in ("usagetype", "type") and _local_name(text_of(v)) == "context"
+                for k, v in u.attrs) for u in uses)
+
     def _software_version(self, act: Element) -> bool:
         if version(act):
             return True
@@ -306,7 +330,8 @@ class _Index:
     def completeness(self, raw: set[str], missing: set[str]) -> list[Finding]:
         out = []
         for el in self.entities():
-            if el.id not in self.gens and not self._is_raw(el, raw):
+            if not self._generated(el.id) and not self._is_raw(el, raw) \
+                    and not self._context_only(el.id):
                 out.append(_finding("entity-without-generation", [el.id],
                                     f"{self.name(el.id)} has no generating activity; add a "
                                     "wasGeneratedBy or declare it raw data."))
@@ -315,7 +340,8 @@ class _Index:
                                     f"DL3 data {self.name(el.id)} is not linked to any IRF."))
         for _, el in sorted(self.el.items()):
             if el.declared and el.kind == "entity" and self._is_file(el) and not any(
-                    _CHECKSUM.search(k.lower()) for _, k, _v in el.attrs):
+                    _CHECKSUM.search(k.lower()) for _, k, _v in el.attrs) \
+                    and not _CONTENT_ID.search(el.id):
                 out.append(_finding("file-without-checksum", [el.id],
                                     f"File {self.name(el.id)} has no checksum."))
         for act in self.activities():

@@ -340,7 +340,7 @@ def title(el: Element) -> str:
 
 _CLASS_NOUNS = {
     "Parameter": "parameter", "ConfigFile": "configuration file", "ValueEntity": "value",
-    "DatasetEntity": "dataset", "ActivityDescription": "activity description",
+    "ActivityDescription": "activity description",
     "EntityDescription": "entity description", "DatasetDescription": "dataset description",
     "ActivityFlow": "activity flow",
 }
@@ -527,6 +527,8 @@ class _Drawing:
                                     safe_link(link(iri)) if link else None,
                                     highlight=iri in highlight or el.short in highlight)
         for rel in flat.links:
+            if rel.dst in hosts and rel.src in hosts[rel.dst]:
+                continue  # drawn as a line of the source's label
             label = rel.name + (f" ({rel.role})" if rel.role else "")
             for src in self._resolve(rel.src, hosts):
                 for dst in self._resolve(rel.dst, hosts):

@@ -61,6 +61,32 @@ def test_entity_without_generation_unless_declared_raw():
         ("entity-without-generation", ids("orphan"))}
 
 
+def test_collections_of_generated_members_and_context_entities_need_no_generation():
+    doc = clean_chain()
+    doc.entity("ex:file", other_attributes={"prov:type": "prov:Collection"})
+    doc.hadMember("ex:file", "ex:dl3_23523")
+    doc.hadMember("ex:file", "ex:irf")
+    doc.used("ex:analysis", "ex:file", time=t(10, 20))
+    doc.entity("ex:telescope", other_attributes={"prov:label": "HESS"})
+    doc.used("ex:dl3prod0", "ex:telescope", other_attributes={"ex:usageType": "Context"})
+    doc.entity("ex:site", other_attributes={"prov:label": "Namibia"})
+    doc.used("ex:dl3prod0", "ex:site", other_attributes={"prov:type": "voprov:Context"})
+    doc.used("ex:analysis", "ex:site", time=t(10, 20))  # also used as data: flagged
+    doc.entity("ex:half", other_attributes={"prov:type": "prov:Collection"})
+    doc.hadMember("ex:half", "ex:irf")
+    doc.hadMember("ex:half", "ex:orphan")
+    doc.used("ex:analysis", "ex:half", time=t(10, 20))
+    assert found(doc) == {("entity-without-generation", ids("site")),
+                          ("entity-without-generation", ids("half"))}
+
+
+def test_content_addressed_files_need_no_checksum_attribute():
+    doc = clean_chain()
+    doc.entity("ex:sha256-0123456789abcdef0123", other_attributes={"prov:location": "m.yaml"})
+    doc.wasGeneratedBy("ex:sha256-0123456789abcdef0123", "ex:analysis", time=t(10, 55))
+    assert found(doc) == set()
+
+
 def test_activity_without_time():
     doc = clean_chain()
     doc.activity("ex:plot", None, t(12))
