@@ -27,7 +27,7 @@ from .records import Facts, facts
 DEPTHS = ("1", "2", "3", "5", "10", "ALL")
 DEFAULT_DEPTH = "5"
 DIRECTION_NAMES = {"BACK": "back (what it came from)", "FORTH": "forth (what came from it)"}
-LAYOUT_NAMES = {"BT": "causes below", "TB": "causes above", "LR": "causes right", "RL": "causes left"}
+LAYOUT_NAMES = {"BT": "causes above", "TB": "causes below", "LR": "causes right", "RL": "causes left"}
 #: RESPONSEFORMAT, link text, file suffix
 DOWNLOADS = (("PROV-JSON", "PROV-JSON", "json"), ("PROV-N", "PROV-N", "provn"),
              ("PROV-XML", "PROV-XML", "xml"), ("PROV-SVG", "SVG picture", "svg"),
