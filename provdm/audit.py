@@ -286,8 +286,8 @@ class _Index:
                 for k, v in u.attrs) for u in uses)
 
     def _software_version(self, act: Element) -> bool:
-        if version(act):
-            return True
+        if version(act) or "observation" in {t.lower() for t in prov_types(act)}:
+            return True  # an observation is run by an instrument, not by software
         for other in self.config.get(act.id, []):
             el = self.el.get(other)
             if el is not None and ivoa_class(el) == "ActivityDescription" and version(el):
@@ -423,21 +423,20 @@ class _Index:
         for u in self.uses:
             if u.role:
                 used_roles[u.dst].add(u.role.lower())
-        observations, irfs, config, other = [], [], [], []
+        dl3, irfs, config, context, other = [], [], [], [], []
         for el in entities:
             if el.id in roots:
                 continue
-            gen_low, _ = self.generated(el.id)
             if is_irf(el):
                 irfs.append({"id": el.id, "name": title(el), "version": version(el)})
             elif data_level(el) == "DL3":
-                date = el.first("date_obs", "date-obs", "date") or _fmt_time(gen_low)
-                observations.append({"id": el.id, "name": title(el), "obs_id": obs_id(el),
-                                     "date": date})
+                dl3.append(el)
+            elif self._context_only(el.id):
+                context.append({"id": el.id, "name": title(el), "kind": noun(el)})
             elif any("config" in r or "setup" in r for r in used_roles.get(el.id, ())):
                 config.append({"id": el.id, "name": title(el), "kind": "configuration file",
                                "value": el.first("location")})
-            elif el.id not in self.gens:
+            elif not self._generated(el.id):
                 other.append({"id": el.id, "name": title(el), "kind": noun(el)})
         for _, el in sorted(self.el.items()):
             cls = ivoa_class(el)
@@ -454,14 +453,48 @@ class _Index:
                         "activities": sum(e.kind == "activity" for e in self.el.values()),
                         "agents": sum(e.kind == "agent" for e in self.el.values()),
                         "relations": len(self.flat.links)},
-            "observations": sorted(observations, key=lambda o: (str(o["obs_id"]), o["id"])),
+            "observations": self._observations(dl3),
             "irfs": irfs,
             "configuration": config,
+            "context": context,
             "other_inputs": other,
             "software": self._software(),
             "agents": self._agents(),
             "time_span": self._time_span(),
         }
+
+    def _observations(self, dl3: list[Element]) -> list[dict]:
+        """DL3 records grouped by OBS_ID (a record without one takes that of its members, its
+        collection or the other members of its collection); the date is DATE-OBS, else the start of an activity with that OBS_ID."""
+        parents: dict[str, list[str]] = defaultdict(list)
+        for collection, members in self.members.items():
+            for m in members:
+                parents[m].append(collection)
+
+        def obs_of(el: Element) -> str | None:
+            siblings = [m for p in parents.get(el.id, ()) for m in self.members.get(p, ())]
+            for other in [el.id, *self.members.get(el.id, ()), *parents.get(el.id, ()), *siblings]:
+                found = obs_id(self.el[other]) if other in self.el else None
+                if found:
+                    return found
+            return None
+
+        starts: dict[str, list[_dt.datetime]] = defaultdict(list)
+        for act in self.activities():
+            if obs_id(act) and self.start(act.id):
+                starts[obs_id(act)].append(self.start(act.id))
+        groups: dict[str, list[Element]] = defaultdict(list)
+        for el in dl3:
+            groups[obs_of(el) or "\0" + el.id].append(el)
+        out = []
+        for key, els in groups.items():
+            obs = None if key.startswith("\0") else key
+            dates = sorted(d for e in els for d in map(text_of, e.values("date_obs", "obs_date")))
+            date = dates[0] if dates else _fmt_time(min(starts[obs])) if starts.get(obs) else None
+            name = min((len(title(e)), title(e)) for e in els)[1]
+            out.append({"obs_id": obs, "date": date, "name": name,
+                        "records": sorted(e.id for e in els)})
+        return sorted(out, key=lambda o: (o["obs_id"] is None, str(o["obs_id"]), o["records"]))
 
     def _software(self) -> list[dict]:
         out = []
@@ -560,10 +593,12 @@ def _summary_lines(report: AuditReport) -> list[tuple[str, list[str]]]:
         ("Time span", [f"{span['start']} to {span['end']}" if span["start"] else "no times"]),
         (f"DL3 observations ({len(s['observations'])})",
          [f"OBS_ID {o['obs_id'] or '?'} ({o['date'] or 'no date'}): {o['name']}"
+          + (f" and {_count(len(o['records']) - 1, 'other record')}" if len(o["records"]) > 1 else "")
           for o in s["observations"]]),
         (f"IRFs ({len(s['irfs'])})", [f"{i['name']}{ver(i['version'])}" for i in s["irfs"]]),
         (f"Configuration ({len(s['configuration'])})",
          [f"{c['kind']}: {c['name']}" + _config_value(c) for c in s["configuration"]]),
+        (f"Context ({len(s['context'])})", [f"{c['name']} ({c['kind']})" for c in s["context"]]),
         (f"Other inputs ({len(s['other_inputs'])})",
          [f"{o['name']} ({o['kind']})" for o in s["other_inputs"]]),
         (f"Software ({len(s['software'])})",

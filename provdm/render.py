@@ -318,8 +318,9 @@ def obs_id(el: Element) -> str | None:
     return el.first("obs_id", "obsid")
 
 
+#: HDUVERS is left out: it is the version of the HDU format, not of the data.
 _VERSION_ATTRS = ("version", "software_version", "cal_ver", "ana_ver", "dst_ver", "irf_version",
-                  "hduvers", "data_model_version")
+                  "data_model_version")
 
 
 def version(el: Element) -> str | None:

@@ -45,6 +45,30 @@ def test_summary_of_a_clean_chain():
     assert [o["name"] for o in s["other_inputs"]] == ["raw run 23523", "raw run 23524"]
 
 
+def test_dl3_records_are_grouped_by_obs_id_and_dated_by_their_observation():
+    doc = clean_chain(1)
+    doc.activity("ex:obs7", t(1), t(2), other_attributes={"prov:type": "ex:Observation",
+                                                         "ex:obsId": "7"})
+    doc.wasAssociatedWith("ex:obs7", "ex:dataops")
+    doc.entity("ex:run7.fits", other_attributes={"prov:type": "prov:Collection",
+                                                 "ex:checksum": "md5:77"})
+    doc.entity("ex:run7-events", other_attributes={"ex:HDUCLAS1": "EVENTS", "ex:OBS_ID": 7})
+    doc.entity("ex:run7-gti", other_attributes={"prov:label": "dl3 gti"})
+    doc.entity("ex:run7-aeff", other_attributes={"ex:HDUCLAS1": "RESPONSE"})
+    for hdu in ("events", "gti", "aeff"):
+        doc.hadMember("ex:run7.fits", f"ex:run7-{hdu}")
+        doc.wasGeneratedBy(f"ex:run7-{hdu}", "ex:dl3prod0", time=t(3, 40))
+    doc.used("ex:analysis", "ex:run7.fits", time=t(10, 20))
+    report = audit(doc, roots=[DL5])
+    assert report.findings == []  # an observation activity needs no software version
+    assert report.summary["observations"] == [
+        {"obs_id": "23523", "date": "2004-03-01", "name": "events 23523",
+         "records": [iri("dl3_23523")]},
+        {"obs_id": "7", "date": "2024-03-01T01:00:00+00:00", "name": "dl3 gti",
+         "records": list(ids("run7-events", "run7-gti"))}]  # the file has no data level
+    assert "OBS_ID 7 (2024-03-01T01:00:00+00:00): dl3 gti and 1 other record" in report.to_text()
+
+
 # -- completeness ----------------------------------------------------------------------------
 
 def test_entity_without_generation_unless_declared_raw():
