@@ -13,13 +13,17 @@ from urllib.parse import quote, urlsplit
 from provdm import vocabulary as voc
 from provdm.codec import Graph, Node, to_document
 from provdm.errors import InvalidParameter
-from provdm.render import Element, data_level, flatten, is_irf, noun, norm, obs_id, time_of, title, version
+from provdm.render import (Element, data_level, flatten, is_irf, noun, norm, obs_id, text_of, time_of, title,
+                           version)
 
 KINDS = ("entity", "activity", "agent")
 #: Data levels a search can ask for (``IRF``: instrument response functions).
 LEVELS = ("DL0", "DL1", "DL2", "DL3", "DL4", "DL5", "DL6", "IRF")
-#: Attribute names (normalised) whose plain-string values are times (FITS DATE-OBS...).
-TIME_NAMES = {"starttime", "endtime", "time", "dateobs", "dateend", "datebeg", "date"}
+#: Attribute names (normalised) whose plain-string values are times.
+TIME_NAMES = {"starttime", "endtime", "time"}
+#: FITS date keywords (normalised) -> keyword with the time of day when the date has none. FITS
+#: ``DATE`` (when the file was written) is left out: a time window is about observations.
+FITS_DATES = {"dateobs": "timeobs", "datebeg": "timeobs", "dateend": "timeend"}
 
 _WELL_KNOWN = {voc.XSD_URI: "xsd", voc.PROV_URI: "prov",
                "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf"}
@@ -59,7 +63,8 @@ class Facts:
             return ""
         first = self.start.strftime("%Y-%m-%d %H:%M")
         if self.end and self.end != self.start:
-            return f"{first} – {self.end.strftime('%Y-%m-%d %H:%M')}"
+            same_day = self.end.date() == self.start.date()
+            return f"{first} – {self.end.strftime('%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
         return first
 
 
@@ -71,11 +76,17 @@ def facts(el: Element) -> Facts:
 
 
 def record_times(el: Element) -> list[_dt.datetime]:
-    """Every time the record states: typed dateTime values, and DATE-OBS-like strings."""
+    """Every time the record states: typed dateTime values, start/end times, FITS DATE-OBS/END."""
+    named = {norm(k): v for _, k, v in el.attrs}
     out = []
     for _, name, value in el.attrs:
-        if isinstance(value, str) and norm(name) not in TIME_NAMES:
-            continue
+        key = norm(name)
+        if isinstance(value, str):
+            clock = named.get(FITS_DATES.get(key, ""))
+            if key in FITS_DATES and "T" not in value and clock is not None:
+                value = f"{value.strip()}T{text_of(clock).strip()}"
+            elif key not in TIME_NAMES and key not in FITS_DATES:
+                continue
         t = time_of(value)
         if t is not None:
             out.append(t)

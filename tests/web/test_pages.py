@@ -20,6 +20,8 @@ FITS_DOC = """document
   prefix fits <https://provhub.org/ns/fits#>
   entity(ex:events_23523, [prov:label="DL3 events of run 23523", fits:OBS_ID=23523,
          fits:EXPOSURE="1687.5" %% xsd:double, fits:DATE-OBS="2004-12-04",
+         fits:TIME-OBS="22:08:10.184", fits:DATE-END="2004-12-04", fits:TIME-END="22:36:17.184",
+         fits:DATE="2018-05-06T09:14:31",
          fits:HISTORY="line one\\nline two", fits:TELESCOP="HESS"])
 endDocument
 """
@@ -147,7 +149,10 @@ def test_fits_keywords_show_namespace_and_datatype(client, store, settings):
     assert by_name["fits:HISTORY"][1] == "line one\nline two"
     assert by_name["fits:OBS_ID"][1:] == ("23523", "xsd:int")
     assert "<dt>OBS_ID</dt><dd>23523</dd>" in text and "<dt>Data level</dt><dd>DL3</dd>" in text
+    assert "<dt>Time</dt><dd>2004-12-04 22:08 – 22:36 UTC</dd>" in text
     assert links(get_html(client, "/?level=DL3&from=2004-12-04&to=2004-12-04")) == [EX + "events_23523"]
+    assert links(get_html(client, "/?from=2004-12-04T22:30&to=2004-12-04T23:00")) == [EX + "events_23523"]
+    assert links(get_html(client, "/?from=2004-12-04T22:40")) == []  # DATE (file written) is no observation time
 
 
 def test_labels_are_escaped_everywhere(client, store, settings):
