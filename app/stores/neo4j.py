@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 from contextlib import contextmanager
 from functools import lru_cache
@@ -32,10 +33,11 @@ from neo4j import exceptions as nx
 
 from provdm import vocabulary as voc
 from provdm.codec import ANON_PREFIX, Graph, Node, Relation
-from provdm.errors import Conflict, NotFound, ProvhubError, StoreUnavailable
+from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreUnavailable
 from provdm.merge import plan_merge
 
-from .base import PreparedDocument, PutResult, Stats, StoredDocument, TraceQuery, utcnow_iso
+from .base import (DocumentRights, PreparedDocument, PutResult, Stats, StoredDocument, TokenRecord,
+                   TraceQuery, utcnow_iso)
 from .lineage import walk
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,9 @@ def schema_statements() -> list[str]:
     out = [f"CREATE CONSTRAINT {name}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
            for name, label in (("record", "Record"), ("entity", "Entity"), ("activity", "Activity"),
                                ("agent", "Agent"), ("document", "Document"))]
-    out.append("CREATE CONSTRAINT namespace_prefix IF NOT EXISTS FOR (n:Namespace) REQUIRE n.prefix IS UNIQUE")
+    out += [f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+            for name, label, prop in (("namespace_prefix", "Namespace", "prefix"), ("token_id", "Token", "id"),
+                                      ("token_hash", "Token", "hash"), ("meta_key", "Meta", "key"))]
     out += [f"CREATE CONSTRAINT rel_{t.lower()}_id IF NOT EXISTS FOR ()-[e:{t}]-() REQUIRE e.id IS UNIQUE"
             for t in ALL_REL_TYPES]
     out += ["CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
@@ -92,10 +96,16 @@ MATCH (n:Record {id: id}) SET n.declared = n.declared
 RETURN n.id AS id, n.declared AS declared, n.kind AS kind, n.qn AS qn, n.attrs AS attrs
 """
 CREATE_PLACEHOLDERS = "UNWIND $ids AS id CREATE (n:Record {id: id, declared: false})"
-_ADD_DOC = "CASE WHEN $doc IN coalesce({v}.docs, []) THEN {v}.docs ELSE coalesce({v}.docs, []) + $doc END"
+#: Add the document to a record's ``docs`` (``r.docs``: those of a relationship being moved).
+_ADD_DOC = ("CASE WHEN $doc IN coalesce({v}.docs, r.docs, []) THEN coalesce({v}.docs, r.docs) "
+            "ELSE coalesce({v}.docs, r.docs, []) + $doc END")
 REL_COLUMNS = ("e.id AS id, e.type AS type, e.src AS src, e.dst AS dst, e.category AS category, "
                "e.qn AS qn, e.attrs AS attrs")
 NODE_COLUMNS = "n.id AS id, n.kind AS kind, n.qn AS qn, n.attrs AS attrs"
+#: a ``:Document`` ``d`` readable by members of ``$groups`` on ``$today`` (ISO dates compare as text)
+READABLE = "(d.rights = 'public' OR (d.release IS NOT NULL AND d.release <= $today) OR d.group IN $groups)"
+TOKEN_COLUMNS = ("t.id AS id, t.name AS name, t.role AS role, t.groups AS groups, t.hash AS hash, "
+                 "t.created_at AS created_at, t.revoked AS revoked")
 DOC_COLUMNS = ("d.id AS id, d.format AS format, d.original AS original, d.provjson AS provjson, "
                "d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
                "d.rights AS rights, d.group AS group, d.release AS release")
@@ -122,7 +132,8 @@ def write_rels_cypher(rtype: str) -> str:
 @lru_cache(maxsize=None)
 def delete_rels_cypher(rtype: str) -> str:
     assert rtype in ALL_REL_TYPES
-    return f"UNWIND $ids AS id MATCH ()-[e:{rtype} {{id: id}}]->() DELETE e"
+    return (f"UNWIND $ids AS id MATCH ()-[e:{rtype} {{id: id}}]->() "
+            "WITH id, e, e.docs AS docs DELETE e RETURN id, docs")
 
 
 @lru_cache(maxsize=None)
@@ -183,6 +194,18 @@ def to_document(rec) -> StoredDocument:
                           group=rec["group"], release=rec["release"])
 
 
+def to_token(rec) -> TokenRecord:
+    return TokenRecord(rec["id"], rec["name"], rec["role"], json.loads(rec["groups"]), rec["hash"],
+                       rec["created_at"], bool(rec["revoked"]))
+
+
+def readable(groups, today) -> dict:
+    """Parameters of :data:`READABLE`."""
+    from app.access import today as _today
+
+    return {"groups": sorted(groups), "today": today or _today()}
+
+
 def chunks(rows: list, size: int):
     for i in range(0, len(rows), size):
         yield rows[i:i + size]
@@ -193,6 +216,7 @@ def chunks(rows: list, size: int):
 class Neo4jStore:
     def __init__(self, url: str, settings=None):
         self.url = url
+        self.settings = settings
         timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
         self.query_timeout = float(getattr(settings, "query_timeout", 30.0) or 30.0)
         self.database = getattr(settings, "neo4j_database", "") or None
@@ -229,6 +253,9 @@ class Neo4jStore:
             raise StoreUnavailable(f"the Neo4j store at {self.url} is busy, retried for the store "
                                    f"timeout: {exc.message}", where=where) from None
         except nx.ClientError as exc:
+            if exc.code and "TransactionTimedOut" in exc.code:
+                raise QueryTimeout(f"the query ran longer than {self.query_timeout:g} s (PROVHUB_QUERY_TIMEOUT)",
+                                   where="DEPTH") from None
             if exc.code and "DatabaseNotFound" in exc.code:
                 raise StoreUnavailable(f"the Neo4j store at {self.url} has no database "
                                        f"{self.database!r}", where="PROVHUB_NEO4J_DATABASE") from None
@@ -244,6 +271,12 @@ class Neo4jStore:
         self._ensure_schema()
         with self._errors(), self._session() as session:
             return session.execute_read(unit_of_work(timeout=self.query_timeout)(work), *args)
+
+    def _write(self, work):
+        """Run ``work(tx)`` in a managed write transaction."""
+        self._ensure_schema()
+        with self._errors(), self._session() as session:
+            return session.execute_write(work)
 
     def _query(self, text: str, **params) -> list:
         """One read query, all records."""
@@ -305,25 +338,75 @@ class Neo4jStore:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
         return to_document(rows[0])
 
-    def list_documents(self, offset: int = 0, limit: int = 50):
+    def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None):
+        match = "MATCH (d:Document)" + ("" if groups is None else f" WHERE {READABLE}")
+        params = {} if groups is None else readable(groups, today)
+
         def work(tx):
-            total = tx.run("MATCH (d:Document) RETURN count(d) AS c").single()["c"]
-            rows = tx.run(f"MATCH (d:Document) RETURN {DOC_COLUMNS} ORDER BY d.seq SKIP $offset LIMIT $limit",
-                          offset=int(offset), limit=int(limit))
+            total = tx.run(f"{match} RETURN count(d) AS c", **params).single()["c"]
+            rows = tx.run(f"{match} RETURN {DOC_COLUMNS} ORDER BY d.seq SKIP $offset LIMIT $limit",
+                          offset=int(offset), limit=int(limit), **params)
             return [to_document(r) for r in rows], total
         return self._read(work)
 
     def documents_asserting(self, record_id: str) -> list[str]:
+        return [r.doc_id for r in self.rights_of([record_id]).get(record_id, [])]
+
+    # -- access rights -----------------------------------------------------------------------
+    def rights_of(self, ids):
+        """Rights of the documents asserting each record, in the order of ingest."""
+        ids = list(dict.fromkeys(ids))
+
         def work(tx):
-            docs = [r["docs"] for r in tx.run(
-                "MATCH (n:Record {id: $id}) WHERE n.declared RETURN n.docs AS docs", id=record_id)]
-            docs += [r["docs"] for r in tx.run(
-                find_rels_cypher(ALL_REL_TYPES, "e.docs AS docs"),
-                ids=[record_id])]
-            ids = sorted({d for ds in docs for d in ds or []})
-            return [r["id"] for r in tx.run("UNWIND $ids AS id MATCH (d:Document {id: id}) "
-                                             "RETURN d.id AS id ORDER BY d.seq", ids=ids)]
+            docs: dict[str, list] = {}
+            for part in chunks(ids, BATCH):
+                for query in (f"UNWIND $ids AS id MATCH (n:Record {{id: id}}) WHERE n.declared "
+                              "RETURN n.id AS id, n.docs AS docs",
+                              find_rels_cypher(ALL_REL_TYPES, "e.id AS id, e.docs AS docs")):
+                    for rec in tx.run(query, ids=part):
+                        docs.setdefault(rec["id"], []).extend(rec["docs"] or [])
+            wanted = sorted({d for ds in docs.values() for d in ds})
+            rights = {}
+            for part in chunks(wanted, BATCH):
+                for rec in tx.run("UNWIND $ids AS id MATCH (d:Document {id: id}) RETURN d.id AS id, "
+                                  "d.rights AS rights, d.group AS group, d.release AS release, d.seq AS seq",
+                                  ids=part):
+                    rights[rec["id"]] = (rec["seq"], DocumentRights(rec["id"], rec["rights"], rec["group"],
+                                                                    rec["release"]))
+            return {rid: [rights[d][1] for d in sorted(set(ds), key=lambda d: rights[d][0]) if d in rights]
+                    for rid, ds in docs.items() if ds}
         return self._read(work)
+
+    def set_rights(self, doc_id, rights, group, release):
+        def work(tx):
+            return tx.run("MATCH (d:Document {id: $id}) SET d.rights = $rights, d.group = $group, "
+                          "d.release = $release RETURN d.id AS id", id=doc_id, rights=rights, group=group,
+                          release=release).single()
+        if self._write(work) is None:
+            raise NotFound(f"no document with id {doc_id!r}", where="id")
+
+    def save_token(self, token: TokenRecord) -> None:
+        self._write(lambda tx: tx.run(
+            "CREATE (t:Token {id: $id, name: $name, role: $role, groups: $groups, hash: $hash, "
+            "created_at: $created_at, revoked: $revoked})", id=token.id, name=token.name, role=token.role,
+            groups=json.dumps(token.groups), hash=token.hash, created_at=token.created_at,
+            revoked=bool(token.revoked)).consume())
+
+    def find_token(self, token_hash):
+        rows = self._query(f"MATCH (t:Token {{hash: $hash}}) RETURN {TOKEN_COLUMNS}", hash=token_hash)
+        return to_token(rows[0]) if rows else None
+
+    def list_tokens(self):
+        return [to_token(r) for r in self._query(f"MATCH (t:Token) RETURN {TOKEN_COLUMNS} ORDER BY t.created_at, t.id")]
+
+    def revoke_token(self, token_id):
+        return self._write(lambda tx: tx.run("MATCH (t:Token {id: $id}) SET t.revoked = true RETURN t.id AS id",
+                                             id=token_id).single()) is not None
+
+    def secret(self) -> str:
+        return self._write(lambda tx: tx.run(
+            "MERGE (m:Meta {key: 'secret'}) ON CREATE SET m.value = $value RETURN m.value AS value",
+            value=secrets.token_hex(32)).single()["value"])
 
     def namespaces(self) -> dict[str, str]:
         rows = self._query("MATCH (s:Namespace) RETURN s.prefix AS prefix, s.uri AS uri ORDER BY s.prefix")
@@ -338,7 +421,8 @@ class Neo4jStore:
                          count("MATCH ()-[e]->() RETURN count(e) AS c"))
         return self._read(work)
 
-    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0):
+    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0,
+               groups=None, today=None):
         label = KIND_LABEL.get(kind) if kind else "Record"
         needle = (text or "").lower()
         if label is None or "\n" in needle:  # no such kind; ids and attribute JSON hold no newline
@@ -346,9 +430,14 @@ class Neo4jStore:
         match = f"MATCH (n:{label}) WHERE n.declared AND n.text CONTAINS $text"
 
         def work(tx):
-            total = tx.run(f"{match} RETURN count(n) AS c", text=needle).single()["c"]
-            rows = tx.run(f"{match} RETURN {NODE_COLUMNS} ORDER BY n.id SKIP $offset LIMIT $limit",
-                          text=needle, offset=int(offset), limit=int(limit))
+            params = {"text": needle}
+            if groups is not None:  # only records asserted by a readable document
+                params["docs"] = [r["id"] for r in tx.run(
+                    f"MATCH (d:Document) WHERE {READABLE} RETURN d.id AS id", **readable(groups, today))]
+            where = "" if groups is None else " AND any(x IN n.docs WHERE x IN $docs)"
+            total = tx.run(f"{match}{where} RETURN count(n) AS c", **params).single()["c"]
+            rows = tx.run(f"{match}{where} RETURN {NODE_COLUMNS} ORDER BY n.id SKIP $offset LIMIT $limit",
+                          offset=int(offset), limit=int(limit), **params)
             return [to_node(r) for r in rows], total
         return self._read(work)
 
@@ -426,12 +515,16 @@ class Neo4jStore:
             old = stored_rels.get(rel.id)
             final = changed_r.get(rel.id) or old
             rtype = rel_type(final)
+            row = rel_row(final)
             if old is not None and (old.src, old.dst) != (final.src, final.dst):
-                moved.setdefault(rtype, []).append(rel.id)  # an endpoint was filled in
-            by_type.setdefault(rtype, []).append(rel_row(final))
-        for rtype, rel_ids in moved.items():
-            for part in chunks(rel_ids, self.batch):
-                tx.run(delete_rels_cypher(rtype), ids=part).consume()
+                moved.setdefault(rtype, []).append(row)  # an endpoint was filled in
+            by_type.setdefault(rtype, []).append(row)
+        for rtype, rows in moved.items():  # recreated with their documents
+            docs = {}
+            for part in chunks([row["id"] for row in rows], self.batch):
+                docs.update((rec["id"], rec["docs"]) for rec in tx.run(delete_rels_cypher(rtype), ids=part))
+            for row in rows:
+                row["docs"] = docs.get(row["id"])
         for rtype, rows in by_type.items():
             self._run_batches(tx, write_rels_cypher(rtype), rows, doc=prepared.id)
 
