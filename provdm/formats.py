@@ -86,6 +86,32 @@ def _where_from(exc: Exception) -> str | None:
 
 def parse(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
     """Parse ``text`` in ``fmt``; return the document and the parser's warnings."""
+    doc, caught, _translated = parse_any(text, fmt)
+    return doc, caught
+
+
+def parse_any(text: str, fmt: str) -> tuple[ProvDocument, list[str], bool]:
+    """Like :func:`parse`, and also read what the voprov package writes (:mod:`provdm.voprov`).
+
+    Returns the document, the warnings and whether it was translated from voprov output. W3C PROV
+    is tried first; only when that fails and the text looks like voprov's is the translation
+    (PROV-JSON) parsed instead, with a warning. If both fail, the translation's error is raised.
+    """
+    try:
+        doc, caught = parse_w3c(text, fmt)
+    except MalformedDocument:
+        from . import voprov  # voprov.py uses parse_w3c: import here, not at module level
+
+        kind = voprov.voprov_kind(text, fmt)
+        if kind is None:
+            raise
+        doc, caught = parse_w3c(voprov.to_w3c(text, fmt), "json")
+        return doc, caught + [f"translated from voprov {kind} output to W3C PROV"], True
+    return doc, caught, False
+
+
+def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
+    """Parse W3C PROV ``text`` in ``fmt`` with prov (no voprov translation)."""
     if fmt not in FORMATS:
         raise UnsupportedMediaType(f"unknown PROV syntax {fmt!r}", where="format")
     caught: list[str] = []

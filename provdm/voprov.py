@@ -1,0 +1,502 @@
+"""Read what the ``voprov`` package writes, as W3C PROV, without importing voprov.
+
+voprov 0.0.4 (IVOA ProvenanceDM on prov 2) cannot be imported with prov 3, and prov 3 cannot read
+its output. It writes four kinds of documents; :func:`to_w3c` turns each into PROV-JSON in
+provhub's mapping of IVOA onto W3C (:mod:`provdm.vocabulary`):
+
+==================  ==========================================================================
+native JSON         PROV-JSON with IVOA sections (``parameter``, ``isDescribedBy``...) whose
+                    relations name their ends ``voprov:described``/``voprov:descriptor``...
+native XML          ``voprov:document`` with ``voprov:id``/``voprov:ref`` and IVOA elements
+PROV-N              IVOA statements: ``parameter(id, name, value, [...])``,
+                    ``wasConfiguredBy(activity, parameter, Parameter)``...
+get_w3c() JSON      PROV-JSON that uses ``voprov:`` names without declaring the prefix
+==================  ==========================================================================
+
+The translation, for all four:
+
+- an IVOA element (``parameter``, ``activityDescription``...) becomes an ``entity`` with
+  ``prov:type`` = ``voprov:<Class>``;
+- an IVOA relation becomes ``wasInfluencedBy`` (its first argument is ``prov:influencee``, the
+  second ``prov:influencer``) with ``prov:type`` = ``voprov:isDescribedBy`` / ``isRelatedTo`` /
+  ``wasConfiguredBy`` (``voprov:artefactType`` kept) / ``hadReference``; get_w3c()'s names
+  (``voprov:DescriptionRelation``...) are renamed to these, and the ``voprov:artefactType`` that
+  get_w3c() drops is restored from the type of the configuring record when the document has it;
+- voprov's ``prov:name`` (not a PROV term) becomes ``voprov:name``, copied to ``prov:label`` when
+  the record has none; a Parameter's ``prov:value`` is also given as ``voprov:value``;
+- an agent's ``voprov:type`` SoftwareAgent/Person/Organization (``Individual`` = Person) adds
+  ``prov:type`` ``prov:SoftwareAgent``...;
+- every other attribute is kept as it is, with its datatype (voprov writes some qualified names,
+  e.g. the ``voprov:descriptor`` of a ``used``, as bare strings in JSON: they are typed back).
+
+PROV-N and XML are first rewritten into standard PROV-N/PROV-XML (the IVOA statements and elements
+only) and read with prov, so prov parses every value. voprov's PROV-N writes the formal arguments
+of IVOA statements unquoted, so a name or value holding a comma cannot be split: such a statement
+raises :class:`~provdm.errors.MalformedDocument`, as does any input that cannot be translated.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from lxml import etree
+
+from . import vocabulary as voc
+from .errors import MalformedDocument
+
+#: voprov's record name -> IVOA class, for the elements that become W3C entities.
+ELEMENT_CLASSES = {cls[0].lower() + cls[1:]: cls for cls in voc.IVOA_ENTITY_CLASSES}
+
+#: voprov's IVOA relations -> the local names of the attributes holding their two ends; the first
+#: end becomes prov:influencee, the second prov:influencer.
+RELATION_ENDS = {
+    "isDescribedBy": ("described", "descriptor"),
+    "isRelatedTo": ("related", "relator"),
+    "wasConfiguredBy": ("configured", "configurator"),
+    "hadReference": ("referenced", "referrer"),
+}
+
+#: The prov:type get_w3c() gives each IVOA relation -> provhub's name for it.
+W3C_RELATION_NAMES = {"DescriptionRelation": "isDescribedBy", "RelatedToRelation": "isRelatedTo",
+                      "ConfigurationRelation": "wasConfiguredBy", "HadReference": "hadReference"}
+
+#: Attributes voprov holds qualified names in (written as bare strings in its JSON).
+QNAME_ATTRIBUTES = {end for ends in RELATION_ENDS.values() for end in ends}
+
+#: Formal arguments of voprov's PROV-N statements after the id (elements) or after the two ends
+#: (relations), as (namespace, local name); "voprov" stands for the document's voprov prefix.
+PROVN_ARGUMENTS = {
+    "activityDescription": (("prov", "name"),),
+    "entityDescription": (("prov", "name"),),
+    "valueDescription": (("prov", "name"), ("voprov", "valueType")),
+    "datasetDescription": (("prov", "name"), ("voprov", "contentType")),
+    "configFileDescription": (("prov", "name"), ("voprov", "contentType")),
+    "parameterDescription": (("prov", "name"), ("voprov", "valueType")),
+    "usageDescription": (("prov", "role"),),
+    "generationDescription": (("prov", "role"),),
+    "configFile": (("prov", "name"), ("prov", "location")),
+    "parameter": (("prov", "name"), ("prov", "value")),
+    "valueEntity": (),
+    "datasetEntity": (),
+    "isDescribedBy": (),
+    "isRelatedTo": (),
+    "wasConfiguredBy": (("voprov", "artefactType"),),
+    "hadReference": (),
+}
+
+#: An agent's voprov:type -> the W3C agent type it adds.
+AGENT_TYPES = {"SoftwareAgent": "SoftwareAgent", "Person": "Person", "Individual": "Person",
+               "Organization": "Organization"}
+
+#: wasConfiguredBy's artefactType, from the IVOA class of the configuring record.
+ARTEFACT_TYPES = {"Parameter": "Parameter", "ConfigFile": "ConfigFile"}
+
+KIND_NATIVE_JSON = "native JSON"
+KIND_XML = "XML"
+KIND_PROVN = "PROV-N"
+KIND_W3C_JSON = "get_w3c() JSON"
+
+_QN_TYPE = "prov:QUALIFIED_NAME"
+_PROV_NS = "{%s}" % voc.PROV_URI
+_XSI_NS = "{http://www.w3.org/2001/XMLSchema-instance}"
+_PROVN_STATEMENT = re.compile(r"(?<![\w:.\-])(%s)\s*\(" % "|".join(PROVN_ARGUMENTS))
+_PROVN_WORD = re.compile(r"[A-Za-z_][\w.\-:]*")
+
+
+# -- what kind of voprov output ----------------------------------------------------------------
+
+def voprov_kind(text: str, fmt: str) -> str | None:
+    """Which of voprov's outputs ``text`` is (KIND_*), or None when it does not look like one."""
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        if _has_ivoa_sections(data):
+            return KIND_NATIVE_JSON
+        if "voprov" not in _prefixes(data) and '"voprov:' in text:
+            return KIND_W3C_JSON
+        return None
+    if fmt == "xml":
+        try:
+            root = _xml_root(text)
+        except MalformedDocument:
+            return None
+        return KIND_XML if etree.QName(root).namespace in voc.VOPROV_URIS else None
+    if fmt == "provn":
+        return KIND_PROVN if _PROVN_STATEMENT.search(text) else None
+    return None
+
+
+def looks_like_voprov(text: str, fmt: str) -> bool:
+    """True when ``text`` (in ``fmt``: json, provn or xml) looks like something voprov wrote."""
+    return voprov_kind(text, fmt) is not None
+
+
+def _has_ivoa_sections(data: dict) -> bool:
+    if any(key in ELEMENT_CLASSES or key in RELATION_ENDS for key in data):
+        return True
+    bundles = data.get("bundle")
+    return isinstance(bundles, dict) and any(isinstance(b, dict) and _has_ivoa_sections(b)
+                                             for b in bundles.values())
+
+
+def _prefixes(data: dict) -> dict:
+    prefixes = data.get("prefix", {})
+    return prefixes if isinstance(prefixes, dict) else {}
+
+
+# -- translation -------------------------------------------------------------------------------
+
+def to_w3c(text: str, fmt: str) -> str:
+    """PROV-JSON text (voprov prefix declared) for a document voprov wrote in ``fmt``.
+
+    Raises :class:`~provdm.errors.MalformedDocument` (with ``where``) when it cannot translate.
+    """
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MalformedDocument(f"PROV-JSON syntax error: {exc.msg}",
+                                    where=f"line {exc.lineno}, column {exc.colno}") from None
+    elif fmt == "xml":
+        data = _read_w3c(_provxml_of(text), "xml")
+    elif fmt == "provn":
+        data = _read_w3c(_provn_of(text), "provn")
+    else:
+        raise MalformedDocument(f"cannot translate voprov output in {fmt!r}", where="format")
+    if not isinstance(data, dict):
+        raise MalformedDocument("a PROV-JSON document must be a JSON object", where="(document)")
+    prefixes = dict(_prefixes(data))
+    voprov_prefixes = {p for p, uri in prefixes.items() if uri in voc.VOPROV_URIS}
+    if "voprov" not in prefixes:
+        prefixes["voprov"] = voc.VOPROV_URI
+        voprov_prefixes.add("voprov")
+    vp = "voprov" if "voprov" in voprov_prefixes else sorted(voprov_prefixes or {"voprov"})[0]
+    out = {"prefix": prefixes}
+    out.update(_w3c_container({k: v for k, v in data.items() if k != "prefix"},
+                              _Names(vp, voprov_prefixes), ""))
+    return json.dumps(out, indent=2, ensure_ascii=False)
+
+
+def _read_w3c(text: str, fmt: str) -> dict:
+    """Parse standard PROV-N/PROV-XML with prov and return it as PROV-JSON data."""
+    from .formats import parse_w3c  # formats imports this module lazily; no cycle at import
+
+    doc, _ = parse_w3c(text, fmt)
+    return json.loads(doc.serialize(format="json"))
+
+
+class _Names:
+    """The voprov prefix written (``vp``) and every prefix the document binds to voprov."""
+
+    def __init__(self, vp: str, voprov_prefixes: set[str]):
+        self.vp = vp
+        self.voprov_prefixes = voprov_prefixes
+
+    def local(self, name: str) -> str | None:
+        """The local part of a voprov qualified name, else None."""
+        prefix, sep, local = name.partition(":")
+        return local if sep and prefix in self.voprov_prefixes else None
+
+    def qn(self, local: str) -> dict:
+        return {"$": f"{self.vp}:{local}", "type": _QN_TYPE}
+
+
+def _values(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _put(record: dict, key: str, value) -> None:
+    """Add a value to a PROV-JSON record (several values of one attribute become a list)."""
+    if key in record:
+        record[key] = _values(record[key]) + _values(value)
+    else:
+        record[key] = value
+
+
+def _lexical(value):
+    return value.get("$") if isinstance(value, dict) else value
+
+
+def _w3c_container(data: dict, names: _Names, where: str) -> dict:
+    """The records of a document or bundle (no ``prefix``) in provhub's W3C mapping."""
+    out: dict = {}
+    for section, records in data.items():
+        if section == "bundle" and isinstance(records, dict):
+            out["bundle"] = {}
+            for bid, bundle in records.items():
+                if not isinstance(bundle, dict):
+                    raise MalformedDocument("a bundle must be a JSON object", where=f"{where}bundle/{bid}")
+                inner = {"prefix": bundle["prefix"]} if "prefix" in bundle else {}
+                inner.update(_w3c_container({k: v for k, v in bundle.items() if k != "prefix"},
+                                            names, f"{where}bundle/{bid}/"))
+                out["bundle"][bid] = inner
+            continue
+        if not isinstance(records, dict):
+            raise MalformedDocument(f"{section!r} must map record ids to records", where=f"{where}{section}")
+        target = ("entity" if section in ELEMENT_CLASSES
+                  else "wasInfluencedBy" if section in RELATION_ENDS else section)
+        for rid, body in records.items():
+            for attrs in _values(body):
+                if not isinstance(attrs, dict):
+                    raise MalformedDocument("a record must be a JSON object",
+                                            where=f"{where}{section}/{rid}")
+                _put(out.setdefault(target, {}), rid, _w3c_record(section, attrs, names))
+    _restore_artefact_types(out, names)
+    return out
+
+
+def _w3c_record(section: str, attrs: dict, names: _Names) -> dict:
+    record: dict = {}
+    if section in ELEMENT_CLASSES:
+        record["prov:type"] = names.qn(ELEMENT_CLASSES[section])
+    ends = RELATION_ENDS.get(section, ())
+    for key, value in attrs.items():
+        local = names.local(key)
+        if local in ends:
+            key = ("prov:influencee", "prov:influencer")[ends.index(local)]
+        elif key == "prov:name":
+            key = f"{names.vp}:name"
+        elif local in QNAME_ATTRIBUTES:
+            value = [{"$": v, "type": _QN_TYPE} if isinstance(v, str) else v for v in _values(value)]
+        elif key == "prov:type":
+            value = [_renamed_relation_type(v, names) for v in _values(value)]
+        _put(record, key, value if not isinstance(value, list) or len(value) > 1 else value[0])
+    if ends:
+        _put(record, "prov:type", names.qn(section))
+    vp = names.vp
+    if section == "agent":
+        for value in _values(record.get(f"{vp}:type", [])):
+            w3c_type = AGENT_TYPES.get(_lexical(value))
+            if w3c_type and f"prov:{w3c_type}" not in map(_lexical, _values(record.get("prov:type", []))):
+                _put(record, "prov:type", {"$": f"prov:{w3c_type}", "type": _QN_TYPE})
+    if f"{vp}:name" in record and "prov:label" not in record:
+        record["prov:label"] = record[f"{vp}:name"]
+    if "Parameter" in _ivoa_classes(record, names) and "prov:value" in record and f"{vp}:value" not in record:
+        record[f"{vp}:value"] = record["prov:value"]
+    return record
+
+
+def _renamed_relation_type(value, names: _Names):
+    local = names.local(_lexical(value)) if isinstance(_lexical(value), str) else None
+    if local in W3C_RELATION_NAMES:
+        return names.qn(W3C_RELATION_NAMES[local])
+    return value
+
+
+def _ivoa_classes(record: dict, names: _Names) -> set[str]:
+    return {names.local(v) for v in map(_lexical, _values(record.get("prov:type", [])))
+            if isinstance(v, str)} - {None}
+
+
+def _restore_artefact_types(container: dict, names: _Names) -> None:
+    """Give a wasConfiguredBy without voprov:artefactType (get_w3c() drops it) the class of its
+    configuring record, when that record is in the same container."""
+    key = f"{names.vp}:artefactType"
+    classes = {rid: _ivoa_classes(body, names)
+               for rid, bodies in container.get("entity", {}).items() for body in _values(bodies)}
+    for bodies in container.get("wasInfluencedBy", {}).values():
+        for body in _values(bodies):
+            if "wasConfiguredBy" not in _ivoa_classes(body, names) or key in body:
+                continue
+            found = sorted(ARTEFACT_TYPES[c] for c in classes.get(body.get("prov:influencer"), ())
+                           if c in ARTEFACT_TYPES)
+            if found:
+                body[key] = found[0]
+
+
+# -- native XML -> PROV-XML --------------------------------------------------------------------
+
+def _xml_root(text: str):
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+    try:
+        return etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position if exc.position else (None, None)
+        raise MalformedDocument(f"XML syntax error: {exc.msg}",
+                                where=f"line {line}, column {col}" if line else None) from None
+
+
+def _provxml_of(text: str) -> str:
+    """Rewrite voprov's XML into PROV-XML: voprov structure names into prov ones, IVOA elements
+    into prov:entity and IVOA relations into prov:wasInfluencedBy, each with its prov:type."""
+    root = _xml_root(text)
+    ns = etree.QName(root).namespace
+    if ns not in voc.VOPROV_URIS:
+        raise MalformedDocument(f"not a voprov XML document: the root element is {root.tag}",
+                                where=f"line {root.sourceline}")
+    vp = next((p for p, uri in root.nsmap.items() if uri == ns and p), "voprov")
+    root.tag = _PROV_NS + "document"
+    for element in root.iter():
+        for attr in ("id", "ref"):
+            value = element.attrib.pop("{%s}%s" % (ns, attr), None)
+            if value is not None:
+                element.set(_PROV_NS + attr, value)
+    for record in list(root):
+        if etree.QName(record).namespace != ns:
+            continue
+        if etree.QName(record).localname == "bundleContent":
+            record.tag = _PROV_NS + "bundleContent"
+            for inner in list(record):
+                if etree.QName(inner).namespace == ns:
+                    _provxml_record(inner, ns, vp)
+        else:
+            _provxml_record(record, ns, vp)
+    return "\n" * (root.sourceline - 1) + etree.tostring(root, encoding="unicode")
+
+
+def _provxml_record(record, ns: str, vp: str) -> None:
+    name = etree.QName(record).localname
+    if name in ELEMENT_CLASSES:
+        record.tag = _PROV_NS + "entity"
+        ivoa_type = ELEMENT_CLASSES[name]
+    elif name in RELATION_ENDS:
+        record.tag = _PROV_NS + "wasInfluencedBy"
+        ivoa_type = name
+        ends = RELATION_ENDS[name]
+        for child in record:
+            q = etree.QName(child)
+            if q.namespace == ns and q.localname in ends:
+                child.tag = _PROV_NS + ("influencee", "influencer")[ends.index(q.localname)]
+    else:
+        record.tag = _PROV_NS + name
+        return
+    type_element = etree.SubElement(record, _PROV_NS + "type", {_XSI_NS + "type": "xsd:QName"})
+    type_element.text = f"{vp}:{ivoa_type}"
+
+
+# -- voprov PROV-N -> PROV-N -------------------------------------------------------------------
+
+def _provn_of(text: str) -> str:
+    """Rewrite the IVOA statements of voprov's PROV-N into standard PROV-N statements; everything
+    else (strings, comments, IRIs, other statements) is copied as it is, line numbers kept."""
+    m = re.search(r"\bprefix\s+([A-Za-z_][\w.\-]*)\s*<(%s)>" % "|".join(map(re.escape, voc.VOPROV_URIS)),
+                  text)
+    vp = m.group(1) if m else "voprov"
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        end = _skip_token(text, i)
+        if end is not None:
+            out.append(text[i:end])
+            i = end
+            continue
+        word = _PROVN_WORD.match(text, i)
+        if not word:
+            out.append(text[i])
+            i += 1
+            continue
+        k = word.end()
+        while k < n and text[k] in " \t":
+            k += 1
+        if word.group() not in PROVN_ARGUMENTS or k >= n or text[k] != "(":
+            out.append(text[i:word.end()])
+            i = word.end()
+            continue
+        close = _closing(text, k)
+        line = text.count("\n", 0, i) + 1
+        statement = _w3c_statement(word.group(), _split_arguments(text[k + 1:close]), vp, f"line {line}")
+        out.append(statement + "\n" * text.count("\n", i, close))
+        i = close + 1
+    return "".join(out)
+
+
+def _skip_token(text: str, i: int) -> int | None:
+    """End of the string, comment or IRI starting at ``i``, else None."""
+    if text.startswith('"""', i):
+        end = text.find('"""', i + 3)
+        while end > 0 and text[end - 1] == "\\":
+            end = text.find('"""', end + 1)
+        return len(text) if end < 0 else end + 3
+    c = text[i]
+    if c in "\"'":
+        j = i + 1
+        while j < len(text) and text[j] != c:
+            j += 2 if text[j] == "\\" else 1
+        return min(j + 1, len(text))
+    if text.startswith("//", i):
+        end = text.find("\n", i)
+        return len(text) if end < 0 else end
+    if text.startswith("/*", i):
+        end = text.find("*/", i + 2)
+        return len(text) if end < 0 else end + 2
+    if c == "<":
+        end = text.find(">", i)
+        return len(text) if end < 0 else end + 1
+    return None
+
+
+def _scan(text: str, start: int = 0):
+    """Yield ``(index, character, depth)`` for each character outside strings from ``start``;
+    depth counts the ``(`` and ``[`` open around the character."""
+    depth, i = 0, start
+    while i < len(text):
+        end = _skip_token(text, i) if text[i] in "\"'" else None
+        if end is not None:
+            i = end
+            continue
+        c = text[i]
+        if c in ")]":
+            depth -= 1
+        yield i, c, depth
+        if c in "([":
+            depth += 1
+        i += 1
+
+
+def _closing(text: str, open_at: int) -> int:
+    """Index of the parenthesis closing the one at ``open_at``."""
+    for i, c, depth in _scan(text, open_at):
+        if c == ")" and depth == 0:
+            return i
+    line = text.count("\n", 0, open_at) + 1
+    raise MalformedDocument("unbalanced parentheses in a voprov PROV-N statement", where=f"line {line}")
+
+
+def _split_arguments(inner: str) -> list[str]:
+    """Top-level arguments of a statement; a ``[...]`` attribute list stays one argument, and a
+    relation id (``id; ...``) is followed by the argument ``";"``."""
+    args, start = [], 0
+    for i, c, depth in _scan(inner):
+        if c in ",;" and depth == 0:
+            args.append(inner[start:i].strip())
+            if c == ";":
+                args.append(";")
+            start = i + 1
+    args.append(inner[start:].strip())
+    return args
+
+
+def _provn_literal(value: str) -> str:
+    """A formal argument voprov wrote unquoted (str(value)), as a PROV-N string literal."""
+    if value.startswith('"'):
+        return value  # already a literal (voprov wrote a prov Literal)
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"""{escaped}"""' if "\n" in value else f'"{escaped}"'
+
+
+def _w3c_statement(keyword: str, args: list[str], vp: str, where: str) -> str:
+    relation_id = ""
+    if len(args) > 1 and args[1] == ";":
+        relation_id, args = args[0] + "; ", args[2:]
+    attributes = args.pop()[1:-1].strip() if args and args[-1].startswith("[") else ""
+    formals = PROVN_ARGUMENTS[keyword]
+    head_count = 2 if keyword in RELATION_ENDS else 1
+    head, values = args[:head_count], args[head_count:]
+    if len(values) > len(formals) == 1:
+        values = [", ".join(values)]  # an unquoted name that held a comma
+    if len(head) != head_count or len(values) != len(formals):
+        raise MalformedDocument(f"{keyword}(...) needs {head_count + len(formals)} arguments before its "
+                                f"attribute list, found {len(head) + len(values)}: a name or value with "
+                                "a comma cannot be read back from voprov's PROV-N", where=where)
+    ivoa_type = ELEMENT_CLASSES.get(keyword, keyword)
+    extra = [f"prov:type='{vp}:{ivoa_type}'"]
+    extra += [f"{vp if ns == 'voprov' else ns}:{local}={_provn_literal(value)}"
+              for (ns, local), value in zip(formals, values) if value != "-"]
+    if attributes:
+        extra.append(attributes)
+    record = "wasInfluencedBy" if keyword in RELATION_ENDS else "entity"
+    return f"{record}({relation_id}{', '.join(head)}, [{', '.join(extra)}])"
