@@ -44,15 +44,19 @@ def fan_in(runs: int) -> str:
 
 
 @contextlib.contextmanager
-def serving(tmp_path: Path, *texts: str, **overrides):
-    """Base URL of the app on a free local port, over a SQLite store holding ``texts`` (PROV-N)."""
+def serving(tmp_path: Path, *docs: str | ProvDocument, **overrides):
+    """Base URL of the app on a free local port, over a SQLite store holding ``docs`` (PROV-N
+    texts or documents)."""
     settings = dataclasses.replace(Settings(store_url=f"sqlite:///{tmp_path / 'web.db'}", sample="off"),
                                    **overrides)
     store = open_store(settings.store_url, settings)
     server = None
     try:
-        for text in texts:
-            services.ingest(store, text, "provn", settings=settings)
+        for doc in docs:
+            if isinstance(doc, str):
+                services.ingest(store, doc, "provn", settings=settings)
+            else:
+                services.ingest_prov(store, doc, settings=settings)
         server = make_server("127.0.0.1", 0, create_app(settings, store=store), threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="web-test-server", daemon=True)
         thread.start()
@@ -152,3 +156,31 @@ def test_clicking_a_collapsed_group_expands_it(page, tmp_path):
         assert page.locator("figure.graph svg g[id^='group-']").count() == 0
         assert page.locator("figure.graph svg g.node").count() == 14
         page.screenshot(path=str(ARTIFACTS / "web-expanded.png"), full_page=True)
+
+
+def test_quick_start_sample_product(page, tmp_path):
+    """The issue's 'done when': find the sample DL5 product, see its lineage back to the DL3 runs
+    and IRFs, download it as SVG and PROV-JSON."""
+    sample = pytest.importorskip("app.sample")
+    docs = sample.sample_documents()
+    if not docs:
+        pytest.skip("the sample data is not in data/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(tmp_path, *docs) as base:
+        page.goto(base + "/")
+        page.get_by_label("Id, label, type, data level, OBS_ID or any attribute text").fill("crab_hess_fp")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("link", name="crab_hess_fp.fits", exact=True).click()
+        page.wait_for_url(base + "/records/" + quote(sample.SAMPLE_PRODUCT_ID, safe=""))
+        graph = page.locator("figure.graph svg")
+        graph.wait_for(state="visible")
+        drawn = graph.text_content()
+        for run in ("23523", "23526", "23559", "23592"):
+            assert f"OBS_ID {run}" in drawn
+        assert "IRF" in drawn
+        page.screenshot(path=str(ARTIFACTS / "web-sample.png"), full_page=True)
+        for name, check in (("SVG picture", lambda b: b"<svg" in b and b"OBS_ID 23523" in b),
+                            ("PROV-JSON", lambda b: ProvDocument.deserialize(content=b.decode(), format="json"))):
+            with page.expect_download() as info:
+                page.locator("ul.downloads").get_by_role("link", name=name).click()
+            assert check(Path(info.value.path()).read_bytes())
