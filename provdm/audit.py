@@ -194,13 +194,23 @@ class _Index:
         self.config: dict[str, list[str]] = defaultdict(list)  # activity -> described/configured
         self.derivs: list[Link] = []
         self.members: dict[str, list[str]] = defaultdict(list)  # collection -> members
+        self.parents: dict[str, list[str]] = defaultdict(list)  # member -> collections
+        self.used_by: dict[str, list[Link]] = defaultdict(list)  # entity -> usages
+        self.inputs: dict[str, list[str]] = defaultdict(list)  # activity -> used entities
+        self.adjacent: dict[str, set[str]] = defaultdict(set)  # any relation, both ways
+        self.ordered = [flat.elements[i] for i in sorted(flat.elements)]
+        self._activities = [e for e in self.ordered if e.kind == "activity" and e.declared]
         for link in flat.links:
             if not (link.src and link.dst):
                 continue
+            self.adjacent[link.src].add(link.dst)
+            self.adjacent[link.dst].add(link.src)
             if link.type == "wasGeneratedBy":
                 self.gens[link.src].append(link)
             elif link.type == "used":
                 self.uses.append(link)
+                self.used_by[link.dst].append(link)
+                self.inputs[link.src].append(link.dst)
             elif link.type == "wasAssociatedWith":
                 self.assoc[link.src].append(link)
             elif link.type == "wasAttributedTo":
@@ -209,6 +219,7 @@ class _Index:
                 self.derivs.append(link)
             elif link.type == "hadMember":
                 self.members[link.src].append(link.dst)
+                self.parents[link.dst].append(link.src)
             elif link.category == voc.DESCRIPTION:
                 self.config[link.src].append(link.dst)
 
@@ -219,11 +230,12 @@ class _Index:
         return el.short if title(el) == el.short else f"{el.short} ({title(el)})"
 
     def entities(self) -> list[Element]:
-        return [e for _, e in sorted(self.el.items()) if e.kind == "entity" and e.declared
+        """Declared data entities (not IVOA descriptions/configuration), sorted by IRI."""
+        return [e for e in self.ordered if e.kind == "entity" and e.declared
                 and ivoa_class(e) not in _NOT_DATA]
 
     def activities(self) -> list[Element]:
-        return [e for _, e in sorted(self.el.items()) if e.kind == "activity" and e.declared]
+        return self._activities
 
     # -- times ---------------------------------------------------------------------------------
 
@@ -255,8 +267,7 @@ class _Index:
     def missing_findings(self, missing: set[str]) -> list[Finding]:
         out = []
         for iri in sorted(missing):
-            users = sorted({other for link in self.flat.links for a, other in
-                            ((link.src, link.dst), (link.dst, link.src)) if a == iri and other})
+            users = sorted(self.adjacent.get(iri, ()))
             who = ", ".join(self.name(u) for u in users[:3]) or "the lineage"
             more = f" and {len(users) - 3} more" if len(users) > 3 else ""
             out.append(_finding("missing-record", [iri, *users],
@@ -280,7 +291,7 @@ class _Index:
 
     def _context_only(self, iri: str) -> bool:
         """Used, and only as context (IVOA usage type Context: instruments, sites...)."""
-        uses = [u for u in self.uses if u.dst == iri]
+        uses = self.used_by.get(iri, [])
         return bool(uses) and all(
             any(_local_name(k) in ("usagetype", "type") and _local_name(text_of(v)) == "context"
                 for k, v in u.attrs) for u in uses)
@@ -305,22 +316,14 @@ class _Index:
         return False
 
     def _irf_linked(self, el: Element) -> bool:
-        neighbours: set[str] = set()
-        collections: set[str] = set()
-        users = {u.src for u in self.uses if u.dst == el.id}
-        for link in self.flat.links:
-            if link.src == el.id:
-                neighbours.add(link.dst)
-            if link.dst == el.id:
-                neighbours.add(link.src)
-                if link.type == "hadMember":
-                    collections.add(link.src)
-        for link in self.flat.links:
-            if link.type == "used" and link.src in users:
-                neighbours.add(link.dst)
-            if link.type == "hadMember" and link.src in collections:
-                neighbours.add(link.dst)
-        return any(n in self.el and is_irf(self.el[n]) for n in neighbours if n)
+        """An IRF is related to ``el``, used by an activity that used ``el``, or in the same
+        collection as ``el``."""
+        near = set(self.adjacent.get(el.id, ()))
+        for use in self.used_by.get(el.id, ()):
+            near.update(self.inputs.get(use.src, ()))
+        for collection in self.parents.get(el.id, ()):
+            near.update(self.members.get(collection, ()))
+        return any(n in self.el and is_irf(self.el[n]) for n in near)
 
     def _is_file(self, el: Element) -> bool:
         if el.values(*_FILE_ATTRS):
@@ -338,7 +341,7 @@ class _Index:
             if data_level(el) == "DL3" and not is_irf(el) and not self._irf_linked(el):
                 out.append(_finding("dl3-without-irf", [el.id],
                                     f"DL3 data {self.name(el.id)} is not linked to any IRF."))
-        for _, el in sorted(self.el.items()):
+        for el in self.ordered:
             if el.declared and el.kind == "entity" and self._is_file(el) and not any(
                     _CHECKSUM.search(k.lower()) for _, k, _v in el.attrs) \
                     and not _CONTENT_ID.search(el.id):
@@ -438,7 +441,7 @@ class _Index:
                                "value": el.first("location")})
             elif not self._generated(el.id):
                 other.append({"id": el.id, "name": title(el), "kind": noun(el)})
-        for _, el in sorted(self.el.items()):
+        for el in self.ordered:
             cls = ivoa_class(el)
             if cls == "Parameter":
                 config.append({"id": el.id, "name": title(el), "kind": "parameter",
@@ -466,10 +469,7 @@ class _Index:
     def _observations(self, dl3: list[Element]) -> list[dict]:
         """DL3 records grouped by OBS_ID (a record without one takes that of its members, its
         collection or the other members of its collection); the date is DATE-OBS, else the start of an activity with that OBS_ID."""
-        parents: dict[str, list[str]] = defaultdict(list)
-        for collection, members in self.members.items():
-            for m in members:
-                parents[m].append(collection)
+        parents = self.parents
 
         def obs_of(el: Element) -> str | None:
             siblings = [m for p in parents.get(el.id, ()) for m in self.members.get(p, ())]
@@ -498,7 +498,7 @@ class _Index:
 
     def _software(self) -> list[dict]:
         out = []
-        for _, el in sorted(self.el.items()):
+        for el in self.ordered:
             if (el.kind == "agent" and "SoftwareAgent" in prov_types(el)) or \
                     ivoa_class(el) == "ActivityDescription":
                 out.append({"id": el.id, "name": title(el), "version": version(el),
@@ -516,7 +516,7 @@ class _Index:
         return [{"id": el.id, "name": title(el), "type": noun(el),
                  "roles": sorted(r for r in roles.get(el.id, ()) if r),
                  "activities": len(acts.get(el.id, ()))}
-                for _, el in sorted(self.el.items()) if el.kind == "agent"]
+                for el in self.ordered if el.kind == "agent"]
 
     def _time_span(self) -> dict:
         times = [t for a in self.activities() for t in (self.start(a.id), self.end(a.id)) if t]

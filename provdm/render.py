@@ -27,6 +27,7 @@ import shutil
 import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Collection, Iterable
 from urllib.parse import urlsplit
 
@@ -62,6 +63,7 @@ class RenderError(ProvhubError):
 _UTC = _dt.timezone.utc
 
 
+@lru_cache(maxsize=8192)
 def norm(name: str) -> str:
     """Comparison form of an attribute name: lower case letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
@@ -111,9 +113,18 @@ class Element:
     short: str  # prefixed name, e.g. hess:obs_23523
     attrs: list = field(default_factory=list)
     declared: bool = True  # False: only referenced by relations
+    _index: tuple | None = field(default=None, repr=False, compare=False)
 
     def values(self, *names: str) -> list:
         """Values of attributes whose normalised local name is one of ``names``."""
+        if self._index is None or self._index[0] != len(self.attrs):
+            by_name: dict[str, list] = defaultdict(list)
+            for _, k, v in self.attrs:
+                by_name[norm(k)].append(v)
+            self._index = (len(self.attrs), by_name)
+        by_name = self._index[1]
+        if len(names) == 1:
+            return list(by_name.get(norm(names[0]), ()))
         wanted = {norm(n) for n in names}
         return [v for _, k, v in self.attrs if norm(k) in wanted]
 
