@@ -195,7 +195,7 @@ def _read_hdulist(source, path: str, warn: Warnings) -> FitsFile:
 def _read_headers_only(data: bytes, path: str, warn: Warnings) -> FitsFile:
     """Header-only upload: header blocks back to back (no data), or a text header."""
     headers = []
-    if data[:9] == b"SIMPLE  =" and b"\n" not in data[:80]:
+    if data[:9] == b"SIMPLE  =" and b"\n" not in data[:2880]:
         stream = io.BytesIO(data)
         while True:
             try:
@@ -207,7 +207,8 @@ def _read_headers_only(data: bytes, path: str, warn: Warnings) -> FitsFile:
         chunk: list[str] = []
         for line in text.splitlines():
             if line.strip() == "END":
-                headers.append(fits.Header.fromstring("\n".join(chunk), sep="\n"))
+                if chunk:
+                    headers.append(fits.Header.fromstring("\n".join(chunk), sep="\n"))
                 chunk = []
             elif line.strip():
                 chunk.append(line)

@@ -84,14 +84,28 @@ def import_fits_command(paths, recursive, output, store_url):
     finish(result, output=output, store_url=store_url, started=started)
 
 
-@cli.command("import-datastore")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@output_option
-@store_option
-def import_datastore_command(directory, output, store_url):
-    """Import a gammapy DataStore (obs-index, hdu-index and the DL3 files they list)."""
-    started = time.perf_counter()
-    finish(import_datastore(directory), output=output, store_url=store_url, started=started)
+def _single_input_command(name: str, importer, argument, help_text: str):
+    """A command importing one directory or file with ``importer(path)``."""
+
+    @cli.command(name, help=help_text)
+    @argument
+    @output_option
+    @store_option
+    def command(path, output, store_url):
+        started = time.perf_counter()
+        finish(importer(path), output=output, store_url=store_url, started=started)
+
+    return command
+
+
+import_datastore_command = _single_input_command(
+    "import-datastore", import_datastore,
+    click.argument("path", metavar="DIR", type=click.Path(exists=True, file_okay=False)),
+    "Import a gammapy DataStore (obs-index, hdu-index and the DL3 files they list).")
+import_ctapipe_log_command = _single_input_command(
+    "import-ctapipe-log", import_ctapipe_log,
+    click.argument("path", metavar="LOGFILE", type=click.Path(exists=True, dir_okay=False)),
+    "Import a ctapipe provenance log (*.provenance.log, JSON arrays back to back).")
 
 
 @cli.command("import-analysis")
@@ -106,13 +120,3 @@ def import_analysis_command(config, product, datastore, output, store_url):
     started = time.perf_counter()
     finish(import_analysis(config, product, datastore=datastore), output=output,
            store_url=store_url, started=started)
-
-
-@cli.command("import-ctapipe-log")
-@click.argument("logfile", type=click.Path(exists=True, dir_okay=False))
-@output_option
-@store_option
-def import_ctapipe_log_command(logfile, output, store_url):
-    """Import a ctapipe provenance log (*.provenance.log, JSON arrays back to back)."""
-    started = time.perf_counter()
-    finish(import_ctapipe_log(logfile), output=output, store_url=store_url, started=started)
