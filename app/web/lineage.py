@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlencode
-from xml.etree import ElementTree
 
+from lxml import etree
 from markupsafe import Markup
 
 from provdm.errors import AnswerTooLarge, InvalidParameter
@@ -36,6 +36,7 @@ _PICTURES = {"PROV-SVG", "PROV-PNG", "PROV-PDF"}
 _GROUP_ID = re.compile(r"g[0-9a-f]{12}")
 _SVG = "{http://www.w3.org/2000/svg}"
 _XLINK = "{http://www.w3.org/1999/xlink}"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
 
 
 @dataclass
@@ -116,33 +117,39 @@ def build(store, record_id: str, view: View, *, settings, viewer,
                      key=lambda r: (r[0].kind, r[0].title.lower(), r[0].id))
     if picture is None:
         return Lineage(error=error, records=records)
-    return Lineage(svg=inline_svg(picture), groups=collapsed_groups(picture), records=records)
+    svg, groups = for_page(picture)
+    return Lineage(svg=svg, groups=groups, records=records)
 
 
-def inline_svg(picture: bytes) -> Markup:
-    """Graphviz SVG made fit for an HTML page: no XML prolog, labelled by the figure caption.
+def for_page(picture: bytes) -> tuple[Markup, list[tuple[str, str]]]:
+    """Graphviz SVG made fit for an HTML page, and the (group id, description) of each summary node.
 
-    Marked safe because :func:`provdm.render.render` escapes every text and keeps only http(s)
-    and relative links; the page's Content-Security-Policy forbids inline scripts besides.
+    The XML prolog goes; the figure caption labels the picture; Graphviz's internal node names
+    (``<title>n12</title>``) give way to each node's tooltip (its IRI, or what a group holds), so
+    that hover text and screen readers say something useful. The result is marked safe because
+    :func:`provdm.render.render` escapes every text and keeps only http(s) and relative links,
+    lxml escapes what it writes, and the page's Content-Security-Policy forbids inline
+    scripts besides.
     """
-    text = picture.decode("utf-8")
-    text = text[text.index("<svg"):]
-    return Markup(text.replace("<svg", '<svg aria-labelledby="lineage-caption" focusable="false"', 1))
-
-
-def collapsed_groups(picture: bytes) -> list[tuple[str, str]]:
-    """(group id, tooltip) of each summary node in a rendered SVG."""
-    root = ElementTree.fromstring(picture)
-    out = []
-    for g in root.iter(_SVG + "g"):
-        gid = g.get("id", "")
-        if not gid.startswith("group-"):
+    root = etree.fromstring(picture, _PARSER)
+    root.set("aria-labelledby", "lineage-caption")
+    root.set("focusable", "false")
+    groups = []
+    for g in [root, *root.iter(_SVG + "g")]:
+        title = g.find(_SVG + "title")
+        if title is None:
             continue
-        anchor = next(g.iter(_SVG + "a"), None)
+        anchor = g.find(f"{_SVG}g/{_SVG}a")
         tip = anchor.get(_XLINK + "title", "") if anchor is not None else ""
-        out.append((gid[len("group-"):], tip))
-    return sorted(out)
+        if tip and "node" in g.get("class", "").split():
+            title.text = tip
+        else:
+            g.remove(title)
+        if g.get("id", "").startswith("group-"):
+            groups.append((g.get("id")[len("group-"):], tip))
+    svg = etree.tostring(root, encoding="unicode")
+    return Markup(svg), sorted(groups)
 
 
-__all__ = ["View", "Lineage", "build", "downloads", "inline_svg", "collapsed_groups", "DEPTHS",
+__all__ = ["View", "Lineage", "build", "downloads", "for_page", "DEPTHS",
            "DIRECTION_NAMES", "LAYOUT_NAMES"]

@@ -65,6 +65,12 @@ def test_search_finds_a_record_by_attribute_text(client, known):
     assert 'value="23523"' in text
 
 
+def test_an_empty_store_says_how_to_fill_it(client):
+    text = get_html(client, "/")
+    assert "No record found" in text and "provhub ingest" in text
+    assert "provhub ingest" not in get_html(client, "/?q=nothing")
+
+
 def test_empty_search_lists_every_record_paginated(client, store, known):
     _, total = services.search_records(store, "", None, viewer=services.OPERATOR)
     seen, url = [], "/?limit=4"
@@ -113,6 +119,7 @@ def test_record_page_lists_attributes_documents_and_lineage(client, known):
     # the lineage graph: inline SVG whose nodes link to record pages
     svg = text[text.index("<svg"):text.index("</svg>")]
     assert 'aria-labelledby="lineage-caption"' in svg
+    assert f"<title>{EX}dl3prod</title>" in svg and not re.search(r"<title>n\d+", svg)
     assert f'xlink:href="/records/{quote(EX + "dl3prod", safe="")}"' in svg
     assert f'xlink:href="/records/{quote(EX + "sim", safe="")}"' in svg
     assert "ex:dl5" not in svg  # BACK: the products made from it are not shown
