@@ -45,7 +45,8 @@ def index():
                    offset=(page - 1) * limit)
     kept = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("web/search.html", results=results, page=page, kinds=KINDS, levels=LEVELS,
-                           q=text, kind=kind, args=request.args, searched=bool(text or kind or filters.active), record_url=record_url, scan_limit=SCAN_LIMIT,
+                           q=text, kind=kind, args=request.args, scan_limit=SCAN_LIMIT,
+                           searched=bool(text or kind or filters.active), record_url=record_url,
                            page_url=lambda n: url_for("web.index", **kept, page=n))
 
 

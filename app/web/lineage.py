@@ -135,7 +135,7 @@ def for_page(picture: bytes) -> tuple[Markup, list[tuple[str, str]]]:
     root.set("aria-labelledby", "lineage-caption")
     root.set("focusable", "false")
     groups = []
-    for g in [root, *root.iter(_SVG + "g")]:
+    for g in root.iter(_SVG + "g"):
         title = g.find(_SVG + "title")
         if title is None:
             continue
@@ -143,10 +143,10 @@ def for_page(picture: bytes) -> tuple[Markup, list[tuple[str, str]]]:
         tip = anchor.get(_XLINK + "title", "") if anchor is not None else ""
         if tip and "node" in g.get("class", "").split():
             title.text = tip
+            if g.get("id", "").startswith("group-"):
+                groups.append((g.get("id")[len("group-"):], tip))
         else:
-            g.remove(title)
-        if g.get("id", "").startswith("group-"):
-            groups.append((g.get("id")[len("group-"):], tip))
+            g.remove(title)  # the graph's and the edges' Graphviz names
     svg = etree.tostring(root, encoding="unicode")
     return Markup(svg), sorted(groups)
 
