@@ -48,6 +48,8 @@ CODES = {
     "dl3-without-irf": (WARNING, "A DL3 observation is not linked to any IRF."),
     "file-without-checksum": (WARNING, "A file (an entity with a location or file name) has no "
                                        "checksum."),
+    "hidden-records": (INFO, "Part of the lineage is hidden from the caller by access rights; "
+                             "those records were not audited."),
     # consistency (W3C PROV-CONSTRAINTS)
     "start-after-end": (ERROR, "An activity ends before it starts (start-precedes-end)."),
     "usage-outside-activity": (ERROR, "A usage time lies outside its activity's start and end "
@@ -151,23 +153,35 @@ def format_report(report: AuditReport, fmt: str = "text") -> str:
 # == the audit ================================================================================
 
 def audit(doc: ProvDocument, *, roots: list[str], missing: Collection[str] = frozenset(),
-          raw_types: Collection[str] = RAW_TYPES) -> AuditReport:
-    """Audit the lineage ``doc`` of the products ``roots`` (IRIs). ``missing``: IRIs the lineage
-    refers to that the store does not hold. ``raw_types``: see :data:`RAW_TYPES`."""
+          raw_types: Collection[str] = RAW_TYPES,
+          hidden: Collection[str] = frozenset()) -> AuditReport:
+    """Audit the lineage ``doc`` of the products ``roots`` (IRIs).
+
+    ``missing``: IRIs the lineage refers to that the store does not hold (see
+    :func:`referenced_ids`). ``raw_types``: see :data:`RAW_TYPES`. ``hidden``: placeholders of
+    records the caller may not see; they are not judged, one ``hidden-records`` note says so."""
     index = _Index(flatten(doc))
+    hidden = set(hidden)
     findings: list[Finding] = []
-    findings += index.missing_findings(set(missing))
+    findings += index.missing_findings(set(missing) - hidden)
     findings += index.completeness({r.lower() for r in raw_types}, set(missing))
     findings += index.consistency()
+    findings = [f for f in findings if f.records[0] not in hidden]
+    if hidden:
+        findings.append(_finding("hidden-records", sorted(hidden),
+                                 f"{_count(len(hidden), 'record')} of this lineage "
+                                 f"{'is' if len(hidden) == 1 else 'are'} hidden from you by access "
+                                 "rights and could not be audited."))
     findings = sorted(set(findings), key=lambda f: (_SEVERITY_ORDER[f.severity], f.code,
                                                     f.records, f.message))
     return AuditReport(list(roots), index.summary(list(roots)), findings)
 
 
 def referenced_ids(doc: ProvDocument) -> set[str]:
-    """Every IRI the document's relations refer to (check these against the store)."""
+    """IRIs the document's relations refer to without the document declaring them: the
+    records to look up in the store (those it lacks are ``missing`` for :func:`audit`)."""
     flat = flatten(doc)
-    return flat.referenced() | {i for i, el in flat.elements.items() if el.declared}
+    return {i for i in flat.referenced() if not flat.elements[i].declared}
 
 
 def _local_name(name: str) -> str:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from provdm.audit import CODES, ERROR, WARNING, audit, format_report
+from provdm.audit import CODES, ERROR, INFO, WARNING, audit, format_report
 from provdm.errors import InvalidParameter
 from tests.audit.chains import clean_chain, iri, t
 
@@ -181,6 +181,18 @@ def test_references_to_records_not_in_the_store():
         "ex:ghost is referred to by ex:analysis (flux points) but the store has no record of it.")
 
 
+def test_hidden_placeholders_are_not_judged():
+    doc = clean_chain()
+    doc.used("ex:analysis", "ex:hidden1", time=t(10, 30))
+    doc.entity("ex:hidden1")
+    report = audit(doc, roots=[DL5], hidden={iri("hidden1")}, missing={iri("hidden1")})
+    assert [(f.code, f.severity, f.records) for f in report.findings] == [
+        ("hidden-records", INFO, ids("hidden1"))]
+    assert report.findings[0].message == (
+        "1 record of this lineage is hidden from you by access rights and could not be audited.")
+    assert not report.has_errors
+
+
 # -- consistency -----------------------------------------------------------------------------
 
 def test_start_after_end():
@@ -242,7 +254,7 @@ def test_entity_activity_overlap():
 
 
 def test_every_code_is_documented_with_a_severity():
-    assert all(sev in (ERROR, WARNING) and text for sev, text in CODES.values())
+    assert all(sev in (ERROR, WARNING, INFO) and text for sev, text in CODES.values())
     from tests.conftest import ROOT
     doc = (ROOT / "docs" / "audit.md").read_text()
     for code in CODES:

@@ -7,7 +7,9 @@ from click.testing import CliRunner
 
 from app import create_app
 from app.cli import load_commands
-from tests.audit.chains import clean_chain, iri, sqlite_store_with, t
+from app import services
+from app.stores import open_store
+from tests.audit.chains import clean_chain, iri, new_doc, sqlite_store_with, t
 
 
 def run(*args):
@@ -70,3 +72,25 @@ def test_api_errors(tmp_path):
     assert client.get("/audit").status_code == 400
     assert client.get("/audit?ID=ex:nothing").status_code == 404
     assert client.get("/audit?ID=ex:dl5&format=yaml").status_code == 406
+
+
+def test_api_audits_what_the_caller_may_see(tmp_path):
+    """A record only a proprietary document declares sits between public ones: anonymous
+    callers get a placeholder, which is not judged (one hidden-records note), nor missing."""
+    public = clean_chain()
+    public.used("ex:analysis", "ex:mid", time=t(10, 30))
+    public.wasGeneratedBy("ex:mid", "ex:irf-sim", time=t(1, 30))
+    settings = sqlite_store_with(tmp_path, public)
+    secret = new_doc()
+    secret.entity("ex:mid", other_attributes={"prov:label": "secret calibration"})
+    store = open_store(settings.store_url, settings)
+    try:
+        services.ingest_prov(store, secret, settings=settings, rights="proprietary", group="hess")
+    finally:
+        store.close()
+    data = create_app(settings).test_client().get("/audit?ID=ex:dl5").get_json()
+    assert [(f["code"], f["severity"]) for f in data["findings"]] == [("hidden-records", "info")]
+    assert data["findings"][0]["records"][0].startswith("urn:provhub:hidden:")
+    assert "secret" not in str(data)
+    operator = run("audit", "ex:dl5", "--store", settings.store_url, "--format", "json")
+    assert operator.exit_code == 0 and json.loads(operator.output)["findings"] == []
