@@ -94,20 +94,24 @@ def parse_any(text: str, fmt: str) -> tuple[ProvDocument, list[str], bool]:
     """Like :func:`parse`, and also read what the voprov package writes (:mod:`provdm.voprov`).
 
     Returns the document, the warnings and whether it was translated from voprov output. W3C PROV
-    is tried first; only when that fails and the text looks like voprov's is the translation
-    (PROV-JSON) parsed instead, with a warning. If both fail, the translation's error is raised.
+    is tried first; when that fails and the text looks like voprov's, the translation (PROV-JSON)
+    is parsed instead, with a warning. voprov's get_w3c() JSON is translated even when prov reads
+    it (its undeclared ``voprov:`` names then only occur in values, which prov keeps as literals).
     """
+    from . import voprov  # voprov.py uses parse_w3c: import here, not at module level
+
     try:
         doc, caught = parse_w3c(text, fmt)
     except MalformedDocument:
-        from . import voprov  # voprov.py uses parse_w3c: import here, not at module level
-
         kind = voprov.voprov_kind(text, fmt)
         if kind is None:
             raise
-        doc, caught = parse_w3c(voprov.to_w3c(text, fmt), "json")
-        return doc, caught + [f"translated from voprov {kind} output to W3C PROV"], True
-    return doc, caught, False
+    else:
+        if fmt != "json" or '"voprov:' not in text or voprov.voprov_kind(text, fmt) != voprov.KIND_W3C_JSON:
+            return doc, caught, False
+        kind = voprov.KIND_W3C_JSON
+    doc, caught = parse_w3c(voprov.to_w3c(text, fmt), "json")
+    return doc, caught + [f"translated from voprov {kind} output to W3C PROV"], True
 
 
 def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:

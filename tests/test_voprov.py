@@ -28,7 +28,7 @@ KINDS = {
     ".provn": ("provn", voprov.KIND_PROVN),
     "-w3c.json": ("json", voprov.KIND_W3C_JSON),
 }
-STEMS = ("voprov", "voprov-all")
+STEMS = ("voprov", "voprov-all", "voprov-described-relation")
 #: The prov:type get_w3c() adds to every W3C record (voprov's own record classes): provhub keeps
 #: them, so get_w3c() output has these attribute values on top of what the native writers give.
 GET_W3C_RECORD_TYPES = {"Entity", "Activity", "Agent", "Usage", "Generation", "Association",
@@ -75,8 +75,12 @@ def types_of(attrs: dict) -> set[str]:
 def test_every_voprov_output_is_read_and_said_to_be_translated(stem, suffix):
     text, fmt = read(stem, suffix)
     assert voprov.looks_like_voprov(text, fmt)
-    with pytest.raises(MalformedDocument):
-        formats.parse_w3c(text, fmt)  # prov alone cannot read it
+    try:
+        _, prov_warnings = formats.parse_w3c(text, fmt)  # prov alone cannot read it...
+    except MalformedDocument:
+        pass
+    else:  # ...or, for get_w3c() output with voprov: names only in values, reads them as literals
+        assert suffix == "-w3c.json" and any("voprov" in w for w in prov_warnings)
     doc, warnings, translated = formats.parse_any(text, fmt)
     assert translated is True
     assert f"translated from voprov {KINDS[suffix][1]} output to W3C PROV" in warnings
@@ -281,7 +285,38 @@ def test_the_three_native_writers_are_one_document_in_the_store(tmp_path):
         store.close()
 
 
-# -- what cannot be translated -------------------------------------------------------------------
+@pytest.mark.xfail(reason="app/services.prepare validates the original text of a JSON document against "
+                          "the PROV-JSON schema, not the translation (it should use formats.parse_any)")
+def test_native_json_passes_strict_validation(tmp_path):
+    settings = Settings(store_url=f"sqlite:///{tmp_path}/x.db")
+    store = open_store(settings.store_url, settings=settings)
+    try:
+        services.ingest(store, *read("voprov", "-native.json"), settings=settings, validation="strict")
+    finally:
+        store.close()
+
+
+# -- what cannot be mapped or translated ---------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", list(KINDS))
+def test_a_described_relation_is_kept_with_the_relation_as_influencee(tmp_path, suffix):
+    """voprov's ``used(...).isDescribedBy(usageDescription)`` writes isDescribedBy(<used id>, <desc>):
+    kept as wasInfluencedBy from the relation's id, which W3C PROV does not allow (an influencee is an
+    element), so validation reports a dangling reference (strict refuses the document)."""
+    text, fmt = read("voprov-described-relation", suffix)
+    recs = records(formats.parse_any(text, fmt)[0])
+    ex = "http://example.org/"
+    described = [r for r in recs.values() if r[0] == "wasInfluencedBy" and r[1] == ex + "u1"]
+    assert described and described[0][2] == ex + "ud" and VOPROV + "isDescribedBy" in types_of(described[0][4])
+    assert recs[ex + "u1"][0] == "used"
+    settings = Settings(store_url=f"sqlite:///{tmp_path}/x.db")
+    store = open_store(settings.store_url, settings=settings)
+    try:
+        result = services.ingest(store, text, fmt, settings=settings, validation="warn")
+        assert any(w.startswith("dangling") and ex + "u1" in w for w in result.warnings)
+    finally:
+        store.close()
+
 
 def test_provn_argument_with_a_comma_cannot_be_split():
     text, _ = read("voprov", ".provn")
