@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 
-from provdm.errors import InvalidParameter, ProvhubError
+from provdm.errors import InvalidParameter, NotFound, ProvhubError
 
 from .. import services
 from ..api import current_settings, current_store, current_viewer
@@ -43,11 +43,21 @@ def index():
     page = int_arg("page", 1, low=1, high=10**7)
     results = find(current_store(), text, kind, filters, viewer=current_viewer(), limit=limit,
                    offset=(page - 1) * limit)
+    exact = _record_named(text) if text and not any(c.isspace() for c in text) else None
     kept = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("web/search.html", results=results, page=page, kinds=KINDS, levels=LEVELS,
                            q=text, kind=kind, args=request.args, scan_limit=SCAN_LIMIT,
-                           searched=bool(text or kind or filters.active), record_url=record_url,
+                           searched=bool(text or kind or filters.active), record_url=record_url, exact=exact,
                            page_url=lambda n: url_for("web.index", **kept, page=n))
+
+
+def _record_named(text: str):
+    """Facts of the record whose id (IRI or prefixed name like ``ex:dl5``) is ``text``, else None."""
+    try:
+        node = services.record_detail(current_store(), text, viewer=current_viewer()).node
+    except NotFound:
+        return None
+    return facts(elements([node])[node.id])
 
 
 @bp.get("/records/<path:record_id>")

@@ -65,6 +65,14 @@ def test_search_finds_a_record_by_attribute_text(client, known):
     assert 'value="23523"' in text
 
 
+@pytest.mark.parametrize("text", ["ex:dl5", EX + "dl5"])
+def test_search_by_exact_id_shows_the_record_first(client, known, text):
+    page_text = get_html(client, "/?q=" + quote(text, safe=""))
+    exact = page_text[page_text.index('class="exact"'):page_text.index("results-heading")]
+    assert links(exact) == [EX + "dl5"] and "Crab spectrum" in exact
+    assert 'class="exact"' not in get_html(client, "/?q=dl5")
+
+
 def test_an_empty_store_says_how_to_fill_it(client):
     text = get_html(client, "/")
     assert "No record found" in text and "provhub ingest" in text
