@@ -171,10 +171,11 @@ def to_w3c(text: str, fmt: str) -> str:
         raise MalformedDocument("a PROV-JSON document must be a JSON object", where="(document)")
     prefixes = dict(_prefixes(data))
     voprov_prefixes = {p for p, uri in prefixes.items() if uri in voc.VOPROV_URIS}
-    if "voprov" not in prefixes:
-        prefixes["voprov"] = voc.VOPROV_URI
-        voprov_prefixes.add("voprov")
-    vp = "voprov" if "voprov" in voprov_prefixes else sorted(voprov_prefixes or {"voprov"})[0]
+    if not voprov_prefixes:  # get_w3c() output: its voprov: names are voprov's
+        vp = "voprov" if "voprov" not in prefixes else "voprov_ivoa"
+        prefixes[vp] = voc.VOPROV_URI
+        voprov_prefixes.add(vp)
+    vp = "voprov" if "voprov" in voprov_prefixes else sorted(voprov_prefixes)[0]
     out = {"prefix": prefixes}
     out.update(_w3c_container({k: v for k, v in data.items() if k != "prefix"},
                               _Names(vp, voprov_prefixes), ""))
@@ -264,7 +265,7 @@ def _w3c_record(section: str, attrs: dict, names: _Names) -> dict:
             value = [{"$": v, "type": _QN_TYPE} if isinstance(v, str) else v for v in _values(value)]
         elif key == "prov:type":
             value = [_renamed_relation_type(v, names) for v in _values(value)]
-        _put(record, key, value if not isinstance(value, list) or len(value) > 1 else value[0])
+        _put(record, key, value[0] if isinstance(value, list) and len(value) == 1 else value)
     if ends:
         _put(record, "prov:type", names.qn(section))
     vp = names.vp
@@ -376,6 +377,8 @@ def _provn_of(text: str) -> str:
     m = re.search(r"\bprefix\s+([A-Za-z_][\w.\-]*)\s*<(%s)>" % "|".join(map(re.escape, voc.VOPROV_URIS)),
                   text)
     vp = m.group(1) if m else "voprov"
+    if not m:  # declare it on the line of ``document`` (line numbers stay those of the input)
+        text = re.sub(r"\bdocument\b", f"document prefix voprov <{voc.VOPROV_URI}>", text, count=1)
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:

@@ -254,6 +254,16 @@ def test_the_working_draft_voprov_uri_is_accepted():
     assert configured and configured[0][3] == voc.DESCRIPTION
 
 
+def test_another_prefix_for_voprov_and_provn_without_the_voprov_prefix():
+    text, fmt = read("voprov", "-native.json")
+    text = text.replace('"voprov":', '"ivoa":').replace('"voprov:', '"ivoa:')
+    assert canonical_hash(formats.parse_any(text, fmt)[0]) == canonical_hash(parsed("voprov", "-native.json"))
+    text, fmt = read("voprov", ".provn")
+    text = "\n".join(line for line in text.splitlines() if "prefix voprov" not in line)
+    recs = records(formats.parse_any(text, fmt)[0])
+    assert VOPROV + "Parameter" in types_of(recs[CTA + "p_emin"][4])
+
+
 # -- ingest and lineage --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", list(KINDS))
