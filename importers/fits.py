@@ -175,6 +175,9 @@ def _read_hdulist(source, path: str, warn: Warnings) -> FitsFile:
     ff = FitsFile(path)
     seen: set = set()
     expected_end = 0
+    if isinstance(source, io.BytesIO):
+        size = source.seek(0, os.SEEK_END)
+        source.seek(0)
     with fits.open(source, lazy_load_hdus=True, memmap=False) as hdul:
         for index, hdu in enumerate(hdul):
             ff.hdus.append(_hdu(index, hdu.header, seen, warn, path))
@@ -185,8 +188,6 @@ def _read_hdulist(source, path: str, warn: Warnings) -> FitsFile:
     if isinstance(source, (str, os.PathLike)):
         gz = str(source).endswith(".gz")
         size = _gzip_length(source, padded) if gz else os.path.getsize(source)
-    else:
-        size = len(source.getbuffer())
     if size < expected_end:
         raise OSError(f"truncated: {size} bytes, the headers announce {expected_end}")
     return ff
