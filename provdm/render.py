@@ -591,23 +591,23 @@ class _Drawing:
                         groups[(neighbour, kind, way, node.kind, node.signature)].add(member)
             ranked = sorted(((len(m), _group_id(k), k) for k, m in groups.items() if len(m) > 1),
                             key=lambda t: (-t[0], t[1]))
-            taken: set[str] = set()
-            merged = False
+            moved: dict[str, str] = {}  # member -> group id, for this round
             for _, gid, key in ranked:
                 if gid in expand:
                     continue
-                members = sorted(groups[key] - taken)
+                members = sorted(groups[key] - moved.keys())
                 if len(members) < 2:
                     continue
-                taken.update(members)
-                self._merge(gid, key, members)
-                merged = True
+                self._summarise(gid, key, members)
+                moved.update((m, gid) for m in members)
                 if len(self.nodes) <= cap:
                     break
-            if not merged:
+            if not moved:
                 break
+            self._move_edges(moved)
 
-    def _merge(self, gid: str, key: tuple, members: list[str]) -> None:
+    def _summarise(self, gid: str, key: tuple, members: list[str]) -> None:
+        """Replace ``members`` by one summary node (edges are moved by :meth:`_move_edges`)."""
         parts = [self.nodes.pop(m) for m in members]
         count = sum(p.count for p in parts)
         sig = key[4]
@@ -615,13 +615,15 @@ class _Drawing:
         tip = f"{count:,} {plural(sig)}: " + ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         self.titles[gid] = f"{count:,} {plural(sig)}"
         self.nodes[gid] = _Node(gid, parts[0].kind, sig, [
-            f'<FONT POINT-SIZE="8">collapsed group · click to expand</FONT>'], tip,
+            '<FONT POINT-SIZE="8">collapsed group · click to expand</FONT>'], tip,
             f"#expand={gid}", count, summary=True)
-        moved = set(members)
+
+    def _move_edges(self, moved: dict[str, str]) -> None:
+        """Point edges of collapsed members at their group; merge duplicates, counting them."""
         edges: dict[tuple[str, str, str], int] = {}
         types: dict[tuple[str, str, str], str] = {}
         for (src, dst, label), n in self.edges.items():
-            new = (gid if src in moved else src, gid if dst in moved else dst, label)
+            new = (moved.get(src, src), moved.get(dst, dst), label)
             if new[0] == new[1]:
                 continue
             edges[new] = edges.get(new, 0) + n
