@@ -295,6 +295,27 @@ def test_the_three_native_writers_are_one_document_in_the_store(tmp_path):
         store.close()
 
 
+def test_http_api_reads_voprov_documents_and_answers_provsap_with_the_parameter(tmp_path):
+    from app import create_app
+
+    settings = Settings(store_url=f"sqlite:///{tmp_path}/x.db", sample="off", auth="off")
+    client = create_app(settings).test_client()
+    media = {"json": "application/json", "xml": "application/xml", "provn": "text/provenance-notation"}
+    ids = set()
+    for suffix in KINDS:
+        text, fmt = read("voprov", suffix)
+        response = client.post("/documents", data=text.encode("utf-8"), content_type=media[fmt])
+        assert response.status_code in (200, 201), response.get_json()
+        assert any(w.startswith("translated from voprov") for w in response.get_json()["warnings"])
+        ids.add(response.get_json()["id"])
+    assert len(ids) == 2  # the native writers are one document; get_w3c() adds its record types
+    answer = client.get("/provsap", query_string={"ID": "cta:spectrum_run_1", "DEPTH": "0"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert "cta:p_emin" in body["entity"] and "cta:ad_spectrum" in body["entity"]
+    assert "prov:SoftwareAgent" in json.dumps(body["agent"]["cta:gammapy"])
+
+
 @pytest.mark.xfail(reason="app/services.prepare validates the original text of a JSON document against "
                           "the PROV-JSON schema, not the translation (it should use formats.parse_any)")
 def test_native_json_passes_strict_validation(tmp_path):
