@@ -131,6 +131,7 @@ def test_record_page_lists_attributes_documents_and_lineage(client, known):
     assert f'xlink:href="/records/{quote(EX + "dl3prod", safe="")}"' in svg
     assert f'xlink:href="/records/{quote(EX + "sim", safe="")}"' in svg
     assert "ex:dl5" not in svg  # BACK: the products made from it are not shown
+    assert "<dt>OBS_ID</dt><dd>23523</dd>" in get_html(client, "/records/ex:dl3a")  # prefixed name
     forth = get_html(client, page(EX + "dl3a", "direction=FORTH&depth=2"))
     assert "Crab spectrum" in forth[forth.index("<svg"):forth.index("</svg>")]
 
