@@ -43,6 +43,7 @@ from lxml import etree
 
 from . import vocabulary as voc
 from .errors import MalformedDocument
+from .formats import parse_w3c  # formats imports voprov inside parse_any only
 
 #: voprov's record name -> IVOA class, for the elements that become W3C entities.
 ELEMENT_CLASSES = {cls[0].lower() + cls[1:]: cls for cls in voc.IVOA_ENTITY_CLASSES}
@@ -97,9 +98,9 @@ KIND_PROVN = "PROV-N"
 KIND_W3C_JSON = "get_w3c() JSON"
 
 _QN_TYPE = "prov:QUALIFIED_NAME"
-_PROV_NS = "{%s}" % voc.PROV_URI
+_PROV_NS = f"{{{voc.PROV_URI}}}"
 _XSI_NS = "{http://www.w3.org/2001/XMLSchema-instance}"
-_PROVN_STATEMENT = re.compile(r"(?<![\w:.\-])(%s)\s*\(" % "|".join(PROVN_ARGUMENTS))
+_PROVN_STATEMENT = re.compile(r"(?<![\w:.\-])(" + "|".join(PROVN_ARGUMENTS) + r")\s*\(")
 _PROVN_WORD = re.compile(r"[A-Za-z_][\w.\-:]*")
 
 
@@ -175,7 +176,7 @@ def to_w3c(text: str, fmt: str) -> str:
         vp = "voprov" if "voprov" not in prefixes else "voprov_ivoa"
         prefixes[vp] = voc.VOPROV_URI
         voprov_prefixes.add(vp)
-    vp = "voprov" if "voprov" in voprov_prefixes else sorted(voprov_prefixes)[0]
+    vp = "voprov" if "voprov" in voprov_prefixes else min(voprov_prefixes)
     out = {"prefix": prefixes}
     out.update(_w3c_container({k: v for k, v in data.items() if k != "prefix"},
                               _Names(vp, voprov_prefixes), ""))
@@ -184,8 +185,6 @@ def to_w3c(text: str, fmt: str) -> str:
 
 def _read_w3c(text: str, fmt: str) -> dict:
     """Parse standard PROV-N/PROV-XML with prov and return it as PROV-JSON data."""
-    from .formats import parse_w3c  # formats imports this module lazily; no cycle at import
-
     doc, _ = parse_w3c(text, fmt)
     return json.loads(doc.serialize(format="json"))
 
@@ -333,7 +332,7 @@ def _provxml_of(text: str) -> str:
     root.tag = _PROV_NS + "document"
     for element in root.iter():
         for attr in ("id", "ref"):
-            value = element.attrib.pop("{%s}%s" % (ns, attr), None)
+            value = element.attrib.pop(f"{{{ns}}}{attr}", None)
             if value is not None:
                 element.set(_PROV_NS + attr, value)
     for record in list(root):
@@ -374,8 +373,8 @@ def _provxml_record(record, ns: str, vp: str) -> None:
 def _provn_of(text: str) -> str:
     """Rewrite the IVOA statements of voprov's PROV-N into standard PROV-N statements; everything
     else (strings, comments, IRIs, other statements) is copied as it is, line numbers kept."""
-    m = re.search(r"\bprefix\s+([A-Za-z_][\w.\-]*)\s*<(%s)>" % "|".join(map(re.escape, voc.VOPROV_URIS)),
-                  text)
+    uris = "|".join(map(re.escape, voc.VOPROV_URIS))
+    m = re.search(r"\bprefix\s+([A-Za-z_][\w.\-]*)\s*<(" + uris + ")>", text)
     vp = m.group(1) if m else "voprov"
     if not m:  # declare it on the line of ``document`` (line numbers stay those of the input)
         text = re.sub(r"\bdocument\b", f"document prefix voprov <{voc.VOPROV_URI}>", text, count=1)
