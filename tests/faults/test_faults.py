@@ -178,3 +178,43 @@ def test_backup_and_restore_across_backends(request, tmp_path):
     back = make_settings("sqlite", request, tmp_path / "c")
     restore(back, second)
     assert sorted(map(key, export(back))) == sorted(map(key, first))
+
+
+@pytest.mark.slow
+def test_bolt_store_going_away_gives_503_then_recovers(tmp_path):
+    """Kill the Bolt server under a running service: clear 503s with Retry-After, no hang, no
+    half-stored document; start it again: the same service answers again by itself."""
+    from tests.bolt_server import external_server, start_bolt_server
+
+    if external_server() is not None:
+        pytest.skip("uses its own ArcadeDB server; PROVHUB_TEST_NEO4J_URL points elsewhere")
+    server = start_bolt_server(tmp_path / "arcade")
+    try:
+        settings = server.settings(auth="off", sample="off", store_timeout=3.0)
+        app = create_app(settings)
+        client = app.test_client()
+        known = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
+        ct = {"Content-Type": "text/provenance-notation"}
+        assert client.post("/documents", data=known, headers=ct).status_code == 201
+        server.kill()
+        t0 = time.monotonic()
+        for method, path, body in (("get", "/provsap?ID=ex:dl5&DEPTH=ALL", None), ("get", "/health", None),
+                                   ("post", "/documents", json.dumps(chain_document(2, "down")))):
+            r = getattr(client, method)(path, data=body, headers={"Content-Type": "application/json"})
+            assert r.status_code == 503, (path, r.get_data(as_text=True))
+            assert r.headers["Retry-After"]
+            if path != "/health":
+                assert r.get_json()["error"]["code"] == "store-unavailable"
+                assert "127.0.0.1" in r.get_json()["error"]["message"]
+        assert time.monotonic() - t0 < 60
+        server.restart()
+        deadline = time.monotonic() + 30
+        while client.get("/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        r = client.get("/provsap?ID=ex:dl5&DEPTH=ALL")
+        assert r.status_code == 200 and "ex:irf" in r.get_data(as_text=True)
+        r = client.post("/documents", data=json.dumps(chain_document(2, "down")), headers={"Content-Type": "application/json"})
+        assert r.status_code == 201
+        app.extensions["provhub.store"].close()
+    finally:
+        server.stop()
