@@ -36,6 +36,10 @@ SETTINGS = [
 ]
 
 _DEFAULTS = {name: default for name, default, _ in SETTINGS}
+_SWITCH = ("on", "off", "true", "false", "1", "0", "yes", "no")
+#: settings that take one of a few words
+_CHOICES = {"validation": ("strict", "warn", "off"), "auth": _SWITCH,
+            "hidden_records": ("placeholder", "cut"), "sample": _SWITCH}
 
 
 @dataclass
@@ -58,6 +62,14 @@ class Settings:
     hidden_records: str = _DEFAULTS["hidden_records"]
     render_node_cap: int = _DEFAULTS["render_node_cap"]
     sample: str = _DEFAULTS["sample"]
+
+    def __post_init__(self):
+        for name, allowed in _CHOICES.items():
+            value = str(getattr(self, name)).lower()
+            if value not in allowed:
+                raise InvalidParameter(f"PROVHUB_{name.upper()}={getattr(self, name)!r}: use one of "
+                                       + ", ".join(allowed), where=f"PROVHUB_{name.upper()}")
+            setattr(self, name, value)
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
