@@ -22,6 +22,8 @@ from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, visible_ids
 from .stores.base import PreparedDocument, Store, TraceQuery
 
 RIGHTS = ("public", "proprietary")
+#: stored format of a document that voprov wrote (kept as posted, served translated to W3C)
+VOPROV_FORMAT_PREFIX = "voprov-"
 
 
 @dataclass
@@ -65,8 +67,10 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
                                where="validation")
     rights, group, release = check_rights(rights, group, release)
     warnings: list[str] = []
+    translated = False
+    fmt = fmt.removeprefix(VOPROV_FORMAT_PREFIX)
     if doc is None:
-        doc, warnings = formats.parse(text, fmt)
+        doc, warnings, translated = formats.parse_any(text, fmt)
     records = count_records(doc)
     if records == 0:
         raise InvalidDocument("the document holds no PROV records", where="document")
@@ -78,7 +82,8 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
     except Conflict as exc:
         raise InvalidDocument(f"the document contradicts itself: {exc.message}", where=exc.where,
                               details=exc.details) from None
-    provjson_dict = json.loads(text) if fmt == "json" else None
+    provjson = to_provjson(doc) if translated or fmt != "json" else text
+    provjson_dict = json.loads(provjson) if fmt == "json" else None
     known = set()
     if store is not None and level != "off":
         declared = {n.id for n in nodes}
@@ -92,8 +97,8 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
         for ns in bundle.namespaces:
             prefixes.setdefault(ns.prefix, ns.uri)
     prepared = PreparedDocument(
-        id=canonical_hash(doc)[:32], format=fmt, original=text,
-        provjson=text if fmt == "json" else to_provjson(doc), prefixes=prefixes, nodes=nodes,
+        id=canonical_hash(doc)[:32], format=VOPROV_FORMAT_PREFIX + fmt if translated else fmt,
+        original=text, provjson=provjson, prefixes=prefixes, nodes=nodes,
         relations=relations, records=records, rights=rights, group=group, release=release)
     return prepared, warnings
 
