@@ -22,6 +22,7 @@ from prov.model import ProvDocument, ProvElement
 from provdm.render import render
 
 GOAL_SECONDS = 2.0
+GOAL_NODES = 500
 REPEATS = 3
 
 
@@ -76,10 +77,13 @@ def _seconds(fn) -> float:
     return statistics.median(times)
 
 
-def _row(figure: str, value: float, baseline: float | None) -> dict:
+def _row(figure: str, value: float, baseline: float | None, nodes: int) -> dict:
+    """The goal (<= 2 s) is set for graphs of up to 500 nodes; larger ones are only measured."""
+    goal = nodes <= GOAL_NODES
     return {"figure": figure, "value": value, "unit": "s", "baseline": baseline,
-            "ratio": value / baseline if baseline else None, "goal": f"value <= {GOAL_SECONDS:g}",
-            "holds": value <= GOAL_SECONDS}
+            "ratio": value / baseline if baseline else None,
+            "goal": f"value <= {GOAL_SECONDS:g}" if goal else "-",
+            "holds": value <= GOAL_SECONDS if goal else None}
 
 
 def run(sizes=(500,)) -> list[dict]:
@@ -91,8 +95,8 @@ def run(sizes=(500,)) -> list[dict]:
         collapsed = _seconds(lambda: render(doc, "svg"))
         full = _seconds(lambda: render(doc, "svg", node_cap=10 ** 9))
         rows.append(_row(f"render {n}-node lineage as SVG (collapsed above 150 nodes)",
-                         collapsed, baseline))
-        rows.append(_row(f"render {n}-node lineage as SVG, drawn in full", full, baseline))
+                         collapsed, baseline, n))
+        rows.append(_row(f"render {n}-node lineage as SVG, drawn in full", full, baseline, n))
     return rows
 
 
@@ -100,4 +104,5 @@ if __name__ == "__main__":
     sizes = tuple(int(a) for a in sys.argv[1:]) or (500,)
     for r in run(sizes):
         print(f"{r['figure']}: {r['value']:.3f} s (prov.dot {r['baseline']:.3f} s, "
-              f"ratio {r['ratio']:.2f}) goal {r['goal']}: {'holds' if r['holds'] else 'FAILS'}")
+              f"ratio {r['ratio']:.2f}) goal {r['goal']}: "
+              + {True: "holds", False: "FAILS", None: "-"}[r["holds"]])
