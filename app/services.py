@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from prov.model import ProvDocument
 
 from provdm import formats
-from provdm.codec import Graph, canonical_hash, count_records, records_of, to_document
+from provdm.codec import Graph, count_records, flatten, to_document
 from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
 from provdm.provsap import ProvSapQuery
 from provdm.validate import LEVELS, validate
@@ -54,7 +54,8 @@ def check_rights(rights: str | None, group: str | None, release: str | None) -> 
 
 
 def to_provjson(doc: ProvDocument) -> str:
-    return formats.serialize(doc, "json")
+    """Compact PROV-JSON (what the store keeps of documents built in Python or converted)."""
+    return doc.serialize(format="json")
 
 
 def prepare(text: str, fmt: str, *, settings, store: Store | None = None, validation: str | None = None,
@@ -78,12 +79,12 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
         raise PayloadTooLarge(f"the document has {records} records; the limit is {settings.max_records}",
                               where="records")
     try:
-        nodes, relations = records_of(doc)
+        nodes, relations, content_hash = flatten(doc)
     except Conflict as exc:
         raise InvalidDocument(f"the document contradicts itself: {exc.message}", where=exc.where,
                               details=exc.details) from None
     provjson = to_provjson(doc) if translated or fmt != "json" else text
-    provjson_dict = json.loads(provjson) if fmt == "json" else None
+    provjson_dict = json.loads(provjson) if fmt == "json" and level != "off" else None
     known = set()
     if store is not None and level != "off":
         declared = {n.id for n in nodes}
@@ -97,7 +98,7 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
         for ns in bundle.namespaces:
             prefixes.setdefault(ns.prefix, ns.uri)
     prepared = PreparedDocument(
-        id=canonical_hash(doc)[:32], format=VOPROV_FORMAT_PREFIX + fmt if translated else fmt,
+        id=content_hash[:32], format=VOPROV_FORMAT_PREFIX + fmt if translated else fmt,
         original=text, provjson=provjson, prefixes=prefixes, nodes=nodes,
         relations=relations, records=records, rights=rights, group=group, release=release)
     return prepared, warnings
@@ -118,8 +119,8 @@ def ingest(store: Store, text: str, fmt: str, *, settings, viewer: Viewer = OPER
 
 
 def ingest_prov(store: Store, doc: ProvDocument, *, settings, **options) -> IngestResult:
-    """Ingest a document built in Python (importers): stored as its PROV-JSON."""
-    return ingest(store, to_provjson(doc), "json", settings=settings, **options)
+    """Ingest a document built in Python (importers): stored as its PROV-JSON, not parsed again."""
+    return ingest(store, to_provjson(doc), "json", settings=settings, doc=doc, **options)
 
 
 def set_rights(store: Store, doc_id: str, rights: str | None, group: str | None, release: str | None,

@@ -210,8 +210,9 @@ def iter_bundles(doc: ProvDocument) -> Iterable[tuple[str | None, ProvBundle]]:
         yield bundle.identifier.uri, bundle
 
 
-def records_of(doc: ProvDocument) -> tuple[list[Node], list[Relation]]:
-    """Flatten a document (and its bundles) into merged node and relation records.
+def flatten(doc: ProvDocument) -> tuple[list[Node], list[Relation], str]:
+    """Flatten a document (and its bundles) into merged node and relation records, and its
+    canonical content hash (see :func:`canonical_hash`), encoding each record once.
 
     Several records with one id inside the document are merged in order of appearance; a
     conflict among them raises :class:`provdm.errors.Conflict` (see :mod:`provdm.merge`).
@@ -220,12 +221,17 @@ def records_of(doc: ProvDocument) -> tuple[list[Node], list[Relation]]:
 
     nodes: dict[str, Node] = {}
     relations: dict[str, Relation] = {}
-    for _bundle_id, bundle in iter_bundles(doc):
+    lines = []
+    for bundle_id, bundle in iter_bundles(doc):
         for record in bundle.get_records():
+            if isinstance(record, ProvBundle):
+                continue
             type_name = PROV_N_MAP[record.get_type()]
             attrs = _encode_attributes(record)
+            ident = record.identifier
+            canon = sorted(attr_iri(n) + "=" + value_key(v) for n, v in attrs)
+            lines.append(json.dumps([bundle_id or "", type_name, ident.uri if ident is not None else "", canon]))
             if isinstance(record, ProvElement):
-                ident = record.identifier
                 node = Node(ident.uri, type_name, encode_qn(ident)["qn"], attrs)
                 nodes[node.id] = merge_node(nodes.get(node.id), node)
             elif isinstance(record, ProvRelation):
@@ -239,36 +245,34 @@ def records_of(doc: ProvDocument) -> tuple[list[Node], list[Relation]]:
                         src = value.uri
                     elif key == dst_name:
                         dst = value.uri
-                if record.identifier is not None:
-                    rid, qn = record.identifier.uri, encode_qn(record.identifier)["qn"]
+                if ident is not None:
+                    rid, qn = ident.uri, encode_qn(ident)["qn"]
                 else:
                     rid, qn = _mint_anonymous_id(type_name, attrs), None
                 category = voc.relation_category(type_name, _relation_types(attrs))
                 rel = Relation(rid, type_name, src, dst, category, qn, attrs)
                 relations[rid] = merge_relation(relations.get(rid), rel)
-    return list(nodes.values()), list(relations.values())
-
-
-def count_records(doc: ProvDocument) -> int:
-    return sum(len(b.get_records()) for _, b in iter_bundles(doc) if b is not None) - len(doc.bundles)
-
-
-def canonical_hash(doc: ProvDocument) -> str:
-    """Content hash of a document, independent of syntax, prefixes and record order."""
-    lines = []
-    for bundle_id, bundle in iter_bundles(doc):
-        for record in bundle.get_records():
-            if isinstance(record, ProvBundle):
-                continue
-            attrs = sorted(attr_iri(n) + "=" + value_key(v) for n, v in _encode_attributes(record))
-            ident = record.identifier.uri if record.identifier is not None else ""
-            lines.append(json.dumps([bundle_id or "", PROV_N_MAP[record.get_type()], ident, attrs]))
     lines.sort()
     h = hashlib.sha256()
     for line in lines:
         h.update(line.encode("utf-8"))
         h.update(b"\n")
-    return h.hexdigest()
+    return list(nodes.values()), list(relations.values()), h.hexdigest()
+
+
+def records_of(doc: ProvDocument) -> tuple[list[Node], list[Relation]]:
+    """The merged node and relation records of a document (see :func:`flatten`)."""
+    nodes, relations, _ = flatten(doc)
+    return nodes, relations
+
+
+def count_records(doc: ProvDocument) -> int:
+    return sum(1 for _, b in iter_bundles(doc) for r in b.get_records() if not isinstance(r, ProvBundle))
+
+
+def canonical_hash(doc: ProvDocument) -> str:
+    """Content hash of a document, independent of syntax, prefixes and record order."""
+    return flatten(doc)[2]
 
 
 # -- records -> document ----------------------------------------------------------------------
@@ -290,5 +294,5 @@ def to_document(graph: Graph, prefixes: dict[str, str] | None = None) -> ProvDoc
     return doc
 
 
-__all__ = ["Node", "Relation", "Graph", "records_of", "to_document", "canonical_hash",
+__all__ = ["Node", "Relation", "Graph", "flatten", "records_of", "to_document", "canonical_hash",
            "count_records", "encode_value", "value_key", "ANON_PREFIX", "PROV_REC_CLS"]
