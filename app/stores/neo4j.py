@@ -84,8 +84,7 @@ def schema_statements() -> list[str]:
                                       ("token_hash", "Token", "hash"), ("meta_key", "Meta", "key"))]
     out += [f"CREATE CONSTRAINT rel_{t.lower()}_id IF NOT EXISTS FOR ()-[e:{t}]-() REQUIRE e.id IS UNIQUE"
             for t in ALL_REL_TYPES]
-    out += ["CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
-            "CREATE TEXT INDEX record_text IF NOT EXISTS FOR (n:Record) ON (n.text)"]
+    out.append("CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)")
     return out
 
 
@@ -115,9 +114,9 @@ def write_nodes_cypher(label: str, new: bool) -> str:
     to relabel a node inside the transaction that created it); others are updated."""
     assert label in KIND_LABEL.values()
     if new:
-        return f"UNWIND $rows AS r CREATE (n:Record:{label}) SET n = r.props, n.docs = [$doc]"
+        return f"UNWIND $rows AS r CREATE (n:Record:{label}) SET n = r, n.docs = [$doc]"
     return ("UNWIND $rows AS r MATCH (n:Record {id: r.id}) "
-            f"SET n:{label}, n += r.props, n.docs = coalesce(n.docs, []) + $doc")
+            f"SET n:{label}, n += r, n.docs = coalesce(n.docs, []) + $doc")
 
 
 # Relationships are found by id only with ``e.id IN $ids`` (a relationship index seek in Neo4j
@@ -128,15 +127,16 @@ def write_nodes_cypher(label: str, new: bool) -> str:
 @lru_cache(maxsize=None)
 def create_rels_cypher(rtype: str) -> str:
     assert rtype in ALL_REL_TYPES
-    return ("UNWIND $rows AS r MATCH (a:Record {id: r.src}) MATCH (b:Record {id: r.dst}) "
-            f"CREATE (a)-[e:{rtype}]->(b) SET e = r.props, e.docs = coalesce(r.docs, []) + $doc")
+    return ("UNWIND $rows AS r MATCH (a:Record {id: coalesce(r.src, $nil)}) "
+            "MATCH (b:Record {id: coalesce(r.dst, $nil)}) "
+            f"CREATE (a)-[e:{rtype}]->(b) SET e = r, e.docs = coalesce(r.docs, []) + $doc")
 
 
 @lru_cache(maxsize=None)
 def update_rels_cypher(rtype: str) -> str:
     assert rtype in ALL_REL_TYPES
     return (f"MATCH ()-[e:{rtype}]->() WHERE e.id IN $ids WITH e, $rows[e.id] AS r "
-            "SET e += r.props, e.docs = coalesce(e.docs, []) + $doc")
+            "SET e += r, e.docs = coalesce(e.docs, []) + $doc")
 
 
 @lru_cache(maxsize=None)
@@ -166,24 +166,14 @@ def edges_cypher(out: tuple[str, ...], into: tuple[str, ...]) -> str:
 
 # -- row encoding ------------------------------------------------------------------------------
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def search_text(node_id: str, attrs_json: str) -> str:
-    """What search looks in: the id and the attribute JSON, lowered like SQLite's ``lower()``."""
-    return node_id.translate(_ASCII_LOWER) + "\n" + attrs_json.translate(_ASCII_LOWER)
-
-
 def node_row(node: Node) -> dict:
-    attrs = json.dumps(node.attrs)
-    return {"id": node.id, "props": {"id": node.id, "kind": node.kind, "qn": json.dumps(node.qn), "attrs": attrs,
-                                     "text": search_text(node.id, attrs), "declared": True}}
+    return {"id": node.id, "kind": node.kind, "qn": json.dumps(node.qn), "attrs": json.dumps(node.attrs),
+            "declared": True}
 
 
 def rel_row(rel: Relation) -> dict:
-    return {"id": rel.id, "src": rel.src or NIL, "dst": rel.dst or NIL,
-            "props": {"id": rel.id, "type": rel.type, "category": rel.category, "src": rel.src, "dst": rel.dst,
-                      "qn": json.dumps(rel.qn) if rel.qn else None, "attrs": json.dumps(rel.attrs)}}
+    return {"id": rel.id, "type": rel.type, "category": rel.category, "src": rel.src, "dst": rel.dst,
+            "qn": json.dumps(rel.qn) if rel.qn else None, "attrs": json.dumps(rel.attrs)}
 
 
 def to_node(rec) -> Node:
@@ -433,9 +423,9 @@ class Neo4jStore:
                groups=None, today=None):
         label = KIND_LABEL.get(kind) if kind else "Record"
         needle = (text or "").lower()
-        if label is None or "\n" in needle:  # no such kind; ids and attribute JSON hold no newline
+        if label is None:  # no such kind
             return [], 0
-        match = f"MATCH (n:{label}) WHERE n.declared AND n.text CONTAINS $text"
+        match = f"MATCH (n:{label}) WHERE n.declared AND (toLower(n.id) CONTAINS $text OR toLower(n.attrs) CONTAINS $text)"
 
         def work(tx):
             params = {"text": needle}
@@ -543,7 +533,7 @@ class Neo4jStore:
                 tx.run(update_rels_cypher(rtype), ids=[row["id"] for row in part],
                        rows={row["id"]: row for row in part}, doc=prepared.id).consume()
         for rtype, rows in new_rels.items():
-            self._run_batches(tx, create_rels_cypher(rtype), rows, doc=prepared.id)
+            self._run_batches(tx, create_rels_cypher(rtype), rows, doc=prepared.id, nil=NIL)
 
         tx.run("UNWIND $rows AS r MERGE (s:Namespace {prefix: r.prefix}) ON CREATE SET s.uri = r.uri",
                rows=[{"prefix": p, "uri": u} for p, u in sorted(prepared.prefixes.items())]).consume()
