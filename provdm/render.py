@@ -418,6 +418,8 @@ _DESCRIPTION_EDGE = 'color="grey", fontcolor="grey40", style=dashed'
 _FOLDED = {"Parameter", "ParameterDescription", "ActivityDescription", "EntityDescription",
            "DatasetDescription", "ValueDescription", "UsageDescription", "GenerationDescription",
            "ConfigFileDescription"}
+#: IVOA records drawn as small notes when they are not folded into another record.
+_NOTE_CLASSES = _FOLDED | {"ConfigFile"}
 _MAX_LINE = 48
 _MAX_FOLDED_LINES = 6
 _LINK_SCHEMES = {"", "http", "https"}
@@ -482,10 +484,11 @@ def _times_line(el: Element) -> str | None:
 
 def _facts_line(el: Element) -> str:
     parts = [noun(el)]
-    if obs_id(el):
-        parts.append(f"OBS_ID {obs_id(el)}")
-    if version(el):
-        parts.append(f"v{version(el)}" if version(el)[:1].isdigit() else version(el))
+    obs, ver = obs_id(el), version(el)
+    if obs:
+        parts.append(f"OBS_ID {obs}")
+    if ver:
+        parts.append(f"v{ver}" if ver[:1].isdigit() else ver)
     return " · ".join(parts)
 
 
@@ -498,6 +501,22 @@ def _folded_line(el: Element) -> str:
     kinds = el.own("type") if cls == "ActivityDescription" else []
     desc = title(el) + (f" {ver}" if ver else "")
     return desc + (f" ({text_of(kinds[0])})" if kinds else "")
+
+
+def _record_node(el: Element, folded: list[str], url: str | None, highlight: bool) -> _Node:
+    kind = "note" if ivoa_class(el) in _NOTE_CLASSES else el.kind
+    small = '<FONT POINT-SIZE="8">{}</FONT>'
+    lines = [small.format(_h(_facts_line(el)))]
+    times = _times_line(el) if el.kind == "activity" else None
+    if times:
+        lines.append(small.format(_h(times)))
+    lines += [f'<FONT POINT-SIZE="8" COLOR="#333333">{_h(text)}</FONT>'
+              for text in folded[:_MAX_FOLDED_LINES]]
+    if len(folded) > _MAX_FOLDED_LINES:
+        lines.append(small.format(f"+{len(folded) - _MAX_FOLDED_LINES} more"))
+    if title(el) != el.short:
+        lines.append(f'<FONT POINT-SIZE="7" COLOR="#555555">{_h(el.short)}</FONT>')
+    return _Node(el.id, kind, noun(el), lines, el.id, url, highlight=highlight)
 
 
 def _label(lines: list[str], title_text: str) -> str:
@@ -520,24 +539,11 @@ class _Drawing:
                 if host not in hosts:
                     folded_lines[host].append(_folded_line(flat.elements[iri]))
         for iri, el in sorted(flat.elements.items()):
-            if iri in hosts:
-                continue
-            kind = "note" if ivoa_class(el) in ("ConfigFile", "Parameter") or ivoa_class(el) in _FOLDED else el.kind
-            lines = [f'<FONT POINT-SIZE="8">{_h(_facts_line(el))}</FONT>']
-            times = _times_line(el) if el.kind == "activity" else None
-            if times:
-                lines.append(f'<FONT POINT-SIZE="8">{_h(times)}</FONT>')
-            extra = sorted(folded_lines.get(iri, []))
-            for text in extra[:_MAX_FOLDED_LINES]:
-                lines.append(f'<FONT POINT-SIZE="8" COLOR="#333333">{_h(text)}</FONT>')
-            if len(extra) > _MAX_FOLDED_LINES:
-                lines.append(f'<FONT POINT-SIZE="8">+{len(extra) - _MAX_FOLDED_LINES} more</FONT>')
-            if title(el) != el.short:
-                lines.append(f'<FONT POINT-SIZE="7" COLOR="#555555">{_h(el.short)}</FONT>')
-            self.titles[iri] = title(el)
-            self.nodes[iri] = _Node(iri, kind, noun(el), lines, iri,
-                                    safe_link(link(iri)) if link else None,
-                                    highlight=iri in highlight or el.short in highlight)
+            if iri not in hosts:
+                self.titles[iri] = title(el)
+                self.nodes[iri] = _record_node(el, sorted(folded_lines.get(iri, [])),
+                                               safe_link(link(iri)) if link else None,
+                                               iri in highlight or el.short in highlight)
         for rel in flat.links:
             if rel.dst in hosts and rel.src in hosts[rel.dst]:
                 continue  # drawn as a line of the source's label
