@@ -28,6 +28,14 @@ def spec(base_url: str = "/") -> dict:
                      "properties": {"id": {"type": "string"}, "records": {"type": "integer"},
                                     "created": {"type": "boolean"},
                                     "warnings": {"type": "array", "items": {"type": "string"}}}}
+    rights = {"type": "object", "required": ["id", "rights"], "properties": {
+        "id": {"type": "string"}, "rights": {"type": "string", "enum": ["public", "proprietary"]},
+        "group": {"type": "string", "nullable": True}, "release": {"type": "string", "nullable": True}}}
+    rights_in = {"type": "object", "required": ["rights"], "properties": {
+        "rights": {"type": "string", "enum": ["public", "proprietary"]}, "group": {"type": "string"},
+        "release": {"type": "string", "format": "date"}}}
+    fits_result = {**ingest_result, "properties": {**ingest_result["properties"],
+                                                   "entity": {"type": "string", "nullable": True}}}
     errors = {"400": ERROR, "404": ERROR, "406": ERROR, "409": ERROR, "413": ERROR, "415": ERROR,
               "422": ERROR, "503": ERROR}
     prov_content = {mt: {"schema": {"type": "string"}} for _, mt in RESPONSE_FORMATS.values()}
@@ -96,6 +104,49 @@ def spec(base_url: str = "/") -> dict:
                                   "400": ERROR, "404": ERROR, "422": ERROR, "503": ERROR},
                 },
             },
+            "/documents/{doc_id}/rights": {
+                "get": {"summary": "Access rights of a document", "operationId": "getRights",
+                        "parameters": [_param("doc_id", "path", required=True)],
+                        "responses": {"200": {"description": "rights", "content": {"application/json": {"schema": rights}}},
+                                      "404": ERROR}},
+                "put": {"summary": "Change the access rights of a document (owner group writer or admin)",
+                        "operationId": "putRights",
+                        "parameters": [_param("doc_id", "path", required=True)],
+                        "requestBody": {"required": True, "content": {"application/json": {"schema": rights_in}}},
+                        "responses": {"200": {"description": "new rights", "content": {"application/json": {"schema": rights}}},
+                                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}},
+            },
+            "/fits": {
+                "post": {
+                    "summary": "Import the headers of a FITS file (whole file or header-only upload) as one PROV document",
+                    "operationId": "postFits",
+                    "parameters": [_param("filename"),
+                                   _param("validation", schema={"type": "string", "enum": ["strict", "warn", "off"]}),
+                                   _param("rights", schema={"type": "string", "enum": ["public", "proprietary"]}),
+                                   _param("group"), _param("release", schema={"type": "string", "format": "date"})],
+                    "requestBody": {"required": True, "content": {
+                        "application/fits": {"schema": {"type": "string", "format": "binary"}},
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                        "multipart/form-data": {"schema": {"type": "object", "properties": {
+                            "file": {"type": "string", "format": "binary"}}}}}},
+                    "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": fits_result}}},
+                                  "200": {"description": "already stored", "content": {"application/json": {"schema": fits_result}}},
+                                  "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR, "422": ERROR, "503": ERROR},
+                },
+            },
+            "/audit": {
+                "get": {
+                    "summary": "Audit report of a product's backward lineage (summary, completeness, consistency)",
+                    "operationId": "audit",
+                    "parameters": [{**_param("ID", required=True), "schema": {"type": "array", "items": {"type": "string"}},
+                                    "explode": True},
+                                   _param("format", schema={"type": "string", "enum": ["json", "html", "text", "md"]})],
+                    "responses": {"200": {"description": "the report", "content": {
+                        "application/json": {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}},
+                        "text/plain": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}}}},
+                        "400": ERROR, "404": ERROR, "406": ERROR, "422": ERROR, "503": ERROR},
+                },
+            },
             "/health": {"get": {"summary": "Service and store health", "operationId": "health",
                                 "responses": {"200": {"description": "healthy", "content": {"application/json": {"schema": {"type": "object"}}}},
                                               "503": {"description": "store unavailable", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
@@ -120,12 +171,6 @@ def spec(base_url: str = "/") -> dict:
     }
 
 
-#: other modules add their paths here (``EXTRA_PATHS.update({...})``) so one document lists all
-EXTRA_PATHS: dict = {}
-
-
 @bp.get("/openapi.json")
 def openapi():
-    doc = spec(request.url_root)
-    doc["paths"].update(EXTRA_PATHS)
-    return jsonify(doc)
+    return jsonify(spec(request.url_root))
