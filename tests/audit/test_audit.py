@@ -232,6 +232,16 @@ def test_derivation_before_source_and_the_cycle_it_closes():
                           ("cycle", ids("analysis", "dl3_23523", "dl5"))}
 
 
+def test_informant_after_informed():
+    doc = clean_chain()
+    for name, start in (("early", 1), ("late", 5)):
+        doc.activity(f"ex:{name}", t(start), t(start + 1))
+        doc.wasAssociatedWith(f"ex:{name}", "ex:gammapy")
+    doc.wasInformedBy("ex:early", "ex:late")  # early ended at 02:00, late started at 05:00
+    doc.wasInformedBy("ex:late", "ex:irf-sim")  # irf-sim started before late ended: fine
+    assert found(doc) == {("informant-after-informed", ids("early", "late"))}
+
+
 def test_multiple_generations():
     doc = clean_chain()
     doc.wasGeneratedBy("ex:dl5", "ex:irf-sim", time=t(1, 30))
@@ -244,7 +254,8 @@ def test_cycle_through_informed_by():
     # analysis -used-> irf -wasGeneratedBy-> irf-sim -wasInformedBy-> analysis, and the DL3
     # branch (analysis -> DL3 -> dl3prod -> irf) is in the same loop
     assert found(doc) == {("cycle", ids("analysis", "dl3_23523", "dl3_23524", "dl3prod0",
-                                        "dl3prod1", "irf", "irf-sim"))}
+                                        "dl3prod1", "irf", "irf-sim")),
+                          ("informant-after-informed", ids("irf-sim", "analysis"))}
 
 
 def test_entity_activity_overlap():
