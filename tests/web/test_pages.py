@@ -192,6 +192,13 @@ def test_bad_lineage_parameters_are_an_html_error(client, known, query, where):
     assert f"<code>{where}</code>" in get_html(client, page(EX + "dl5", query), status=400)
 
 
+def test_a_lineage_above_the_node_cap_is_explained_on_the_page(settings, store, known):
+    client = create_app(dataclasses.replace(settings, node_cap=3), store=store).test_client()
+    text = get_html(client, page(EX + "dl5", "depth=ALL"))
+    assert 'role="alert"' in text and "Choose a smaller depth" in text and "<svg" not in text
+    assert "prov:label" in text and f'href="/documents/{known}"' in text  # the rest of the page is there
+
+
 def test_collapsed_groups_expand(settings, store):
     lines = ["document", "  prefix ex <http://example.org/cta#>", "  activity(ex:analysis)",
              '  entity(ex:dl5, [prov:label="product"])', "  wasGeneratedBy(ex:dl5, ex:analysis, -)"]
