@@ -9,6 +9,7 @@ prints one table (figure, value, unit, baseline, ratio = value / baseline, goal,
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -28,6 +29,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=None, help="timed lineage queries (default 20, 5 below 10^5)")
     p.add_argument("--writers-seconds", type=float, default=None,
                    help="how long the concurrent writers post (default 30 s, 3 s below 10^5 records)")
+    p.add_argument("--lineage-seconds", type=float, default=120.0,
+                   help="time budget of each lineage figure (a slower answer is cut off and counted as this)")
+    p.add_argument("--per-record-seconds", type=float, default=None,
+                   help="time budget of the per-record write baseline (default 20 s, 3 s below 10^5 records)")
     p.add_argument("--workdir", type=Path, help="keep stores and logs here (default: a temporary directory)")
     return p.parse_args(argv)
 
@@ -45,7 +50,8 @@ def run(args: argparse.Namespace) -> list[dict]:
                 r = figures.Run(backend=backend, records=args.records, seed=args.seed, workdir=workdir,
                                 repeats=args.repeats or (20 if big else 5),
                                 concurrency_s=args.writers_seconds or (30.0 if big else 3.0),
-                                per_record_s=20.0 if big else 3.0, peak_rss=[])
+                                per_record_s=args.per_record_seconds or (20.0 if big else 3.0),
+                                lineage_s=args.lineage_seconds, peak_rss=[])
                 for figure in (figures.ingest, figures.concurrency, figures.lineage, figures.memory):
                     t0 = time.perf_counter()
                     rows += figure(r)
@@ -57,8 +63,13 @@ def run(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds the finally blocks: services and servers stop
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     rows = run(args)
     print(figures.table(rows))
     if args.json:
