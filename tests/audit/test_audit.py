@@ -298,3 +298,25 @@ def test_formats():
     assert "| error | `start-after-end` |" in md and "\\<script\\>" in md and "\\| \\*x\\*" in md
     with pytest.raises(InvalidParameter):
         format_report(report, "yaml")
+
+
+def test_prov_json_fixture_with_known_defects():
+    """Parsed PROV-JSON (QName-typed prov:type, times without zone = UTC): the analysis ends
+    before it starts and uses DL3 events that are generated a day later; the DL3 events have no
+    IRF; the raw run is declared raw data by its prov:type; the parameter is not data."""
+    from prov.model import ProvDocument
+
+    from tests.conftest import ROOT
+
+    path = ROOT / "tests" / "audit" / "fixtures" / "defects.json"
+    doc = ProvDocument.deserialize(content=path.read_text(), format="json")
+    base = "https://example.org/defects/"
+    report = audit(doc, roots=[base + "dl5"])
+    assert {(f.code, tuple(r[len(base):] for r in f.records)) for f in report.findings} == {
+        ("start-after-end", ("analysis",)),
+        ("usage-before-generation", ("dl3", "analysis")),
+        ("dl3-without-irf", ("dl3",)),
+    }
+    assert report.has_errors
+    assert report.summary["configuration"] == [{"id": base + "param", "name": "emin",
+                                                "kind": "parameter", "value": "1 TeV"}]
