@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 NIL = "urn:provhub:nil"
 BATCH = 2000  # rows per UNWIND statement (all in the document's one transaction)
 ID_CHUNK = 250  # ids per ``e.id IN $ids`` lookup (ArcadeDB checks the list linearly for each hit)
+TYPE_CACHE = 200_000  # relation ids whose relationship type a store remembers
 PUT_ATTEMPTS = 3  # a uniqueness race with a concurrent ingest is retried, then reported
 
 KIND_LABEL = {"entity": "Entity", "activity": "Activity", "agent": "Agent"}
@@ -146,10 +147,10 @@ def delete_rels_cypher(rtype: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def find_rels_cypher(rtypes: tuple[str, ...], columns: str = REL_COLUMNS) -> str:
-    """Relations with an id in ``$ids`` among the given types: one index seek per type."""
-    assert set(rtypes) <= set(ALL_REL_TYPES)
-    return " UNION ALL ".join(f"MATCH ()-[e:{t}]->() WHERE e.id IN $ids RETURN {columns}" for t in rtypes)
+def find_rels_cypher(branches: tuple[tuple[str, str], ...], columns: str = REL_COLUMNS) -> str:
+    """Relationships by id, one ``(type, parameter)`` branch each: an index seek per branch."""
+    assert {t for t, _ in branches} <= set(ALL_REL_TYPES)
+    return " UNION ALL ".join(f"MATCH ()-[e:{t}]->() WHERE e.id IN ${p} RETURN {columns}" for t, p in branches)
 
 
 @lru_cache(maxsize=None)
@@ -161,7 +162,8 @@ def edges_cypher(out: tuple[str, ...], into: tuple[str, ...]) -> str:
         if types:
             parts.append(f"WITH n MATCH {pattern.format('|'.join(types))} RETURN e, m")
     return ("UNWIND $ids AS id MATCH (n:Record {id: id}) "
-            f"CALL {{ {' UNION ALL '.join(parts)} }} RETURN e.id AS rel, n.id AS this, m.id AS other")
+            f"CALL {{ {' UNION ALL '.join(parts)} }} "
+            f"RETURN n.id AS this, m.id AS other, m.kind AS other_kind, {REL_COLUMNS}")
 
 
 # -- row encoding ------------------------------------------------------------------------------
@@ -220,6 +222,7 @@ class Neo4jStore:
         self.database = getattr(settings, "neo4j_database", "") or None
         self.user = getattr(settings, "neo4j_user", "neo4j")
         self.batch = BATCH
+        self._rel_types: dict[str, str] = {}  # relation id -> relationship type (never changes)
         self.driver = GraphDatabase.driver(
             url, auth=(self.user, getattr(settings, "neo4j_password", "") or ""),
             connection_timeout=timeout, connection_acquisition_timeout=timeout,
@@ -311,24 +314,46 @@ class Neo4jStore:
 
     def get_relations(self, ids: list[str]) -> list[Relation]:
         ids = list(dict.fromkeys(ids))
-        return self._read(lambda tx: list(self._fetch_relations(tx, ids).values()))
+        return self._read(lambda tx: [to_relation(r) for r in self._find_relations(tx, ids)])
+
+    def _find_relations(self, tx, ids: list[str], types: dict[str, str] | None = None,
+                        columns: str = REL_COLUMNS) -> list:
+        """Records of the stored relations among ``ids``.
+
+        A relationship is found by id only within its type. Ids whose type is likely (``types``,
+        else the types this process has seen: a relation never changes type) are looked up in
+        that type; the others, and likely ones not found there, in every type, except anonymous
+        ids with a given type (their id encodes their type).
+        """
+        likely = {i: (types or {}).get(i) or self._rel_types.get(i) for i in ids}
+        found = self._find_by_type(tx, [(i, likely[i]) for i in ids if likely[i]], columns)
+        seen = {rec["id"] for rec in found}
+        certain = {i for i in ids if types and i in types and i.startswith(ANON_PREFIX)}
+        rest = [(i, None) for i in ids if i not in seen and i not in certain]
+        found += self._find_by_type(tx, rest, columns)
+        self._remember(to_relation(rec) for rec in found if "category" in rec.keys())
+        return found
 
     @staticmethod
-    def _fetch_relations(tx, ids: list[str], types: dict[str, str] | None = None) -> dict[str, Relation]:
-        """Stored relations by id. ``types`` (id -> relationship type) narrows the lookup of
-        anonymous ids, whose id encodes their type; other ids are looked up in every type."""
-        found: dict[str, Relation] = {}
-        by_type: dict[tuple, list] = {}
-        for rid in ids:
-            if types and rid.startswith(ANON_PREFIX):
-                by_type.setdefault((types[rid],), []).append(rid)
-            else:
-                by_type.setdefault(ALL_REL_TYPES, []).append(rid)
-        for rtypes, group in by_type.items():
-            for part in chunks(group, ID_CHUNK):
-                for rec in tx.run(find_rels_cypher(rtypes), ids=part):
-                    found[rec["id"]] = to_relation(rec)
-        return found
+    def _find_by_type(tx, pairs: list[tuple[str, str | None]], columns: str) -> list:
+        """``(id, type or None for every type)`` pairs -> records; one query per chunk of ids."""
+        out = []
+        for part in chunks(pairs, ID_CHUNK):
+            groups: dict[str, list] = {}
+            for rid, rtype in part:
+                groups.setdefault(rtype or "*", []).append(rid)
+            params = {f"p{k}": group for k, group in enumerate(groups.values())}
+            branches = tuple((t, f"p{k}") for k, key in enumerate(groups)
+                             for t in (ALL_REL_TYPES if key == "*" else (key,)))
+            out += list(tx.run(find_rels_cypher(branches, columns), **params))
+        return out
+
+    def _remember(self, relations) -> None:
+        """Note the relationship type of relations seen (bounded: forgotten all at once when full)."""
+        for rel in relations:
+            if len(self._rel_types) >= TYPE_CACHE:
+                self._rel_types.clear()
+            self._rel_types[rel.id] = rel_type(rel)
 
     def get_document(self, doc_id: str) -> StoredDocument:
         rows = self._query(f"MATCH (d:Document {{id: $id}}) RETURN {DOC_COLUMNS}", id=doc_id)
@@ -357,12 +382,13 @@ class Neo4jStore:
 
         def work(tx):
             docs: dict[str, list] = {}
-            for part in chunks(ids, ID_CHUNK):
-                for query in (f"UNWIND $ids AS id MATCH (n:Record {{id: id}}) WHERE n.declared "
-                              "RETURN n.id AS id, n.docs AS docs",
-                              find_rels_cypher(ALL_REL_TYPES, "e.id AS id, e.docs AS docs")):
-                    for rec in tx.run(query, ids=part):
-                        docs.setdefault(rec["id"], []).extend(rec["docs"] or [])
+            for part in chunks(ids, BATCH):
+                for rec in tx.run("UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared "
+                                  "RETURN n.id AS id, n.docs AS docs", ids=part):
+                    docs[rec["id"]] = list(rec["docs"] or [])
+            rel_ids = [i for i in ids if i not in docs]
+            for rec in self._find_relations(tx, rel_ids, columns=f"{REL_COLUMNS}, e.docs AS docs"):
+                docs.setdefault(rec["id"], []).extend(rec["docs"] or [])
             wanted = sorted({d for ds in docs.values() for d in ds})
             rights = {}
             for part in chunks(wanted, BATCH):
@@ -441,13 +467,7 @@ class Neo4jStore:
 
     # -- lineage -----------------------------------------------------------------------------
     def edges_from(self, ids, out, into):
-        out, into = tuple(out), tuple(into)
-        if not ids or not (out or into):
-            return []
-        rows = []
-        for part in chunks(list(ids), BATCH):
-            rows += self._query(edges_cypher(out, into), ids=part)
-        return [(r["rel"], r["this"], r["other"]) for r in rows if r["other"] != NIL]
+        return _Walk(self).edges_from(ids, out, into)
 
     def kinds(self, ids):
         out = {}
@@ -458,8 +478,11 @@ class Neo4jStore:
         return out
 
     def trace(self, query: TraceQuery) -> Graph:
-        node_ids, rel_ids = walk(self, query)
-        return Graph(self.get_nodes(sorted(node_ids)), self.get_relations(sorted(rel_ids)))
+        source = _Walk(self)
+        node_ids, rel_ids = walk(source, query)
+        relations = [source.relations[r] for r in sorted(rel_ids)]
+        self._remember(relations)
+        return Graph(self.get_nodes(sorted(node_ids)), relations)
 
     # -- writes ------------------------------------------------------------------------------
     def put_document(self, prepared: PreparedDocument) -> PutResult:
@@ -491,7 +514,7 @@ class Neo4jStore:
                 if rec["declared"]:
                     stored_nodes[rec["id"]] = to_node(rec)
         types = {r.id: rel_type(r) for r in prepared.relations}
-        stored_rels = self._fetch_relations(tx, list(types), types)
+        stored_rels = {rec["id"]: to_relation(rec) for rec in self._find_relations(tx, list(types), types)}
         changed_nodes, changed_rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
 
         # Every record of the document is written (docs list), changed ones with their merge.
@@ -549,6 +572,37 @@ class Neo4jStore:
     def _run_batches(self, tx, cypher: str, rows: list, **params) -> None:
         for part in chunks(rows, self.batch):
             tx.run(cypher, rows=part, **params).consume()
+
+
+class _Walk:
+    """The edge source of one lineage walk: the level queries bring the relations' records and
+    the kinds of the nodes they reach, so neither is fetched again."""
+
+    def __init__(self, store: Neo4jStore):
+        self.store = store
+        self.relations: dict[str, Relation] = {}
+        self.known: dict[str, str | None] = {}
+
+    def edges_from(self, ids, out, into):
+        out, into = tuple(out), tuple(into)
+        if not ids or not (out or into):
+            return []
+        edges = []
+        for part in chunks(list(ids), BATCH):
+            for rec in self.store._query(edges_cypher(out, into), ids=part):
+                if rec["other"] == NIL:  # a missing endpoint
+                    continue
+                self.relations[rec["id"]] = to_relation(rec)
+                self.known[rec["other"]] = rec["other_kind"]
+                edges.append((rec["id"], rec["this"], rec["other"]))
+        return edges
+
+    def kinds(self, ids):
+        missing = [i for i in ids if i not in self.known]
+        if missing:
+            found = self.store.kinds(missing)
+            self.known.update((i, found.get(i)) for i in missing)
+        return {i: self.known[i] for i in ids if self.known[i]}
 
 
 __all__ = ["Neo4jStore", "NIL", "schema_statements", "rel_type"]
