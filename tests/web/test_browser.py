@@ -184,3 +184,10 @@ def test_quick_start_sample_product(page, tmp_path):
             with page.expect_download() as info:
                 page.locator("ul.downloads").get_by_role("link", name=name).click()
             assert check(Path(info.value.path()).read_bytes())
+        graph.locator("a").filter(has_text="_023523.fits.gz[EVENTS]").first.click()
+        page.wait_for_url(re.compile(r"EVENTS$"))
+        rows = page.locator("#attributes-table tbody tr")
+        assert rows.count() > 60  # every FITS keyword of the HDU
+        page.get_by_label("Filter attributes").fill("time-")
+        assert {r.split("\t")[0] for r in rows.locator("visible=true").all_inner_texts()} == {
+            "fits:TIME-OBS", "fits:TIME-END"}

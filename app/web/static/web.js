@@ -40,6 +40,17 @@
     });
   });
 
+  // Type in a filter box to show only the table rows that contain the text.
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    var table = box.dataset && box.dataset.filterRows && document.querySelector(box.dataset.filterRows);
+    if (!table) { return; }
+    var wanted = box.value.trim().toLowerCase();
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      row.hidden = wanted !== "" && row.textContent.toLowerCase().indexOf(wanted) < 0;
+    });
+  });
+
   // Scroll a graph shown at natural size so that the record of this page is in view.
   function centre(graph, svg) {
     var here = decodeURIComponent(window.location.pathname);
