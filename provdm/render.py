@@ -311,13 +311,17 @@ def is_irf(el: Element) -> bool:
 
 
 def data_level(el: Element) -> str | None:
-    """``DL0``..``DL6`` from data-level attributes, HDUCLAS keywords, then label/id; else None."""
+    """``DL0``..``DL6`` from data-level attributes, HDU keywords (EVENTS: DL3; SED_TYPE or a
+    FLUXPOINTS HDU: DL5), then label/id; else None."""
     for v in el.values(*_LEVEL_ATTRS):
         m = _DL.search(text_of(v)) or re.fullmatch(r"\s*([0-6])\s*", text_of(v))
         if m:
             return "DL" + m.group(1)
     if any(text_of(v).upper() == "EVENTS" for v in el.values("hduclas1", "hdu_type")):
         return "DL3"
+    if el.values("sed_type") or any(text_of(v).upper() == "FLUXPOINTS"
+                                    for v in el.values("extname", "hdu_name")):
+        return "DL5"  # GADF/gammapy flux points, spectra and light curves
     for text in (el.first("label", "name") or "", el.short):
         m = _DL.search(text)
         if m:

@@ -147,6 +147,8 @@ def test_a_500_node_graph_renders_within_two_seconds():
     ({"ex:CTA_PRODUCT_DATA_LEVELS": "DL1_IMAGES,DL1_PARAMETERS"}, "DL1"),
     ({"ex:HDUCLAS1": "EVENTS"}, "DL3"),
     ({"prov:label": "hess_dl3_dr1_obs_id_023523.fits.gz"}, "DL3"),
+    ({"ex:SED_TYPE": "likelihood"}, "DL5"),
+    ({"ex:EXTNAME": "FLUXPOINTS"}, "DL5"),
     ({"prov:label": "model.yaml"}, None),
 ])
 def test_data_level(attrs, level):
