@@ -182,3 +182,22 @@ def test_render_benchmark_rows():
     assert [set(r) for r in rows] == [{"figure", "value", "unit", "baseline", "ratio", "goal",
                                        "holds"}] * 2
     assert all(r["holds"] and r["unit"] == "s" and r["baseline"] > 0 for r in rows)
+
+
+@pytest.mark.parametrize("url, kept", [
+    ("/records/x", True), ("records/x?a=1", True), ("#expand=g0123456789ab", True),
+    ("https://archive.example/x", True), ("http://a/b", True),
+    ("javascript:alert(1)", False), (" JavaScript:alert(1)", False), ("data:text/html,x", False),
+    ("&#106;avascript:alert(1)", False), ("file:///etc/passwd", False), ("", False), (None, False),
+])
+def test_safe_link(url, kept):
+    from provdm.render import safe_link
+
+    assert (safe_link(url) == url) is kept
+
+
+def test_highlight_by_iri_or_prefixed_name():
+    for wanted in ({iri("dl5")}, {"ex:dl5"}):
+        line = next(x for x in to_dot(clean_chain(1), highlight=wanted).splitlines()
+                    if 'tooltip="https://example.org/cta/dl5"' in x)
+        assert "penwidth=3" in line
