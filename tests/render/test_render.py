@@ -193,7 +193,7 @@ def test_render_benchmark_rows():
 def test_safe_link(url, kept):
     from provdm.render import safe_link
 
-    assert (safe_link(url) == url) is kept
+    assert safe_link(url) == (url if kept else None)
 
 
 def test_highlight_by_iri_or_prefixed_name():
