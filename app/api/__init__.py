@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from provdm.errors import NotAcceptable
+from provdm.errors import InvalidParameter, NotAcceptable
 
 
 def current_store():
@@ -51,3 +51,17 @@ def negotiate(offers: dict[str, str], default: str, *, param: str | None = None,
         raise NotAcceptable("none of the media types in Accept is offered; offered: "
                             + ", ".join(sorted(offers.values())), where="Accept")
     return default
+
+
+def int_arg(name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
+    """A whole-number query parameter within [low, high]; InvalidParameter naming it otherwise."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be a whole number, not {raw!r}", where=name) from None
+    if not low <= value <= high:
+        raise InvalidParameter(f"{name} must be between {low} and {high}", where=name)
+    return value

@@ -7,22 +7,9 @@ from provdm import formats
 from provdm.errors import InvalidParameter, MalformedDocument, UnsupportedMediaType
 
 from .. import services
-from . import current_settings, current_store, current_viewer, negotiate
+from . import current_settings, current_store, current_viewer, int_arg, negotiate
 
 bp = Blueprint("documents", __name__)
-
-
-def _int_arg(name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be a whole number, not {raw!r}", where=name) from None
-    if not low <= value <= high:
-        raise InvalidParameter(f"{name} must be between {low} and {high}", where=name)
-    return value
 
 
 @bp.post("/documents")
@@ -52,8 +39,8 @@ def post_document():
 @bp.get("/documents")
 def list_documents():
     settings = current_settings()
-    limit = _int_arg("limit", settings.page_size, low=1, high=1000)
-    offset = _int_arg("offset", 0, high=10**9)
+    limit = int_arg("limit", settings.page_size, low=1, high=1000)
+    offset = int_arg("offset", 0, high=10**9)
     docs, total = services.list_documents(current_store(), viewer=current_viewer(), offset=offset, limit=limit)
     items = [{"id": d.id, "format": d.format, "records": d.records, "created_at": d.created_at,
               "rights": d.rights, "url": url_for("documents.get_document", doc_id=d.id)} for d in docs]

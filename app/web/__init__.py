@@ -12,7 +12,7 @@ from provdm.errors import InvalidParameter, NotFound, ProvhubError
 
 from .. import services
 from ..api import current_settings, current_store, current_viewer
-from ..api.documents import _int_arg as int_arg
+from ..api import int_arg
 from ..errors import status_of
 from . import lineage
 from .records import KINDS, LEVELS, attributes, elements, facts, parse_filters, record_path
