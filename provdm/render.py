@@ -364,15 +364,32 @@ _AGENT_NOUNS = {"SoftwareAgent": "software agent", "Person": "person",
                 "Organization": "organization"}
 
 
+#: prov:type values too general to name a record.
+_GENERIC_TYPES = {"Entity", "Activity", "Agent", "Collection", "EmptyCollection", "Bundle",
+                  "Plan", "DatasetEntity", "Revision", "Quotation", "PrimarySource"}
+_ACRONYMS = {"fits": "FITS", "hdu": "HDU", "irf": "IRF", "gti": "GTI", "sed": "SED"}
+
+
+def type_words(el: Element) -> str | None:
+    """The first specific prov:type in words: ``provhub:Dl3Production`` -> ``DL3 production``."""
+    for t in sorted(prov_types(el) - _GENERIC_TYPES - set(_AGENT_NOUNS) - set(_CLASS_NOUNS)):
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\-]+", " ", t).lower().split()
+        words = [_ACRONYMS.get(w, re.sub(r"^dl(\d)$", r"DL\1", w)) for w in words]
+        if words:
+            return " ".join(words)
+    return None
+
+
 def noun(el: Element) -> str:
-    """What the record is, in words: ``DL3 event list``, ``IRF``, ``software agent``..."""
+    """What the record is, in words: ``DL3 event list``, ``IRF``, ``software agent``,
+    ``observation`` (its prov:type)..."""
     cls = ivoa_class(el)
     if cls in _CLASS_NOUNS:
         return _CLASS_NOUNS[cls]
     if el.kind == "agent":
         return next((_AGENT_NOUNS[t] for t in sorted(prov_types(el)) if t in _AGENT_NOUNS), "agent")
     if el.kind == "activity":
-        return "activity"
+        return type_words(el) or "activity"
     if is_irf(el):
         return "IRF"
     level = data_level(el)
@@ -384,8 +401,8 @@ def noun(el: Element) -> str:
     elif "Collection" in prov_types(el):
         base = "collection"
     else:
-        base = "dataset" if level else "entity"
-    return f"{level} {base}" if level else base
+        base = type_words(el) or ("dataset" if level else "entity")
+    return base if not level or base.startswith(level) else f"{level} {base}"
 
 
 def plural(word: str) -> str:

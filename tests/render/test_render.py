@@ -164,6 +164,14 @@ def test_nouns_and_plurals():
     assert noun(els[iri("dl3_23523")]) == "DL3 event list"
     assert noun(els[iri("gammapy")]) == "software agent"
     assert noun(els[iri("cfg")]) == "configuration file"
+    doc = new_doc()
+    doc.activity("ex:a", other_attributes={"prov:type": "ex:Dl3Production"})
+    doc.entity("ex:b", other_attributes={"prov:type": "ex:InstrumentConfiguration"})
+    doc.entity("ex:c", other_attributes=[("prov:type", "ex:FitsHdu"),
+                                         ("prov:type", "voprov:DatasetEntity")])
+    doc.entity("ex:d", other_attributes={"prov:type": "ex:Dl3Observation"})
+    assert [noun(e) for _, e in sorted(flatten(doc).elements.items())] == [
+        "DL3 production", "instrument configuration", "FITS HDU", "DL3 observation"]
     assert [plural(w) for w in ("DL3 event list", "activity", "IRF", "entity", "DL0 dataset")] == \
         ["DL3 event lists", "activities", "IRFs", "entities", "DL0 datasets"]
 
