@@ -693,6 +693,7 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;
 def _html(report: AuditReport) -> str:
     e = html.escape
     out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>Audit of {e(', '.join(report.roots))}</title>",
            f"<style>{_CSS}</style></head><body><main>",
            f"<h1>Audit of {e(', '.join(report.roots))}</h1>",
