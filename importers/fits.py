@@ -19,7 +19,9 @@ import gzip
 import io
 import os
 import re
+import tempfile
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -37,6 +39,9 @@ from .base import DocBuilder, ImportResult, Warnings, literal
 COMMENTARY = {"HISTORY": "HISTORY", "COMMENT": "COMMENT", "": "_blank_cards"}
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fz", ".fits.fz",
                  ".fits.bz2", ".hdr")
+GZIP_MAGIC = b"\x1f\x8b"
+#: most bytes of inflated header-only upload read (headers are small; data are not read)
+HEADER_ONLY_LIMIT = 64 * 1024 * 1024
 _NCNAME_BAD = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -193,6 +198,25 @@ def _read_hdulist(source, path: str, warn: Warnings) -> FitsFile:
     return ff
 
 
+def _read_upload(data: bytes, path: str, warn: Warnings) -> FitsFile:
+    """A whole file sent as bytes; a gzip upload goes through a temporary file (astropy inflates
+    it as a stream, so memory stays flat)."""
+    if data[:2] != GZIP_MAGIC:
+        return _read_hdulist(io.BytesIO(data), path, warn)
+    with tempfile.TemporaryDirectory(prefix="provhub-fits-") as tmp:
+        name = os.path.join(tmp, "upload.fits.gz")
+        with open(name, "wb") as fh:
+            fh.write(data)
+        return _read_hdulist(name, path, warn)
+
+
+def _inflated(data: bytes) -> bytes:
+    """The bytes of an upload, inflated when gzip (up to HEADER_ONLY_LIMIT, truncation tolerated)."""
+    if data[:2] != GZIP_MAGIC:
+        return data
+    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, HEADER_ONLY_LIMIT)
+
+
 def _read_headers_only(data: bytes, path: str, warn: Warnings) -> FitsFile:
     """Header-only upload: header blocks back to back (no data), or a text header."""
     headers = []
@@ -238,12 +262,12 @@ def read_fits(source, warn: Warnings, *, path: str | None = None,
         try:
             if isinstance(source, bytes):
                 try:
-                    ff = _read_hdulist(io.BytesIO(source), label, warn)
-                except (OSError, ValueError):
+                    ff = _read_upload(source, label, warn)
+                except (OSError, ValueError, EOFError):
                     if not headers_only_ok:
                         raise
                     caught.clear()
-                    ff = _read_headers_only(source, label, warn)
+                    ff = _read_headers_only(_inflated(source), label, warn)
             else:
                 ff = _read_hdulist(source, label, warn)
         except (OSError, ValueError, EOFError, IndexError, TypeError) as exc:

@@ -259,7 +259,11 @@ def test_compressed_copy_and_header_only_upload_share_the_file_identity(tmp_path
     ids.add(upload.files[0].entity)
     text_upload = import_fits_bytes("\nEND\n".join(h.tostring(sep="\n") for h in headers(DL3)).encode())
     ids.add(text_upload.files[0].entity)
+    ids.add(import_fits_bytes(open(DL3, "rb").read(), filename="run.fits.gz").files[0].entity)
+    ids.add(import_fits_bytes(gzip.compress(header_blocks), filename="run.hdr.gz").files[0].entity)
     assert len(ids) == 1
+    truncated = open(DL3, "rb").read()[:200_000]
+    assert import_fits_bytes(truncated, filename="cut.fits.gz").files[0].status == "failed"
 
 
 # -- broken input ------------------------------------------------------------------------------
