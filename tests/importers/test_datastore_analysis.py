@@ -181,3 +181,28 @@ def test_sample_documents_hold_the_crab_lineage():
     records = Records(*docs)
     lineage = records.closure(SAMPLE_PRODUCT_ID)
     assert {f"{OBS}{run}/dl3" for run in CRAB_RUNS} <= lineage
+
+
+def test_configuration_from_events_header_and_telarray_hdu(tmp_path):
+    events = fits.BinTableHDU.from_columns([fits.Column("TIME", "D", array=[1.0])], name="EVENTS")
+    events.header.update({"HDUCLASS": "GADF", "HDUCLAS1": "EVENTS", "OBS_ID": 7, "TELESCOP": "CTA",
+                          "N_TELS": 3, "TELLIST": "1,4,9", "NSBLEVEL": 1.5, "TRGRATE": 1200.0})
+    telarray = fits.BinTableHDU.from_columns([fits.Column("TELID", "J", array=[1, 4, 9])], name="TELARRAY")
+    fits.HDUList([fits.PrimaryHDU(), events, telarray]).writeto(tmp_path / "run7.fits")
+    hdu_rows = Table({"OBS_ID": [7], "HDU_TYPE": ["events"], "HDU_CLASS": ["events"], "FILE_DIR": ["."],
+                      "FILE_NAME": ["run7.fits"], "HDU_NAME": ["EVENTS"]})
+    obs_rows = Table({"OBS_ID": [7], "ZEN_PNT": [20.0], "AZ_PNT": [180.0]})
+    for name, table, extname in (("hdu-index.fits", hdu_rows, "HDU_INDEX"), ("obs-index.fits", obs_rows, "OBS_INDEX")):
+        hdu = fits.table_to_hdu(table)
+        hdu.header["EXTNAME"] = extname
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(tmp_path / name)
+    result = import_datastore(tmp_path)
+    records = Records(result.document)
+    config = "https://provhub.org/id/obs/CTA/7/instrument"
+    assert records.values(config, FITS_NS + "N_TELS") == [3]
+    assert records.values(config, FITS_NS + "NSBLEVEL") == [1.5]
+    assert records.values(config, FITS_NS + "TRGRATE") == [1200.0]
+    assert records.values(config, FITS_NS + "ZEN_PNT") == [20.0]
+    telarray_hdu = import_fits([str(tmp_path / "run7.fits")]).files[0].entity + "/TELARRAY"
+    assert records.related("wasDerivedFrom", src=config, dst=telarray_hdu)
+    assert records.related("used", src="https://provhub.org/id/obs/CTA/7/dl3-production", dst=config)
