@@ -61,7 +61,7 @@ def select_observations(config: dict, store: DataStore, warn: Warnings, where: s
             selected = [o for o in selected if _in_cone(store.obs_rows[o], cone)]
         starts, stops = _times((section.get("obs_time") or {}).get("start")), \
             _times((section.get("obs_time") or {}).get("stop"))
-        intervals = [(a, b) for a, b in zip(starts, stops) if a or b]
+        intervals = [(a, b) for a, b in zip(starts, stops, strict=False) if a or b]
         if intervals:
             selected = [o for o in selected if _overlaps(store.obs_rows[o], intervals)]
     required = [str(x).lower() for x in section.get("required_irf") or []]

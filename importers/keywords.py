@@ -309,7 +309,7 @@ def _cta_instrument(cta: dict, b: DocBuilder, gen: QualifiedName):
     qn = ids.INSTRUMENT["cta/" + "/".join(ids.part(v or "") for v in values)]
     attrs = [(PROV["type"], PROVHUB["Instrument"]),
              (PROV["label"], " ".join(str(v) for v in values if v))]
-    attrs += [(PROVHUB["instrument" + k.title()], v) for k, v in zip(keys, values)]
+    attrs += [(PROVHUB["instrument" + k.title()], v) for k, v in zip(keys, values, strict=True)]
     b.entity(qn, attrs)
     b.relation("used", gen, qn, None,
                attrs=[(PROV["role"], "instrument"), (PROVHUB["usageType"], "Context")])
@@ -375,7 +375,7 @@ def map_eso(ctx: FileContext):
                 b.relation("used", act, entity, None,
                            attrs=[(PROV["role"], literal(item.get("CATG")) or f"{kind}{j}"),
                                   (PROVHUB["usageType"], usage_type)])
-        for j, item in sorted(rec["PARAM"].items()):
+        for _j, item in sorted(rec["PARAM"].items()):
             if item.get("NAME"):
                 name = literal(item["NAME"])
                 b.parameter(ids.sub(act, "param", name), act, name, item.get("VALUE", ""))
@@ -411,7 +411,7 @@ def map_gadf(ctx: FileContext):
 def map_generic(ctx: FileContext):
     ff, b = ctx.ff, ctx.b
     seen_software: set = set()
-    for hdu, key, value in ctx.generic_keys():
+    for _hdu, key, value in ctx.generic_keys():
         if _SOFTWARE_KEYS.match(key) and literal(value) and literal(value) not in seen_software:
             seen_software.add(literal(value))
             b.relation("wasAssociatedWith", ctx.generation(), software_agent(b, literal(value)), None,
@@ -438,7 +438,7 @@ def map_generic(ctx: FileContext):
 def map_references(ctx: FileContext):
     """Keywords naming other files: derivation (PROVi/PRVn), used reference files, CALDB/IRF."""
     ff, b, resolver = ctx.ff, ctx.b, ctx.resolver
-    for hdu, key, value in ctx.generic_keys():
+    for _hdu, key, value in ctx.generic_keys():
         text = literal(value)
         if not isinstance(text, str) or text.upper() in _NOT_A_FILE:
             continue

@@ -110,7 +110,7 @@ def test_post_fits_errors(tmp_path):
 
 def test_every_warning_code_is_documented():
     doc = (ROOT / "docs" / "importers.md").read_text()
-    for code, meaning in WARNING_CODES.items():
+    for code in WARNING_CODES:
         assert f"| {code} |" in doc, code
     for command in ("import-fits", "import-datastore", "import-analysis", "import-ctapipe-log", "POST /fits"):
         assert command in doc
