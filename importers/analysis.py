@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 import yaml
+from astropy.units import UnitsError
 from prov.model import PROV
 
 from provdm.vocabulary import PROVHUB, VOPROV
@@ -58,7 +59,10 @@ def select_observations(config: dict, store: DataStore, warn: Warnings, where: s
         selected = list(store.obs_rows)
         cone = section.get("obs_cone") or {}
         if cone.get("lon") is not None and cone.get("radius") is not None:
-            selected = [o for o in selected if _in_cone(store.obs_rows[o], cone)]
+            try:
+                selected = [o for o in selected if _in_cone(store.obs_rows[o], cone)]
+            except (ValueError, TypeError, KeyError, UnitsError) as exc:
+                warn.add("W09", f"observations.obs_cone cannot be read ({exc}); cone not applied", where)
         starts, stops = _times((section.get("obs_time") or {}).get("start")), \
             _times((section.get("obs_time") or {}).get("stop"))
         intervals = [(a, b) for a, b in zip(starts, stops, strict=False) if a or b]

@@ -270,7 +270,7 @@ def read_fits(source, warn: Warnings, *, path: str | None = None,
                     ff = _read_headers_only(_inflated(source), label, warn)
             else:
                 ff = _read_hdulist(source, label, warn)
-        except (OSError, ValueError, EOFError, IndexError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - untrusted input: any parse failure is W01
             warn.add("W01", f"cannot read FITS headers: {exc}", label, failed=True)
             return None
     for item in caught:
