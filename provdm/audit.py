@@ -492,7 +492,8 @@ class _Index:
 
     def _observations(self, dl3: list[Element]) -> list[dict]:
         """DL3 records grouped by OBS_ID (a record without one takes that of its members, its
-        collection or the other members of its collection); the date is DATE-OBS, else the start of an activity with that OBS_ID."""
+        collection or the other members of its collection); the date is DATE-OBS, else the
+        start of an activity with that OBS_ID."""
         parents = self.parents
 
         def obs_of(el: Element) -> str | None:

@@ -715,8 +715,8 @@ def render(doc: ProvDocument, fmt: str = "svg", *, direction: str = "BT", node_c
            expand: Collection[str] = ()) -> bytes:
     """Draw ``doc``: ``fmt`` is svg, png, pdf or dot; ``direction`` BT, TB, LR or RL.
 
-    ``highlight``: IRIs (or prefixed names) drawn with a thick red border, never collapsed. ``link(iri)`` gives the
-    URL a node points to (None: no link). ``expand``: group ids (from ``#expand=<id>`` links of
+    ``highlight``: IRIs (or prefixed names) drawn with a thick red border, never collapsed.
+    ``link(iri)`` gives the URL a node points to (None: no link). ``expand``: group ids (from ``#expand=<id>`` links of
     summary nodes) to draw in full. Raises InvalidParameter, RenderError.
     """
     fmt = (fmt or "").lower()
