@@ -716,8 +716,9 @@ def render(doc: ProvDocument, fmt: str = "svg", *, direction: str = "BT", node_c
     """Draw ``doc``: ``fmt`` is svg, png, pdf or dot; ``direction`` BT, TB, LR or RL.
 
     ``highlight``: IRIs (or prefixed names) drawn with a thick red border, never collapsed.
-    ``link(iri)`` gives the URL a node points to (None: no link). ``expand``: group ids (from ``#expand=<id>`` links of
-    summary nodes) to draw in full. Raises InvalidParameter, RenderError.
+    ``link(iri)`` gives the URL a node points to (None: no link). ``expand``: group ids (from
+    ``#expand=<id>`` links of summary nodes) to draw in full. Raises InvalidParameter,
+    RenderError.
     """
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
