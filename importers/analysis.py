@@ -168,6 +168,6 @@ def import_analysis(config_path, product_path, *, datastore=None) -> ImportResul
                        attrs=[(PROV["role"], "observation"), (PROVHUB["usageType"], "Main"),
                               (PROVHUB["obsId"], obs_id)])
         store.report()
-    warn.file(config_label)
+    warn.file(config_label).entity = cfg.uri
     resolver.report(warn)
     return ImportResult(b.build(), warn.items, list(warn.files.values()))

@@ -25,12 +25,13 @@ output_option = click.option(
 
 
 def summary_table(files) -> str:
-    """The per-file summary: status, HDUs, keywords, path (and the first problem)."""
-    rows = [("status", "hdus", "keywords", "file")]
-    rows += [(f.status, str(f.hdus), str(f.keywords), f.path + (f"  ({f.message})" if f.message else ""))
-             for f in files]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}" for r in rows)
+    """The per-file summary: status, HDUs, keywords, path, entity IRI (or the problem)."""
+    rows = [("status", "hdus", "keywords", "file", "entity")]
+    rows += [(f.status, str(f.hdus), str(f.keywords), f.path,
+              f.entity or "" if f.status != "failed" else f"({f.message})") for f in files]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  "
+                     f"{r[3]:<{widths[3]}}  {r[4]}".rstrip() for r in rows)
 
 
 def finish(result, *, output: str | None, store_url: str | None, started: float) -> None:
