@@ -257,6 +257,9 @@ def read_fits(source, warn: Warnings, *, path: str | None = None,
     """
     label = ids.local_path(path if path is not None else source)
     status = warn.file(label)
+    if not isinstance(source, bytes) and label.endswith(".hdr") and os.path.isfile(label):
+        with open(label, "rb") as fh:  # a header saved as text or header blocks (no data)
+            source, headers_only_ok = fh.read(HEADER_ONLY_LIMIT), True
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

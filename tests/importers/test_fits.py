@@ -262,6 +262,8 @@ def test_compressed_copy_and_header_only_upload_share_the_file_identity(tmp_path
     ids.add(import_fits_bytes(open(DL3, "rb").read(), filename="run.fits.gz").files[0].entity)
     ids.add(import_fits_bytes(gzip.compress(header_blocks), filename="run.hdr.gz").files[0].entity)
     assert len(ids) == 1
+    (tmp_path / "run.hdr").write_text("\n".join(h.tostring(sep="\n") for h in headers(DL3)))
+    assert import_fits([str(tmp_path / "run.hdr")]).files[0].entity in ids
     truncated = open(DL3, "rb").read()[:200_000]
     assert import_fits_bytes(truncated, filename="cut.fits.gz").files[0].status == "failed"
 
