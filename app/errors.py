@@ -26,6 +26,7 @@ STATUS = {
     e.QueryTimeout: 422,
     e.IngestError: 422,
     e.StoreUnavailable: 503,
+    e.RenderError: 500,
 }
 
 _HTTP_CODES = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 406: "not-acceptable",

@@ -17,6 +17,9 @@ from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter
 from provdm.provsap import ProvSapQuery
 from provdm.validate import LEVELS, validate
 
+from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
+from provdm.render import flatten as render_facts
+
 from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, today
 from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, visible_ids
 from .stores.base import PreparedDocument, Store, TraceQuery
@@ -224,8 +227,12 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings,
     from provdm.render import render
 
     layout = query.extra.get("LAYOUT", "BT")
-    return render(doc, kind, direction=layout, node_cap=settings.render_node_cap,
-                  highlight=set(query.ids)), query.media_type
+    try:
+        body = render(doc, kind, direction=layout, node_cap=settings.render_node_cap,
+                      highlight=set(query.ids))
+    except InvalidParameter as exc:
+        raise InvalidParameter(exc.message, where="LAYOUT" if exc.where == "direction" else exc.where) from None
+    return body, query.media_type
 
 
 # -- search and records ------------------------------------------------------------------------
@@ -263,3 +270,20 @@ def record_detail(store: Store, record_id: str, *, viewer: Viewer = ANONYMOUS) -
     if len(readable) < len(rights):
         node = as_readable(store, [node], {node.id}, viewer, {})[0]
     return RecordDetail(node, readable)
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+def audit_product(store, ids: list[str], *, settings, viewer=OPERATOR,
+                  raw_types=RAW_TYPES) -> AuditReport:
+    """Trace ``ids`` back with DEPTH=ALL as ``viewer`` sees it, find which referenced records
+    the store lacks, audit. Placeholders of records hidden from the viewer are not judged."""
+    query = ProvSapQuery.from_args({"ID": list(ids), "DEPTH": "ALL", "DIRECTION": "BACK"},
+                                   max_depth=settings.max_depth)
+    doc = trace(store, query, settings=settings, viewer=viewer)
+    refs = {i for i in referenced_ids(doc) if not i.startswith(HIDDEN_NS)}
+    found = {node.id for node in store.get_nodes(sorted(refs))}
+    hidden = {i for i in render_facts(doc).elements if i.startswith(HIDDEN_NS)}
+    namespaces = store.namespaces()
+    roots = [resolve_id(store, i, namespaces) for i in ids]
+    return audit(doc, roots=roots, missing=refs - found, raw_types=raw_types, hidden=hidden)

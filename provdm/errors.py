@@ -97,6 +97,12 @@ class StoreUnavailable(ProvhubError):
     code = "store-unavailable"
 
 
+class RenderError(ProvhubError):
+    """Graphviz is missing or failed to draw a picture."""
+
+    code = "render-error"
+
+
 class IngestError(ProvhubError):
     """An importer could not turn its input into PROV."""
 

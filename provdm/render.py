@@ -35,7 +35,7 @@ from prov.identifier import Identifier, QualifiedName
 from prov.model import PROV_N_MAP, Literal, ProvBundle, ProvDocument, ProvElement, ProvRelation
 
 from . import vocabulary as voc
-from .errors import InvalidParameter, ProvhubError
+from .errors import InvalidParameter, RenderError
 
 #: Content-Security-Policy to serve rendered SVG with: no scripts, no external loads.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -50,12 +50,6 @@ FORMATS = {
 DIRECTIONS = ("BT", "TB", "LR", "RL")
 #: Seconds the Graphviz binary may take before rendering fails.
 DOT_TIMEOUT = 60
-
-
-class RenderError(ProvhubError):
-    """Graphviz is missing or failed."""
-
-    code = "render-error"
 
 
 # == record facts ==============================================================================

@@ -28,7 +28,8 @@ def reference() -> str:
     root = load_commands()
     parts = [INTRO]
     for path, cmd in _walk(root, ["provhub"]):
-        ctx = click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100)
+        ctx = click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100,
+                            help_option_names=["-h", "--help"])
         parts.append(f"## `{' '.join(path)}`\n\n```\n{cmd.get_help(ctx)}\n```\n")
     return "\n".join(parts)
 

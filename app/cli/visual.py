@@ -65,12 +65,11 @@ def audit_command(idents, fmt, output, store_url):
     Exits with status 1 when the report has errors."""
     from provdm.audit import format_report
 
-    from ..api.audit import audit_product
 
     settings = settings_from(store_url)
     store = open_store_from(store_url, settings)
     try:
-        report = audit_product(store, list(idents), settings=settings)
+        report = services.audit_product(store, list(idents), settings=settings)
     finally:
         store.close()
     text = format_report(report, fmt)

@@ -18,7 +18,8 @@ from markupsafe import Markup
 
 from provdm.errors import AnswerTooLarge, InvalidParameter
 from provdm.provsap import ProvSapQuery, parse_depth
-from provdm.render import DIRECTIONS, RenderError, flatten, render
+from provdm.errors import RenderError
+from provdm.render import DIRECTIONS, flatten, render
 
 from .. import services
 from ..rights import HIDDEN_NS
