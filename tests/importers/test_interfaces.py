@@ -12,6 +12,7 @@ from app import create_app
 from app.cli import load_commands
 from app.config import Settings
 from app.sample import SAMPLE_PRODUCT_ID
+from app.stores import open_store
 from importers import WARNING_CODES
 
 from .conftest import CRAB, CRAB_RUNS, DATASTORE, PKS, ROOT
@@ -44,6 +45,14 @@ def test_done_when_files_alone_trace_the_crab_flux_points(sqlite_settings):
     assert len(irfs) == 16
     again = run("import-analysis", *CRAB, "--datastore", DATASTORE, "--store", url)
     assert "unchanged" in again.stdout
+    store = open_store(url, sqlite_settings)
+    try:  # header values are findable in the store (search matches any attribute value)
+        for text in ("Settings used in processing", "uref$i9817383u.r2h", "muse_qi_mask",
+                     "std_fullEnclosure_fits_release", "Name=1ES0229+200_HESS_2005-2006"):
+            nodes, total = store.search(text)
+            assert total >= 1, text
+    finally:
+        store.close()
 
 
 def test_import_fits_summary_progress_and_exit_code(tmp_path, sqlite_settings):
