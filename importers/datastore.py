@@ -71,6 +71,7 @@ class DataStore:
         self._mapped: dict[str, QualifiedName] = {}  # path -> file entity already in the builder
         self.absent: list[str] = []
         self._telescope: str | None = None
+        self._rows_by_obs: dict | None = None
         for kind in ("hdu", "obs"):
             self._read_index(kind)
         self.base_dir = self._base_dir()
@@ -133,7 +134,11 @@ class DataStore:
         return sorted(set(found), key=lambda x: (isinstance(x, str), x))
 
     def rows(self, obs_id) -> list[dict]:
-        return [r for r in self.hdu_rows if r["OBS_ID"] == obs_id]
+        if self._rows_by_obs is None:
+            self._rows_by_obs = {}
+            for row in self.hdu_rows:
+                self._rows_by_obs.setdefault(row["OBS_ID"], []).append(row)
+        return self._rows_by_obs.get(obs_id, [])
 
     def path(self, row: dict) -> str:
         return ids.local_path(self.base_dir / (row.get("FILE_DIR") or "") / row["FILE_NAME"])
