@@ -28,7 +28,7 @@ from .base import DocBuilder, Warnings, literal, parse_time
 from .fits import FitsFile, Hdu, Resolver
 
 _CTA_PREFIX = re.compile(r"^CTAO?[ .]+")
-_VERSIONED = re.compile(r"^(?P<name>.+?)[\s/_-]+v?(?P<version>\d[\w.+-]*)$")
+_VERSIONED = re.compile(r"^(?P<name>.+?)[\s/_-]+[vV]?(?P<version>\d[\w.+-]*)$")
 _ESO_REC = re.compile(r"^ESO PRO REC(\d+) (.+)$")
 _ESO_INPUT = re.compile(r"^(RAW|CAL|PARAM)(\d+) (NAME|CATG|DATAMD5|VALUE)$")
 _DERIVED_FROM = re.compile(r"^(PROV|PRV)\d+$")

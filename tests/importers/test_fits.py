@@ -394,3 +394,12 @@ def test_imported_documents_serialise_in_every_prov_syntax():
         assert doc.serialize(format=fmt)
     back = ProvDocument.deserialize(content=doc.serialize(format="xml"), format="xml")
     assert canonical_hash(back) == canonical_hash(doc)
+
+
+def test_software_names_and_versions():
+    from importers.keywords import split_version
+    assert split_version("Gammapy 2.0.dev1650+g774105d36") == ("Gammapy", "2.0.dev1650+g774105d36")
+    assert split_version("muse/0.07.00") == ("muse", "0.07.00")
+    assert split_version("cpl-6.3") == ("cpl", "6.3")
+    assert split_version("CFITSIO V3.47") == ("CFITSIO", "3.47")
+    assert split_version("SASH FITS::EventListWriter") == ("SASH FITS::EventListWriter", None)
