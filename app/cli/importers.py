@@ -24,6 +24,18 @@ output_option = click.option(
     help="Write the PROV-JSON document to this file ('-' for stdout) instead of storing it.")
 
 
+def ingest_options(command):
+    """--rights/--group/--release, as for `provhub ingest` (the command gets them as **ingest)."""
+    for option in reversed([
+            click.option("--rights", type=click.Choice(["public", "proprietary"]), default="public",
+                         show_default=True, help="Who may read the stored document."),
+            click.option("--group", default=None, help="Owner group of a proprietary document."),
+            click.option("--release", default=None,
+                         help="Date (YYYY-MM-DD) a proprietary document becomes public.")]):
+        command = option(command)
+    return command
+
+
 def summary_table(files) -> str:
     """The per-file summary: status, HDUs, keywords, path, entity IRI (or the problem)."""
     rows = [("status", "hdus", "keywords", "file", "entity")]
@@ -34,7 +46,7 @@ def summary_table(files) -> str:
                      f"{r[3]:<{widths[3]}}  {r[4]}".rstrip() for r in rows)
 
 
-def finish(result, *, output: str | None, store_url: str | None, started: float) -> None:
+def finish(result, *, output: str | None, store_url: str | None, started: float, **ingest) -> None:
     """Store or write the document, report warnings, the summary and the rate; exit 1 on failure."""
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -57,7 +69,7 @@ def finish(result, *, output: str | None, store_url: str | None, started: float)
         settings = settings_from(store_url)
         store = open_store_from(store_url, settings)
         try:
-            ingested = services.ingest_prov(store, result.document, settings=settings)
+            ingested = services.ingest_prov(store, result.document, settings=settings, **ingest)
         finally:
             store.close()
         for warning in ingested.warnings:
@@ -72,8 +84,9 @@ def finish(result, *, output: str | None, store_url: str | None, started: float)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=False))
 @click.option("--recursive", "-r", is_flag=True, help="Also import FITS files in subdirectories.")
 @output_option
+@ingest_options
 @store_option
-def import_fits_command(paths, recursive, output, store_url):
+def import_fits_command(paths, recursive, output, store_url, **ingest):
     """Import the headers of FITS files (and directories of them) as one PROV document."""
     started = time.perf_counter()
     files = expand_paths(paths, recursive)
@@ -82,7 +95,7 @@ def import_fits_command(paths, recursive, output, store_url):
             result = import_fits(files, on_file=lambda _path: bar.update(1))
     else:
         result = import_fits(files)
-    finish(result, output=output, store_url=store_url, started=started)
+    finish(result, output=output, store_url=store_url, started=started, **ingest)
 
 
 def _single_input_command(name: str, importer, argument, help_text: str):
@@ -91,10 +104,11 @@ def _single_input_command(name: str, importer, argument, help_text: str):
     @cli.command(name, help=help_text)
     @argument
     @output_option
+    @ingest_options
     @store_option
-    def command(path, output, store_url):
+    def command(path, output, store_url, **ingest):
         started = time.perf_counter()
-        finish(importer(path), output=output, store_url=store_url, started=started)
+        finish(importer(path), output=output, store_url=store_url, started=started, **ingest)
 
     return command
 
@@ -115,9 +129,10 @@ import_ctapipe_log_command = _single_input_command(
 @click.option("--datastore", type=click.Path(exists=True, file_okay=False), default=None,
               help="DataStore directory (default: the config's observations.datastore, env vars expanded).")
 @output_option
+@ingest_options
 @store_option
-def import_analysis_command(config, product, datastore, output, store_url):
+def import_analysis_command(config, product, datastore, output, store_url, **ingest):
     """Import a gammapy analysis: its config YAML, its DL5 product and the DL3 observations used."""
     started = time.perf_counter()
     finish(import_analysis(config, product, datastore=datastore), output=output,
-           store_url=store_url, started=started)
+           store_url=store_url, started=started, **ingest)

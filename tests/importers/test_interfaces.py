@@ -58,7 +58,8 @@ def test_done_when_files_alone_trace_the_crab_flux_points(sqlite_settings):
 def test_import_fits_summary_progress_and_exit_code(tmp_path, sqlite_settings):
     broken = tmp_path / "broken.fits"
     broken.write_bytes(gzip.decompress(open(DL3, "rb").read())[:50_000])
-    result = run("import-fits", DL3, str(broken), "data/dl5/gadf-examples", "--store", sqlite_settings.store_url)
+    result = run("import-fits", DL3, str(broken), "data/dl5/gadf-examples", "--store", sqlite_settings.store_url,
+                 "--rights", "proprietary", "--group", "hess", "--release", "2030-01-01")
     assert result.exit_code == 1
     assert "reading FITS headers" in result.stderr
     table = result.stderr[result.stderr.index("status"):]
@@ -66,6 +67,13 @@ def test_import_fits_summary_progress_and_exit_code(tmp_path, sqlite_settings):
     assert re.search(r"ok\s+7\s+293\s+" + re.escape(DL3), table)
     assert "warning: W01" in result.stderr and "files/s" in result.stderr
     assert "records, created" in result.stdout  # the readable files are stored
+    doc_id = re.search(r"document ([0-9a-f]+)", result.stdout).group(1)
+    store = open_store(sqlite_settings.store_url, sqlite_settings)
+    try:
+        stored = store.get_document(doc_id)
+        assert (stored.rights, stored.group, stored.release) == ("proprietary", "hess", "2030-01-01")
+    finally:
+        store.close()
 
 
 def test_output_writes_prov_json_without_a_store(tmp_path):
