@@ -125,6 +125,8 @@ def import_analysis(config_path, product_path, *, datastore=None) -> ImportResul
         return ImportResult(b.build(), warn.items, list(warn.files.values()))
     resolver = Resolver([product])
     ctx = map_file(product, b, resolver, warn)
+    # the output of a gammapy high-level analysis (flux points, light curve) is a DL5 product
+    b.entity(ctx.fid, [(PROVHUB["dataLevel"], "DL5")])
     analysis = ctx.generation()
     section = config.get("observations") or {}
     sources = [(config.get(k) or {}).get("source") for k in ("flux_points", "light_curve")]

@@ -145,6 +145,7 @@ def test_crab_flux_points_trace_back_to_the_runs_and_their_irfs(datastore_result
 def test_analysis_records_config_parameters_models_and_software(crab_result):
     records = Records(crab_result.document)
     product = crab_result.files[0].entity
+    assert records.values(product, PROVHUB_NS + "dataLevel") == ["DL5"]
     analysis = records.related("wasGeneratedBy", src=product)[0].dst
     assert PROVHUB_NS + "Analysis" in records.values(analysis, PROV_NS + "type")
     influences = [r.dst for r in records.related("wasInfluencedBy", src=analysis)]
