@@ -116,7 +116,7 @@ def start_bolt_server(workdir: pathlib.Path, timeout: float = READY_TIMEOUT,
                             stderr=subprocess.STDOUT, text=True)
     port = _read_port(proc, timeout)
     server = BoltServer(url=f"bolt://127.0.0.1:{port}", process=proc, workdir=workdir)
-    threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+    threading.Thread(target=_drain, args=(proc, workdir / "arcadedb.out"), daemon=True).start()
     try:
         wait_until_answers(server, timeout)
     except BaseException:
@@ -148,10 +148,13 @@ def _read_port(proc: subprocess.Popen, timeout: float) -> int:
     return ports[0]
 
 
-def _drain(proc: subprocess.Popen) -> None:
+def _drain(proc: subprocess.Popen, path: pathlib.Path) -> None:
+    """Keep the server's output (its log) in ``path`` so that its pipe never fills."""
     try:
-        for _ in proc.stdout:
-            pass
+        with open(path, "a", encoding="utf-8") as out:
+            for line in proc.stdout:
+                out.write(line)
+                out.flush()
     except (ValueError, OSError):  # closed by stop()
         pass
 
@@ -228,6 +231,9 @@ def serve(workdir: pathlib.Path, bolt_port: int | None = None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    parent = os.getppid()
+    # A test run that dies without stop() must not leave the server behind: stop when orphaned.
+    threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
     srv.start()
     try:
         try:
@@ -239,6 +245,12 @@ def serve(workdir: pathlib.Path, bolt_port: int | None = None) -> None:
             pass
     finally:
         srv.stop()
+
+
+def _watch_parent(parent: int, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
 
 
 if __name__ == "__main__":

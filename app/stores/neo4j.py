@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 #: Placeholder node that relations with a missing endpoint point to (never traversed).
 NIL = "urn:provhub:nil"
 BATCH = 2000  # rows per UNWIND statement (all in the document's one transaction)
+#: Bolt messages stay far below 16 MB (ArcadeDB 26.10 fails on larger ones, then stops answering):
+#: row batches hold at most BATCH_CHARS characters; a document's texts are stored in parts.
+BATCH_CHARS = 2_000_000
+PART_CHARS = 1_000_000
 ID_CHUNK = 250  # ids per ``e.id IN $ids`` lookup (ArcadeDB checks the list linearly for each hit)
 TYPE_CACHE = 200_000  # relation ids whose relationship type a store remembers
 PUT_ATTEMPTS = 3  # a uniqueness race with a concurrent ingest is retried, then reported
@@ -85,7 +89,8 @@ def schema_statements() -> list[str]:
                                       ("token_hash", "Token", "hash"), ("meta_key", "Meta", "key"))]
     out += [f"CREATE CONSTRAINT rel_{t.lower()}_id IF NOT EXISTS FOR ()-[e:{t}]-() REQUIRE e.id IS UNIQUE"
             for t in ALL_REL_TYPES]
-    out.append("CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)")
+    out += ["CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
+            "CREATE INDEX document_part_doc IF NOT EXISTS FOR (n:DocumentPart) ON (n.doc)"]
     return out
 
 
@@ -104,8 +109,7 @@ NODE_COLUMNS = "n.id AS id, n.kind AS kind, n.qn AS qn, n.attrs AS attrs"
 READABLE = "(d.rights = 'public' OR (d.release IS NOT NULL AND d.release <= $today) OR d.group IN $groups)"
 TOKEN_COLUMNS = ("t.id AS id, t.name AS name, t.role AS role, t.groups AS groups, t.hash AS hash, "
                  "t.created_at AS created_at, t.revoked AS revoked")
-DOC_COLUMNS = ("d.id AS id, d.format AS format, d.original AS original, d.provjson AS provjson, "
-               "d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
+DOC_COLUMNS = ("d.id AS id, d.format AS format, d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
                "d.rights AS rights, d.group AS group, d.release AS release")
 
 
@@ -187,9 +191,10 @@ def to_relation(rec) -> Relation:
                     json.loads(rec["qn"]) if rec["qn"] else None, json.loads(rec["attrs"]))
 
 
-def to_document(rec) -> StoredDocument:
-    return StoredDocument(id=rec["id"], format=rec["format"], original=rec["original"],
-                          provjson=rec["provjson"], prefixes=json.loads(rec["prefixes"]),
+def to_document(rec, texts: dict) -> StoredDocument:
+    """``texts``: (doc id, field) -> the text of the document's parts, in order."""
+    return StoredDocument(id=rec["id"], format=rec["format"], original=texts.get((rec["id"], "original"), ""),
+                          provjson=texts.get((rec["id"], "provjson"), ""), prefixes=json.loads(rec["prefixes"]),
                           records=rec["records"], created_at=rec["created_at"], rights=rec["rights"],
                           group=rec["group"], release=rec["release"])
 
@@ -204,6 +209,24 @@ def readable(groups, today) -> dict:
     from app.access import today as _today
 
     return {"groups": sorted(groups), "today": today or _today()}
+
+
+def text_parts(text: str) -> list[str]:
+    return [text[i:i + PART_CHARS] for i in range(0, len(text), PART_CHARS)]
+
+
+def batches(rows: list[dict], size: int):
+    """Slices of at most ``size`` rows and about :data:`BATCH_CHARS` characters of text."""
+    part, chars = [], 0
+    for row in rows:
+        n = sum(len(v) for v in row.values() if isinstance(v, str))
+        if part and (len(part) >= size or chars + n > BATCH_CHARS):
+            yield part
+            part, chars = [], 0
+        part.append(row)
+        chars += n
+    if part:
+        yield part
 
 
 def chunks(rows: list, size: int):
@@ -356,10 +379,24 @@ class Neo4jStore:
             self._rel_types[rel.id] = rel_type(rel)
 
     def get_document(self, doc_id: str) -> StoredDocument:
-        rows = self._query(f"MATCH (d:Document {{id: $id}}) RETURN {DOC_COLUMNS}", id=doc_id)
-        if not rows:
+        def work(tx):
+            return self._documents(tx, tx.run(f"MATCH (d:Document {{id: $id}}) RETURN {DOC_COLUMNS}", id=doc_id))
+        docs = self._read(work)
+        if not docs:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
-        return to_document(rows[0])
+        return docs[0]
+
+    @staticmethod
+    def _documents(tx, recs) -> list[StoredDocument]:
+        """Documents from their ``DOC_COLUMNS`` records, with their texts (``:DocumentPart``)."""
+        recs = list(recs)
+        texts: dict[tuple, list] = {}
+        for rec in tx.run("UNWIND $ids AS id MATCH (p:DocumentPart {doc: id}) "
+                          "RETURN p.doc AS doc, p.field AS field, p.n AS n, p.text AS text ORDER BY p.n",
+                          ids=[r["id"] for r in recs]):
+            texts.setdefault((rec["doc"], rec["field"]), []).append(rec["text"])
+        joined = {key: "".join(parts) for key, parts in texts.items()}
+        return [to_document(r, joined) for r in recs]
 
     def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None):
         match = "MATCH (d:Document)" + ("" if groups is None else f" WHERE {READABLE}")
@@ -369,7 +406,7 @@ class Neo4jStore:
             total = tx.run(f"{match} RETURN count(d) AS c", **params).single()["c"]
             rows = tx.run(f"{match} RETURN {DOC_COLUMNS} ORDER BY d.seq SKIP $offset LIMIT $limit",
                           offset=int(offset), limit=int(limit), **params)
-            return [to_document(r) for r in rows], total
+            return self._documents(tx, rows), total
         return self._read(work)
 
     def documents_asserting(self, record_id: str) -> list[str]:
@@ -560,17 +597,20 @@ class Neo4jStore:
 
         tx.run("UNWIND $rows AS r MERGE (s:Namespace {prefix: r.prefix}) ON CREATE SET s.uri = r.uri",
                rows=[{"prefix": p, "uri": u} for p, u in sorted(prepared.prefixes.items())]).consume()
-        tx.run("CREATE (d:Document {id: $id, format: $format, original: $original, provjson: $provjson, "
+        for field in ("original", "provjson"):  # one part a statement: messages stay small
+            for n, text in enumerate(text_parts(getattr(prepared, field))):
+                tx.run("CREATE (:DocumentPart {doc: $doc, field: $field, n: $n, text: $text})",
+                       doc=prepared.id, field=field, n=n, text=text).consume()
+        tx.run("CREATE (d:Document {id: $id, format: $format, "
                "prefixes: $prefixes, records: $records, created_at: $created_at, seq: $seq, "
                "rights: $rights, group: $group, release: $release})",
-               id=prepared.id, format=prepared.format, original=prepared.original,
-               provjson=prepared.provjson, prefixes=json.dumps(prepared.prefixes),
+               id=prepared.id, format=prepared.format, prefixes=json.dumps(prepared.prefixes),
                records=prepared.records, created_at=utcnow_iso(), seq=time.time_ns(),
                rights=prepared.rights, group=prepared.group, release=prepared.release).consume()
         return True
 
     def _run_batches(self, tx, cypher: str, rows: list, **params) -> None:
-        for part in chunks(rows, self.batch):
+        for part in batches(rows, self.batch):
             tx.run(cypher, rows=part, **params).consume()
 
 

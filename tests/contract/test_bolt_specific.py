@@ -290,3 +290,18 @@ def test_same_answers_as_the_embedded_store(bolt, sqlite):
 def test_get_document_not_found(bolt):
     with pytest.raises(NotFound):
         bolt.get_document("f" * 32)
+
+
+def test_document_texts_are_stored_in_parts(bolt, monkeypatch):
+    """Texts go in parts (ArcadeDB fails on Bolt messages near 16 MB); they come back whole."""
+    from app.stores import neo4j as backend
+
+    monkeypatch.setattr(backend, "PART_CHARS", 50)
+    monkeypatch.setattr(backend, "BATCH_CHARS", 300)
+    body = "\n".join(f'entity(ex:p{i}, [prov:label="caf\u00e9 {i}"])' for i in range(40))
+    res = ingest(bolt, body)
+    stored = bolt.get_document(res.id)
+    assert stored.original == HEAD + body + "\nendDocument"
+    assert services.document_text(bolt, res.id, "provn")
+    assert [d.original for d in bolt.list_documents()[0]] == [stored.original]
+    assert len(bolt.get_nodes([EX + f"p{i}" for i in range(40)])) == 40
