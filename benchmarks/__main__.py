@@ -31,6 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="how long the concurrent writers post (default 30 s, 3 s below 10^5 records)")
     p.add_argument("--lineage-seconds", type=float, default=120.0,
                    help="time budget of each lineage figure (a slower answer is cut off and counted as this)")
+    p.add_argument("--ingest-seconds", type=float, default=600.0,
+                   help="longest wait for the ingest of the large document (a slower one is cut off)")
     p.add_argument("--per-record-seconds", type=float, default=None,
                    help="time budget of the per-record write baseline (default 20 s, 3 s below 10^5 records)")
     p.add_argument("--workdir", type=Path, help="keep stores and logs here (default: a temporary directory)")
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                                 repeats=args.repeats or (20 if big else 5),
                                 concurrency_s=args.writers_seconds or (30.0 if big else 3.0),
                                 per_record_s=args.per_record_seconds or (20.0 if big else 3.0),
-                                lineage_s=args.lineage_seconds, peak_rss=[])
+                                lineage_s=args.lineage_seconds, ingest_s=args.ingest_seconds, peak_rss=[])
                 for figure in (figures.ingest, figures.concurrency, figures.lineage, figures.memory):
                     t0 = time.perf_counter()
                     rows += figure(r)
