@@ -158,15 +158,13 @@ def find_rels_cypher(branches: tuple[tuple[str, str], ...], columns: str = REL_C
 
 
 @lru_cache(maxsize=None)
-def edges_cypher(out: tuple[str, ...], into: tuple[str, ...]) -> str:
-    """Relations of categories ``out`` leaving and ``into`` entering the nodes ``$ids``."""
-    parts = []
-    for cats, pattern in ((out, "(n)-[e:{}]->(m)"), (into, "(n)<-[e:{}]-(m)")):
-        types = [t for c in cats for t in CATEGORY_TYPES[c]]
-        if types:
-            parts.append(f"WITH n MATCH {pattern.format('|'.join(types))} RETURN e, m")
-    return ("UNWIND $ids AS id MATCH (n:Record {id: id}) "
-            f"CALL {{ {' UNION ALL '.join(parts)} }} "
+def edges_cypher(categories: tuple[str, ...], out: bool) -> str:
+    """Relations of the given categories leaving (``out``) or entering the nodes ``$ids``
+    (with the id of the node at the other end and its kind). A plain typed expansion: a
+    ``CALL { ... UNION ... }`` holding both directions was 25-40 % slower on ArcadeDB."""
+    types = "|".join(t for c in categories for t in CATEGORY_TYPES[c])
+    pattern = f"(n:Record {{id: id}})-[e:{types}]->(m)" if out else f"(n:Record {{id: id}})<-[e:{types}]-(m)"
+    return (f"UNWIND $ids AS id MATCH {pattern} "
             f"RETURN n.id AS this, m.id AS other, m.kind AS other_kind, {REL_COLUMNS}")
 
 
@@ -419,7 +417,8 @@ class Neo4jStore:
 
         def work(tx):
             docs: dict[str, list] = {}
-            for part in chunks(ids, BATCH):
+            maybe_nodes = [i for i in ids if i not in self._rel_types]  # relations seen are no nodes
+            for part in chunks(maybe_nodes, BATCH):
                 for rec in tx.run("UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared "
                                   "RETURN n.id AS id, n.docs AS docs", ids=part):
                     docs[rec["id"]] = list(rec["docs"] or [])
@@ -628,8 +627,9 @@ class _Walk:
         if not ids or not (out or into):
             return []
         edges = []
+        queries = [edges_cypher(cats, direction) for cats, direction in ((out, True), (into, False)) if cats]
         for part in chunks(list(ids), BATCH):
-            for rec in self.store._query(edges_cypher(out, into), ids=part):
+            for rec in (rec for query in queries for rec in self.store._query(query, ids=part)):
                 if rec["other"] == NIL:  # a missing endpoint
                     continue
                 self.relations[rec["id"]] = to_relation(rec)
