@@ -1,4 +1,5 @@
-"""Issue 4's figures for the Neo4j store over Bolt (ArcadeDB's Bolt server of the tests).
+"""Issue 4's figures for the Neo4j store over Bolt (ArcadeDB's Bolt server of the tests, or the
+server named by PROVHUB_TEST_NEO4J_URL).
 
     python -m benchmarks.bolt_bench [--records N]
 
@@ -80,11 +81,25 @@ def _lineage(backend: Bolt, records: int, seed: int, repeats: int) -> list[dict]
                 ("value", "<=", LINEAGE_GOAL_MS))]
 
 
+class ExternalBolt(Bolt):
+    """The Bolt server named by PROVHUB_TEST_NEO4J_URL (a real Neo4j): used, emptied, not started."""
+
+    def __init__(self, server):
+        self.workdir = None
+        self.server = server
+
+
 def run(records: int = 100_000, seed: int = 1, per_record_s: float = 20.0, repeats: int = 5,
         workdir: Path | None = None) -> list[dict]:
-    """Rows of the issue's two figures (keys: figure, value, unit, baseline, ratio, goal, holds)."""
+    """Rows of the issue's two figures (keys: figure, value, unit, baseline, ratio, goal, holds).
+
+    Against the ArcadeDB server of the tests, or against PROVHUB_TEST_NEO4J_URL when it is set
+    (that database is emptied)."""
+    from tests.bolt_server import external_server
+
     with tempfile.TemporaryDirectory(prefix="provhub-bolt-bench-") as tmp:
-        backend = Bolt(Path(workdir or tmp))
+        external = external_server()
+        backend = ExternalBolt(external) if external else Bolt(Path(workdir or tmp))
         try:
             rows = _ingest(backend, records, seed, per_record_s)
             rows += _lineage(backend, records, seed, repeats)

@@ -3,8 +3,8 @@
 Graph model (Neo4j 5; CI runs it against ArcadeDB's Bolt server, see docs/deployment.md):
 
 - every element is a ``:Record`` node (``id``, ``kind``, ``qn`` and ``attrs`` as JSON text,
-  ``text`` for search, ``docs`` = ids of the documents that asserted it, ``declared = true``)
-  with one more label, ``:Entity``, ``:Activity`` or ``:Agent``;
+  ``docs`` = ids of the documents that asserted it, ``declared = true``) with one more label,
+  ``:Entity``, ``:Activity`` or ``:Agent``;
 - an element that relations name but no document declared is a placeholder ``:Record`` with
   ``declared = false`` (never returned as a record); a relation with a missing endpoint
   (``wasGeneratedBy(e, -, t)``) points to the placeholder :data:`NIL` instead;
@@ -12,12 +12,16 @@ Graph model (Neo4j 5; CI runs it against ArcadeDB's Bolt server, see docs/deploy
   ``:WAS_GENERATED_BY``... and, for ``wasInfluencedBy`` typed ``voprov:hadStep`` or a
   description type, ``:HAD_STEP`` / ``:IS_DESCRIBED_BY``), with ``id``, ``type``, ``category``,
   ``src``, ``dst``, ``qn``, ``attrs``, ``docs``;
-- ``:Document`` nodes (``seq`` keeps the order of ingest) and ``:Namespace`` nodes.
+- ``:Document`` nodes (``seq`` keeps the order of ingest) whose texts are in ``:DocumentPart``
+  nodes; ``:Namespace``, ``:Token`` and ``:Meta`` nodes.
 
 Writes run only in managed transactions (``execute_write``; ArcadeDB 26.10 commits auto-commit
-relationship batches partially), one per document, with parameterised ``UNWIND $rows`` batches.
-Relationship types and labels are spliced into Cypher only from the fixed tables below.
-Lineage is :func:`app.stores.lineage.walk` (one query per depth level, same answer as SQLite).
+relationship batches partially), one per document: lock and read the records the document
+touches, :func:`provdm.merge.plan_merge`, then parameterised ``UNWIND $rows`` batches (new
+records CREATEd, stored ones updated by id). Relationship types and labels are spliced into
+Cypher only from the fixed tables below. Lineage is :func:`app.stores.lineage.walk` (one query
+per depth level, the same answer as SQLite). The choices forced by ArcadeDB, the CI server, are
+listed in docs/deployment.md.
 """
 from __future__ import annotations
 
