@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import secrets
 import time
 from contextlib import contextmanager
@@ -55,7 +56,7 @@ BATCH_CHARS = 2_000_000
 PART_CHARS = 1_000_000
 ID_CHUNK = 250  # ids per ``e.id IN $ids`` lookup (ArcadeDB checks the list linearly for each hit)
 TYPE_CACHE = 200_000  # relation ids whose relationship type a store remembers
-PUT_ATTEMPTS = 3  # a uniqueness race with a concurrent ingest is retried, then reported
+PUT_MIN_ATTEMPTS = 3  # a uniqueness race with concurrent ingests is redone for store_timeout
 
 KIND_LABEL = {"entity": "Entity", "activity": "Activity", "agent": "Agent"}
 REL_TYPE = {
@@ -242,7 +243,7 @@ class Neo4jStore:
     def __init__(self, url: str, settings=None):
         self.url = url
         self.settings = settings
-        timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
+        self.timeout = timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
         self.query_timeout = float(getattr(settings, "query_timeout", 30.0) or 30.0)
         self.database = getattr(settings, "neo4j_database", "") or None
         self.user = getattr(settings, "neo4j_user", "neo4j")
@@ -527,16 +528,21 @@ class Neo4jStore:
     # -- writes ------------------------------------------------------------------------------
     def put_document(self, prepared: PreparedDocument) -> PutResult:
         self._ensure_schema()
+        deadline = time.monotonic() + self.timeout
+        attempt = 0
         with self._errors():
-            for attempt in range(1, PUT_ATTEMPTS + 1):
+            while True:
+                attempt += 1
                 try:
                     with self._session() as session:
                         created = session.execute_write(self._put, prepared)
                     return PutResult(prepared.id, prepared.records, created)
-                except nx.ConstraintError:  # a concurrent ingest won a race on a new id: redo
-                    if attempt == PUT_ATTEMPTS:
+                except nx.ConstraintError:
+                    # A concurrent ingest created one of our new records first (an optimistic
+                    # server reports it at commit): redo, reading it this time.
+                    if attempt >= PUT_MIN_ATTEMPTS and time.monotonic() > deadline:
                         raise
-        raise AssertionError("unreachable")
+                    time.sleep(random.uniform(0, 0.02 * min(attempt, 10)))
 
     def _put(self, tx, prepared: PreparedDocument) -> bool:
         """The unit of work of one document: all of it or nothing (the caller's transaction)."""
