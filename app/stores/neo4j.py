@@ -428,7 +428,7 @@ class Neo4jStore:
                                   "RETURN n.id AS id, n.docs AS docs", ids=part):
                     docs[rec["id"]] = list(rec["docs"] or [])
             rel_ids = [i for i in ids if i not in docs]
-            for rec in self._find_relations(tx, rel_ids, columns=f"{REL_COLUMNS}, e.docs AS docs"):
+            for rec in self._find_relations(tx, rel_ids, columns="e.id AS id, e.docs AS docs"):
                 docs.setdefault(rec["id"], []).extend(rec["docs"] or [])
             wanted = sorted({d for ds in docs.values() for d in ds})
             rights = {}
