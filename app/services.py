@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from prov.model import ProvDocument
 
 from provdm import formats
+from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.codec import Graph, count_records, flatten, to_document
 from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
 from provdm.provsap import ProvSapQuery
-from provdm.validate import LEVELS, validate
-
-from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.render import flatten as render_facts
+from provdm.validate import LEVELS, validate
 
 from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, today
 from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, visible_ids
