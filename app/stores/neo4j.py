@@ -560,7 +560,11 @@ class Neo4jStore:
                 if rec["declared"]:
                     stored_nodes[rec["id"]] = to_node(rec)
         types = {r.id: rel_type(r) for r in prepared.relations}
-        stored_rels = {rec["id"]: to_relation(rec) for rec in self._find_relations(tx, list(types), types)}
+        # An anonymous relation's id hashes its content, endpoints included: it cannot be stored
+        # when one of its endpoints is not.
+        maybe = [r.id for r in prepared.relations
+                 if not (r.anonymous and any(end and end not in existing for end in (r.src, r.dst)))]
+        stored_rels = {rec["id"]: to_relation(rec) for rec in self._find_relations(tx, maybe, types)}
         changed_nodes, changed_rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
 
         # Every record of the document is written (docs list), changed ones with their merge.
