@@ -204,7 +204,8 @@ def test_killed_server_then_back(own_server):
 
 
 def test_wrong_password_and_database_are_clear(own_server):
-    for overrides, where in (({"neo4j_password": "wrong-password"}, "PROVHUB_NEO4J_PASSWORD"),):
+    for overrides, where in (({"neo4j_password": "wrong-password"}, "PROVHUB_NEO4J_PASSWORD"),
+                             ({"neo4j_database": "nosuchdb"}, "PROVHUB_NEO4J_DATABASE")):
         store = Neo4jStore(own_server.url, settings=own_server.settings(store_timeout=1.0, **overrides))
         try:
             with pytest.raises(StoreUnavailable) as info:
