@@ -63,7 +63,14 @@ def test_killed_ingest_leaves_no_partial_document(backend, request, tmp_path):
         proc.stdout.close(), proc.stderr.close()
         store = open_store(settings.store_url, settings)
         try:
-            stats = store.stats()
+            # a commit sent just before the kill may still land on a server: wait until settled
+            stats, deadline = store.stats(), time.monotonic() + 20
+            while time.monotonic() < deadline:
+                time.sleep(1.0)
+                again = store.stats()
+                if again == stats:
+                    break
+                stats = again
         finally:
             store.close()
         if stats.documents == 0:
