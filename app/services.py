@@ -20,7 +20,7 @@ from provdm.render import flatten as render_facts
 from provdm.validate import LEVELS, validate
 
 from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, today
-from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, visible_ids
+from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, sees_everything, visible_ids
 from .stores.base import PreparedDocument, Store, TraceQuery
 
 RIGHTS = ("public", "proprietary")
@@ -194,7 +194,8 @@ def trace_graph(store: Store, query: ProvSapQuery, *, settings,
     namespaces = store.namespaces()
     ids = [resolve_id(store, i, namespaces) for i in query.ids]
     found = {n.id for n in store.get_nodes(ids)}
-    if not viewer.is_admin:
+    restricted = not sees_everything(store, viewer)
+    if restricted:
         found &= visible_ids(store, found, viewer)
     missing = [orig for orig, full in zip(query.ids, ids) if full not in found]
     if missing:
@@ -203,7 +204,7 @@ def trace_graph(store: Store, query: ProvSapQuery, *, settings,
                                    members=query.members, steps=query.steps, agents=query.agents,
                                    model=query.model, node_cap=settings.node_cap,
                                    timeout=settings.query_timeout))
-    if not viewer.is_admin:
+    if restricted:
         graph = restrict(store, graph, viewer, start=ids, mode=settings.hidden_records)
     return graph, namespaces
 
@@ -241,7 +242,7 @@ def search_records(store: Store, text: str = "", kind: str | None = None, *, vie
     """Records whose id or attributes contain ``text``, that ``viewer`` may see."""
     nodes, total = store.search(text, kind, limit=limit, offset=offset,
                                 groups=viewer.visible_groups, today=today())
-    if viewer.is_admin:
+    if sees_everything(store, viewer):
         return nodes, total
     _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
     cleaned = as_readable(store, nodes, mixed, viewer, {})
