@@ -15,8 +15,10 @@ from provdm import formats
 from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.codec import Graph, count_records, flatten, to_document
 from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
+from provdm.provjson import graph_to_provjson
 from provdm.provsap import ProvSapQuery
 from provdm.render import flatten as render_facts
+from provdm.render import render
 from provdm.validate import LEVELS, validate
 
 from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, today
@@ -209,22 +211,31 @@ def trace_graph(store: Store, query: ProvSapQuery, *, settings,
     return graph, namespaces
 
 
-def trace(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> ProvDocument:
-    """The ProvSAP answer as a PROV document."""
+def _answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> tuple[Graph, dict]:
     graph, namespaces = trace_graph(store, query, settings=settings, viewer=viewer)
     if any(n.id.startswith(HIDDEN_NS) for n in graph.nodes):
         namespaces = {**namespaces, "hidden": HIDDEN_NS}
-    return to_document(graph, namespaces)
+    return graph, namespaces
+
+
+def trace(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> ProvDocument:
+    """The ProvSAP answer as a PROV document."""
+    return to_document(*_answer(store, query, settings=settings, viewer=viewer))
 
 
 def provsap_response(store: Store, query: ProvSapQuery, *, settings,
                      viewer: Viewer = OPERATOR) -> tuple[bytes, str]:
-    """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for."""
-    doc = trace(store, query, settings=settings, viewer=viewer)
+    """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for.
+
+    PROV-JSON, the default, is written straight from the records (provdm.provjson): the same
+    JSON prov would write, without building a prov model of a possibly large answer."""
+    graph, namespaces = _answer(store, query, settings=settings, viewer=viewer)
     kind = query.kind
+    if kind == "json":
+        return graph_to_provjson(graph, namespaces).encode("utf-8"), query.media_type
+    doc = to_document(graph, namespaces)
     if kind in formats.FORMATS:
         return formats.serialize(doc, kind).encode("utf-8"), query.media_type
-    from provdm.render import render
 
     layout = query.extra.get("LAYOUT", "BT")
     try:
