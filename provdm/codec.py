@@ -23,6 +23,7 @@ Ids are full IRIs. Anonymous relations get a deterministic id minted from their 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -97,7 +98,10 @@ class Graph:
 
 # -- values ------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=200_000)
 def encode_qn(qn: QualifiedName) -> dict:
+    """``{"qn": [namespace_uri, local, prefix]}``; cached (qualified names repeat in every record),
+    so the dict is shared: never change it in place."""
     return {"qn": [qn.namespace.uri, qn.localpart, qn.namespace.prefix]}
 
 
@@ -121,8 +125,14 @@ def encode_value(value: Any) -> Any:
 
 
 def value_key(encoded: Any) -> str:
-    """A comparison key of an encoded value that ignores namespace prefixes."""
-    if isinstance(encoded, dict) and "qn" in encoded:
+    """A comparison key of an encoded value that ignores namespace prefixes (and keeps types:
+    ``1``, ``1.0``, ``True`` and ``"1"`` are four values, as in prov 3)."""
+    kind = type(encoded)
+    if kind is str:
+        return "s:" + encoded
+    if kind is int:
+        return "i:" + str(encoded)
+    if kind is dict and "qn" in encoded:
         return "qn:" + encoded["qn"][0] + encoded["qn"][1]
     return json.dumps(encoded, sort_keys=True)
 
