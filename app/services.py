@@ -88,6 +88,11 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
         raise InvalidDocument(f"the document contradicts itself: {exc.message}", where=exc.where,
                               details=exc.details) from None
     provjson = to_provjson(doc) if translated or fmt != "json" else text
+    prefixes = {ns.prefix: ns.uri for ns in doc.namespaces}
+    for bundle in doc.bundles:
+        for ns in bundle.namespaces:
+            prefixes.setdefault(ns.prefix, ns.uri)
+    doc = None  # the prov model of a large document is the biggest thing held: let it go first
     provjson_dict = json.loads(provjson) if fmt == "json" and level != "off" else None
     known = set()
     if store is not None and level != "off":
@@ -97,10 +102,7 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
             known = {n.id for n in store.get_nodes(sorted(refs))}
     warnings += validate(nodes, relations, level=level, provjson=provjson_dict,
                          max_attribute_bytes=settings.max_attribute_bytes, known_ids=known)
-    prefixes = {ns.prefix: ns.uri for ns in doc.namespaces}
-    for bundle in doc.bundles:
-        for ns in bundle.namespaces:
-            prefixes.setdefault(ns.prefix, ns.uri)
+    del provjson_dict
     prepared = PreparedDocument(
         id=content_hash[:32], format=VOPROV_FORMAT_PREFIX + fmt if translated else fmt,
         original=text, provjson=provjson, prefixes=prefixes, nodes=nodes,
