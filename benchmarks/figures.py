@@ -257,7 +257,7 @@ def _time_lineage(run: Run, svc: Service, store, depth: str) -> tuple[list[float
     """HTTP and in-process (store.trace) seconds: ``run.repeats`` of each after one warm-up,
     within ``run.lineage_s`` seconds. A request that times out counts as its time so far (a lower
     bound); when the first answer alone exceeds the budget it is the only sample."""
-    product = gen.NS + gen._local(gen.FANIN_PRODUCT)
+    product = gen.FANIN_PRODUCT_IRI
     path = _provsap_path(product, depth)
     query = TraceQuery([product], depth=None if depth == "ALL" else int(depth))
     http_s, trace_s = [], []

@@ -54,6 +54,7 @@ DL5_EVERY = 10
 FANIN_RUNS = 1000
 FANIN_PER_DOC = 50
 FANIN_PRODUCT = "cta:archive/dl5/fanin-spectrum"
+FANIN_PRODUCT_IRI = NS + "archive/dl5/fanin-spectrum"  # what a ProvSAP ID= names
 EPOCH = _dt.datetime(2026, 1, 1, 20, 0, 0, tzinfo=_dt.timezone.utc)
 
 SOFTWARE = {  # tool -> versions (a night uses version by era)
