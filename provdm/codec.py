@@ -98,9 +98,10 @@ class Graph:
 
 # -- values ------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=8192)
 def encode_qn(qn: QualifiedName) -> dict:
-    """``{"qn": [namespace_uri, local, prefix]}``; cached (qualified names repeat in every record),
+    """``{"qn": [namespace_uri, local, prefix]}``; cached (attribute names and types repeat in every
+    record; a small LRU: a large one kept ~300 MB alive in a long-running service),
     so the dict is shared: never change it in place."""
     return {"qn": [qn.namespace.uri, qn.localpart, qn.namespace.prefix]}
 
