@@ -119,6 +119,13 @@ def _readable_params(groups, today) -> list:
     return [today or _today(), json.dumps(sorted(groups))]
 
 
+def _close(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
+
+
 _DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
 
 
@@ -128,7 +135,7 @@ class SQLiteStore:
         self.path = path_from_url(url)
         self.timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         parent = Path(self.path).parent
         if not parent.exists():
@@ -150,16 +157,21 @@ class SQLiteStore:
                                        where="PROVHUB_STORE_URL") from None
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                # A threaded server runs each request in a new thread: close the connections of
+                # threads that have ended, or they pile up (each holds its page cache).
+                alive = []
+                for thread, old in self._all:
+                    if thread.is_alive():
+                        alive.append((thread, old))
+                    else:
+                        _close(old)
+                self._all = alive + [(threading.current_thread(), conn)]
         return conn
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
-                try:
-                    conn.close()
-                except sqlite3.Error:
-                    pass
+            for _thread, conn in self._all:
+                _close(conn)
             self._all.clear()
         self._local = threading.local()
 
