@@ -12,7 +12,7 @@ from app import create_app
 from provdm import formats
 from provdm.errors import InvalidParameter, ProvhubError
 from provdm.provsap import PARAMETERS, ProvSapQuery
-from tests.conftest import ROOT, make_settings
+from tests.conftest import BACKENDS, ROOT, make_settings
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
@@ -84,9 +84,9 @@ def test_provsap_parameter_parser(pairs):
     assert q.depth is None or 0 <= q.depth <= 100
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def api_app(tmp_path_factory, request):
-    s = make_settings("sqlite", request, tmp_path_factory.mktemp("fuzz"), max_body_mb=1.0)
+    s = make_settings(request.param, request, tmp_path_factory.mktemp("fuzz"), max_body_mb=1.0)
     app = create_app(s)
     client = app.test_client()
     client.post("/documents", data=KNOWN, headers={"Content-Type": "text/provenance-notation"})
