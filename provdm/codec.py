@@ -32,7 +32,6 @@ from typing import Any, Iterable
 from prov.identifier import Identifier, Namespace, QualifiedName
 from prov.model import (
     PROV_N_MAP,
-    PROV_REC_CLS,
     Literal,
     ProvBundle,
     ProvDocument,
@@ -57,9 +56,6 @@ class Node:
     qn: list  # [namespace_uri, local, prefix]
     attrs: list = field(default_factory=list)
 
-    def to_row(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "qn": self.qn, "attrs": self.attrs}
-
 
 @dataclass
 class Relation:
@@ -77,10 +73,6 @@ class Relation:
     def anonymous(self) -> bool:
         return self.id.startswith(ANON_PREFIX)
 
-    def to_row(self) -> dict:
-        return {"id": self.id, "type": self.type, "src": self.src, "dst": self.dst,
-                "category": self.category, "qn": self.qn, "attrs": self.attrs}
-
 
 @dataclass
 class Graph:
@@ -91,9 +83,6 @@ class Graph:
 
     def node_ids(self) -> set[str]:
         return {n.id for n in self.nodes}
-
-    def relation_ids(self) -> set[str]:
-        return {r.id for r in self.relations}
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -306,4 +295,4 @@ def to_document(graph: Graph, prefixes: dict[str, str] | None = None) -> ProvDoc
 
 
 __all__ = ["Node", "Relation", "Graph", "flatten", "records_of", "to_document", "canonical_hash",
-           "count_records", "encode_value", "value_key", "ANON_PREFIX", "PROV_REC_CLS"]
+           "count_records", "encode_value", "value_key", "ANON_PREFIX"]

@@ -48,31 +48,6 @@ DESCRIPTION_RELATIONS = ("isDescribedBy", "DescriptionRelation", "wasConfiguredB
                          "RelatedToRelation")
 STEP_RELATIONS = ("hadStep",)
 
-#: IVOA attribute name -> W3C attribute used on the wire (``name`` also goes to prov:label).
-IVOA_ATTRIBUTES = {
-    "start_time": "prov:startTime",
-    "end_time": "prov:endTime",
-    "location": "prov:location",
-    "role": "prov:role",
-    "name": "voprov:name",
-    "comment": "voprov:comment",
-    "value": "voprov:value",
-    "version": "voprov:version",
-    "docurl": "voprov:docurl",
-    "type": "voprov:type",
-    "subtype": "voprov:subtype",
-    "value_type": "voprov:valueType",
-    "content_type": "voprov:contentType",
-    "artefact_type": "voprov:artefactType",
-    "email": "voprov:email",
-    "affiliation": "voprov:affiliation",
-    "url": "voprov:url",
-    "generated_at_time": "voprov:generatedAtTime",
-    "multiplicity": "voprov:multiplicity",
-    "unit": "voprov:unit",
-    "ucd": "voprov:ucd",
-}
-
 # -- relations ---------------------------------------------------------------------------------
 
 #: PROV-N name of each relation -> (source formal attribute, target formal attribute).
@@ -149,10 +124,3 @@ def relation_category(rel_type: str, prov_types: list[str]) -> str:
             if local in DESCRIPTION_RELATIONS:
                 return DESCRIPTION
     return RELATION_CATEGORY.get(rel_type, OTHER)
-
-
-def normalise_voprov(uri: str) -> str:
-    """Map the working-draft voprov URI onto the one provhub writes."""
-    if uri.startswith(VOPROV_URI_WD):
-        return VOPROV_URI + uri[len(VOPROV_URI_WD):]
-    return uri

@@ -78,7 +78,7 @@ service checks them first).
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from provdm.codec import Graph, Node, Relation
@@ -211,4 +211,4 @@ def utcnow_iso() -> str:
 
 __all__ = ["Store", "PreparedDocument", "PutResult", "StoredDocument", "TraceQuery", "Stats",
            "DocumentRights", "TokenRecord",
-           "Graph", "Node", "Relation", "utcnow_iso", "field"]
+           "Graph", "Node", "Relation", "utcnow_iso"]
