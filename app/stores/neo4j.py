@@ -3,22 +3,27 @@
 Graph model (Neo4j 5; CI runs it against ArcadeDB's Bolt server, see docs/deployment.md):
 
 - every element is a ``:Record`` node (``id``, ``kind``, ``qn`` and ``attrs`` as JSON text,
-  ``docs`` = ids of the documents that asserted it, ``declared = true``) with one more label,
-  ``:Entity``, ``:Activity`` or ``:Agent``;
+  ``declared = true``) with one more label, ``:Entity``, ``:Activity`` or ``:Agent``;
 - an element that relations name but no document declared is a placeholder ``:Record`` with
   ``declared = false`` (never returned as a record); a relation with a missing endpoint
   (``wasGeneratedBy(e, -, t)``) points to the placeholder :data:`NIL` instead;
 - every relation is a relationship whose type is the PROV relation (``:USED``,
   ``:WAS_GENERATED_BY``... and, for ``wasInfluencedBy`` typed ``voprov:hadStep`` or a
   description type, ``:HAD_STEP`` / ``:IS_DESCRIBED_BY``), with ``id``, ``type``, ``category``,
-  ``src``, ``dst``, ``qn``, ``attrs``, ``docs``;
+  ``src``, ``dst``, ``qn``, ``attrs``;
+- which documents asserted which record: one ``:Assertion {record, doc}`` node per record of a
+  document (the SQLite store's ``assertions`` rows; relationships cannot point at relationships,
+  so nodes and relations are treated alike), indexed on ``record`` and on ``doc``. A record's
+  properties do not grow with the documents asserting it, so writing a document costs the same
+  however many documents asserted its shared records before;
 - ``:Document`` nodes (``seq`` keeps the order of ingest) whose texts are in ``:DocumentPart``
   nodes; ``:Namespace``, ``:Token`` and ``:Meta`` nodes.
 
 Writes run only in managed transactions (``execute_write``; ArcadeDB 26.10 commits auto-commit
 relationship batches partially), one per document: lock and read the records the document
 touches, :func:`provdm.merge.plan_merge`, then parameterised ``UNWIND $rows`` batches (new
-records CREATEd, stored ones updated by id). Relationship types and labels are spliced into
+records CREATEd, changed ones updated by id, unchanged ones left alone) and one ``:Assertion``
+CREATEd per record of the document. Relationship types and labels are spliced into
 Cypher only from the fixed tables below. Lineage is :func:`app.stores.lineage.walk` (one query
 per depth level, the same answer as SQLite). The choices forced by ArcadeDB, the CI server, are
 listed in docs/deployment.md.
@@ -95,7 +100,9 @@ def schema_statements() -> list[str]:
     out += [f"CREATE CONSTRAINT rel_{t.lower()}_id IF NOT EXISTS FOR ()-[e:{t}]-() REQUIRE e.id IS UNIQUE"
             for t in ALL_REL_TYPES]
     out += ["CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
-            "CREATE INDEX document_part_doc IF NOT EXISTS FOR (n:DocumentPart) ON (n.doc)"]
+            "CREATE INDEX document_part_doc IF NOT EXISTS FOR (n:DocumentPart) ON (n.doc)",
+            "CREATE INDEX assertion_record IF NOT EXISTS FOR (n:Assertion) ON (n.record)",
+            "CREATE INDEX assertion_doc IF NOT EXISTS FOR (n:Assertion) ON (n.doc)"]
     return out
 
 
@@ -107,11 +114,16 @@ MATCH (n:Record {id: id}) SET n.declared = n.declared
 RETURN n.id AS id, n.declared AS declared, n.kind AS kind, n.qn AS qn, n.attrs AS attrs
 """
 CREATE_PLACEHOLDERS = "UNWIND $ids AS id CREATE (n:Record {id: id, declared: false})"
+#: a document (``$doc``) asserts the records ``$ids`` (each once: a document is written once)
+CREATE_ASSERTIONS = "UNWIND $ids AS id CREATE (:Assertion {record: id, doc: $doc})"
 REL_COLUMNS = ("e.id AS id, e.type AS type, e.src AS src, e.dst AS dst, e.category AS category, "
                "e.qn AS qn, e.attrs AS attrs")
 NODE_COLUMNS = "n.id AS id, n.kind AS kind, n.qn AS qn, n.attrs AS attrs"
 #: a ``:Document`` ``d`` readable by members of ``$groups`` on ``$today`` (ISO dates compare as text)
 READABLE = "(d.rights = 'public' OR (d.release IS NOT NULL AND d.release <= $today) OR d.group IN $groups)"
+#: a record ``n`` asserted by a document whose id is a key of the map ``$readable`` (a map: ArcadeDB
+#: checks ``x IN $list`` linearly; this was 2x faster than the ``docs`` lists it replaces)
+ASSERTED_READABLE = "EXISTS { MATCH (a:Assertion {record: n.id}) WHERE $readable[a.doc] }"
 TOKEN_COLUMNS = ("t.id AS id, t.name AS name, t.role AS role, t.groups AS groups, t.hash AS hash, "
                  "t.created_at AS created_at, t.revoked AS revoked")
 DOC_COLUMNS = ("d.id AS id, d.format AS format, d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
@@ -124,9 +136,8 @@ def write_nodes_cypher(label: str, new: bool) -> str:
     to relabel a node inside the transaction that created it); others are updated."""
     assert label in KIND_LABEL.values()
     if new:
-        return f"UNWIND $rows AS r CREATE (n:Record:{label}) SET n = r, n.docs = [$doc]"
-    return ("UNWIND $rows AS r MATCH (n:Record {id: r.id}) "
-            f"SET n:{label}, n += r, n.docs = coalesce(n.docs, []) + $doc")
+        return f"UNWIND $rows AS r CREATE (n:Record:{label}) SET n = r"
+    return f"UNWIND $rows AS r MATCH (n:Record {{id: r.id}}) SET n:{label}, n += r"
 
 
 # Relationships are found by id only with ``e.id IN $ids`` (a relationship index seek in Neo4j
@@ -139,27 +150,26 @@ def create_rels_cypher(rtype: str) -> str:
     assert rtype in ALL_REL_TYPES
     return ("UNWIND $rows AS r MATCH (a:Record {id: coalesce(r.src, $nil)}) "
             "MATCH (b:Record {id: coalesce(r.dst, $nil)}) "
-            f"CREATE (a)-[e:{rtype}]->(b) SET e = r, e.docs = coalesce(r.docs, []) + $doc")
+            f"CREATE (a)-[e:{rtype}]->(b) SET e = r")
 
 
 @lru_cache(maxsize=None)
 def update_rels_cypher(rtype: str) -> str:
     assert rtype in ALL_REL_TYPES
-    return (f"MATCH ()-[e:{rtype}]->() WHERE e.id IN $ids WITH e, $rows[e.id] AS r "
-            "SET e += r, e.docs = coalesce(e.docs, []) + $doc")
+    return f"MATCH ()-[e:{rtype}]->() WHERE e.id IN $ids WITH e, $rows[e.id] AS r SET e += r"
 
 
 @lru_cache(maxsize=None)
 def delete_rels_cypher(rtype: str) -> str:
     assert rtype in ALL_REL_TYPES
-    return f"MATCH ()-[e:{rtype}]->() WHERE e.id IN $ids WITH e, e.id AS id, e.docs AS docs DELETE e RETURN id, docs"
+    return f"MATCH ()-[e:{rtype}]->() WHERE e.id IN $ids DELETE e"
 
 
 @lru_cache(maxsize=None)
-def find_rels_cypher(branches: tuple[tuple[str, str], ...], columns: str = REL_COLUMNS) -> str:
+def find_rels_cypher(branches: tuple[tuple[str, str], ...]) -> str:
     """Relationships by id, one ``(type, parameter)`` branch each: an index seek per branch."""
     assert {t for t, _ in branches} <= set(ALL_REL_TYPES)
-    return " UNION ALL ".join(f"MATCH ()-[e:{t}]->() WHERE e.id IN ${p} RETURN {columns}" for t, p in branches)
+    return " UNION ALL ".join(f"MATCH ()-[e:{t}]->() WHERE e.id IN ${p} RETURN {REL_COLUMNS}" for t, p in branches)
 
 
 @lru_cache(maxsize=None)
@@ -342,8 +352,7 @@ class Neo4jStore:
         ids = list(dict.fromkeys(ids))
         return self._read(lambda tx: [to_relation(r) for r in self._find_relations(tx, ids)])
 
-    def _find_relations(self, tx, ids: list[str], types: dict[str, str] | None = None,
-                        columns: str = REL_COLUMNS) -> list:
+    def _find_relations(self, tx, ids: list[str], types: dict[str, str] | None = None) -> list:
         """Records of the stored relations among ``ids``.
 
         A relationship is found by id only within its type. Ids whose type is likely (``types``,
@@ -352,16 +361,16 @@ class Neo4jStore:
         ids with a given type (their id encodes their type).
         """
         likely = {i: (types or {}).get(i) or self._rel_types.get(i) for i in ids}
-        found = self._find_by_type(tx, [(i, likely[i]) for i in ids if likely[i]], columns)
+        found = self._find_by_type(tx, [(i, likely[i]) for i in ids if likely[i]])
         seen = {rec["id"] for rec in found}
         certain = {i for i in ids if types and i in types and i.startswith(ANON_PREFIX)}
         rest = [(i, None) for i in ids if i not in seen and i not in certain]
-        found += self._find_by_type(tx, rest, columns)
-        self._remember(to_relation(rec) for rec in found if "category" in rec.keys())
+        found += self._find_by_type(tx, rest)
+        self._remember(to_relation(rec) for rec in found)
         return found
 
     @staticmethod
-    def _find_by_type(tx, pairs: list[tuple[str, str | None]], columns: str) -> list:
+    def _find_by_type(tx, pairs: list[tuple[str, str | None]]) -> list:
         """``(id, type or None for every type)`` pairs -> records; one query per chunk of ids."""
         out = []
         for part in chunks(pairs, ID_CHUNK):
@@ -371,7 +380,7 @@ class Neo4jStore:
             params = {f"p{k}": group for k, group in enumerate(groups.values())}
             branches = tuple((t, f"p{k}") for k, key in enumerate(groups)
                              for t in (ALL_REL_TYPES if key == "*" else (key,)))
-            out += list(tx.run(find_rels_cypher(branches, columns), **params))
+            out += list(tx.run(find_rels_cypher(branches), **params))
         return out
 
     def _remember(self, relations) -> None:
@@ -422,14 +431,10 @@ class Neo4jStore:
 
         def work(tx):
             docs: dict[str, list] = {}
-            maybe_nodes = [i for i in ids if i not in self._rel_types]  # relations seen are no nodes
-            for part in chunks(maybe_nodes, BATCH):
-                for rec in tx.run("UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared "
-                                  "RETURN n.id AS id, n.docs AS docs", ids=part):
-                    docs[rec["id"]] = list(rec["docs"] or [])
-            rel_ids = [i for i in ids if i not in docs]
-            for rec in self._find_relations(tx, rel_ids, columns="e.id AS id, e.docs AS docs"):
-                docs.setdefault(rec["id"], []).extend(rec["docs"] or [])
+            for part in chunks(ids, BATCH):
+                for rec in tx.run("UNWIND $ids AS id MATCH (a:Assertion {record: id}) "
+                                  "RETURN a.record AS id, a.doc AS doc", ids=part):
+                    docs.setdefault(rec["id"], []).append(rec["doc"])
             wanted = sorted({d for ds in docs.values() for d in ds})
             rights = {}
             for part in chunks(wanted, BATCH):
@@ -497,9 +502,9 @@ class Neo4jStore:
         def work(tx):
             params = {"text": needle}
             if groups is not None:  # only records asserted by a readable document
-                params["docs"] = [r["id"] for r in tx.run(
-                    f"MATCH (d:Document) WHERE {READABLE} RETURN d.id AS id", **readable(groups, today))]
-            where = "" if groups is None else " AND any(x IN n.docs WHERE x IN $docs)"
+                params["readable"] = {r["id"]: True for r in tx.run(
+                    f"MATCH (d:Document) WHERE {READABLE} RETURN d.id AS id", **readable(groups, today))}
+            where = "" if groups is None else f" AND {ASSERTED_READABLE}"
             total = tx.run(f"{match}{where} RETURN count(n) AS c", **params).single()["c"]
             rows = tx.run(f"{match}{where} RETURN {NODE_COLUMNS} ORDER BY n.id SKIP $offset LIMIT $limit",
                           offset=int(offset), limit=int(limit), **params)
@@ -567,46 +572,42 @@ class Neo4jStore:
         stored_rels = {rec["id"]: to_relation(rec) for rec in self._find_relations(tx, maybe, types)}
         changed_nodes, changed_rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
 
-        # Every record of the document is written (docs list), changed ones with their merge.
-        changed = {n.id: n for n in changed_nodes}
+        # Only new and changed records are written (with their merge); the document's assertions
+        # of all its records are rows of their own, below.
         by_label: dict[tuple, list] = {}
-        for node in prepared.nodes:
-            final = changed.get(node.id) or stored_nodes[node.id]
-            by_label.setdefault((KIND_LABEL[final.kind], node.id not in existing), []).append(node_row(final))
+        for node in changed_nodes:
+            by_label.setdefault((KIND_LABEL[node.kind], node.id not in existing), []).append(node_row(node))
         for (label, new), rows in by_label.items():
-            self._run_batches(tx, write_nodes_cypher(label, new), rows, doc=prepared.id)
+            self._run_batches(tx, write_nodes_cypher(label, new), rows)
         placeholders = sorted(ids - existing - {n.id for n in prepared.nodes})
         for part in chunks(placeholders, self.batch):
             tx.run(CREATE_PLACEHOLDERS, ids=part).consume()
 
-        changed_r = {r.id: r for r in changed_rels}
         new_rels: dict[str, list] = {}
         updated: dict[str, list] = {}
         moved: dict[str, list] = {}
-        for rel in prepared.relations:
+        for rel in changed_rels:
             old = stored_rels.get(rel.id)
-            final = changed_r.get(rel.id) or old
             if old is None:
                 group = new_rels
-            elif (old.src, old.dst) != (final.src, final.dst):
-                group = moved  # an endpoint was filled in: recreated with its documents
+            elif (old.src, old.dst) != (rel.src, rel.dst):
+                group = moved  # an endpoint was filled in: recreated (its assertions stay)
             else:
                 group = updated
-            group.setdefault(rel_type(final), []).append(rel_row(final))
+            group.setdefault(rel_type(rel), []).append(rel_row(rel))
         for rtype, rows in moved.items():
-            docs = {}
             for part in chunks(rows, ID_CHUNK):
-                docs.update((rec["id"], rec["docs"]) for rec in
-                            tx.run(delete_rels_cypher(rtype), ids=[row["id"] for row in part]))
-            for row in rows:
-                row["docs"] = docs.get(row["id"])
+                tx.run(delete_rels_cypher(rtype), ids=[row["id"] for row in part]).consume()
             new_rels.setdefault(rtype, []).extend(rows)
         for rtype, rows in updated.items():
             for part in chunks(rows, ID_CHUNK):
                 tx.run(update_rels_cypher(rtype), ids=[row["id"] for row in part],
-                       rows={row["id"]: row for row in part}, doc=prepared.id).consume()
+                       rows={row["id"]: row for row in part}).consume()
         for rtype, rows in new_rels.items():
-            self._run_batches(tx, create_rels_cypher(rtype), rows, doc=prepared.id, nil=NIL)
+            self._run_batches(tx, create_rels_cypher(rtype), rows, nil=NIL)
+        asserted = list(dict.fromkeys([n.id for n in prepared.nodes] + [r.id for r in prepared.relations]))
+        for part in chunks(asserted, self.batch):
+            tx.run(CREATE_ASSERTIONS, ids=part, doc=prepared.id).consume()
 
         tx.run("UNWIND $rows AS r MERGE (s:Namespace {prefix: r.prefix}) ON CREATE SET s.uri = r.uri",
                rows=[{"prefix": p, "uri": u} for p, u in sorted(prepared.prefixes.items())]).consume()

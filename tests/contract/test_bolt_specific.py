@@ -159,6 +159,41 @@ def test_concurrent_overlapping_ingests_lose_nothing(bolt):
     assert bolt.stats().relations == 4
 
 
+# -- assertions ----------------------------------------------------------------------------------
+
+def test_shared_records_do_not_grow_with_the_documents_asserting_them(bolt):
+    """Every document asserts the same hub node and relation: their properties after the last
+    document are those after the first (they once held a list of document ids that each
+    document rewrote, so the cost of a write grew with the store), and the assertions still
+    answer rights_of, documents_asserting and the readable-records filter of search."""
+    def properties(cypher, rid):
+        return bolt.driver.execute_query(cypher, id=rid, database_=bolt.database).records[0]["p"]
+
+    def hub_properties():
+        return (properties("MATCH (n:Record {id: $id}) RETURN properties(n) AS p", EX + "hub"),
+                properties("MATCH ()-[e:WAS_ATTRIBUTED_TO]->() WHERE e.id IN [$id] RETURN properties(e) AS p",
+                           EX + "link"))
+
+    n = 12
+    ids = []
+    for i in range(n):
+        ids.append(ingest(bolt, f"agent(ex:hub)\nentity(ex:tool)\nwasAttributedTo(ex:link; ex:tool, ex:hub)\n"
+                                f"entity(ex:own{i})\nwasAttributedTo(ex:own{i}, ex:hub)").id)
+        if i == 0:
+            first = hub_properties()
+    assert len(set(ids)) == n
+    assert hub_properties() == first
+    for rid in (EX + "hub", EX + "tool", EX + "link"):
+        assert bolt.documents_asserting(rid) == ids
+        assert [r.doc_id for r in bolt.rights_of([rid])[rid]] == ids
+    assert bolt.documents_asserting(EX + "own3") == [ids[3]]
+    for doc_id in ids[:-1]:
+        bolt.set_rights(doc_id, "proprietary", "g", None)
+    assert [x.id for x in bolt.search("hub", groups=frozenset())[0]] == [EX + "hub"]  # the last one is public
+    assert bolt.search("own", groups=frozenset()) == ([bolt.get_nodes([EX + f"own{n - 1}"])[0]], 1)
+    assert bolt.search("own", groups=frozenset({"g"}))[1] == n
+
+
 # -- faults ---------------------------------------------------------------------------------------
 
 def test_server_down_gives_store_unavailable_quickly():
