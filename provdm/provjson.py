@@ -8,6 +8,7 @@ document of the corpus and the lineage fixtures. Documents are still *parsed* by
 """
 from __future__ import annotations
 
+import functools
 import json
 
 from prov.model import canonical_xsd_datatype
@@ -99,6 +100,53 @@ def _record(attrs: list, pm: _Prefixes) -> dict:
         else:
             body[key] = _value(enc, pm)
     return body
+
+
+def record_fragment(qn: list | None, attrs: list) -> tuple[str | None, str, str]:
+    """One record's PROV-JSON, written once when it is stored, with the record's own prefixes:
+    ``(key as a JSON string or None for an anonymous relation, body JSON text, JSON of the
+    prefixes it uses)``. :func:`join_fragments` puts the fragments of an answer together without
+    decoding them."""
+    pm = _Prefixes({})
+    key = _key(pm.text(qn)) if qn else None
+    body = json.dumps(_record(attrs, pm), ensure_ascii=False)
+    return key, body, _prefixes_text(tuple(pm.declared.items()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _prefixes_text(declared: tuple) -> str:
+    return json.dumps(dict(declared), ensure_ascii=False, sort_keys=True)
+
+
+def join_fragments(nodes: list, relations: list) -> str | None:
+    """The PROV-JSON of an answer from stored fragments: ``nodes`` rows are ``(kind, id, key,
+    body, prefixes)``, ``relations`` rows ``(type, id, key, body, prefixes)`` (see
+    :func:`record_fragment`). The same document :func:`graph_to_provjson` writes for these
+    records, up to the choice of prefixes. None when two fragments bind one prefix to two
+    namespaces (or a fragment is missing): the caller then writes the answer from the records."""
+    declared: dict[str, str] = {}
+    for text in {row[4] for row in nodes} | {row[4] for row in relations}:
+        if text is None:
+            return None
+        for prefix, uri in json.loads(text).items():
+            if declared.setdefault(prefix, uri) != uri:
+                return None
+    sections: dict[str, list[str]] = {}
+    for kind, _id, key, body, _ in sorted(nodes, key=lambda r: (r[0], r[1])):
+        sections.setdefault(kind, []).append(f"{key}: {body}")
+    anon = 0
+    for rtype, _id, key, body, _ in sorted(relations, key=lambda r: (r[0], r[1])):
+        if key is None:
+            anon += 1
+            key = f'"_:id{anon}"'
+        sections.setdefault(rtype, []).append(f"{key}: {body}")
+    parts = [f'"prefix": {json.dumps(declared, ensure_ascii=False)}']
+    parts += [f'{_key(name)}: {{{", ".join(items)}}}' for name, items in sections.items()]
+    return "{" + ", ".join(parts) + "}"
+
+
+def _key(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 def graph_to_provjson(graph: Graph, prefixes: dict[str, str] | None = None, *, indent=None) -> str:

@@ -24,6 +24,11 @@ Operations
 ``get_nodes(ids)``, ``get_relations(ids)`` -> records found (missing ids are left out).
 ``documents_asserting(record_id) -> list[str]``.
 ``trace(query: TraceQuery) -> Graph``: lineage, semantics below.
+``trace_provjson(query: TraceQuery) -> str | None``: the same answer as PROV-JSON text, joined
+    from the fragment each record keeps (:func:`provdm.provjson.record_fragment`, written when the
+    record is written) by :func:`provdm.provjson.join_fragments`; None when the fragments bind
+    one prefix to two namespaces (the caller then writes ``trace(query)`` itself). Lets large
+    answers skip decoding every record (issue 8).
 ``search(text, kind, limit, offset) -> (list[Node], total)``: nodes whose id or any attribute value
     contains ``text`` (case-insensitive); ``kind`` filters.
 ``stats() -> {"documents", "nodes", "relations"}``; ``namespaces() -> {prefix: uri}``;
@@ -178,6 +183,8 @@ class Store(Protocol):
     def documents_asserting(self, record_id: str) -> list[str]: ...
 
     def trace(self, query: TraceQuery) -> Graph: ...
+
+    def trace_provjson(self, query: TraceQuery) -> str | None: ...
 
     def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0,
                groups: frozenset | None = None, today: str | None = None) -> tuple[list[Node], int]: ...

@@ -11,13 +11,15 @@ Graph model (Neo4j 5; CI runs it against ArcadeDB's Bolt server, see docs/deploy
   ``:WAS_GENERATED_BY``... and, for ``wasInfluencedBy`` typed ``voprov:hadStep`` or a
   description type, ``:HAD_STEP`` / ``:IS_DESCRIBED_BY``), with ``id``, ``type``, ``category``,
   ``src``, ``dst``, ``qn``, ``attrs``;
+- nodes and relationships also keep their PROV-JSON fragment (``pjkey``, ``pj``, ``pjns``, see
+  :func:`provdm.provjson.record_fragment`), which ``trace_provjson`` joins into an answer;
 - which documents asserted which record: one ``:Assertion {record, doc}`` node per record of a
   document (the SQLite store's ``assertions`` rows; relationships cannot point at relationships,
   so nodes and relations are treated alike), indexed on ``record`` and on ``doc``. A record's
   properties do not grow with the documents asserting it, so writing a document costs the same
   however many documents asserted its shared records before;
 - ``:Document`` nodes (``seq`` keeps the order of ingest) whose texts are in ``:DocumentPart``
-  nodes; ``:Namespace``, ``:Token`` and ``:Meta`` nodes.
+  nodes (the PROV-JSON only when it is not the original text); ``:Namespace``, ``:Token`` and ``:Meta`` nodes.
 
 Writes run only in managed transactions (``execute_write``; ArcadeDB 26.10 commits auto-commit
 relationship batches partially), one per document: lock and read the records the document
@@ -45,6 +47,7 @@ from provdm import vocabulary as voc
 from provdm.codec import ANON_PREFIX, Graph, Node, Relation
 from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreUnavailable
 from provdm.merge import plan_merge
+from provdm.provjson import join_fragments, record_fragment
 
 from .base import (DocumentRights, PreparedDocument, PutResult, Stats, StoredDocument, TokenRecord,
                    TraceQuery, utcnow_iso)
@@ -172,27 +175,37 @@ def find_rels_cypher(branches: tuple[tuple[str, str], ...]) -> str:
     return " UNION ALL ".join(f"MATCH ()-[e:{t}]->() WHERE e.id IN ${p} RETURN {REL_COLUMNS}" for t, p in branches)
 
 
+#: what the walk of trace_provjson brings of each relation: its PROV-JSON fragment
+FRAGMENT_COLUMNS = "e.type AS type, e.id AS id, e.pjkey AS pjkey, e.pj AS pj, e.pjns AS pjns"
+
+
 @lru_cache(maxsize=None)
-def edges_cypher(categories: tuple[str, ...], out: bool) -> str:
+def edges_cypher(categories: tuple[str, ...], out: bool, columns: str = REL_COLUMNS) -> str:
     """Relations of the given categories leaving (``out``) or entering the nodes ``$ids``
     (with the id of the node at the other end and its kind). A plain typed expansion: a
     ``CALL { ... UNION ... }`` holding both directions was 25-40 % slower on ArcadeDB."""
     types = "|".join(t for c in categories for t in CATEGORY_TYPES[c])
     pattern = f"(n:Record {{id: id}})-[e:{types}]->(m)" if out else f"(n:Record {{id: id}})<-[e:{types}]-(m)"
     return (f"UNWIND $ids AS id MATCH {pattern} "
-            f"RETURN n.id AS this, m.id AS other, m.kind AS other_kind, {REL_COLUMNS}")
+            f"RETURN n.id AS this, m.id AS other, m.kind AS other_kind, {columns}")
 
 
 # -- row encoding ------------------------------------------------------------------------------
 
 def node_row(node: Node) -> dict:
     return {"id": node.id, "kind": node.kind, "qn": json.dumps(node.qn), "attrs": json.dumps(node.attrs),
-            "declared": True}
+            "declared": True, **fragment(node.qn, node.attrs)}
 
 
 def rel_row(rel: Relation) -> dict:
     return {"id": rel.id, "type": rel.type, "category": rel.category, "src": rel.src, "dst": rel.dst,
-            "qn": json.dumps(rel.qn) if rel.qn else None, "attrs": json.dumps(rel.attrs)}
+            "qn": json.dumps(rel.qn) if rel.qn else None, "attrs": json.dumps(rel.attrs),
+            **fragment(rel.qn, rel.attrs)}
+
+
+def fragment(qn, attrs) -> dict:
+    """The record's PROV-JSON fragment (:func:`provdm.provjson.record_fragment`) as properties."""
+    return dict(zip(("pjkey", "pj", "pjns"), record_fragment(qn, attrs)))
 
 
 def to_node(rec) -> Node:
@@ -207,7 +220,8 @@ def to_relation(rec) -> Relation:
 def to_document(rec, texts: dict) -> StoredDocument:
     """``texts``: (doc id, field) -> the text of the document's parts, in order."""
     return StoredDocument(id=rec["id"], format=rec["format"], original=texts.get((rec["id"], "original"), ""),
-                          provjson=texts.get((rec["id"], "provjson"), ""), prefixes=json.loads(rec["prefixes"]),
+                          provjson=texts.get((rec["id"], "provjson")) or texts.get((rec["id"], "original"), ""),
+                          prefixes=json.loads(rec["prefixes"]),
                           records=rec["records"], created_at=rec["created_at"], rights=rec["rights"],
                           group=rec["group"], release=rec["release"])
 
@@ -530,6 +544,16 @@ class Neo4jStore:
         self._remember(relations)
         return Graph(self.get_nodes(sorted(node_ids)), relations)
 
+    def trace_provjson(self, query: TraceQuery) -> str | None:
+        source = _Walk(self, fragments=True)
+        node_ids, rel_ids = walk(source, query)
+        nodes = []
+        for part in chunks(sorted(node_ids), BATCH):
+            nodes += [tuple(r.values()) for r in self._query(
+                "UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared "
+                "RETURN n.kind AS kind, n.id AS id, n.pjkey AS pjkey, n.pj AS pj, n.pjns AS pjns", ids=part)]
+        return join_fragments(nodes, [source.relations[r] for r in rel_ids])
+
     # -- writes ------------------------------------------------------------------------------
     def put_document(self, prepared: PreparedDocument) -> PutResult:
         self._ensure_schema()
@@ -611,7 +635,10 @@ class Neo4jStore:
 
         tx.run("UNWIND $rows AS r MERGE (s:Namespace {prefix: r.prefix}) ON CREATE SET s.uri = r.uri",
                rows=[{"prefix": p, "uri": u} for p, u in sorted(prepared.prefixes.items())]).consume()
-        for field in ("original", "provjson"):  # one part a statement: messages stay small
+        # One part a statement: messages stay small. The PROV-JSON is not kept twice when it is
+        # the original text.
+        fields = ("original",) if prepared.provjson == prepared.original else ("original", "provjson")
+        for field in fields:
             for n, text in enumerate(text_parts(getattr(prepared, field))):
                 tx.run("CREATE (:DocumentPart {doc: $doc, field: $field, n: $n, text: $text})",
                        doc=prepared.id, field=field, n=n, text=text).consume()
@@ -629,12 +656,14 @@ class Neo4jStore:
 
 
 class _Walk:
-    """The edge source of one lineage walk: the level queries bring the relations' records and
-    the kinds of the nodes they reach, so neither is fetched again."""
+    """The edge source of one lineage walk: the level queries bring the relations' records (or,
+    with ``fragments``, their PROV-JSON fragment rows) and the kinds of the nodes they reach, so
+    neither is fetched again."""
 
-    def __init__(self, store: Neo4jStore):
+    def __init__(self, store: Neo4jStore, fragments: bool = False):
         self.store = store
-        self.relations: dict[str, Relation] = {}
+        self.fragments = fragments
+        self.relations: dict[str, Relation | tuple] = {}
         self.known: dict[str, str | None] = {}
 
     def edges_from(self, ids, out, into):
@@ -642,12 +671,15 @@ class _Walk:
         if not ids or not (out or into):
             return []
         edges = []
-        queries = [edges_cypher(cats, direction) for cats, direction in ((out, True), (into, False)) if cats]
+        columns = FRAGMENT_COLUMNS if self.fragments else REL_COLUMNS
+        queries = [edges_cypher(cats, direction, columns)
+                   for cats, direction in ((out, True), (into, False)) if cats]
         for part in chunks(list(ids), BATCH):
             for rec in (rec for query in queries for rec in self.store._query(query, ids=part)):
                 if rec["other"] == NIL:  # a missing endpoint
                     continue
-                self.relations[rec["id"]] = to_relation(rec)
+                self.relations[rec["id"]] = (tuple(rec.values("type", "id", "pjkey", "pj", "pjns"))
+                                             if self.fragments else to_relation(rec))
                 self.known[rec["other"]] = rec["other_kind"]
                 edges.append((rec["id"], rec["this"], rec["other"]))
         return edges

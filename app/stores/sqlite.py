@@ -1,7 +1,9 @@
 """The embedded store: one SQLite file (stdlib ``sqlite3``), WAL mode, no server.
 
-Tables: ``documents``, ``nodes``, ``relations`` (indexed on src and dst with category),
-``assertions`` (record id <-> document id) and ``namespaces``. Record attributes are JSON.
+Tables: ``documents``, ``nodes``, ``relations`` (covering indexes for the walk: src, category, dst and the reverse),
+``assertions`` (record id <-> document id) and ``namespaces``. Record attributes are JSON, and
+each record also keeps its PROV-JSON fragment (``pjkey``, ``pj``, ``pjns``: see
+:func:`provdm.provjson.record_fragment`) so that large PROV-JSON answers are joined, not rebuilt.
 Each ingest is one ``BEGIN IMMEDIATE`` transaction (writers queue, readers go on under WAL).
 Connections are per thread.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 from provdm.codec import Graph, Node, Relation
 from provdm.errors import InvalidParameter, NotFound, StoreUnavailable
 from provdm.merge import plan_merge
+from provdm.provjson import join_fragments, record_fragment
 
 from .base import (DocumentRights, PreparedDocument, PutResult, Stats, StoredDocument, TokenRecord,
                    TraceQuery, utcnow_iso)
@@ -27,7 +30,7 @@ CREATE TABLE IF NOT EXISTS documents (
     id TEXT NOT NULL UNIQUE,
     format TEXT NOT NULL,
     original TEXT NOT NULL,
-    provjson TEXT NOT NULL,
+    provjson TEXT NOT NULL,  -- canonical PROV-JSON; empty when it is the original text
     prefixes TEXT NOT NULL,
     records INTEGER NOT NULL,
     created_at TEXT NOT NULL,
@@ -39,7 +42,10 @@ CREATE TABLE IF NOT EXISTS nodes (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     qn TEXT NOT NULL,
-    attrs TEXT NOT NULL
+    attrs TEXT NOT NULL,
+    pjkey TEXT,
+    pj TEXT,
+    pjns TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
 CREATE TABLE IF NOT EXISTS relations (
@@ -49,10 +55,15 @@ CREATE TABLE IF NOT EXISTS relations (
     dst TEXT,
     category TEXT NOT NULL,
     qn TEXT,
-    attrs TEXT NOT NULL
+    attrs TEXT NOT NULL,
+    pjkey TEXT,
+    pj TEXT,
+    pjns TEXT
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS relations_src ON relations(src, category);
-CREATE INDEX IF NOT EXISTS relations_dst ON relations(dst, category);
+DROP INDEX IF EXISTS relations_src;
+DROP INDEX IF EXISTS relations_dst;
+CREATE INDEX IF NOT EXISTS relations_out ON relations(src, category, dst);
+CREATE INDEX IF NOT EXISTS relations_in ON relations(dst, category, src);
 CREATE TABLE IF NOT EXISTS assertions (
     record_id TEXT NOT NULL,
     doc_id TEXT NOT NULL,
@@ -103,7 +114,7 @@ def _relation(row) -> Relation:
 
 
 def _doc(row) -> StoredDocument:
-    return StoredDocument(id=row[0], format=row[1], original=row[2], provjson=row[3],
+    return StoredDocument(id=row[0], format=row[1], original=row[2], provjson=row[3] or row[2],
                           prefixes=json.loads(row[4]), records=row[5], created_at=row[6],
                           rights=row[7], group=row[8], release=row[9])
 
@@ -129,11 +140,37 @@ def _close(conn: sqlite3.Connection) -> None:
 _DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
 
 
+_FRAGMENT_COLUMNS = ("pjkey", "pj", "pjns")
+
+
+def _add_fragments(conn: sqlite3.Connection) -> None:
+    """Stores made before records kept their PROV-JSON fragments get the columns, filled once."""
+    for table, cols in (("nodes", "id, qn, attrs"), ("relations", "id, qn, attrs")):
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if "pj" in have:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for col in _FRAGMENT_COLUMNS:
+                if col not in have:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
+            rows = conn.execute(f"SELECT {cols} FROM {table}").fetchall()
+            conn.executemany(f"UPDATE {table} SET pjkey = ?, pj = ?, pjns = ? WHERE id = ?",
+                             [(*record_fragment(json.loads(qn) if qn else None, json.loads(attrs)), rid)
+                              for rid, qn, attrs in rows])
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
 class SQLiteStore:
     def __init__(self, url: str, settings=None):
         self.url = url
         self.path = path_from_url(url)
         self.timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
+        self.mmap_bytes = int(getattr(settings, "sqlite_mmap_mb", 2048)) * 1024 * 1024
         self._local = threading.local()
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
@@ -141,7 +178,9 @@ class SQLiteStore:
         if not parent.exists():
             raise StoreUnavailable(f"directory {parent} of the SQLite store does not exist",
                                    where="PROVHUB_STORE_URL")
-        self._conn().executescript(SCHEMA)
+        conn = self._conn()
+        conn.executescript(SCHEMA)
+        _add_fragments(conn)
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -152,6 +191,7 @@ class SQLiteStore:
                                        check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(f"PRAGMA mmap_size={self.mmap_bytes}")
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}",
                                        where="PROVHUB_STORE_URL") from None
@@ -310,6 +350,12 @@ class SQLiteStore:
         node_ids, rel_ids = walk(self, query)
         return Graph(self.get_nodes(sorted(node_ids)), self.get_relations(sorted(rel_ids)))
 
+    def trace_provjson(self, query: TraceQuery) -> str | None:
+        node_ids, rel_ids = walk(self, query)
+        where = " WHERE id IN (SELECT value FROM json_each(?))"
+        return join_fragments(self._in("SELECT kind, id, pjkey, pj, pjns FROM nodes" + where, list(node_ids)),
+                              self._in("SELECT type, id, pjkey, pj, pjns FROM relations" + where, list(rel_ids)))
+
     # -- writes ------------------------------------------------------------------------------
     def put_document(self, prepared: PreparedDocument) -> PutResult:
         conn = self._conn()
@@ -325,15 +371,18 @@ class SQLiteStore:
             stored_rels = {r.id: r for r in self.get_relations([r.id for r in prepared.relations])}
             nodes, rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
             conn.executemany(
-                "INSERT INTO nodes (id, kind, qn, attrs) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs",
-                [(n.id, n.kind, json.dumps(n.qn), json.dumps(n.attrs)) for n in nodes])
+                "INSERT INTO nodes (id, kind, qn, attrs, pjkey, pj, pjns) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, pjkey = excluded.pjkey, "
+                "pj = excluded.pj, pjns = excluded.pjns",
+                [(n.id, n.kind, json.dumps(n.qn), json.dumps(n.attrs), *record_fragment(n.qn, n.attrs))
+                 for n in nodes])
             conn.executemany(
-                "INSERT INTO relations (id, type, src, dst, category, qn, attrs) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO relations (id, type, src, dst, category, qn, attrs, pjkey, pj, pjns) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
-                "qn = excluded.qn",
+                "qn = excluded.qn, pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
                 [(r.id, r.type, r.src, r.dst, r.category, json.dumps(r.qn) if r.qn else None,
-                  json.dumps(r.attrs)) for r in rels])
+                  json.dumps(r.attrs), *record_fragment(r.qn, r.attrs)) for r in rels])
             conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
                              [(rid, prepared.id) for rid in
                               [n.id for n in prepared.nodes] + [r.id for r in prepared.relations]])
@@ -341,7 +390,8 @@ class SQLiteStore:
                              sorted(prepared.prefixes.items()))
             conn.execute(
                 f"INSERT INTO documents ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (prepared.id, prepared.format, prepared.original, prepared.provjson,
+                (prepared.id, prepared.format, prepared.original,
+                 "" if prepared.provjson == prepared.original else prepared.provjson,  # "": the same text
                  json.dumps(prepared.prefixes), prepared.records, utcnow_iso(), prepared.rights,
                  prepared.group, prepared.release))
             conn.execute("COMMIT")

@@ -10,7 +10,7 @@ from app import services
 from app.config import Settings
 from app.stores.base import TraceQuery
 from provdm import formats
-from provdm.codec import ANON_PREFIX
+from provdm.codec import ANON_PREFIX, to_document
 from provdm.errors import AnswerTooLarge, Conflict, InvalidDocument, NotFound
 from tests.conftest import ROOT, prov_files
 
@@ -83,6 +83,17 @@ MATRIX = [
                          ids=[f"{'+'.join(m[0])}-{m[1]}" for m in MATRIX])
 def test_provsap_matrix(known, ids, options, nodes, rels):
     assert answer(known, ids, **options) == (nodes, rels)
+    check_joined_answer(known, TraceQuery(ids=[EX + i for i in ids], **options))
+
+
+def check_joined_answer(store, query):
+    """trace_provjson, joined from the stored fragments, is the PROV of trace()."""
+    joined = store.trace_provjson(query)
+    assert joined is not None
+    got, _ = formats.parse(joined, "json")
+    expected = to_document(store.trace(query))
+    assert got == expected and expected == got
+    return json.loads(joined)
 
 
 def test_trace_keeps_every_attribute_with_its_datatype(known):
@@ -147,6 +158,9 @@ def test_merge_across_documents(store):
     (node,) = store.get_nodes([EX + "e"])
     assert [v for _, v in node.attrs] == [1, "x"]
     assert store.documents_asserting(EX + "e") == [a.id, b.id]
+    # the stored PROV-JSON fragment of the merged record holds what both documents said
+    joined = check_joined_answer(store, TraceQuery(ids=[EX + "e"], depth=0))
+    assert joined["entity"]["ex:e"] == {"ex:v": {"$": "1", "type": "xsd:int"}, "ex:w": "x"}
 
 
 def test_kind_conflict_and_self_contradiction(store):
