@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from prov.model import ProvDocument
 
-from provdm import formats
+from provdm import formats, jsonreader
 from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.codec import Graph, count_records, flatten, to_document
 from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
@@ -71,43 +72,71 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
         raise InvalidParameter(f"validation must be one of {', '.join(LEVELS)}, not {level!r}",
                                where="validation")
     rights, group, release = check_rights(rights, group, release)
-    warnings: list[str] = []
-    translated = False
     fmt = fmt.removeprefix(VOPROV_FORMAT_PREFIX)
-    if doc is None:
-        doc, warnings, translated = formats.parse_any(text, fmt)
-    records = count_records(doc)
-    if records == 0:
-        raise InvalidDocument("the document holds no PROV records", where="document")
-    if records > settings.max_records:
-        raise PayloadTooLarge(f"the document has {records} records; the limit is {settings.max_records}",
-                              where="records")
-    try:
-        nodes, relations, content_hash = flatten(doc)
-    except Conflict as exc:
-        raise InvalidDocument(f"the document contradicts itself: {exc.message}", where=exc.where,
-                              details=exc.details) from None
-    provjson = to_provjson(doc) if translated or fmt != "json" else text
-    prefixes = {ns.prefix: ns.uri for ns in doc.namespaces}
-    for bundle in doc.bundles:
-        for ns in bundle.namespaces:
-            prefixes.setdefault(ns.prefix, ns.uri)
-    doc = None  # the prov model of a large document is the biggest thing held: let it go first
-    provjson_dict = json.loads(provjson) if fmt == "json" and level != "off" else None
+    data = formats.load_json(text) if doc is None and fmt == "json" else None
+    with _contradiction():
+        plain = jsonreader.read(data, text) if data is not None else None
+    if plain is not None:  # plain PROV-JSON: flattened straight from its JSON
+        nodes, relations, content_hash, records, prefixes = plain
+        _check_size(records, settings)
+        warnings, translated, provjson = [], False, text
+    else:
+        nodes, relations, content_hash, records, prefixes, provjson, warnings, translated = \
+            _flatten_with_prov(text, fmt, doc, settings)
+    if level == "off" or fmt != "json":
+        data = None  # the PROV-JSON schema check needs the decoded JSON of what is stored
+    elif data is None or provjson is not text:
+        data = json.loads(provjson)
     known = set()
     if store is not None and level != "off":
         declared = {n.id for n in nodes}
         refs = {e for r in relations for e in (r.src, r.dst) if e and e not in declared}
         if refs:
             known = {n.id for n in store.get_nodes(sorted(refs))}
-    warnings += validate(nodes, relations, level=level, provjson=provjson_dict,
+    warnings += validate(nodes, relations, level=level, provjson=data if level != "off" else None,
                          max_attribute_bytes=settings.max_attribute_bytes, known_ids=known)
-    del provjson_dict
+    del data
     prepared = PreparedDocument(
         id=content_hash[:32], format=VOPROV_FORMAT_PREFIX + fmt if translated else fmt,
         original=text, provjson=provjson, prefixes=prefixes, nodes=nodes,
         relations=relations, records=records, rights=rights, group=group, release=release)
     return prepared, warnings
+
+
+@contextmanager
+def _contradiction():
+    """A document whose own records conflict is invalid (422), not a conflict with the store."""
+    try:
+        yield
+    except Conflict as exc:
+        raise InvalidDocument(f"the document contradicts itself: {exc.message}", where=exc.where,
+                              details=exc.details) from None
+
+
+def _check_size(records: int, settings) -> None:
+    if records == 0:
+        raise InvalidDocument("the document holds no PROV records", where="document")
+    if records > settings.max_records:
+        raise PayloadTooLarge(f"the document has {records} records; the limit is {settings.max_records}",
+                              where="records")
+
+
+def _flatten_with_prov(text: str, fmt: str, doc: ProvDocument | None, settings):
+    """Parse with prov (unless ``doc`` is given) and flatten; every syntax and every document."""
+    warnings: list[str] = []
+    translated = False
+    if doc is None:
+        doc, warnings, translated = formats.parse_any(text, fmt)
+    records = count_records(doc)
+    _check_size(records, settings)
+    with _contradiction():
+        nodes, relations, content_hash = flatten(doc)
+    provjson = to_provjson(doc) if translated or fmt != "json" else text
+    prefixes = {ns.prefix: ns.uri for ns in doc.namespaces}
+    for bundle in doc.bundles:
+        for ns in bundle.namespaces:
+            prefixes.setdefault(ns.prefix, ns.uri)
+    return nodes, relations, content_hash, records, prefixes, provjson, warnings, translated
 
 
 def check_may_assign(viewer: Viewer, rights: str | None, group: str | None) -> None:
@@ -193,8 +222,15 @@ def resolve_id(store: Store, ident: str, namespaces: dict[str, str] | None = Non
     return ident
 
 
-def trace_graph(store: Store, query: ProvSapQuery, *, settings,
-                viewer: Viewer = OPERATOR) -> tuple[Graph, dict[str, str]]:
+@dataclass
+class _Trace:
+    """A ProvSAP query checked against the store: its start ids exist and ``viewer`` sees them."""
+    query: TraceQuery
+    namespaces: dict[str, str]
+    restricted: bool  # the viewer may not read everything: answers go through app.rights
+
+
+def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> _Trace:
     namespaces = store.namespaces()
     ids = [resolve_id(store, i, namespaces) for i in query.ids]
     found = {n.id for n in store.get_nodes(ids)}
@@ -204,13 +240,19 @@ def trace_graph(store: Store, query: ProvSapQuery, *, settings,
     missing = [orig for orig, full in zip(query.ids, ids) if full not in found]
     if missing:
         raise NotFound(f"no record with id {missing[0]!r} in this store", where="ID")
-    graph = store.trace(TraceQuery(ids=ids, depth=query.depth, direction=query.direction,
-                                   members=query.members, steps=query.steps, agents=query.agents,
-                                   model=query.model, node_cap=settings.node_cap,
-                                   timeout=settings.query_timeout))
-    if restricted:
-        graph = restrict(store, graph, viewer, start=ids, mode=settings.hidden_records)
-    return graph, namespaces
+    return _Trace(TraceQuery(ids=ids, depth=query.depth, direction=query.direction,
+                             members=query.members, steps=query.steps, agents=query.agents,
+                             model=query.model, node_cap=settings.node_cap,
+                             timeout=settings.query_timeout), namespaces, restricted)
+
+
+def trace_graph(store: Store, query: ProvSapQuery, *, settings,
+                viewer: Viewer = OPERATOR) -> tuple[Graph, dict[str, str]]:
+    start = _start(store, query, settings=settings, viewer=viewer)
+    graph = store.trace(start.query)
+    if start.restricted:
+        graph = restrict(store, graph, viewer, start=start.query.ids, mode=settings.hidden_records)
+    return graph, start.namespaces
 
 
 def _answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> tuple[Graph, dict]:
@@ -229,10 +271,17 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings,
                      viewer: Viewer = OPERATOR) -> tuple[bytes, str]:
     """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for.
 
-    PROV-JSON, the default, is written straight from the records (provdm.provjson): the same
-    JSON prov would write, without building a prov model of a possibly large answer."""
-    graph, namespaces = _answer(store, query, settings=settings, viewer=viewer)
+    PROV-JSON, the default, is joined from the PROV-JSON fragments the store keeps with each
+    record when the viewer may read everything, else written straight from the records
+    (provdm.provjson): the same JSON prov would write, without building a prov model of a
+    possibly large answer."""
     kind = query.kind
+    if kind == "json":
+        start = _start(store, query, settings=settings, viewer=viewer)
+        text = None if start.restricted else store.trace_provjson(start.query)
+        if text is not None:
+            return text.encode("utf-8"), query.media_type
+    graph, namespaces = _answer(store, query, settings=settings, viewer=viewer)
     if kind == "json":
         return graph_to_provjson(graph, namespaces).encode("utf-8"), query.media_type
     doc = to_document(graph, namespaces)

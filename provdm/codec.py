@@ -190,8 +190,13 @@ def _encode_attributes(record) -> list:
     return pairs
 
 
-def _mint_anonymous_id(rel_type: str, attrs: list) -> str:
-    canon = sorted(attr_iri(n) + "=" + value_key(v) for n, v in attrs)
+def canonical_attributes(attrs: list) -> list[str]:
+    """The attributes of a record as sorted ``iri=value key`` lines (prefixes and order ignored)."""
+    return sorted(attr_iri(n) + "=" + value_key(v) for n, v in attrs)
+
+
+def _mint_anonymous_id(rel_type: str, canon: list[str]) -> str:
+    """The id of an anonymous relation, from its type and :func:`canonical_attributes`."""
     digest = hashlib.sha1(json.dumps([rel_type, canon]).encode("utf-8")).hexdigest()
     return ANON_PREFIX + digest
 
@@ -229,8 +234,8 @@ def flatten(doc: ProvDocument) -> tuple[list[Node], list[Relation], str]:
             type_name = PROV_N_MAP[record.get_type()]
             attrs = _encode_attributes(record)
             ident = record.identifier
-            canon = sorted(attr_iri(n) + "=" + value_key(v) for n, v in attrs)
-            lines.append(json.dumps([bundle_id or "", type_name, ident.uri if ident is not None else "", canon]))
+            canon = canonical_attributes(attrs)
+            lines.append(canonical_line(bundle_id, type_name, ident.uri if ident is not None else None, canon))
             if isinstance(record, ProvElement):
                 node = Node(ident.uri, type_name, encode_qn(ident)["qn"], attrs)
                 nodes[node.id] = merge_node(nodes.get(node.id), node)
@@ -248,16 +253,25 @@ def flatten(doc: ProvDocument) -> tuple[list[Node], list[Relation], str]:
                 if ident is not None:
                     rid, qn = ident.uri, encode_qn(ident)["qn"]
                 else:
-                    rid, qn = _mint_anonymous_id(type_name, attrs), None
+                    rid, qn = _mint_anonymous_id(type_name, canon), None
                 category = voc.relation_category(type_name, _relation_types(attrs))
                 rel = Relation(rid, type_name, src, dst, category, qn, attrs)
                 relations[rid] = merge_relation(relations.get(rid), rel)
-    lines.sort()
+    return list(nodes.values()), list(relations.values()), content_hash(lines)
+
+
+def canonical_line(bundle_id: str | None, type_name: str, ident: str | None, canon: list[str]) -> str:
+    """One record of the canonical form hashed by :func:`content_hash`."""
+    return json.dumps([bundle_id or "", type_name, ident or "", canon])
+
+
+def content_hash(lines: list[str]) -> str:
+    """sha256 of the sorted canonical lines of a document's records (order-independent)."""
     h = hashlib.sha256()
-    for line in lines:
+    for line in sorted(lines):
         h.update(line.encode("utf-8"))
         h.update(b"\n")
-    return list(nodes.values()), list(relations.values()), h.hexdigest()
+    return h.hexdigest()
 
 
 def records_of(doc: ProvDocument) -> tuple[list[Node], list[Relation]]:

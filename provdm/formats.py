@@ -114,6 +114,15 @@ def parse_any(text: str, fmt: str) -> tuple[ProvDocument, list[str], bool]:
     return doc, caught + [f"translated from voprov {kind} output to W3C PROV"], True
 
 
+def load_json(text: str):
+    """``json.loads``, with a syntax error reported as MalformedDocument at its line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MalformedDocument(f"PROV-JSON syntax error: {exc.msg}",
+                                where=f"line {exc.lineno}, column {exc.colno}") from None
+
+
 def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
     """Parse W3C PROV ``text`` in ``fmt`` with prov (no voprov translation)."""
     if fmt not in FORMATS:
@@ -125,14 +134,11 @@ def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
             if fmt == "json":
                 # Decode first so JSON syntax errors report line/column, and name undeclared
                 # prefixes (prov only says "an identifier is missing").
-                _check_json_prefixes(json.loads(text))
+                _check_json_prefixes(load_json(text))
             doc = ProvDocument.deserialize(content=text, format=fmt)
         caught = [str(w.message) for w in seen]
     except (MalformedDocument, UnsupportedMediaType):
         raise
-    except json.JSONDecodeError as exc:
-        raise MalformedDocument(f"PROV-JSON syntax error: {exc.msg}",
-                                where=f"line {exc.lineno}, column {exc.colno}") from None
     except Exception as exc:  # prov raises many types (ProvException, ProvNSyntaxError, lxml, KeyError...)
         message = str(exc) or type(exc).__name__
         where = _where_from(exc)
