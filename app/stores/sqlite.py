@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS documents (
     grp TEXT,
     release TEXT
 );
+-- rights checks read documents from this index alone, never walking the pages of their texts
+DROP INDEX IF EXISTS documents_rights;
+CREATE INDEX IF NOT EXISTS documents_access ON documents(id, rights, grp, release, seq);
 CREATE TABLE IF NOT EXISTS nodes (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -272,7 +275,7 @@ class SQLiteStore:
                groups=None, today=None):
         where, params = [], []
         if groups is not None:
-            where.append("EXISTS (SELECT 1 FROM assertions a JOIN documents d ON d.id = a.doc_id "
+            where.append("EXISTS (SELECT 1 FROM assertions a JOIN documents d INDEXED BY documents_access ON d.id = a.doc_id "
                          f"WHERE a.record_id = nodes.id AND {_READABLE_DOC})")
             params += _readable_params(groups, today)
         if text:
@@ -291,7 +294,7 @@ class SQLiteStore:
     # -- access rights -------------------------------------------------------------------------
     def rights_of(self, ids):
         rows = self._in("SELECT a.record_id, d.id, d.rights, d.grp, d.release FROM assertions a "
-                        "JOIN documents d ON d.id = a.doc_id "
+                        "JOIN documents d INDEXED BY documents_access ON d.id = a.doc_id "
                         "WHERE a.record_id IN (SELECT value FROM json_each(?)) ORDER BY d.seq", list(ids))
         out: dict[str, list[DocumentRights]] = {}
         for rid, doc_id, rights, grp, release in rows:

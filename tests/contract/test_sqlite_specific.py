@@ -34,7 +34,7 @@ def test_a_store_made_before_fragments_is_upgraded_on_open(tmp_path):
     store = SQLiteStore(url, Settings(store_url=url))
     assert json.loads(store.trace_provjson(query)) == expected
     names = {r[0] for r in store._conn().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"relations_out", "relations_in"} <= names and "relations_src" not in names
+    assert {"relations_out", "relations_in", "documents_access"} <= names and "relations_src" not in names
     store.close()
 
 
@@ -44,3 +44,22 @@ def test_memory_mapping_follows_the_setting(tmp_path):
         store = SQLiteStore(url, Settings(store_url=url, sqlite_mmap_mb=mb))
         assert store._conn().execute("PRAGMA mmap_size").fetchone()[0] == mb * 1024 * 1024
         store.close()
+
+
+def test_rights_checks_do_not_read_the_document_texts(tmp_path):
+    """Counting readable documents and reading the rights of records use the documents_access
+    index only: the rows hold the documents' texts (MBs each), which a scan would walk through."""
+    url = f"sqlite:///{tmp_path}/r.db"
+    store = SQLiteStore(url, Settings(store_url=url))
+    conn = store._conn()
+    import app.stores.sqlite as sqlite_store
+    plans = [conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM documents d WHERE "
+                          + sqlite_store._READABLE_DOC, ("2026-01-01", "[]")).fetchall()]
+    calls = []
+    real = store._in
+    store._in = lambda sql, ids, extra=(): calls.append(sql) or real(sql, ids, extra)
+    store.rights_of(["x"])
+    plans.append(conn.execute("EXPLAIN QUERY PLAN " + calls[0], ('["x"]',)).fetchall())
+    for plan in plans:
+        details = " ".join(row[3] for row in plan if "d " in row[3] or "documents" in row[3])
+        assert "COVERING INDEX documents_access" in details, plan
