@@ -92,6 +92,7 @@ CREATE TABLE IF NOT EXISTS namespaces (
 ) WITHOUT ROWID;
 """
 
+IDLE_CONNECTIONS = 8  # connections of ended threads kept for new ones
 _CHUNK = 900  # ids per IN-list query (json_each takes any number; chunks bound memory)
 
 
@@ -176,6 +177,7 @@ class SQLiteStore:
         self.mmap_bytes = int(getattr(settings, "sqlite_mmap_mb", 2048)) * 1024 * 1024
         self._local = threading.local()
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._idle: list[sqlite3.Connection] = []  # connections of threads that have ended
         self._lock = threading.Lock()
         parent = Path(self.path).parent
         if not parent.exists():
@@ -189,33 +191,47 @@ class SQLiteStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
-                                       check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute(f"PRAGMA mmap_size={self.mmap_bytes}")
-            except sqlite3.Error as exc:
-                raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}",
-                                       where="PROVHUB_STORE_URL") from None
+            conn = self._reuse() or self._open()
             self._local.conn = conn
             with self._lock:
-                # A threaded server runs each request in a new thread: close the connections of
-                # threads that have ended, or they pile up (each holds its page cache).
-                alive = []
-                for thread, old in self._all:
-                    if thread.is_alive():
-                        alive.append((thread, old))
-                    else:
-                        _close(old)
-                self._all = alive + [(threading.current_thread(), conn)]
+                self._all.append((threading.current_thread(), conn))
         return conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA mmap_size={self.mmap_bytes}")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}",
+                                   where="PROVHUB_STORE_URL") from None
+        return conn
+
+    def _reuse(self) -> sqlite3.Connection | None:
+        """A threaded server runs each request (or keep-alive connection) in a new thread. The
+        connection of a thread that has ended goes to the next new thread: its page cache and
+        memory map are warm (a new connection to a 10^6-record store made each lineage answer
+        60-80 ms slower). Beyond IDLE_CONNECTIONS idle ones are closed, or they pile up."""
+        with self._lock:
+            self._idle += [c for t, c in self._all if not t.is_alive()]
+            self._all = [(t, c) for t, c in self._all if t.is_alive()]
+            while len(self._idle) > IDLE_CONNECTIONS:
+                _close(self._idle.pop(0))
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.in_transaction:
+                    return conn
+                _close(conn)  # its thread died inside a transaction: let SQLite roll it back
+        return None
 
     def close(self) -> None:
         with self._lock:
-            for _thread, conn in self._all:
+            for conn in [c for _t, c in self._all] + self._idle:
                 _close(conn)
             self._all.clear()
+            self._idle.clear()
         self._local = threading.local()
 
     def ping(self) -> None:

@@ -63,3 +63,41 @@ def test_rights_checks_do_not_read_the_document_texts(tmp_path):
     for plan in plans:
         details = " ".join(row[3] for row in plan if "d " in row[3] or "documents" in row[3])
         assert "COVERING INDEX documents_access" in details, plan
+
+
+def test_threads_of_a_threaded_server_reuse_connections_without_piling_them_up(tmp_path):
+    import threading
+
+    from app.stores.sqlite import IDLE_CONNECTIONS
+
+    url = f"sqlite:///{tmp_path}/t.db"
+    store = SQLiteStore(url, Settings(store_url=url))
+    seen = []
+
+    def request(begin=False):
+        conn = store._conn()
+        seen.append(conn)
+        store.stats()
+        if begin:  # a thread that dies inside a transaction
+            conn.execute("BEGIN IMMEDIATE")
+
+    def run(n, **kw):
+        threads = [threading.Thread(target=request, kwargs=kw) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    for _ in range(30):  # one request after the other: one connection, warm, serves them all
+        run(1)
+    assert len({id(c) for c in seen}) == 1
+    run(20)  # 20 at once, then they end: a few stay open for the next threads
+    run(1)
+    assert len(store._all) + len(store._idle) <= IDLE_CONNECTIONS + 1
+    seen.clear()
+    run(1, begin=True)
+    run(1)
+    assert seen[1] is not seen[0]  # never handed on inside a transaction
+    assert store.stats().documents == 0  # and its write lock is gone
+    services.ingest(store, KNOWN, "provn", settings=Settings())
+    store.close()
