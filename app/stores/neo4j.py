@@ -175,8 +175,10 @@ def find_rels_cypher(branches: tuple[tuple[str, str], ...]) -> str:
     return " UNION ALL ".join(f"MATCH ()-[e:{t}]->() WHERE e.id IN ${p} RETURN {REL_COLUMNS}" for t, p in branches)
 
 
-#: what the walk of trace_provjson brings of each relation: its PROV-JSON fragment
-FRAGMENT_COLUMNS = "e.type AS type, e.id AS id, e.pjkey AS pjkey, e.pj AS pj, e.pjns AS pjns"
+#: what the walk of trace_provjson brings of each relation and of the node it reaches: their
+#: PROV-JSON fragments (one query instead of a second round of node lookups)
+FRAGMENT_COLUMNS = ("e.type AS type, e.id AS id, e.pjkey AS pjkey, e.pj AS pj, e.pjns AS pjns, "
+                    "m.pjkey AS other_pjkey, m.pj AS other_pj, m.pjns AS other_pjns")
 
 
 @lru_cache(maxsize=None)
@@ -547,8 +549,8 @@ class Neo4jStore:
     def trace_provjson(self, query: TraceQuery) -> str | None:
         source = _Walk(self, fragments=True)
         node_ids, rel_ids = walk(source, query)
-        nodes = []
-        for part in chunks(sorted(node_ids), BATCH):
+        nodes = [source.nodes[i] for i in node_ids if i in source.nodes]
+        for part in chunks(sorted(i for i in node_ids if i not in source.nodes), BATCH):
             nodes += [tuple(r.values()) for r in self._query(
                 "UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared "
                 "RETURN n.kind AS kind, n.id AS id, n.pjkey AS pjkey, n.pj AS pj, n.pjns AS pjns", ids=part)]
@@ -664,6 +666,7 @@ class _Walk:
         self.store = store
         self.fragments = fragments
         self.relations: dict[str, Relation | tuple] = {}
+        self.nodes: dict[str, tuple] = {}  # fragment rows of the declared nodes reached
         self.known: dict[str, str | None] = {}
 
     def edges_from(self, ids, out, into):
@@ -678,8 +681,13 @@ class _Walk:
             for rec in (rec for query in queries for rec in self.store._query(query, ids=part)):
                 if rec["other"] == NIL:  # a missing endpoint
                     continue
-                self.relations[rec["id"]] = (tuple(rec.values("type", "id", "pjkey", "pj", "pjns"))
-                                             if self.fragments else to_relation(rec))
+                if self.fragments:
+                    self.relations[rec["id"]] = tuple(rec.values("type", "id", "pjkey", "pj", "pjns"))
+                    if rec["other_kind"] and rec["other"] not in self.nodes:
+                        self.nodes[rec["other"]] = (rec["other_kind"], rec["other"], *rec.values(
+                            "other_pjkey", "other_pj", "other_pjns"))
+                else:
+                    self.relations[rec["id"]] = to_relation(rec)
                 self.known[rec["other"]] = rec["other_kind"]
                 edges.append((rec["id"], rec["this"], rec["other"]))
         return edges
