@@ -70,7 +70,7 @@ class Run:
         return Service(self.backend.env(url), self.workdir / f"service-{self.backend.name}.log")
 
     def note_rss(self, svc: Service, what: str) -> None:
-        self.peak_rss.append((svc.peak_rss_mb(), what))
+        self.peak_rss.append((svc.peak_rss_mb(), svc.peak_anon_mb(), what))
 
     def label(self, text: str) -> str:
         return f"{text} ({self.backend.name})"
@@ -332,13 +332,17 @@ def lineage(run: Run) -> list[dict]:
 
 def memory(run: Run) -> list[dict]:
     """The largest VmHWM of the service processes of this backend."""
-    mine = [(mb, what) for mb, what in run.peak_rss if mb is not None]
-    for mb, what in mine:
-        print(f"# {run.backend.name}: service VmHWM {mb:.0f} MB after {what}", file=sys.stderr)
+    mine = [(mb, anon, what) for mb, anon, what in run.peak_rss if mb is not None]
+    for mb, anon, what in mine:
+        print(f"# {run.backend.name}: service VmHWM {mb:.0f} MB, peak RssAnon {anon:.0f} MB after {what}",
+              file=sys.stderr)
     if getattr(run.backend, "server_rss_mb", None):
         print(f"# {run.backend.name}: Bolt server VmHWM {run.backend.server_rss_mb:.0f} MB", file=sys.stderr)
-    mb, what = max(mine)
-    return [row(run.label(f"peak RSS of the service ({what})"), mb, "MB", goal=("value", "<=", 500))]
+    mb, _, what = max(mine)
+    anon, _, anon_what = max((anon, mb, what) for mb, anon, what in mine)
+    return [row(run.label(f"peak RSS of the service ({what})"), mb, "MB", goal=("value", "<=", 500)),
+            row(run.label(f"peak anonymous memory of the service, RSS without mapped files ({anon_what})"),
+                anon, "MB", goal=("value", "<=", 500))]
 
 
 # -- rendering ----------------------------------------------------------------------------------

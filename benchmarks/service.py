@@ -43,7 +43,21 @@ class Service:
             self.stop()
             raise RuntimeError(f"the service did not start; see {self.log}")
         self.port = box[0]
+        self.peak_anon_kb = 0
+        threading.Thread(target=self._sample_anon, args=(self.proc,), daemon=True).start()
         return self
+
+    def _sample_anon(self, proc: subprocess.Popen) -> None:
+        """The kernel keeps no peak of anonymous memory (RssAnon): sample it every 20 ms."""
+        status = Path(f"/proc/{proc.pid}/status")
+        while proc.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("RssAnon:"):
+                        self.peak_anon_kb = max(self.peak_anon_kb, int(line.split()[1]))
+            except OSError:
+                return
+            time.sleep(0.02)
 
     def _read_port(self, box: list) -> None:
         for line in self.proc.stdout:
@@ -56,6 +70,11 @@ class Service:
 
     def connection(self, timeout: float = 120.0) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def peak_anon_mb(self) -> float:
+        """Peak anonymous memory of the service so far (sampled RssAnon), in MB: its RSS without
+        file pages, such as the SQLite store file the embedded store reads through mmap."""
+        return self.peak_anon_kb / 1024
 
     def peak_rss_mb(self) -> float:
         """Peak resident set size of the service process so far (VmHWM), in MB."""
