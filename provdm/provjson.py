@@ -4,7 +4,8 @@ Lineage answers can hold tens of thousands of records; building a ``prov`` model
 to serialise it costs most of the answer time (issue 8 profiles). This writer produces the same
 PROV-JSON the ``prov`` serializer would for ``codec.to_document(graph, prefixes)``:
 ``tests/test_provjson_writer.py`` checks that prov reads it back equal, both ways, for every
-document of the corpus and the lineage fixtures. Documents are still *parsed* by prov.
+document of the corpus and the lineage fixtures. Stores also keep each record's fragment
+(:func:`record_fragment`) and join them (:func:`join_fragments`).
 """
 from __future__ import annotations
 
