@@ -248,23 +248,23 @@ def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> _T
 
 def trace_graph(store: Store, query: ProvSapQuery, *, settings,
                 viewer: Viewer = OPERATOR) -> tuple[Graph, dict[str, str]]:
-    start = _start(store, query, settings=settings, viewer=viewer)
-    graph = store.trace(start.query)
+    return _graph(store, _start(store, query, settings=settings, viewer=viewer), settings=settings,
+                  viewer=viewer)
+
+
+def _graph(store: Store, start: _Trace, *, settings, viewer: Viewer) -> tuple[Graph, dict[str, str]]:
+    """The answer's records as ``viewer`` may see them, and the prefixes to write them with."""
+    graph, namespaces = store.trace(start.query), start.namespaces
     if start.restricted:
         graph = restrict(store, graph, viewer, start=start.query.ids, mode=settings.hidden_records)
-    return graph, start.namespaces
-
-
-def _answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> tuple[Graph, dict]:
-    graph, namespaces = trace_graph(store, query, settings=settings, viewer=viewer)
-    if any(n.id.startswith(HIDDEN_NS) for n in graph.nodes):
-        namespaces = {**namespaces, "hidden": HIDDEN_NS}
+        if any(n.id.startswith(HIDDEN_NS) for n in graph.nodes):
+            namespaces = {**namespaces, "hidden": HIDDEN_NS}
     return graph, namespaces
 
 
 def trace(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> ProvDocument:
     """The ProvSAP answer as a PROV document."""
-    return to_document(*_answer(store, query, settings=settings, viewer=viewer))
+    return to_document(*trace_graph(store, query, settings=settings, viewer=viewer))
 
 
 def provsap_response(store: Store, query: ProvSapQuery, *, settings,
@@ -276,12 +276,12 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings,
     (provdm.provjson): the same JSON prov would write, without building a prov model of a
     possibly large answer."""
     kind = query.kind
-    if kind == "json":
-        start = _start(store, query, settings=settings, viewer=viewer)
-        text = None if start.restricted else store.trace_provjson(start.query)
+    start = _start(store, query, settings=settings, viewer=viewer)
+    if kind == "json" and not start.restricted:
+        text = store.trace_provjson(start.query)
         if text is not None:
             return text.encode("utf-8"), query.media_type
-    graph, namespaces = _answer(store, query, settings=settings, viewer=viewer)
+    graph, namespaces = _graph(store, start, settings=settings, viewer=viewer)
     if kind == "json":
         return graph_to_provjson(graph, namespaces).encode("utf-8"), query.media_type
     doc = to_document(graph, namespaces)
