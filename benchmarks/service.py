@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from tests.bolt_server import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0
 
@@ -86,14 +88,7 @@ class Service:
     def stop(self) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
-        self.proc.stdout.close()
+        stop_process(self.proc)
         self.proc = None
 
 
