@@ -134,6 +134,10 @@ def _readable_params(groups, today) -> list:
     return [today or _today(), json.dumps(sorted(groups))]
 
 
+def _by_id(record) -> str:
+    return record.id
+
+
 def _close(conn: sqlite3.Connection) -> None:
     try:
         conn.close()
@@ -394,17 +398,17 @@ class SQLiteStore:
                 "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, pjkey = excluded.pjkey, "
                 "pj = excluded.pj, pjns = excluded.pjns",
                 [(n.id, n.kind, json.dumps(n.qn), json.dumps(n.attrs), *record_fragment(n.qn, n.attrs))
-                 for n in nodes])
+                 for n in sorted(nodes, key=_by_id)])
             conn.executemany(
                 "INSERT INTO relations (id, type, src, dst, category, qn, attrs, pjkey, pj, pjns) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
                 "qn = excluded.qn, pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
                 [(r.id, r.type, r.src, r.dst, r.category, json.dumps(r.qn) if r.qn else None,
-                  json.dumps(r.attrs), *record_fragment(r.qn, r.attrs)) for r in rels])
+                  json.dumps(r.attrs), *record_fragment(r.qn, r.attrs)) for r in sorted(rels, key=_by_id)])
             conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
                              [(rid, prepared.id) for rid in
-                              [n.id for n in prepared.nodes] + [r.id for r in prepared.relations]])
+                              sorted([n.id for n in prepared.nodes] + [r.id for r in prepared.relations])])
             conn.executemany("INSERT OR IGNORE INTO namespaces (prefix, uri) VALUES (?, ?)",
                              sorted(prepared.prefixes.items()))
             conn.execute(
