@@ -679,17 +679,21 @@ class _Walk:
                    for cats, direction in ((out, True), (into, False)) if cats]
         for part in chunks(list(ids), BATCH):
             for rec in (rec for query in queries for rec in self.store._query(query, ids=part)):
-                if rec["other"] == NIL:  # a missing endpoint
+                # Records are tuples in the order of edges_cypher's columns; reading them by
+                # position is 5x cheaper than by key, which was a third of a large walk.
+                this, other, other_kind, *rest = rec
+                if other == NIL:  # a missing endpoint
                     continue
-                if self.fragments:
-                    self.relations[rec["id"]] = tuple(rec.values("type", "id", "pjkey", "pj", "pjns"))
-                    if rec["other_kind"] and rec["other"] not in self.nodes:
-                        self.nodes[rec["other"]] = (rec["other_kind"], rec["other"], *rec.values(
-                            "other_pjkey", "other_pj", "other_pjns"))
+                if self.fragments:  # FRAGMENT_COLUMNS
+                    rtype, rid, pjkey, pj, pjns, other_pjkey, other_pj, other_pjns = rest
+                    self.relations[rid] = (rtype, rid, pjkey, pj, pjns)
+                    if other_kind and other not in self.nodes:
+                        self.nodes[other] = (other_kind, other, other_pjkey, other_pj, other_pjns)
                 else:
-                    self.relations[rec["id"]] = to_relation(rec)
-                self.known[rec["other"]] = rec["other_kind"]
-                edges.append((rec["id"], rec["this"], rec["other"]))
+                    rid = rec["id"]
+                    self.relations[rid] = to_relation(rec)
+                self.known[other] = other_kind
+                edges.append((rid, this, other))
         return edges
 
     def kinds(self, ids):
