@@ -153,7 +153,7 @@ _FRAGMENT_COLUMNS = ("pjkey", "pj", "pjns")
 
 def _add_fragments(conn: sqlite3.Connection) -> None:
     """Stores made before records kept their PROV-JSON fragments get the columns, filled once."""
-    for table, cols in (("nodes", "id, qn, attrs"), ("relations", "id, qn, attrs")):
+    for table in ("nodes", "relations"):
         have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
         if "pj" in have:
             continue
@@ -162,7 +162,7 @@ def _add_fragments(conn: sqlite3.Connection) -> None:
             for col in _FRAGMENT_COLUMNS:
                 if col not in have:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
-            rows = conn.execute(f"SELECT {cols} FROM {table}").fetchall()
+            rows = conn.execute(f"SELECT id, qn, attrs FROM {table}").fetchall()
             conn.executemany(f"UPDATE {table} SET pjkey = ?, pj = ?, pjns = ? WHERE id = ?",
                              [(*record_fragment(json.loads(qn) if qn else None, json.loads(attrs)), rid)
                               for rid, qn, attrs in rows])
