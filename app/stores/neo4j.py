@@ -528,14 +528,9 @@ class Neo4jStore:
         return self._read(work)
 
     # -- lineage -----------------------------------------------------------------------------
-    def edges_from(self, ids, out, into):
-        return self._read(lambda tx: _Walk(tx).edges_from(ids, out, into))
-
-    def kinds(self, ids):
-        return self._read(_kinds, list(ids))
-
-    # One read transaction a lineage walk: its level queries share the BEGIN and COMMIT round
-    # trips (about 15 % of a large answer over Bolt), and PROVHUB_QUERY_TIMEOUT bounds the walk.
+    # The walk's edge source is a _Walk in one read transaction: its level queries share the
+    # BEGIN and COMMIT round trips (about 15 % of a large answer over Bolt), and
+    # PROVHUB_QUERY_TIMEOUT bounds the whole walk.
     def trace(self, query: TraceQuery) -> Graph:
         def work(tx):
             source = _Walk(tx)
