@@ -21,6 +21,7 @@ from prov.model import PROV_REC_CLS, parse_xsd_datetime
 from . import vocabulary as voc
 from .codec import (ELEMENT_KINDS, Node, Relation, _mint_anonymous_id, _relation_types, canonical_attributes,
                     canonical_line, content_hash)
+from .errors import Conflict
 from .merge import merge_node, merge_relation
 
 #: record type name -> ((PROV-JSON key of a formal attribute, takes a qualified name), ...)
@@ -148,6 +149,27 @@ def _attributes(type_name: str, body, names: _Names) -> tuple[list, dict]:
     return attrs, formal
 
 
+class _FirstConflict:
+    """Records that contradict each other are reported (Conflict) only once the whole document
+    is known to be plain: otherwise prov reads it and reports what it finds first."""
+
+    def __init__(self):
+        self.first: Conflict | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if isinstance(exc, Conflict):
+            self.first = self.first or exc
+            return True
+        return False
+
+    def raise_first(self) -> None:
+        if self.first is not None:
+            raise self.first
+
+
 def read(data, text: str) -> tuple[list[Node], list[Relation], str, int, dict] | None:
     """``(nodes, relations, content hash, record count, prefixes)`` of a plain PROV-JSON document
     (``data`` is ``json.loads(text)``), as :func:`provdm.codec.flatten` gives them for prov's
@@ -165,6 +187,7 @@ def _read(data: dict):
     if type(prefixes) is not dict:
         raise _Unsupported
     names = _Names(prefixes)
+    conflicts = _FirstConflict()
     nodes: dict[str, Node] = {}
     relations: dict[str, Relation] = {}
     lines = []
@@ -186,7 +209,8 @@ def _read(data: dict):
             lines.append(canonical_line(None, type_name, ident[0] + ident[1] if ident else None, canon))
             if element:
                 node = Node(ident[0] + ident[1], type_name, ident, attrs)
-                nodes[node.id] = merge_node(nodes.get(node.id), node)
+                with conflicts:
+                    nodes[node.id] = merge_node(nodes.get(node.id), node)
                 continue
             src_key, dst_key = voc.RELATION_ENDPOINTS.get(type_name, (None, None))
             src, dst = (formal.get(k) for k in (src_key, dst_key))
@@ -194,7 +218,9 @@ def _read(data: dict):
             category = voc.relation_category(type_name, _relation_types(attrs))
             rel = Relation(rel_id, type_name, src and src["qn"][0] + src["qn"][1],
                            dst and dst["qn"][0] + dst["qn"][1], category, ident, attrs)
-            relations[rel_id] = merge_relation(relations.get(rel_id), rel)
+            with conflicts:
+                relations[rel_id] = merge_relation(relations.get(rel_id), rel)
+    conflicts.raise_first()
     return list(nodes.values()), list(relations.values()), content_hash(lines), records, {
         p: u for p, u in prefixes.items() if p not in ("prov", "xsd")}
 

@@ -59,7 +59,9 @@ def test_what_is_left_to_prov():
                 {**base, "entity": {"ex:a": {"ex:v": {"$": "1", "type": "xsd:int", "lang": "en"}}}},
                 {**base, "entity": {"nope:a": {}}},  # prov reports the unknown prefix
                 {**base, "hadMember": {"_:m": {"prov:collection": "ex:c", "prov:entity": ["ex:a", "ex:b"]}}},
-                {**base, "entity": {"ex:a": {"prov:type": "voprov:x"}}}):  # voprov get_w3c() output
+                {**base, "entity": {"ex:a": {"prov:type": "voprov:x"}}},  # voprov get_w3c() output
+                # a contradiction, then something prov refuses: prov's error, not the contradiction
+                {**base, "entity": {"ex:a": {}}, "activity": {"ex:a": {}}, "agent": {"nope:x": {}}}):
         text = json.dumps(doc)
         assert jsonreader.read(json.loads(text), text) is None, doc
 
