@@ -20,7 +20,7 @@ from prov.model import PROV_REC_CLS, parse_xsd_datetime
 
 from . import vocabulary as voc
 from .codec import (ELEMENT_KINDS, Node, Relation, _mint_anonymous_id, _relation_types, canonical_attributes,
-                    canonical_line, content_hash)
+                    canonical_line, content_hash, qn_iri, value_key)
 from .errors import Conflict
 from .merge import merge_node, merge_relation
 
@@ -109,13 +109,6 @@ def _time(text) -> str:
     return parsed.isoformat()
 
 
-def _distinct_key(enc):
-    """Equal values are kept once, as prov's value sets do (``1``, ``1.0``, ``True`` are three)."""
-    if type(enc) is dict:
-        return dict, tuple((k, tuple(v) if type(v) is list else v) for k, v in sorted(enc.items()))
-    return type(enc), enc
-
-
 def _attributes(type_name: str, body, names: _Names) -> tuple[list, dict]:
     """Encoded attributes in prov's order (formal ones in declaration order, then the others as
     written, equal values once) and the formal values by key."""
@@ -138,10 +131,10 @@ def _attributes(type_name: str, body, names: _Names) -> tuple[list, dict]:
         if len(many) == 1:
             extra.append([name, _value(many[0], names)])
             continue
-        seen = set()
+        seen = set()  # equal values once, as prov's value sets keep them (1, 1.0, True are three)
         for v in many:
             enc = _value(v, names)
-            k = _distinct_key(enc)
+            k = value_key(enc)
             if k not in seen:
                 seen.add(k)
                 extra.append([name, enc])
@@ -205,19 +198,20 @@ def _read(data: dict):
             if anonymous and element:
                 raise _Unsupported
             ident = None if anonymous else names.qn(rid)["qn"]
+            iri = qn_iri(ident) if ident else None
             canon = canonical_attributes(attrs)
-            lines.append(canonical_line(None, type_name, ident[0] + ident[1] if ident else None, canon))
+            lines.append(canonical_line(None, type_name, iri, canon))
             if element:
-                node = Node(ident[0] + ident[1], type_name, ident, attrs)
+                node = Node(iri, type_name, ident, attrs)
                 with conflicts:
                     nodes[node.id] = merge_node(nodes.get(node.id), node)
                 continue
             src_key, dst_key = voc.RELATION_ENDPOINTS.get(type_name, (None, None))
             src, dst = (formal.get(k) for k in (src_key, dst_key))
-            rel_id = ident[0] + ident[1] if ident else _mint_anonymous_id(type_name, canon)
+            rel_id = iri or _mint_anonymous_id(type_name, canon)
             category = voc.relation_category(type_name, _relation_types(attrs))
-            rel = Relation(rel_id, type_name, src and src["qn"][0] + src["qn"][1],
-                           dst and dst["qn"][0] + dst["qn"][1], category, ident, attrs)
+            rel = Relation(rel_id, type_name, src and qn_iri(src["qn"]), dst and qn_iri(dst["qn"]),
+                           category, ident, attrs)
             with conflicts:
                 relations[rel_id] = merge_relation(relations.get(rel_id), rel)
     conflicts.raise_first()
