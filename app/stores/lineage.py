@@ -19,9 +19,10 @@ from .base import TraceQuery
 
 class EdgeSource(Protocol):
     def edges_from(self, ids: list[str], out: Iterable[str], into: Iterable[str]) -> list[tuple[str, str, str]]:
-        """``(relation id, this end, other end)`` for relations with category in ``out`` whose
+        """``(relation key, this end, other end)`` for relations with category in ``out`` whose
         src is in ``ids`` (this end = src) and with category in ``into`` whose dst is in ``ids``
-        (this end = dst)."""
+        (this end = dst). The key is what the backend reads the relation back by: its id, or
+        its row number in the embedded store."""
 
     def kinds(self, ids: list[str]) -> dict[str, str]:
         """Kind (entity/activity/agent) of each stored node among ``ids``."""
@@ -41,7 +42,7 @@ def traversal_categories(query: TraceQuery) -> tuple[tuple, tuple]:
 
 
 def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[str]]:
-    """Return (node ids, relation ids) of the answer to ``query``."""
+    """Return (node ids, relation keys) of the answer to ``query``."""
     out, into = traversal_categories(query)
     distance = {i: 0 for i in query.ids}
     relations: set[str] = set()
@@ -53,8 +54,8 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[str]]:
         # Agents are expanded only when AGENT=true.
         expand = frontier if query.agents else [i for i in frontier if kinds.get(i) != "agent"]
         nxt = []
-        for rel_id, _this, other in (source.edges_from(expand, out, into) if expand else []):
-            relations.add(rel_id)
+        for key, _this, other in (source.edges_from(expand, out, into) if expand else []):
+            relations.add(key)
             if other not in distance:
                 distance[other] = level + 1
                 nxt.append(other)
@@ -74,8 +75,8 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[str]]:
     att_into = [voc.MEMBER, voc.STEP]
     nodes = set(distance)
     if holders:
-        for rel_id, _this, other in source.edges_from(holders, att_out, att_into):
-            relations.add(rel_id)
+        for key, _this, other in source.edges_from(holders, att_out, att_into):
+            relations.add(key)
             nodes.add(other)
     if len(nodes) > query.node_cap:
         raise AnswerTooLarge(f"the answer would hold more than {query.node_cap} records; "

@@ -24,6 +24,32 @@ from .base import (DocumentRights, PreparedDocument, PutResult, Stats, StoredDoc
                    TraceQuery, utcnow_iso)
 from .lineage import walk
 
+#: A rowid table: rows written together (one document, sorted by dst) lie together in the file, so
+#: a lineage answer reads few pages. Keyed by id (WITHOUT ROWID), relations lay in the hash order
+#: of anonymous ids, and the fragments of a 10^4-relation answer touched most of a 10^6-record
+#: store: 1.1 GB of mapped pages and 80 ms, against 14 MB and 13 ms in row order.
+RELATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS relations (
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    src TEXT,
+    dst TEXT,
+    category TEXT NOT NULL,
+    qn TEXT,
+    attrs TEXT NOT NULL,
+    pjkey TEXT,
+    pj TEXT,
+    pjns TEXT
+);
+"""
+
+#: the walk reads these covering indexes alone (plus the rowid each index entry carries)
+RELATION_INDEXES = """
+CREATE INDEX IF NOT EXISTS relations_out ON relations(src, category, dst);
+CREATE INDEX IF NOT EXISTS relations_in ON relations(dst, category, src);
+"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,22 +77,9 @@ CREATE TABLE IF NOT EXISTS nodes (
     pjns TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
-CREATE TABLE IF NOT EXISTS relations (
-    id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    src TEXT,
-    dst TEXT,
-    category TEXT NOT NULL,
-    qn TEXT,
-    attrs TEXT NOT NULL,
-    pjkey TEXT,
-    pj TEXT,
-    pjns TEXT
-) WITHOUT ROWID;
-DROP INDEX IF EXISTS relations_src;
+""" + RELATIONS_TABLE + """DROP INDEX IF EXISTS relations_src;
 DROP INDEX IF EXISTS relations_dst;
-CREATE INDEX IF NOT EXISTS relations_out ON relations(src, category, dst);
-CREATE INDEX IF NOT EXISTS relations_in ON relations(dst, category, src);
+""" + RELATION_INDEXES + """
 CREATE TABLE IF NOT EXISTS assertions (
     record_id TEXT NOT NULL,
     doc_id TEXT NOT NULL,
@@ -138,12 +151,18 @@ def _by_id(record) -> str:
     return record.id
 
 
+def _by_dst(relation) -> tuple[str, str]:
+    return relation.dst or "", relation.id
+
+
 def _close(conn: sqlite3.Connection) -> None:
     try:
         conn.close()
     except sqlite3.Error:
         pass
 
+
+_IN_ROWIDS = " WHERE rid IN (SELECT value FROM json_each(?))"
 
 _DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
 
@@ -173,6 +192,32 @@ def _add_fragments(conn: sqlite3.Connection) -> None:
             raise
 
 
+_RELATION_COLS = "id, type, src, dst, category, qn, attrs, pjkey, pj, pjns"
+
+
+def _relations_by_row(conn: sqlite3.Connection) -> None:
+    """Stores made when relations were keyed by id (WITHOUT ROWID) get them rewritten once into
+    the rowid table, in dst order (see RELATIONS_TABLE)."""
+    if "rid" in {row[1] for row in conn.execute("PRAGMA table_info(relations)")}:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("ALTER TABLE relations RENAME TO relations_by_id")
+        conn.execute("DROP INDEX IF EXISTS relations_out")
+        conn.execute("DROP INDEX IF EXISTS relations_in")
+        conn.execute(RELATIONS_TABLE)
+        conn.execute(f"INSERT INTO relations ({_RELATION_COLS}) SELECT {_RELATION_COLS} FROM relations_by_id "
+                     "ORDER BY dst, id")
+        conn.execute("DROP TABLE relations_by_id")
+        for statement in RELATION_INDEXES.strip().splitlines():
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 class SQLiteStore:
     def __init__(self, url: str, settings=None):
         self.url = url
@@ -190,6 +235,7 @@ class SQLiteStore:
         conn = self._conn()
         conn.executescript(SCHEMA)
         _add_fragments(conn)
+        _relations_by_row(conn)
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -359,25 +405,28 @@ class SQLiteStore:
         out, into = list(out), list(into)
         res = []
         if out:
-            res += self._in("SELECT id, src, dst FROM relations WHERE src IN (SELECT value FROM json_each(?)) "
+            res += self._in("SELECT rid, src, dst FROM relations WHERE src IN (SELECT value FROM json_each(?)) "
                             "AND category IN (SELECT value FROM json_each(?))", list(ids), (json.dumps(out),))
         if into:
-            res += self._in("SELECT id, dst, src FROM relations WHERE dst IN (SELECT value FROM json_each(?)) "
+            res += self._in("SELECT rid, dst, src FROM relations WHERE dst IN (SELECT value FROM json_each(?)) "
                             "AND category IN (SELECT value FROM json_each(?))", list(ids), (json.dumps(into),))
         return [r for r in res if r[2] is not None]
 
     def kinds(self, ids):
         return dict(self._in("SELECT id, kind FROM nodes WHERE id IN (SELECT value FROM json_each(?))", list(ids)))
 
+    # The walk's relation keys are rowids (edges_from), read here in row order.
     def trace(self, query: TraceQuery) -> Graph:
-        node_ids, rel_ids = walk(self, query)
-        return Graph(self.get_nodes(sorted(node_ids)), self.get_relations(sorted(rel_ids)))
+        node_ids, rids = walk(self, query)
+        rels = self._in("SELECT id, type, src, dst, category, qn, attrs FROM relations" + _IN_ROWIDS, sorted(rids))
+        return Graph(self.get_nodes(sorted(node_ids)), sorted(map(_relation, rels), key=_by_id))
 
     def trace_provjson(self, query: TraceQuery) -> str | None:
-        node_ids, rel_ids = walk(self, query)
-        where = " WHERE id IN (SELECT value FROM json_each(?))"
-        return join_fragments(self._in("SELECT kind, id, pjkey, pj, pjns FROM nodes" + where, list(node_ids)),
-                              self._in("SELECT type, id, pjkey, pj, pjns FROM relations" + where, list(rel_ids)))
+        node_ids, rids = walk(self, query)
+        return join_fragments(
+            self._in("SELECT kind, id, pjkey, pj, pjns FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
+                     list(node_ids)),
+            self._in("SELECT type, id, pjkey, pj, pjns FROM relations" + _IN_ROWIDS, sorted(rids)))
 
     # -- writes ------------------------------------------------------------------------------
     def put_document(self, prepared: PreparedDocument) -> PutResult:
@@ -405,7 +454,7 @@ class SQLiteStore:
                 "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
                 "qn = excluded.qn, pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
                 [(r.id, r.type, r.src, r.dst, r.category, json.dumps(r.qn) if r.qn else None,
-                  json.dumps(r.attrs), *record_fragment(r.qn, r.attrs)) for r in sorted(rels, key=_by_id)])
+                  json.dumps(r.attrs), *record_fragment(r.qn, r.attrs)) for r in sorted(rels, key=_by_dst)])
             conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
                              [(rid, prepared.id) for rid in
                               sorted([n.id for n in prepared.nodes] + [r.id for r in prepared.relations])])

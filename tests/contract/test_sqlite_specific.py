@@ -21,20 +21,38 @@ def test_a_store_made_before_fragments_is_upgraded_on_open(tmp_path):
     query = TraceQuery(ids=[EX + "dl5"], depth=None, agents=True)
     expected = json.loads(store.trace_provjson(query))
     store.close()
-    # the tables as they were: no fragment columns, the old indexes
+    # the tables as they were: relations keyed by id, no fragment columns, the old indexes
     conn = sqlite3.connect(tmp_path / "old.db")
-    for table in ("nodes", "relations"):
-        for col in ("pjkey", "pj", "pjns"):
-            conn.execute(f"ALTER TABLE {table} DROP COLUMN {col}")
-    conn.execute("DROP INDEX relations_out")
-    conn.execute("CREATE INDEX relations_src ON relations(src, category)")
+    conn.executescript("""
+        CREATE TABLE old_relations (id TEXT PRIMARY KEY, type TEXT NOT NULL, src TEXT, dst TEXT,
+                                    category TEXT NOT NULL, qn TEXT, attrs TEXT NOT NULL) WITHOUT ROWID;
+        INSERT INTO old_relations SELECT id, type, src, dst, category, qn, attrs FROM relations;
+        DROP TABLE relations;
+        ALTER TABLE old_relations RENAME TO relations;
+        CREATE INDEX relations_src ON relations(src, category);
+        CREATE INDEX relations_in ON relations(dst, category, src);
+        ALTER TABLE nodes DROP COLUMN pjkey;
+        ALTER TABLE nodes DROP COLUMN pj;
+        ALTER TABLE nodes DROP COLUMN pjns;
+    """)
     conn.commit()
     conn.close()
 
     store = SQLiteStore(url, Settings(store_url=url))
     assert json.loads(store.trace_provjson(query)) == expected
-    names = {r[0] for r in store._conn().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    conn = store._conn()
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"relations_out", "relations_in", "documents_access"} <= names and "relations_src" not in names
+    assert "rid" in {r[1] for r in conn.execute("PRAGMA table_info(relations)")}
+    # the walk reads the relations_in index alone, and the fragments by row number
+    plan = conn.execute("EXPLAIN QUERY PLAN SELECT rid, dst, src FROM relations WHERE dst IN "
+                        "(SELECT value FROM json_each(?)) AND category IN (SELECT value FROM json_each(?))",
+                        ("[]", "[]")).fetchall()
+    assert "COVERING INDEX relations_in" in " ".join(r[3] for r in plan), plan
+    store.close()
+    # opening it again changes nothing
+    store = SQLiteStore(url, Settings(store_url=url))
+    assert json.loads(store.trace_provjson(query)) == expected
     store.close()
 
 
