@@ -15,7 +15,7 @@ import json
 from prov.model import canonical_xsd_datatype
 from prov.serializers.provjson import _xsd_double_text
 
-from .codec import Graph, qn_iri
+from .codec import Graph
 from .vocabulary import PROV_URI, RELATION_ENDPOINTS, XSD_URI
 
 #: formal attributes written as a bare qualified name / as a bare xsd:dateTime
@@ -24,6 +24,10 @@ _QNAME_ATTRS |= {PROV_URI + n for n in ("generation", "usage", "plan", "activity
                                         "bundle")}
 _TIME_ATTRS = {PROV_URI + n for n in ("time", "startTime", "endTime")}
 _BUILTIN = {PROV_URI: "prov", XSD_URI: "xsd"}
+_BUILTIN_TAKEN = {p: u for u, p in _BUILTIN.items()}
+#: json.dumps(x, ensure_ascii=False) without building an encoder per call (fragments are written
+#: for every stored record)
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class _Prefixes:
@@ -31,7 +35,7 @@ class _Prefixes:
 
     def __init__(self, known: dict[str, str]):
         self.by_uri: dict[str, str] = dict(_BUILTIN)
-        self.taken: dict[str, str] = {p: u for u, p in _BUILTIN.items()}
+        self.taken: dict[str, str] = dict(_BUILTIN_TAKEN)
         self.declared: dict[str, str] = {}
         for prefix, uri in sorted(known.items()):
             self._register(uri, prefix, declare=True)
@@ -89,8 +93,9 @@ def _record(attrs: list, pm: _Prefixes) -> dict:
     body: dict = {}
     multi: dict = {}
     for name, enc in attrs:
-        iri = qn_iri(name["qn"])
-        key = pm.text(name["qn"])
+        qn = name["qn"]
+        iri = qn[0] + qn[1]  # qn_iri, inlined: this loop runs for every attribute of every record
+        key = pm.text(qn)
         if iri in _QNAME_ATTRS and isinstance(enc, dict) and "qn" in enc:
             body[key] = pm.text(enc["qn"])
         elif iri in _TIME_ATTRS and isinstance(enc, dict) and "time" in enc:
@@ -109,9 +114,8 @@ def record_fragment(qn: list | None, attrs: list) -> tuple[str | None, str, str]
     prefixes it uses)``. :func:`join_fragments` puts the fragments of an answer together without
     decoding them."""
     pm = _Prefixes({})
-    key = _key(pm.text(qn)) if qn else None
-    body = json.dumps(_record(attrs, pm), ensure_ascii=False)
-    return key, body, _prefixes_text(tuple(pm.declared.items()))
+    key = _dumps(pm.text(qn)) if qn else None
+    return key, _dumps(_record(attrs, pm)), _prefixes_text(tuple(pm.declared.items()))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -147,7 +151,7 @@ def join_fragments(nodes: list, relations: list) -> str | None:
 
 
 def _key(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    return _dumps(text)
 
 
 def graph_to_provjson(graph: Graph, prefixes: dict[str, str] | None = None, *, indent=None) -> str:
