@@ -119,3 +119,27 @@ def test_threads_of_a_threaded_server_reuse_connections_without_piling_them_up(t
     assert store.stats().documents == 0  # and its write lock is gone
     services.ingest(store, KNOWN, "provn", settings=Settings())
     store.close()
+
+
+def test_an_ingest_is_checkpointed_by_a_thread_of_its_own(tmp_path):
+    """The request's COMMIT leaves the records in the write-ahead log; the store's checkpoint
+    thread copies them into the store file, so no client waits for that copy."""
+    import os
+    import threading
+    import time
+
+    url = f"sqlite:///{tmp_path}/c.db"
+    store = SQLiteStore(url, Settings(store_url=url))
+    assert store._conn().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    size = os.path.getsize(tmp_path / "c.db")
+    services.ingest(store, KNOWN, "provn", settings=Settings())
+    deadline = time.monotonic() + 10
+    while store._checkpointer.runs == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store._checkpointer.runs >= 1
+    assert os.path.getsize(tmp_path / "c.db") > size  # the records are in the file, not only in the WAL
+    store.close()
+    assert not [t for t in threading.enumerate() if t.name == "sqlite-checkpoint"]
+    store = SQLiteStore(url, Settings(store_url=url))
+    assert store.stats().documents == 1
+    store.close()
