@@ -83,6 +83,7 @@ ALL_REL_TYPES = tuple(REL_TYPE.values()) + tuple(INFLUENCE_TYPE.values())
 CATEGORY_TYPES = {cat: tuple(t for name, t in REL_TYPE.items() if voc.RELATION_CATEGORY[name] == cat)
                   for cat in voc.CATEGORIES}
 CATEGORY_TYPES.update({cat: (t,) for cat, t in INFLUENCE_TYPE.items()})
+TYPE_CATEGORY = {t: cat for cat, types in CATEGORY_TYPES.items() for t in types}
 
 
 def rel_type(rel: Relation) -> str:
@@ -182,14 +183,28 @@ FRAGMENT_COLUMNS = ("e.type AS type, e.id AS id, e.pjkey AS pjkey, e.pj AS pj, e
 
 
 @lru_cache(maxsize=None)
-def edges_cypher(categories: tuple[str, ...], out: bool, columns: str = REL_COLUMNS) -> str:
-    """Relations of the given categories leaving (``out``) or entering the nodes ``$ids``
-    (with the id of the node at the other end and its kind). A plain typed expansion: a
-    ``CALL { ... UNION ... }`` holding both directions was 25-40 % slower on ArcadeDB."""
-    types = "|".join(t for c in categories for t in CATEGORY_TYPES[c])
-    pattern = f"(n:Record {{id: id}})-[e:{types}]->(m)" if out else f"(n:Record {{id: id}})<-[e:{types}]-(m)"
-    return (f"UNWIND $ids AS id MATCH {pattern} "
-            f"RETURN n.id AS this, m.id AS other, m.kind AS other_kind, {columns}")
+def edges_cypher(out: tuple[str, ...], into: tuple[str, ...], columns: str = REL_COLUMNS) -> str:
+    """Relations of the categories ``out`` leaving, and of the categories ``into`` entering, the
+    nodes ``$ids`` (with the id of the node at the other end and its kind), in one typed
+    expansion. When both are asked, the expansion goes both ways over the union of their types
+    and returns ``type(e)`` and whether ``e`` leaves ``n``; :func:`wanted_edge` keeps the rows
+    asked for. Each id lookup costs the server about 15 µs (ArcadeDB), so one statement instead
+    of one a direction made the attachments of a 13,000-record answer 30 % faster; a
+    ``CALL { ... UNION ... }`` was 25-40 % slower than two statements."""
+    types = "|".join(t for c in out + into for t in CATEGORY_TYPES[c])
+    head = "RETURN n.id AS this, m.id AS other, m.kind AS other_kind, "
+    if out and into:
+        pattern, head = f"-[e:{types}]-", head + "type(e) AS rtype, startNode(e) = n AS leaves, "
+    else:
+        pattern = f"-[e:{types}]->" if out else f"<-[e:{types}]-"
+    return f"UNWIND $ids AS id MATCH (n:Record {{id: id}}){pattern}(m) {head}{columns}"
+
+
+def wanted_edge(rtype: str, leaves: bool, loop: bool, out: tuple[str, ...], into: tuple[str, ...]) -> bool:
+    """Whether a row of a both-ways :func:`edges_cypher` is one of the relations asked for. A
+    loop (a relation from a node to itself) both leaves and enters, but comes back once."""
+    category = TYPE_CATEGORY[rtype]
+    return (leaves and category in out) or ((loop or not leaves) and category in into)
 
 
 # -- row encoding ------------------------------------------------------------------------------
@@ -682,14 +697,17 @@ class _Walk:
         if not ids or not (out or into):
             return []
         edges = []
-        columns = FRAGMENT_COLUMNS if self.fragments else REL_COLUMNS
-        queries = [edges_cypher(cats, direction, columns)
-                   for cats, direction in ((out, True), (into, False)) if cats]
+        query = edges_cypher(out, into, FRAGMENT_COLUMNS if self.fragments else REL_COLUMNS)
+        both = bool(out and into)
         for part in chunks(list(ids), BATCH):
-            for rec in (rec for query in queries for rec in self.tx.run(query, ids=part)):
+            for rec in self.tx.run(query, ids=part):
                 # Records are tuples in the order of edges_cypher's columns; reading them by
                 # position is 5x cheaper than by key, which was a third of a large walk.
                 this, other, other_kind, *rest = rec
+                if both:
+                    rtype, leaves, *rest = rest
+                    if not wanted_edge(rtype, leaves, this == other, out, into):
+                        continue
                 if other == NIL:  # a missing endpoint
                     continue
                 if self.fragments:  # FRAGMENT_COLUMNS
