@@ -105,7 +105,7 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, body: byte
 def main() -> None:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from app import create_app
+    from app import create_app, settle
     from app.config import Settings
 
     class Handler(WSGIRequestHandler):
@@ -115,6 +115,7 @@ def main() -> None:
             pass
 
     app = create_app(Settings.from_env())
+    settle()  # as provhub serve and the gunicorn configuration do
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Handler)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"PORT {server.server_port}", flush=True)

@@ -22,7 +22,7 @@ from . import cli, open_store_from, settings_from, store_option
               help="Load the sample lineage into an empty store first (default: PROVHUB_SAMPLE, on).")
 def serve(store_url, host, port, sample):
     """Run the HTTP service (Flask/werkzeug; use gunicorn 'app:create_app()' in production)."""
-    from .. import create_app
+    from .. import create_app, settle
 
     settings = settings_from(store_url)
     app = create_app(settings)
@@ -32,6 +32,7 @@ def serve(store_url, host, port, sample):
         if loaded:
             click.echo(f"loaded sample lineage: {loaded} documents", err=True)
     click.echo(f"provhub serving {settings.store_url} on http://{host}:{port}/", err=True)
+    settle()
     app.run(host=host, port=port, threaded=True)
 
 
