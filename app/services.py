@@ -18,7 +18,7 @@ from provdm.codec import Graph, count_records, flatten, to_document
 from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
 from provdm.provjson import graph_to_provjson
 from provdm.provsap import ProvSapQuery
-from provdm.render import flatten as render_facts
+from provdm.facts import flatten as render_facts
 from provdm.render import render
 from provdm.validate import LEVELS, validate
 

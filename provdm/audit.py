@@ -29,7 +29,7 @@ from prov.model import ProvDocument
 
 from . import vocabulary as voc
 from .errors import InvalidParameter
-from .render import (Element, Flat, Link, data_level, flatten, is_irf, ivoa_class, noun, obs_id,
+from .facts import (Element, Flat, Link, data_level, flatten, is_irf, ivoa_class, noun, obs_id,
                      plural, prov_types, text_of, time_of, title, version)
 
 ERROR, WARNING, INFO = "error", "warning", "info"

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 from provdm import vocabulary as voc
 from provdm.codec import Graph, Node, to_document
 from provdm.errors import InvalidParameter
-from provdm.render import (Element, data_level, flatten, is_irf, noun, norm, obs_id, text_of, time_of, title,
+from provdm.facts import (Element, data_level, flatten, is_irf, noun, norm, obs_id, text_of, time_of, title,
                            version)
 
 KINDS = ("entity", "activity", "agent")
@@ -36,7 +36,7 @@ def record_path(iri: str) -> str:
 
 
 def elements(nodes: list[Node]) -> dict[str, Element]:
-    """The render view (:class:`provdm.render.Element`) of each node, by IRI."""
+    """The facts view (:class:`provdm.facts.Element`) of each node, by IRI."""
     if not nodes:
         return {}
     return flatten(to_document(Graph(nodes=list(nodes)))).elements

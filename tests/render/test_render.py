@@ -12,7 +12,8 @@ import pytest
 from prov.model import ProvDocument
 
 from provdm.errors import InvalidParameter
-from provdm.render import (SVG_CSP, data_level, flatten, noun, plural, render, to_dot)
+from provdm.facts import data_level, flatten, noun, plural
+from provdm.render import SVG_CSP, render, to_dot
 from tests.audit.chains import EX, clean_chain, iri, new_doc, wide_chain
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
