@@ -55,6 +55,7 @@ FANIN_RUNS = 1000
 FANIN_PER_DOC = 50
 FANIN_PRODUCT = "cta:archive/dl5/fanin-spectrum"
 FANIN_PRODUCT_IRI = NS + "archive/dl5/fanin-spectrum"  # what a ProvSAP ID= names
+FANIN_DL3_IRI = NS + "archive/obs1000000/dl3"  # the first DL3 event list of the fan-in product (fanin_dl3(0))
 EPOCH = _dt.datetime(2026, 1, 1, 20, 0, 0, tzinfo=_dt.timezone.utc)
 
 SOFTWARE = {  # tool -> versions (a night uses version by era)

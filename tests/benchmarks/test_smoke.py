@@ -20,6 +20,7 @@ KEYS = {"figure", "value", "unit", "baseline", "ratio", "goal", "holds"}
 PER_BACKEND = ("ingest POST /documents", "store write, batched vs one statement per record",
                "8 concurrent writers, throughput", "8 concurrent writers, p95 latency",
                "lineage DEPTH=ALL p50", "lineage DEPTH=ALL p95", "lineage DEPTH=3 p95",
+               "lineage of one DL3 event list, DEPTH=3 p95",
                "scaling: lineage DEPTH=ALL p50", "peak RSS of the service",
                "peak anonymous memory of the service")
 
