@@ -14,15 +14,9 @@ EX = "http://example.org/cta#"
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
 
 
-def test_a_store_made_before_fragments_is_upgraded_on_open(tmp_path):
-    url = f"sqlite:///{tmp_path}/old.db"
-    store = SQLiteStore(url, Settings(store_url=url))
-    services.ingest(store, KNOWN, "provn", settings=Settings())
-    query = TraceQuery(ids=[EX + "dl5"], depth=None, agents=True)
-    expected = json.loads(store.trace_provjson(query))
-    store.close()
-    # the tables as they were: relations keyed by id, no fragment columns, the old indexes
-    conn = sqlite3.connect(tmp_path / "old.db")
+def _to_the_old_layout(path) -> None:
+    """The tables as they were: relations keyed by id, no fragment columns, the old indexes."""
+    conn = sqlite3.connect(path)
     conn.executescript("""
         CREATE TABLE old_relations (id TEXT PRIMARY KEY, type TEXT NOT NULL, src TEXT, dst TEXT,
                                     category TEXT NOT NULL, qn TEXT, attrs TEXT NOT NULL) WITHOUT ROWID;
@@ -37,6 +31,47 @@ def test_a_store_made_before_fragments_is_upgraded_on_open(tmp_path):
     """)
     conn.commit()
     conn.close()
+
+
+def test_relations_lie_in_the_order_their_documents_came(tmp_path):
+    """A lineage answer reads the relations of the documents it reaches: those of one document
+    lie together (consecutive row numbers), in new stores and in upgraded ones."""
+    from benchmarks import generator as gen
+
+    url = f"sqlite:///{tmp_path}/o.db"
+    store = SQLiteStore(url, Settings(store_url=url))
+    docs = [d for d in gen.documents(3000, 1) if d.name.startswith("run-")][:3]
+    for doc in docs:
+        services.ingest(store, doc.text(), "json", settings=Settings())
+    store.close()
+
+    def first_document_of_each_row() -> list[int]:
+        """In the order of the table's key: row number, or id in the old layout."""
+        conn = sqlite3.connect(tmp_path / "o.db")
+        try:
+            key = "rid" if "rid" in {r[1] for r in conn.execute("PRAGMA table_info(relations)")} else "id"
+            return [row[0] for row in conn.execute(
+                "SELECT (SELECT min(d.seq) FROM assertions a JOIN documents d ON d.id = a.doc_id "
+                f"WHERE a.record_id = r.id) FROM relations r ORDER BY r.{key}")]
+        finally:
+            conn.close()
+
+    written = first_document_of_each_row()
+    assert len(set(written)) == 3 and written == sorted(written), written
+    _to_the_old_layout(tmp_path / "o.db")
+    assert first_document_of_each_row() != written  # keyed by hashed ids, the order is lost...
+    SQLiteStore(url, Settings(store_url=url)).close()
+    assert first_document_of_each_row() == written  # ...and the upgrade puts it back
+
+
+def test_a_store_made_before_fragments_is_upgraded_on_open(tmp_path):
+    url = f"sqlite:///{tmp_path}/old.db"
+    store = SQLiteStore(url, Settings(store_url=url))
+    services.ingest(store, KNOWN, "provn", settings=Settings())
+    query = TraceQuery(ids=[EX + "dl5"], depth=None, agents=True)
+    expected = json.loads(store.trace_provjson(query))
+    store.close()
+    _to_the_old_layout(tmp_path / "old.db")
 
     store = SQLiteStore(url, Settings(store_url=url))
     assert json.loads(store.trace_provjson(query)) == expected
