@@ -25,9 +25,9 @@ _QNAME_ATTRS |= {PROV_URI + n for n in ("generation", "usage", "plan", "activity
 _TIME_ATTRS = {PROV_URI + n for n in ("time", "startTime", "endTime")}
 _BUILTIN = {PROV_URI: "prov", XSD_URI: "xsd"}
 _BUILTIN_TAKEN = {p: u for u, p in _BUILTIN.items()}
-#: json.dumps(x, ensure_ascii=False) without building an encoder per call (fragments are written
-#: for every stored record)
-_dumps = json.JSONEncoder(ensure_ascii=False).encode
+#: json.dumps(x, ensure_ascii=False)'s text without building an encoder per call, nor checking
+#: for circular references (fragments are written for every stored record)
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 class _Prefixes:
