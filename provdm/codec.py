@@ -124,7 +124,7 @@ def value_key(encoded: Any) -> str:
         return "i:" + str(encoded)
     if kind is dict and "qn" in encoded:
         return "qn:" + encoded["qn"][0] + encoded["qn"][1]
-    return json.dumps(encoded, sort_keys=True)
+    return _sorted_tree_json(encoded)
 
 
 def attr_iri(encoded_name: dict) -> str:
@@ -132,10 +132,11 @@ def attr_iri(encoded_name: dict) -> str:
     return ns + local
 
 
-#: The JSON text stores keep of a record's attributes and qualified name: json.dumps's exact text,
-#: from one encoder that skips the check for circular references (records are trees of lists and
-#: dicts). 0.55 -> 0.42 s for the attributes of 10^5 records.
-stored_json = json.JSONEncoder(check_circular=False).encode
+#: json.dumps's exact text of a tree of lists and dicts (a record, its attributes, a canonical
+#: line), from one encoder that skips the check for circular references: 0.55 -> 0.42 s for the
+#: attributes of 10^5 records. Stores keep attributes and qualified names in it; hashes read it.
+tree_json = json.JSONEncoder(check_circular=False).encode
+_sorted_tree_json = json.JSONEncoder(check_circular=False, sort_keys=True).encode
 
 
 def qn_iri(qn: list) -> str:
@@ -203,7 +204,7 @@ def canonical_attributes(attrs: list) -> list[str]:
 
 def _mint_anonymous_id(rel_type: str, canon: list[str]) -> str:
     """The id of an anonymous relation, from its type and :func:`canonical_attributes`."""
-    digest = hashlib.sha1(json.dumps([rel_type, canon]).encode("utf-8")).hexdigest()
+    digest = hashlib.sha1(tree_json([rel_type, canon]).encode("utf-8")).hexdigest()
     return ANON_PREFIX + digest
 
 
@@ -268,7 +269,7 @@ def flatten(doc: ProvDocument) -> tuple[list[Node], list[Relation], str]:
 
 def canonical_line(bundle_id: str | None, type_name: str, ident: str | None, canon: list[str]) -> str:
     """One record of the canonical form hashed by :func:`content_hash`."""
-    return json.dumps([bundle_id or "", type_name, ident or "", canon])
+    return tree_json([bundle_id or "", type_name, ident or "", canon])
 
 
 def content_hash(lines: list[str]) -> str:

@@ -44,7 +44,7 @@ from neo4j import GraphDatabase, unit_of_work
 from neo4j import exceptions as nx
 
 from provdm import vocabulary as voc
-from provdm.codec import ANON_PREFIX, Graph, Node, Relation, stored_json
+from provdm.codec import ANON_PREFIX, Graph, Node, Relation, tree_json
 from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreUnavailable
 from provdm.merge import plan_merge
 from provdm.provjson import join_fragments, record_fragment
@@ -210,13 +210,13 @@ def wanted_edge(rtype: str, leaves: bool, loop: bool, out: tuple[str, ...], into
 # -- row encoding ------------------------------------------------------------------------------
 
 def node_row(node: Node) -> dict:
-    return {"id": node.id, "kind": node.kind, "qn": stored_json(node.qn), "attrs": stored_json(node.attrs),
+    return {"id": node.id, "kind": node.kind, "qn": tree_json(node.qn), "attrs": tree_json(node.attrs),
             "declared": True, **fragment(node.qn, node.attrs)}
 
 
 def rel_row(rel: Relation) -> dict:
     return {"id": rel.id, "type": rel.type, "category": rel.category, "src": rel.src, "dst": rel.dst,
-            "qn": stored_json(rel.qn) if rel.qn else None, "attrs": stored_json(rel.attrs),
+            "qn": tree_json(rel.qn) if rel.qn else None, "attrs": tree_json(rel.attrs),
             **fragment(rel.qn, rel.attrs)}
 
 

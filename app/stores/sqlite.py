@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from provdm.codec import Graph, Node, Relation, stored_json
+from provdm.codec import Graph, Node, Relation, tree_json
 from provdm.errors import InvalidParameter, NotFound, StoreUnavailable
 from provdm.merge import plan_merge
 from provdm.provjson import join_fragments, record_fragment
@@ -501,15 +501,15 @@ class SQLiteStore:
                 "INSERT INTO nodes (id, kind, qn, attrs, pjkey, pj, pjns) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, pjkey = excluded.pjkey, "
                 "pj = excluded.pj, pjns = excluded.pjns",
-                [(n.id, n.kind, stored_json(n.qn), stored_json(n.attrs), *record_fragment(n.qn, n.attrs))
+                [(n.id, n.kind, tree_json(n.qn), tree_json(n.attrs), *record_fragment(n.qn, n.attrs))
                  for n in sorted(nodes, key=_by_id)])
             conn.executemany(
                 "INSERT INTO relations (id, type, src, dst, category, qn, attrs, pjkey, pj, pjns) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
                 "qn = excluded.qn, pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
-                [(r.id, r.type, r.src, r.dst, r.category, stored_json(r.qn) if r.qn else None,
-                  stored_json(r.attrs), *record_fragment(r.qn, r.attrs)) for r in sorted(rels, key=_by_src)])
+                [(r.id, r.type, r.src, r.dst, r.category, tree_json(r.qn) if r.qn else None,
+                  tree_json(r.attrs), *record_fragment(r.qn, r.attrs)) for r in sorted(rels, key=_by_src)])
             conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
                              [(rid, prepared.id) for rid in
                               sorted([n.id for n in prepared.nodes] + [r.id for r in prepared.relations])])
