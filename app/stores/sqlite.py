@@ -13,6 +13,7 @@ import json
 import secrets
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from provdm.codec import Graph, Node, Relation, tree_json
@@ -170,14 +171,48 @@ _DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, righ
 _FRAGMENT_COLUMNS = ("pjkey", "pj", "pjns")
 
 
+UPGRADE_WAIT_S = 3600  # how long an opening process waits for another one's upgrade of the file
+
+
+@contextmanager
+def _patient(conn: sqlite3.Connection):
+    """Opening a store waits for another process's schema work on the file longer than the
+    store's busy timeout: the workers of one server open it together, and the upgrade of a
+    10^6-record store takes about 20 s."""
+    timeout_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {UPGRADE_WAIT_S * 1000}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+
+
+def _upgrade(conn: sqlite3.Connection, needed, work) -> None:
+    """Run ``work()`` in one write transaction if ``needed()``, asked again once the write lock is
+    held: of processes opening an old store together, the first upgrades it and the others then
+    find nothing left to do."""
+    if not needed():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if needed():
+            work()
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
 def _add_fragments(conn: sqlite3.Connection) -> None:
     """Stores made before records kept their PROV-JSON fragments get the columns, filled once."""
     for table in ("nodes", "relations"):
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if "pj" in have:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        def fill(table=table):
+            have = _columns(conn, table)
             for col in _FRAGMENT_COLUMNS:
                 if col not in have:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
@@ -185,11 +220,8 @@ def _add_fragments(conn: sqlite3.Connection) -> None:
             conn.executemany(f"UPDATE {table} SET pjkey = ?, pj = ?, pjns = ? WHERE id = ?",
                              [(*record_fragment(json.loads(qn) if qn else None, json.loads(attrs)), rid)
                               for rid, qn, attrs in rows])
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+
+        _upgrade(conn, lambda table=table: "pj" not in _columns(conn, table), fill)
 
 
 _RELATION_COLS = "id, type, src, dst, category, qn, attrs, pjkey, pj, pjns"
@@ -200,10 +232,7 @@ def _relations_by_row(conn: sqlite3.Connection) -> None:
     the rowid table, in the order a new store has them: by the first document asserting them,
     then by src (see RELATIONS_TABLE). In dst order instead, the relations that use one IRF
     lay together and those of one run apart: a fan-in lineage touched 3x the pages."""
-    if "rid" in {row[1] for row in conn.execute("PRAGMA table_info(relations)")}:
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    def rewrite():
         conn.execute("ALTER TABLE relations RENAME TO relations_by_id")
         conn.execute(RELATIONS_TABLE)
         # copied before the old table and its indexes are dropped: their pages, once free, would
@@ -214,11 +243,8 @@ def _relations_by_row(conn: sqlite3.Connection) -> None:
         conn.execute("DROP TABLE relations_by_id")  # and its indexes, named as the new ones
         for statement in RELATION_INDEXES.strip().splitlines():
             conn.execute(statement)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+
+    _upgrade(conn, lambda: "rid" not in _columns(conn, "relations"), rewrite)
 
 
 class _Checkpointer:
@@ -286,9 +312,10 @@ class SQLiteStore:
             raise StoreUnavailable(f"directory {parent} of the SQLite store does not exist",
                                    where="PROVHUB_STORE_URL")
         conn = self._conn()
-        conn.executescript(SCHEMA)
-        _add_fragments(conn)
-        _relations_by_row(conn)
+        with _patient(conn):
+            conn.executescript(SCHEMA)
+            _add_fragments(conn)
+            _relations_by_row(conn)
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:

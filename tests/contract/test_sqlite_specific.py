@@ -178,3 +178,80 @@ def test_an_ingest_is_checkpointed_by_a_thread_of_its_own(tmp_path):
     store = SQLiteStore(url, Settings(store_url=url))
     assert store.stats().documents == 1
     store.close()
+
+
+def test_processes_opening_an_old_store_together_upgrade_it_once(tmp_path):
+    """The workers of one server open the file at the same moment: one upgrades it, the others
+    wait for it (even past the store's busy timeout) and find nothing left to do."""
+    import threading
+    import time
+
+    import app.stores.sqlite as sqlite_store
+
+    url = f"sqlite:///{tmp_path}/w.db"
+    store = SQLiteStore(url, Settings(store_url=url))
+    services.ingest(store, KNOWN, "provn", settings=Settings())
+    query = TraceQuery(ids=[EX + "dl5"], depth=None, agents=True)
+    expected, stats = json.loads(store.trace_provjson(query)), store.stats()
+    store.close()
+
+    rewrites, errors, opened, fragments = [], [], [], []
+    real_indexes, real_fragment = sqlite_store.RELATION_INDEXES, sqlite_store.record_fragment
+
+    class CountingIndexes(str):  # the relations rewrite reads it once
+        def strip(self):
+            rewrites.append(1)
+            return real_indexes.strip()
+
+    def slow_fragment(qn, attrs):
+        """The first upgrade holds the write lock long enough for the others to queue behind it."""
+        if not fragments:
+            time.sleep(0.5)
+        fragments.append(1)
+        return real_fragment(qn, attrs)
+
+    sqlite_store.RELATION_INDEXES = CountingIndexes(real_indexes)
+    sqlite_store.record_fragment = slow_fragment
+    barrier = threading.Barrier(3)
+
+    def open_store():
+        try:
+            barrier.wait()
+            opened.append(SQLiteStore(url, Settings(store_url=url, store_timeout=0.1)))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    def upgrade_only():
+        """What opening does past the schema script: every thread asks whether an upgrade is
+        needed while the first one holds the write lock, so all of them queue for it."""
+        conn = sqlite3.connect(tmp_path / "w.db", timeout=0.1, isolation_level=None)
+        try:
+            barrier.wait()
+            with sqlite_store._patient(conn):
+                sqlite_store._add_fragments(conn)
+                sqlite_store._relations_by_row(conn)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    try:
+        for target in (upgrade_only, open_store):
+            _to_the_old_layout(tmp_path / "w.db")
+            rewrites.clear()
+            fragments.clear()
+            threads = [threading.Thread(target=target) for _ in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert not errors, (target.__name__, errors)
+            assert len(rewrites) == 1, target.__name__
+            assert len(fragments) == stats.nodes + stats.relations, target.__name__  # each written once
+    finally:
+        sqlite_store.RELATION_INDEXES = real_indexes
+        sqlite_store.record_fragment = real_fragment
+    assert len(opened) == 3
+    for s in opened:
+        assert json.loads(s.trace_provjson(query)) == expected and s.stats() == stats
+        s.close()
