@@ -136,6 +136,7 @@ def attr_iri(encoded_name: dict) -> str:
 #: line), from one encoder that skips the check for circular references: 0.55 -> 0.42 s for the
 #: attributes of 10^5 records. Stores keep attributes and qualified names in it; hashes read it.
 tree_json = json.JSONEncoder(check_circular=False).encode
+_string_json = json.encoder.encode_basestring_ascii  # json.dumps(a str)'s text, in C
 _sorted_tree_json = json.JSONEncoder(check_circular=False, sort_keys=True).encode
 
 
@@ -199,13 +200,19 @@ def _encode_attributes(record) -> list:
 
 def canonical_attributes(attrs: list) -> list[str]:
     """The attributes of a record as sorted ``iri=value key`` lines (prefixes and order ignored)."""
-    return sorted(attr_iri(n) + "=" + value_key(v) for n, v in attrs)
+    return sorted(n["qn"][0] + n["qn"][1] + "=" + value_key(v) for n, v in attrs)  # attr_iri, inlined
+
+
+def _strings_json(items: list[str]) -> str:
+    """``json.dumps(items)``'s exact text for a list of strings, without an encoder per call (the
+    canonical lines and anonymous ids of every record go through here)."""
+    return "[" + ", ".join(map(_string_json, items)) + "]"
 
 
 def _mint_anonymous_id(rel_type: str, canon: list[str]) -> str:
     """The id of an anonymous relation, from its type and :func:`canonical_attributes`."""
-    digest = hashlib.sha1(tree_json([rel_type, canon]).encode("utf-8")).hexdigest()
-    return ANON_PREFIX + digest
+    text = f"[{_string_json(rel_type)}, {_strings_json(canon)}]"  # json.dumps([rel_type, canon])
+    return ANON_PREFIX + hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def _relation_types(attrs: list) -> list[str]:
@@ -269,7 +276,9 @@ def flatten(doc: ProvDocument) -> tuple[list[Node], list[Relation], str]:
 
 def canonical_line(bundle_id: str | None, type_name: str, ident: str | None, canon: list[str]) -> str:
     """One record of the canonical form hashed by :func:`content_hash`."""
-    return tree_json([bundle_id or "", type_name, ident or "", canon])
+    # json.dumps([bundle_id or "", type_name, ident or "", canon])'s text
+    return (f"[{_string_json(bundle_id or '')}, {_string_json(type_name)}, {_string_json(ident or '')}, "
+            f"{_strings_json(canon)}]")
 
 
 def content_hash(lines: list[str]) -> str:

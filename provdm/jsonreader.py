@@ -30,6 +30,8 @@ _FORMAL = {
     for name, qn in PROV_RECORD_IDS_MAP.items() if qn in PROV_REC_CLS
 }
 _ALL_FORMAL = {key for formal in _FORMAL.values() for key, _ in formal}
+#: the same as maps: record type name -> {formal key: takes a qualified name}
+_FORMAL_MAP = {name: dict(formal) for name, formal in _FORMAL.items()}
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 _LOCAL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*\Z")
 _INT = re.compile(r"-?(0|[1-9][0-9]{0,9})\Z")
@@ -114,11 +116,11 @@ def _attributes(type_name: str, body, names: _Names) -> tuple[list, dict]:
     written, equal values once) and the formal values by key."""
     if type(body) is not dict:
         raise _Unsupported
-    formal_spec = _FORMAL[type_name]
+    formal_spec, formal_map = _FORMAL[type_name], _FORMAL_MAP[type_name]
     formal: dict = {}
     extra: list = []
     for key, values in body.items():
-        spec = next((takes_qn for k, takes_qn in formal_spec if k == key), None)
+        spec = formal_map.get(key)
         if spec is not None:
             formal[key] = names.qn(values) if spec else {"time": _time(values)}
             continue
