@@ -48,7 +48,7 @@ def is_number(x) -> bool:
 @pytest.mark.timeout(240)
 def test_benchmarks_run_at_small_size(tmp_path):
     out = tmp_path / "rows.json"
-    argv = [sys.executable, "-m", "benchmarks", "--records", "3000", "--store", "both",
+    argv = [sys.executable, "-m", "benchmarks", "--records", "10000", "--store", "both",
             "--json", str(out), "--workdir", str(tmp_path / "work"), "--writers-seconds", "2",
             "--per-record-seconds", "2", "--lineage-seconds", "5", "--repeats", "3"]
     # its own process group, so that on any failure the service and Bolt server it started stop too
