@@ -114,7 +114,7 @@ def record_fragment(qn: list | None, attrs: list) -> tuple[str | None, str, str]
     prefixes it uses)``. :func:`join_fragments` puts the fragments of an answer together without
     decoding them."""
     pm = _Prefixes({})
-    key = _dumps(pm.text(qn)) if qn else None
+    key = _key(pm.text(qn)) if qn else None
     return key, _dumps(_record(attrs, pm)), _prefixes_text(tuple(pm.declared.items()))
 
 

@@ -164,6 +164,7 @@ def _close(conn: sqlite3.Connection) -> None:
 
 
 _IN_ROWIDS = " WHERE rid IN (SELECT value FROM json_each(?))"
+_SELECT_RELATIONS = "SELECT id, type, src, dst, category, qn, attrs FROM relations"  # rows for _relation
 
 _DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
 
@@ -387,8 +388,7 @@ class SQLiteStore:
         return [_node(r) for r in rows]
 
     def get_relations(self, ids: list[str]) -> list[Relation]:
-        rows = self._in("SELECT id, type, src, dst, category, qn, attrs FROM relations "
-                        "WHERE id IN (SELECT value FROM json_each(?))", list(ids))
+        rows = self._in(_SELECT_RELATIONS + " WHERE id IN (SELECT value FROM json_each(?))", list(ids))
         return [_relation(r) for r in rows]
 
     def get_document(self, doc_id: str) -> StoredDocument:
@@ -500,7 +500,7 @@ class SQLiteStore:
     # The walk's relation keys are rowids (edges_from), read here in row order.
     def trace(self, query: TraceQuery) -> Graph:
         node_ids, rids = walk(self, query)
-        rels = self._in("SELECT id, type, src, dst, category, qn, attrs FROM relations" + _IN_ROWIDS, sorted(rids))
+        rels = self._in(_SELECT_RELATIONS + _IN_ROWIDS, sorted(rids))
         return Graph(self.get_nodes(sorted(node_ids)), sorted(map(_relation, rels), key=_by_id))
 
     def trace_provjson(self, query: TraceQuery) -> str | None:
