@@ -9,7 +9,7 @@ the same answer.
 from __future__ import annotations
 
 import time
-from typing import Iterable, Protocol
+from typing import Hashable, Iterable, Protocol
 
 from provdm import vocabulary as voc
 from provdm.errors import AnswerTooLarge, QueryTimeout
@@ -18,7 +18,7 @@ from .base import TraceQuery
 
 
 class EdgeSource(Protocol):
-    def edges_from(self, ids: list[str], out: Iterable[str], into: Iterable[str]) -> list[tuple[str, str, str]]:
+    def edges_from(self, ids: list[str], out: Iterable[str], into: Iterable[str]) -> list[tuple[Hashable, str, str]]:
         """``(relation key, this end, other end)`` for relations with category in ``out`` whose
         src is in ``ids`` (this end = src) and with category in ``into`` whose dst is in ``ids``
         (this end = dst). The key is what the backend reads the relation back by: its id, or
@@ -41,11 +41,11 @@ def traversal_categories(query: TraceQuery) -> tuple[tuple, tuple]:
     return tuple(out), tuple(into)
 
 
-def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[str]]:
+def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]]:
     """Return (node ids, relation keys) of the answer to ``query``."""
     out, into = traversal_categories(query)
     distance = {i: 0 for i in query.ids}
-    relations: set[str] = set()
+    relations: set[Hashable] = set()
     frontier = list(dict.fromkeys(query.ids))
     level = 0
     deadline = time.monotonic() + query.timeout if query.timeout else None
