@@ -24,14 +24,13 @@ from .codec import (ELEMENT_KINDS, Node, Relation, _mint_anonymous_id, _relation
 from .errors import Conflict
 from .merge import merge_node, merge_relation
 
-#: record type name -> ((PROV-JSON key of a formal attribute, takes a qualified name), ...)
+#: record type name -> {PROV-JSON key of a formal attribute: takes a qualified name}, in
+#: declaration order
 _FORMAL = {
-    name: tuple(("prov:" + a.localpart, a in PROV_ATTRIBUTE_QNAMES) for a in PROV_REC_CLS[qn].FORMAL_ATTRIBUTES)
+    name: {"prov:" + a.localpart: a in PROV_ATTRIBUTE_QNAMES for a in PROV_REC_CLS[qn].FORMAL_ATTRIBUTES}
     for name, qn in PROV_RECORD_IDS_MAP.items() if qn in PROV_REC_CLS
 }
-_ALL_FORMAL = {key for formal in _FORMAL.values() for key, _ in formal}
-#: the same as maps: record type name -> {formal key: takes a qualified name}
-_FORMAL_MAP = {name: dict(formal) for name, formal in _FORMAL.items()}
+_ALL_FORMAL = {key for formal in _FORMAL.values() for key in formal}
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 _LOCAL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*\Z")
 _INT = re.compile(r"-?(0|[1-9][0-9]{0,9})\Z")
@@ -116,11 +115,11 @@ def _attributes(type_name: str, body, names: _Names) -> tuple[list, dict]:
     written, equal values once) and the formal values by key."""
     if type(body) is not dict:
         raise _Unsupported
-    formal_spec, formal_map = _FORMAL[type_name], _FORMAL_MAP[type_name]
+    formal_spec = _FORMAL[type_name]
     formal: dict = {}
     extra: list = []
     for key, values in body.items():
-        spec = formal_map.get(key)
+        spec = formal_spec.get(key)
         if spec is not None:
             formal[key] = names.qn(values) if spec else {"time": _time(values)}
             continue
@@ -140,7 +139,7 @@ def _attributes(type_name: str, body, names: _Names) -> tuple[list, dict]:
             if k not in seen:
                 seen.add(k)
                 extra.append([name, enc])
-    attrs = [[names.qn(key), formal[key]] for key, _ in formal_spec if key in formal] + extra
+    attrs = [[names.qn(key), formal[key]] for key in formal_spec if key in formal] + extra
     return attrs, formal
 
 
