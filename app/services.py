@@ -93,7 +93,7 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
         refs = {e for r in relations for e in (r.src, r.dst) if e and e not in declared}
         if refs:
             known = {n.id for n in store.get_nodes(sorted(refs))}
-    warnings += validate(nodes, relations, level=level, provjson=data if level != "off" else None,
+    warnings += validate(nodes, relations, level=level, provjson=data,
                          max_attribute_bytes=settings.max_attribute_bytes, known_ids=known)
     del data
     prepared = PreparedDocument(
