@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import atexit
-import importlib
 import logging
 
 from flask import Flask
@@ -14,17 +13,6 @@ from flask import Flask
 from .config import Settings
 
 log = logging.getLogger("provhub")
-
-#: blueprint modules, each exposing ``bp``
-BLUEPRINTS = [
-    "app.api.documents",
-    "app.api.provsap",
-    "app.api.health",
-    "app.api.openapi",
-    "app.api.fits",
-    "app.api.audit",
-    "app.web",
-]
 
 
 def create_app(settings: Settings | None = None, *, store=None) -> Flask:
@@ -34,7 +22,10 @@ def create_app(settings: Settings | None = None, *, store=None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
 
-    from . import errors
+    # Every part by name: a missing module is an ImportError here, at start (without
+    # app.security, writes would otherwise stop needing a token).
+    from . import errors, security, web
+    from .api import audit, documents, fits, health, openapi, provsap
     from .stores import open_store
 
     if store is None:
@@ -43,13 +34,9 @@ def create_app(settings: Settings | None = None, *, store=None) -> Flask:
     app.extensions["provhub.store"] = store
     errors.register(app)
 
-    for name in BLUEPRINTS:
-        module = _optional(name)
-        if module is not None:
-            app.register_blueprint(module.bp)
-    security = _optional("app.security")
-    if security is not None:
-        security.init_app(app)
+    for module in (documents, provsap, health, openapi, fits, audit, web):
+        app.register_blueprint(module.bp)
+    security.init_app(app)
     return app
 
 
@@ -65,12 +52,3 @@ def settle() -> None:
     gc.collect()
     gc.freeze()
 
-
-def _optional(name: str):
-    """Import a module that a later piece of work adds; None while it does not exist."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None

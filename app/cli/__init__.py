@@ -1,17 +1,13 @@
-"""The ``provhub`` command. Commands live in modules of this package, loaded at start:
-``core`` (serve, ingest, provsap, validate) and, where present, ``importers``, ``visual``,
-``admin`` (tokens, export)."""
+"""The ``provhub`` command. Commands live in modules of this package, each imported by name at
+start (a missing one is an ImportError, not a command that quietly is not there): ``core`` (serve,
+ingest, provsap, validate), ``importers``, ``visual`` and ``admin`` (tokens, export)."""
 from __future__ import annotations
-
-import importlib
 
 import click
 
 from provdm.errors import ProvhubError
 
 from ..config import Settings
-
-COMMAND_MODULES = ["app.cli.core", "app.cli.importers", "app.cli.visual", "app.cli.admin"]
 
 
 class ProvhubGroup(click.Group):
@@ -50,12 +46,8 @@ def open_store_from(store_url: str | None = None, settings: Settings | None = No
 
 
 def _load():
-    for name in COMMAND_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    """Import the command modules; each registers its commands on ``cli``."""
+    from . import admin, core, importers, visual  # noqa: F401
 
 
 def main(argv=None):
