@@ -1,9 +1,11 @@
 """provhub errors -> HTTP, in one table. Every error body has one shape:
-``{"error": {"code", "message", "where"}, "status": N}`` (JSON), or a DALI VOTable with
-``QUERY_STATUS=ERROR`` when the client asked for VOTable, or plain text when it asked for text.
+``{"error": {"code", "message", "where"}, "status": N}`` (JSON, the default), or a DALI VOTable
+with ``QUERY_STATUS=ERROR`` when the client asked for VOTable, or plain text when its Accept
+prefers ``text/plain`` to JSON: ``404 not-found: message (at where)``, then one line per detail.
 """
 from __future__ import annotations
 
+import json
 from xml.sax.saxutils import escape, quoteattr
 
 from flask import Flask, Response, jsonify, request
@@ -46,6 +48,18 @@ def _wants_votable() -> bool:
     return "votable" in fmt or "votable" in accept
 
 
+def _wants_text() -> bool:
+    """Accept prefers text/plain to JSON (``*/*`` alone, or no Accept, gets JSON)."""
+    return request.accept_mimetypes.best_match(["application/json", "text/plain"]) == "text/plain"
+
+
+def _plain_text(code: str, message: str, where: str | None, status: int, details=None) -> str:
+    at = f" (at {where})" if where else ""
+    lines = [f"{status} {code}: {message}{at}"]
+    lines += [d if isinstance(d, str) else json.dumps(d, ensure_ascii=False) for d in details or []]
+    return "\n".join(lines) + "\n"
+
+
 def error_response(code: str, message: str, where: str | None, status: int, details=None) -> Response:
     if _wants_votable():
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -56,6 +70,8 @@ def error_response(code: str, message: str, where: str | None, status: int, deta
                 + (f'  <INFO name="WHERE" value={quoteattr(where)}/>\n' if where else "")
                 + ' </RESOURCE>\n</VOTABLE>\n')
         resp = Response(body, status=status, mimetype="application/x-votable+xml")
+    elif _wants_text():
+        resp = Response(_plain_text(code, message, where, status, details), status=status, mimetype="text/plain")
     else:
         err = {"code": code, "message": message, "where": where}
         if details:
