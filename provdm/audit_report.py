@@ -1,7 +1,8 @@
 """What an audit found, and the four ways to write it: text, JSON, HTML and Markdown.
 
 :func:`provdm.audit.audit` makes an :class:`AuditReport` of :class:`Finding` s; the writers here
-turn it into a report; ``format_report(report, fmt)`` picks one by name.
+turn it into a report. The report formats, their media types and writers are entries of
+:mod:`provdm.registry`; ``format_report(report, fmt)`` picks one by name.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from . import registry
 from .errors import InvalidParameter
 from .facts import plural
 
@@ -64,21 +66,18 @@ class AuditReport:
         return write_html(self)
 
 
-#: Report format -> MIME type.
-REPORT_FORMATS = {
-    "text": "text/plain; charset=utf-8",
-    "json": "application/json",
-    "html": "text/html; charset=utf-8",
-    "md": "text/markdown; charset=utf-8",
-}
+#: Report format -> MIME type (with the charset of text types): the reports of :mod:`provdm.registry`.
+REPORT_FORMATS = {f.name: f.media_type + ("; charset=utf-8" if f.media_type.startswith("text/") else "")
+                  for f in registry.of_kind(registry.REPORT)}
 
 
 def format_report(report: AuditReport, fmt: str = "text") -> str:
-    writers = {"text": write_text, "json": write_json, "html": write_html, "md": write_markdown}
-    if fmt not in writers:
-        raise InvalidParameter(f"report format {fmt!r} is not one of " + ", ".join(writers),
+    """``report`` written in ``fmt`` (a name of :data:`REPORT_FORMATS`) by its registry writer."""
+    entry = registry.get(registry.REPORT, fmt) if fmt in REPORT_FORMATS else None
+    if entry is None:
+        raise InvalidParameter(f"report format {fmt!r} is not one of " + ", ".join(REPORT_FORMATS),
                                where="format")
-    return writers[fmt](report)
+    return entry.write(report)
 
 
 # == writers ==================================================================================

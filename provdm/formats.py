@@ -1,6 +1,7 @@
 """PROV syntaxes: parse and write PROV-JSON, PROV-N and PROV-XML with the ``prov`` package.
 
-One registry maps names, file suffixes and media types to the three syntaxes; parse errors become
+The names, file suffixes and media types of the syntaxes come from :mod:`provdm.registry`, whose
+entries name the writers below; parse errors become
 :class:`provdm.errors.MalformedDocument` with the line/position the parser reports.
 """
 from __future__ import annotations
@@ -11,36 +12,22 @@ import warnings
 
 from prov.model import ProvDocument
 
+from . import registry
 from .errors import MalformedDocument, NotAcceptable, UnknownPrefix, UnsupportedMediaType
 
-FORMATS = ("json", "provn", "xml")
+#: the PROV syntaxes (names), from :mod:`provdm.registry` like the tables below
+FORMATS = tuple(f.name for f in registry.of_kind(registry.SYNTAX))
 
 #: format -> media type written in Content-Type
-MEDIA_TYPES = {
-    "json": "application/x-prov+json",
-    "provn": "text/provenance-notation",
-    "xml": "application/provenance+xml",
-}
+MEDIA_TYPES = {f.name: f.media_type for f in registry.of_kind(registry.SYNTAX)}
 
 #: media types accepted on input (Content-Type) and in Accept / RESPONSEFORMAT
-MEDIA_TYPE_FORMATS = {
-    "application/json": "json",
-    "application/x-prov+json": "json",
-    "application/prov+json": "json",
-    "text/provenance-notation": "provn",
-    "text/prov-n": "provn",
-    "application/xml": "xml",
-    "text/xml": "xml",
-    "application/provenance+xml": "xml",
-    "application/prov+xml": "xml",
-}
+MEDIA_TYPE_FORMATS = {t: f.name for f in registry.of_kind(registry.SYNTAX) for t in f.media_types}
 
-SUFFIX_FORMATS = {".json": "json", ".provn": "provn", ".pn": "provn", ".xml": "xml",
-                  ".provx": "xml"}
+SUFFIX_FORMATS = {s: f.name for f in registry.of_kind(registry.SYNTAX) for s in f.suffixes}
 
 #: names users type (CLI --format, ?format=)
-NAME_FORMATS = {"json": "json", "prov-json": "json", "provjson": "json", "provn": "provn",
-                "prov-n": "provn", "xml": "xml", "prov-xml": "xml", "provx": "xml"}
+NAME_FORMATS = {n: f.name for f in registry.of_kind(registry.SYNTAX) for n in (f.name, *f.names)}
 
 
 def format_from_media_type(media_type: str) -> str:
@@ -57,7 +44,7 @@ def format_from_name(name: str, *, where: str = "format") -> str:
     try:
         return NAME_FORMATS[name.strip().lower()]
     except KeyError:
-        raise NotAcceptable(f"unknown format {name!r}: use json, provn or xml", where=where) from None
+        raise NotAcceptable(f"unknown format {name!r}: use {registry.spoken(FORMATS)}", where=where) from None
 
 
 def sniff_format(text: str) -> str:
@@ -69,8 +56,8 @@ def sniff_format(text: str) -> str:
         return "xml"
     if re.match(r"(//[^\n]*\n\s*)*document\b", head):
         return "provn"
-    raise MalformedDocument("cannot tell the syntax of the document (expected PROV-JSON, PROV-N or PROV-XML)",
-                            where="line 1")
+    expected = registry.spoken(f.label for f in registry.of_kind(registry.SYNTAX))
+    raise MalformedDocument(f"cannot tell the syntax of the document (expected {expected})", where="line 1")
 
 
 def _where_from(exc: Exception) -> str | None:
@@ -202,10 +189,20 @@ _REF_ATTRS = {"entity", "activity", "agent", "generatedEntity", "usedEntity", "g
 
 
 def serialize(doc: ProvDocument, fmt: str) -> str:
-    if fmt == "json":
-        return doc.serialize(format="json", indent=2)
-    if fmt == "provn":
-        return doc.get_provn()
-    if fmt == "xml":
-        return doc.serialize(format="xml")
-    raise NotAcceptable(f"unknown format {fmt!r}", where="format")
+    """``doc`` in the PROV syntax ``fmt`` (a name of :data:`FORMATS`), by its registry writer."""
+    syntax = registry.get(registry.SYNTAX, fmt) if fmt in FORMATS else None
+    if syntax is None:
+        raise NotAcceptable(f"unknown format {fmt!r}", where="format")
+    return syntax.write(doc)
+
+
+def write_json(doc: ProvDocument) -> str:
+    return doc.serialize(format="json", indent=2)
+
+
+def write_provn(doc: ProvDocument) -> str:
+    return doc.get_provn()
+
+
+def write_xml(doc: ProvDocument) -> str:
+    return doc.serialize(format="xml")

@@ -10,32 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from . import registry
 from .errors import InvalidParameter
 
-#: RESPONSEFORMAT values -> (kind, media type). ``kind`` is a PROV syntax (json, provn, xml)
-#: or a picture (svg, png, pdf) rendered by provdm.render.
-RESPONSE_FORMATS = {
-    "PROV-JSON": ("json", "application/x-prov+json"),
-    "PROV-N": ("provn", "text/provenance-notation"),
-    "PROV-XML": ("xml", "application/provenance+xml"),
-    "PROV-SVG": ("svg", "image/svg+xml"),
-    "PROV-PNG": ("png", "image/png"),
-    "PROV-PDF": ("pdf", "application/pdf"),
-    "PROV-DOT": ("dot", "text/vnd.graphviz"),
-}
-_MEDIA_ALIASES = {
-    "application/json": "PROV-JSON",
-    "application/x-prov+json": "PROV-JSON",
-    "application/prov+json": "PROV-JSON",
-    "text/provenance-notation": "PROV-N",
-    "application/provenance+xml": "PROV-XML",
-    "application/xml": "PROV-XML",
-    "text/xml": "PROV-XML",
-    "image/svg+xml": "PROV-SVG",
-    "image/png": "PROV-PNG",
-    "application/pdf": "PROV-PDF",
-    "text/vnd.graphviz": "PROV-DOT",
-}
+#: RESPONSEFORMAT values -> (kind, media type), from :mod:`provdm.registry`. ``kind`` is the name
+#: of a PROV syntax (json, provn, xml) or of a picture (svg, png, pdf, dot) drawn by provdm.render.
+RESPONSE_FORMATS = {f.provsap: (f.name, f.media_type) for f in registry.answers()}
+#: every media type of those formats -> RESPONSEFORMAT value
+_MEDIA_ALIASES = {t: f.provsap for f in registry.answers() for t in f.media_types}
 PARAMETERS = ("ID", "DEPTH", "DIRECTION", "MEMBERS", "STEPS", "AGENT", "MODEL", "RESPONSEFORMAT")
 _ALIASES = {"AGENTS": "AGENT"}
 _TRUE = {"true", "1", "yes", "on"}

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from prov.model import ProvDocument
 
+from . import registry
 from . import vocabulary as voc
 from .errors import InvalidParameter, RenderError
 from .facts import (Element, Flat, Link, data_level, flatten, is_irf, ivoa_class, noun, obs_id, plural,
@@ -39,13 +40,8 @@ from .facts import (Element, Flat, Link, data_level, flatten, is_irf, ivoa_class
 #: Content-Security-Policy to serve rendered SVG with: no scripts, no external loads.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
-#: Output format -> MIME type.
-FORMATS = {
-    "svg": "image/svg+xml",
-    "png": "image/png",
-    "pdf": "application/pdf",
-    "dot": "text/vnd.graphviz",
-}
+#: Output format (Graphviz ``-T`` name) -> MIME type: the pictures of :mod:`provdm.registry`.
+FORMATS = {f.name: f.media_type for f in registry.of_kind(registry.PICTURE)}
 DIRECTIONS = ("BT", "TB", "LR", "RL")
 #: Seconds the Graphviz binary may take before rendering fails.
 DOT_TIMEOUT = 60
@@ -348,7 +344,7 @@ def to_dot(doc: ProvDocument, *, direction: str = "BT", node_cap: int = 150,
 def render(doc: ProvDocument, fmt: str = "svg", *, direction: str = "BT", node_cap: int = 150,
            highlight: set[str] | None = None, link: Callable[[str], str | None] | None = None,
            expand: Collection[str] = ()) -> bytes:
-    """Draw ``doc``: ``fmt`` is svg, png, pdf or dot; ``direction`` BT, TB, LR or RL.
+    """Draw ``doc``: ``fmt`` is a name of :data:`FORMATS`; ``direction`` BT, TB, LR or RL.
 
     ``highlight``: IRIs (or prefixed names) drawn with a thick red border, never collapsed.
     ``link(iri)`` gives the URL a node points to (None: no link). ``expand``: group ids (from
