@@ -28,8 +28,11 @@ def wants_html() -> bool:
 
 
 def negotiate(offers: dict[str, str], default: str, *, param: str | None = None,
-              names: dict[str, str] | None = None) -> str:
-    """Pick a key of ``offers`` ({key: media type}) from ``?param=`` (by ``names``) or Accept."""
+              names: dict[str, str] | None = None, media_types: dict[str, str] | None = None) -> str:
+    """Pick a key of ``offers`` ({key: media type}) from ``?param=`` (by ``names``) or Accept.
+
+    ``media_types`` ({media type: key}) are further types Accept may name for a key (a format's
+    other media types in :mod:`provdm.registry`); the types of ``offers`` are preferred on a tie."""
     if param and request.args.get(param):
         raw = request.args[param].strip().lower()
         key = (names or {}).get(raw, raw)
@@ -40,13 +43,12 @@ def negotiate(offers: dict[str, str], default: str, *, param: str | None = None,
     if not request.accept_mimetypes or request.accept_mimetypes.best in ("*/*", None):
         return default
     by_type = {v: k for k, v in offers.items()}
-    best = request.accept_mimetypes.best_match(list(by_type) + ["application/json", "application/xml"])
+    by_type.update((t, k) for t, k in (media_types or {}).items() if t not in by_type and k in offers)
+    # asking for any JSON or XML gets the default when no offer is of that type
+    generic = [t for t in ("application/json", "application/xml") if t not in by_type]
+    best = request.accept_mimetypes.best_match(list(by_type) + generic)
     if best in by_type:
         return by_type[best]
-    if best == "application/json" and "json" in offers:
-        return "json"
-    if best == "application/xml" and "xml" in offers:
-        return "xml"
     if best is None:
         raise NotAcceptable("none of the media types in Accept is offered; offered: "
                             + ", ".join(sorted(offers.values())), where="Accept")

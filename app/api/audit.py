@@ -1,6 +1,7 @@
 """GET /audit?ID=...: the audit report of a product's full backward lineage.
 
-JSON by default, HTML for browsers (Accept: text/html), or ``?format=json|html|text|md``.
+JSON by default, HTML for browsers (Accept: text/html), or ``?format=`` naming a report
+format of :mod:`provdm.registry`.
 The caller sees the lineage its access rights allow (like ProvSAP). :func:`app.services.audit_product`
 is what ``provhub audit`` runs too (as the operator, who sees everything).
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from provdm.audit import REPORT_FORMATS, format_report
+from provdm.audit_report import REPORT_FORMATS, format_report
 from provdm.errors import InvalidParameter
 
 from .. import services
@@ -25,8 +26,7 @@ def audit_view():
     ids = request.args.getlist("ID") or request.args.getlist("id")
     if not ids:
         raise InvalidParameter("say which product to audit: /audit?ID=<id>", where="ID")
-    offers = {"json": "application/json", "html": "text/html", "text": "text/plain",
-              "md": "text/markdown"}
+    offers = {name: media_type.split(";")[0] for name, media_type in REPORT_FORMATS.items()}
     fmt = negotiate(offers, "json", param="format")
     report = services.audit_product(current_store(), ids, settings=current_settings(),
                            viewer=current_viewer())

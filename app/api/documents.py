@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from provdm import formats
+from provdm import formats, registry
 from provdm.errors import InvalidParameter, MalformedDocument, UnsupportedMediaType
 
 from .. import services
@@ -17,8 +17,8 @@ def post_document():
     settings = current_settings()
     ctype = request.headers.get("Content-Type")
     if not ctype:
-        raise UnsupportedMediaType("Content-Type is required: application/json, text/provenance-notation "
-                                   "or application/provenance+xml", where="Content-Type")
+        raise UnsupportedMediaType("Content-Type is required: " + registry.spoken(formats.MEDIA_TYPES.values()),
+                                   where="Content-Type")
     fmt = formats.format_from_media_type(ctype)
     raw = request.get_data(cache=False)
     try:
@@ -52,7 +52,8 @@ def list_documents():
 
 @bp.get("/documents/<doc_id>")
 def get_document(doc_id: str):
-    fmt = negotiate(formats.MEDIA_TYPES, "json", param="format", names=formats.NAME_FORMATS)
+    fmt = negotiate(formats.MEDIA_TYPES, "json", param="format", names=formats.NAME_FORMATS,
+                    media_types=formats.MEDIA_TYPE_FORMATS)
     text = services.document_text(current_store(), doc_id, fmt, viewer=current_viewer())
     return Response(text, mimetype=formats.MEDIA_TYPES[fmt])
 

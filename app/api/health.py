@@ -6,6 +6,7 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, jsonify, request
 
 from provdm.errors import StoreUnavailable
+from provdm.provsap import RESPONSE_FORMATS
 
 from . import current_settings, current_store, current_viewer
 
@@ -56,6 +57,7 @@ def capabilities():
         "max_attribute_bytes": s.max_attribute_bytes, "max_depth": s.max_depth,
         "node_cap": s.node_cap, "query_timeout": s.query_timeout,
     }
+    answers = ", ".join(RESPONSE_FORMATS)  # provdm.registry's answer formats
     limit_xml = "".join(f'\n      <provhub:limit name="{k}" value="{escape(str(v))}"/>' for k, v in limits.items())
     xml = f'''<?xml version="1.0" encoding="UTF-8"?>
 <vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0"
@@ -84,7 +86,7 @@ def capabilities():
       <param std="true"><name>STEPS</name></param>
       <param std="true"><name>AGENT</name></param>
       <param std="true"><name>MODEL</name><description>IVOA (default) or W3C</description></param>
-      <param std="true"><name>RESPONSEFORMAT</name><description>PROV-JSON, PROV-N, PROV-XML, PROV-SVG, PROV-PNG, PROV-PDF</description></param>
+      <param std="true"><name>RESPONSEFORMAT</name><description>{escape(answers)}</description></param>
     </interface>
     <provhub:limits>{limit_xml}
     </provhub:limits>

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from provdm import registry
 from provdm.provsap import RESPONSE_FORMATS
 
 bp = Blueprint("openapi", __name__)
@@ -15,15 +16,17 @@ def _param(name, where="query", schema=None, description="", required=False):
             "schema": schema or {"type": "string"}}
 
 
+def _content(media_type: str) -> dict:
+    """A body of ``media_type``: JSON ones are objects, the others text."""
+    return {"schema": {"type": "object" if media_type.endswith("json") else "string"}}
+
+
 def spec(base_url: str = "/") -> dict:
     bool_schema = {"type": "string", "enum": ["true", "false", "1", "0", "TRUE", "FALSE"]}
-    doc_body = {
-        "application/json": {"schema": {"type": "object"}},
-        "application/x-prov+json": {"schema": {"type": "object"}},
-        "text/provenance-notation": {"schema": {"type": "string"}},
-        "application/provenance+xml": {"schema": {"type": "string"}},
-        "application/xml": {"schema": {"type": "string"}},
-    }
+    syntaxes, reports = registry.of_kind(registry.SYNTAX), registry.of_kind(registry.REPORT)
+    doc_body = {t: _content(t) for f in syntaxes for t in f.media_types}
+    doc_content = {f.media_type: _content(f.media_type) for f in syntaxes}
+    report_content = {f.media_type: _content(f.media_type) for f in reports}
     ingest_result = {"type": "object", "required": ["id", "records", "created", "warnings"],
                      "properties": {"id": {"type": "string"}, "records": {"type": "integer"},
                                     "created": {"type": "boolean"},
@@ -38,8 +41,7 @@ def spec(base_url: str = "/") -> dict:
                                                    "entity": {"type": "string", "nullable": True}}}
     errors = {"400": ERROR, "404": ERROR, "406": ERROR, "409": ERROR, "413": ERROR, "415": ERROR,
               "422": ERROR, "503": ERROR}
-    prov_content = {mt: {"schema": {"type": "string"}} for _, mt in RESPONSE_FORMATS.values()}
-    prov_content["application/x-prov+json"] = {"schema": {"type": "object"}}
+    prov_content = {mt: _content(mt) for _, mt in RESPONSE_FORMATS.values()}
     return {
         "openapi": "3.0.3",
         "info": {"title": "provhub", "version": "0.1.0",
@@ -75,15 +77,12 @@ def spec(base_url: str = "/") -> dict:
             },
             "/documents/{doc_id}": {
                 "get": {
-                    "summary": "A document as ingested, in PROV-JSON, PROV-N or PROV-XML",
+                    "summary": "A document as ingested, in " + registry.spoken(f.label for f in syntaxes),
                     "operationId": "getDocument",
                     "parameters": [_param("doc_id", "path", required=True),
-                                   _param("format", schema={"type": "string", "enum": ["json", "provn", "xml"]})],
-                    "responses": {"200": {"description": "the document", "content": {
-                        "application/x-prov+json": {"schema": {"type": "object"}},
-                        "text/provenance-notation": {"schema": {"type": "string"}},
-                        "application/provenance+xml": {"schema": {"type": "string"}}}},
-                        "404": ERROR, "406": ERROR},
+                                   _param("format", schema={"type": "string", "enum": [f.name for f in syntaxes]})],
+                    "responses": {"200": {"description": "the document", "content": doc_content},
+                                  "404": ERROR, "406": ERROR},
                 },
             },
             "/provsap": {
@@ -140,11 +139,9 @@ def spec(base_url: str = "/") -> dict:
                     "operationId": "audit",
                     "parameters": [{**_param("ID", required=True), "schema": {"type": "array", "items": {"type": "string"}},
                                     "explode": True},
-                                   _param("format", schema={"type": "string", "enum": ["json", "html", "text", "md"]})],
-                    "responses": {"200": {"description": "the report", "content": {
-                        "application/json": {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}},
-                        "text/plain": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}}}},
-                        "400": ERROR, "404": ERROR, "406": ERROR, "422": ERROR, "503": ERROR},
+                                   _param("format", schema={"type": "string", "enum": [f.name for f in reports]})],
+                    "responses": {"200": {"description": "the report", "content": report_content},
+                                  "400": ERROR, "404": ERROR, "406": ERROR, "422": ERROR, "503": ERROR},
                 },
             },
             "/health": {"get": {"summary": "Service and store health", "operationId": "health",
