@@ -8,7 +8,7 @@ import click
 
 from provdm import formats
 from provdm.errors import ProvhubError
-from provdm.provsap import ProvSapQuery
+from provdm.provsap import RESPONSE_FORMATS, ProvSapQuery
 
 from .. import services
 from . import cli, open_store_from, settings_from, store_option
@@ -54,7 +54,7 @@ def load_sample(store, settings) -> int:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "json", "provn", "xml"]), help="Syntax of the files.")
+              type=click.Choice(["auto", *formats.FORMATS]), help="Syntax of the files.")
 @click.option("--validation", type=click.Choice(["strict", "warn", "off"]), default=None,
               help="Validation level (default PROVHUB_VALIDATION, warn).")
 @click.option("--rights", type=click.Choice(["public", "proprietary"]), default="public", show_default=True)
@@ -97,7 +97,7 @@ def ingest(files, fmt, validation, rights, group, release, store_url):
 @click.option("--agent", is_flag=True, help="Expand agents (what they are responsible for).")
 @click.option("--model", default="IVOA", show_default=True, help="IVOA or W3C.")
 @click.option("--responseformat", default="PROV-JSON", show_default=True,
-              help="PROV-JSON, PROV-N, PROV-XML, PROV-SVG, PROV-PNG, PROV-PDF (or a media type).")
+              help=", ".join(RESPONSE_FORMATS) + " (or a media type).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to a file.")
 @store_option
 def provsap(ids, depth, direction, members, steps, agent, model, responseformat, output, store_url):
@@ -123,7 +123,7 @@ def provsap(ids, depth, direction, members, steps, agent, model, responseformat,
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "json", "provn", "xml"]))
+              type=click.Choice(["auto", *formats.FORMATS]))
 @click.option("--level", type=click.Choice(["strict", "warn"]), default="strict", show_default=True,
               help="strict: any finding makes the file invalid; warn: only errors do.")
 def validate(files, fmt, level):

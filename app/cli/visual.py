@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from provdm import registry
+from provdm.audit_report import REPORT_FORMATS, format_report
 from provdm.provsap import ProvSapQuery
 from provdm.render import DIRECTIONS, FORMATS, render
 
@@ -13,7 +15,8 @@ from .. import services
 from . import cli, open_store_from, settings_from, store_option
 
 
-@cli.command("render")
+@cli.command("render", help="Draw the lineage of ID (entity, activity or agent) as "
+             + registry.spoken(name.upper() for name in FORMATS) + ".")
 @click.argument("ident", metavar="ID")
 @click.option("--depth", default="ALL", show_default=True, help="Relations to follow: N or ALL.")
 @click.option("--direction", default="BACK", show_default=True,
@@ -29,10 +32,9 @@ from . import cli, open_store_from, settings_from, store_option
               help="File to write (- for standard output).")
 @store_option
 def render_command(ident, depth, direction, layout, fmt, node_cap, output, store_url):
-    """Draw the lineage of ID (entity, activity or agent) as SVG, PNG, PDF or DOT."""
     if fmt is None:
-        suffix = Path(output).suffix.lower().lstrip(".")
-        fmt = suffix if suffix in FORMATS else "svg"
+        picture = registry.by_suffix(registry.PICTURE, Path(output).suffix)
+        fmt = picture.name if picture else "svg"
     settings = settings_from(store_url)
     store = open_store_from(store_url, settings)
     try:
@@ -55,7 +57,7 @@ def render_command(ident, depth, direction, layout, fmt, node_cap, output, store
 @cli.command("audit")
 @click.argument("idents", metavar="ID", nargs=-1, required=True)
 @click.option("--format", "fmt", default="text", show_default=True,
-              type=click.Choice(["text", "json", "html", "md"]), help="Report format.")
+              type=click.Choice(list(REPORT_FORMATS)), help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", show_default=True,
               help="File to write (- for standard output).")
 @store_option
@@ -63,9 +65,6 @@ def audit_command(idents, fmt, output, store_url):
     """Audit the full backward lineage of a product: summary, completeness, consistency.
 
     Exits with status 1 when the report has errors."""
-    from provdm.audit import format_report
-
-
     settings = settings_from(store_url)
     store = open_store_from(store_url, settings)
     try:
