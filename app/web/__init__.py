@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 
+from provdm import registry
 from provdm.errors import InvalidParameter, NotFound, ProvhubError
 
 from .. import services
@@ -25,6 +26,8 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 MAX_PAGE_SIZE = 200
+#: the syntaxes a page links a document in besides PROV-JSON, which the plain link gives
+OTHER_SYNTAXES = tuple(f for f in registry.of_kind(registry.SYNTAX) if f.name != "json")
 
 
 def record_url(iri: str) -> str:
@@ -71,7 +74,7 @@ def record(record_id: str):
     stem = "lineage-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in head.short)[:80]
     graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem)
     return render_template("web/record.html", record=head, attributes=attributes(node),
-                           documents=detail.documents, view=view, lineage=graph,
+                           documents=detail.documents, syntaxes=OTHER_SYNTAXES, view=view, lineage=graph,
                            depths=lineage.DEPTHS, directions=lineage.DIRECTION_NAMES,
                            layouts=lineage.LAYOUT_NAMES, here=record_url(node.id))
 

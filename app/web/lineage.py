@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from lxml import etree
 from markupsafe import Markup
 
+from provdm import registry
 from provdm.errors import AnswerTooLarge, InvalidParameter
 from provdm.provsap import ProvSapQuery, parse_depth
 from provdm.errors import RenderError
@@ -29,11 +30,9 @@ DEPTHS = ("1", "2", "3", "5", "10", "ALL")
 DEFAULT_DEPTH = "5"
 DIRECTION_NAMES = {"BACK": "back (what it came from)", "FORTH": "forth (what came from it)"}
 LAYOUT_NAMES = {"BT": "causes above", "TB": "causes below", "LR": "causes right", "RL": "causes left"}
-#: RESPONSEFORMAT, link text, file suffix
-DOWNLOADS = (("PROV-JSON", "PROV-JSON", "json"), ("PROV-N", "PROV-N", "provn"),
-             ("PROV-XML", "PROV-XML", "xml"), ("PROV-SVG", "SVG picture", "svg"),
-             ("PROV-PNG", "PNG picture", "png"), ("PROV-PDF", "PDF", "pdf"))
-_PICTURES = {"PROV-SVG", "PROV-PNG", "PROV-PDF"}
+#: RESPONSEFORMAT, link text, file suffix: every ProvSAP answer format of provdm.registry
+DOWNLOADS = tuple((f.provsap, f.label, f.suffix.lstrip(".")) for f in registry.answers())
+_PICTURES = {f.provsap for f in registry.answers() if f.kind == registry.PICTURE}
 _GROUP_ID = re.compile(r"g[0-9a-f]{12}")
 _SVG = "{http://www.w3.org/2000/svg}"
 _XLINK = "{http://www.w3.org/1999/xlink}"

@@ -140,10 +140,10 @@ def test_record_page_downloads_every_format(client, known):
     text = get_html(client, page(EX + "dl5", "depth=ALL&layout=LR"))
     downloads = dict((t, html.unescape(u)) for u, t in re.findall(
         r'<li><a href="([^"]+)" download="[^"]+">([^<]+)</a></li>', text))
-    assert set(downloads) == {"PROV-JSON", "PROV-N", "PROV-XML", "SVG picture", "PNG picture", "PDF"}
     media = {"PROV-JSON": "application/x-prov+json", "PROV-N": "text/provenance-notation",
              "PROV-XML": "application/provenance+xml", "SVG picture": "image/svg+xml",
-             "PNG picture": "image/png", "PDF": "application/pdf"}
+             "PNG picture": "image/png", "PDF": "application/pdf", "Graphviz DOT": "text/vnd.graphviz"}
+    assert set(downloads) == set(media)
     for name, url in downloads.items():
         assert url.startswith("/provsap?") and "DEPTH=ALL" in url
         r = client.get(url)
@@ -152,6 +152,7 @@ def test_record_page_downloads_every_format(client, known):
                                    format="json")
     assert {str(r.identifier) for r in doc.get_records() if r.is_element()} >= {"ex:dl5", "ex:sim"}
     assert "LAYOUT=LR" in downloads["SVG picture"] and "LAYOUT" not in downloads["PROV-JSON"]
+    assert "LAYOUT=LR" in downloads["Graphviz DOT"]
 
 
 def test_fits_keywords_show_namespace_and_datatype(client, store, settings):
