@@ -107,3 +107,15 @@ class IngestError(ProvhubError):
     """An importer could not turn its input into PROV."""
 
     code = "ingest-error"
+
+
+class StoreBusy(StoreUnavailable):
+    """The store changed while a rewrite was planned (``app.identity`` plans it again)."""
+
+    code = "store-busy"
+
+
+class AmbiguousId(InvalidParameter):
+    """An alias names several records; ``details`` lists the candidates."""
+
+    code = "ambiguous-id"

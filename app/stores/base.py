@@ -48,6 +48,17 @@ Access rights (app/access.py decides; the store only filters and reports):
     hashed (the token itself is never stored).
 ``secret() -> str``: a random secret made once per store (keys the opaque placeholder ids).
 
+Identity and lifecycle (:mod:`provdm.identity`, :mod:`app.identity`):
+
+``put_document`` also keeps ``prepared.aliases`` (the alias claims of its records).
+``find_aliases(keys, record_ids, doc_ids) -> list[Claim]``: claims with any of those keys, of
+    those records, or made by those documents (pins have doc_id "").
+``document_records(doc_ids) -> {doc_id: [record ids]}``: what each document asserts.
+``version() -> tuple``: changes whenever a document, a status or a history entry is written.
+``rewrite(Rewrite) -> bool``: see :class:`Rewrite`; False when its new document already exists.
+``history(doc_id=None) -> [HistoryEntry]``: in the order written.
+``list_documents(..., retired=False)``: retracted and superseded documents only with ``retired``.
+
 Lineage semantics (ProvSAP, DEPTH counts relations)
 ---------------------------------------------------
 Relations have a category (:func:`provdm.vocabulary.relation_category`):
@@ -83,7 +94,7 @@ service checks them first).
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from provdm.codec import Graph, Node, Relation
@@ -104,6 +115,7 @@ class PreparedDocument:
     rights: str = "public"
     group: str | None = None
     release: str | None = None  # ISO date
+    aliases: list = field(default_factory=list)  # provdm.identity.Claim of its records
 
 
 @dataclass
@@ -125,6 +137,44 @@ class StoredDocument:
     rights: str = "public"
     group: str | None = None
     release: str | None = None
+    status: str = "live"  # live | retracted | superseded
+    superseded_by: str | None = None
+
+
+@dataclass
+class HistoryEntry:
+    """One change in a document's life: ``ingested``, ``retracted``, ``superseded`` (``other`` is the
+    new version), ``supersedes`` (``other`` is the old one), or ``pin``/``unpin`` (doc_id is "")."""
+
+    doc_id: str
+    action: str
+    actor: str | None
+    at: str
+    other: str | None = None
+
+
+@dataclass
+class Rewrite:
+    """Records rebuilt from their documents after a join changed or a document was retracted
+    (``app.identity`` plans it; the store applies it in one transaction).
+
+    ``version`` is :meth:`Store.version` as read when the plan was made: a store that has
+    changed since raises :class:`provdm.errors.StoreBusy` and nothing is written (the planner
+    plans again). The assertions and aliases of ``docs`` are replaced by ``assertions`` and
+    ``aliases``; ``delete`` ids are removed (a node still named by a relation stays as a bare
+    reference); ``nodes`` and ``relations`` are written whole. ``document`` is a new document
+    row, whose records are in the lists."""
+
+    version: tuple | None
+    docs: list[str] = field(default_factory=list)
+    assertions: list[tuple[str, str]] = field(default_factory=list)  # (record id, doc id)
+    aliases: list = field(default_factory=list)  # provdm.identity.Claim with doc_id
+    delete: list[str] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    document: PreparedDocument | None = None
+    status: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    history: list[HistoryEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -209,6 +259,18 @@ class Store(Protocol):
 
     def ping(self) -> None: ...
 
+    # identity and lifecycle (issue 13)
+    def find_aliases(self, keys: list[str] = (), record_ids: list[str] = (),
+                     doc_ids: list[str] = ()) -> list: ...
+
+    def document_records(self, doc_ids: list[str]) -> dict[str, list[str]]: ...
+
+    def version(self) -> tuple: ...
+
+    def rewrite(self, plan: Rewrite) -> bool: ...
+
+    def history(self, doc_id: str | None = None) -> list[HistoryEntry]: ...
+
     def close(self) -> None: ...
 
 
@@ -217,5 +279,5 @@ def utcnow_iso() -> str:
 
 
 __all__ = ["Store", "PreparedDocument", "PutResult", "StoredDocument", "TraceQuery", "Stats",
-           "DocumentRights", "TokenRecord",
+           "DocumentRights", "TokenRecord", "HistoryEntry", "Rewrite",
            "Graph", "Node", "Relation", "utcnow_iso"]

@@ -45,12 +45,12 @@ from neo4j import exceptions as nx
 
 from provdm import vocabulary as voc
 from provdm.codec import ANON_PREFIX, Graph, Node, Relation, tree_json
-from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreUnavailable
+from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreBusy, StoreUnavailable
 from provdm.merge import plan_merge
 from provdm.provjson import join_fragments, record_fragment
 
-from .base import (DocumentRights, PreparedDocument, PutResult, Stats, StoredDocument, TokenRecord,
-                   TraceQuery, utcnow_iso)
+from .base import (DocumentRights, HistoryEntry, PreparedDocument, PutResult, Rewrite, Stats, StoredDocument,
+                   TokenRecord, TraceQuery, utcnow_iso)
 from .lineage import walk
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,11 @@ def schema_statements() -> list[str]:
     out += ["CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
             "CREATE INDEX document_part_doc IF NOT EXISTS FOR (n:DocumentPart) ON (n.doc)",
             "CREATE INDEX assertion_record IF NOT EXISTS FOR (n:Assertion) ON (n.record)",
-            "CREATE INDEX assertion_doc IF NOT EXISTS FOR (n:Assertion) ON (n.doc)"]
+            "CREATE INDEX assertion_doc IF NOT EXISTS FOR (n:Assertion) ON (n.doc)",
+            "CREATE INDEX alias_key IF NOT EXISTS FOR (n:Alias) ON (n.key)",
+            "CREATE INDEX alias_record IF NOT EXISTS FOR (n:Alias) ON (n.record)",
+            "CREATE INDEX alias_doc IF NOT EXISTS FOR (n:Alias) ON (n.doc)",
+            "CREATE INDEX history_doc IF NOT EXISTS FOR (n:History) ON (n.doc)"]
     return out
 
 
@@ -131,7 +135,12 @@ ASSERTED_READABLE = "EXISTS { MATCH (a:Assertion {record: n.id}) WHERE $readable
 TOKEN_COLUMNS = ("t.id AS id, t.name AS name, t.role AS role, t.groups AS groups, t.hash AS hash, "
                  "t.created_at AS created_at, t.revoked AS revoked")
 DOC_COLUMNS = ("d.id AS id, d.format AS format, d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
-               "d.rights AS rights, d.group AS group, d.release AS release")
+               "d.rights AS rights, d.group AS group, d.release AS release, "
+               "coalesce(d.status, 'live') AS status, d.superseded_by AS superseded_by")
+LIVE = "coalesce(d.status, 'live') = 'live'"
+ALIAS_COLUMNS = "a.key AS key, a.record AS record, a.strength AS strength, a.doc AS doc"
+CREATE_ALIASES = ("UNWIND $rows AS r CREATE (:Alias {key: r.key, record: r.record, strength: r.strength, "
+                  "doc: r.doc})")
 
 
 @lru_cache(maxsize=None)
@@ -240,7 +249,8 @@ def to_document(rec, texts: dict) -> StoredDocument:
                           provjson=texts.get((rec["id"], "provjson")) or texts.get((rec["id"], "original"), ""),
                           prefixes=json.loads(rec["prefixes"]),
                           records=rec["records"], created_at=rec["created_at"], rights=rec["rights"],
-                          group=rec["group"], release=rec["release"])
+                          group=rec["group"], release=rec["release"], status=rec["status"],
+                          superseded_by=rec["superseded_by"])
 
 
 def to_token(rec) -> TokenRecord:
@@ -280,7 +290,104 @@ def chunks(rows: list, size: int):
 
 # -- the store ---------------------------------------------------------------------------------
 
-class Neo4jStore:
+# -- identity and lifecycle ----------------------------------------------------------------------
+
+def _claims(recs) -> list:
+    from provdm.identity import Claim
+
+    return [Claim(r["key"], r["record"], r["strength"], r["doc"]) for r in recs]
+
+
+class _Lifecycle:
+    """The identity and lifecycle part of the contract (mixed into Neo4jStore)."""
+
+    def find_aliases(self, keys=(), record_ids=(), doc_ids=()):
+        def work(tx):
+            out = []
+            for prop, values in (("key", keys), ("record", record_ids), ("doc", doc_ids)):
+                if values:
+                    out += _claims(tx.run(f"UNWIND $values AS v MATCH (a:Alias {{{prop}: v}}) RETURN {ALIAS_COLUMNS}",
+                                          values=sorted(set(values))))
+            return out
+        return sorted(set(self._read(work)), key=lambda c: (c.key, c.record_id, c.doc_id))
+
+    def document_records(self, doc_ids):
+        out: dict[str, list[str]] = {d: [] for d in doc_ids}
+        for rec in self._query("UNWIND $docs AS d MATCH (a:Assertion {doc: d}) RETURN a.doc AS doc, a.record AS record",
+                               docs=list(doc_ids)):
+            out[rec["doc"]].append(rec["record"])
+        return out
+
+    @staticmethod
+    def _version(tx) -> tuple:
+        docs = tx.run("MATCH (d:Document) RETURN max(d.seq) AS m").single()["m"]
+        hist = tx.run("MATCH (h:History) RETURN max(h.seq) AS m").single()["m"]
+        return (docs or 0, hist or 0)
+
+    def version(self) -> tuple:
+        return self._read(self._version)
+
+    def history(self, doc_id=None):
+        where = " WHERE h.doc = $id OR h.other = $id" if doc_id else ""
+        rows = self._query(f"MATCH (h:History){where} RETURN h.doc AS doc, h.action AS action, h.actor AS actor, "
+                           "h.at AS at, h.other AS other ORDER BY h.seq", id=doc_id)
+        return [HistoryEntry(r["doc"], r["action"], r["actor"], r["at"], r["other"]) for r in rows]
+
+    def rewrite(self, plan: Rewrite) -> bool:
+        self._ensure_schema()
+        with self._errors(), self._session() as session:
+            return session.execute_write(self._rewrite, plan)
+
+    def _rewrite(self, tx, plan: Rewrite) -> bool:
+        if plan.version is not None and self._version(tx) != tuple(plan.version):
+            raise StoreBusy("the store changed while the rewrite was planned")
+        doc = plan.document
+        if doc is not None and tx.run("MATCH (d:Document {id: $id}) RETURN d.id AS id", id=doc.id).single():
+            return False
+        docs = sorted(set(plan.docs))
+        tx.run("UNWIND $docs AS d MATCH (a:Assertion {doc: d}) DELETE a", docs=docs).consume()
+        tx.run("UNWIND $docs AS d MATCH (a:Alias {doc: d}) DELETE a", docs=docs).consume()
+        # relations are written afresh: the deleted ones and the rewritten ones go first
+        rel_ids = sorted(set(plan.delete) | {r.id for r in plan.relations})
+        for rel in self._find_relations(tx, rel_ids):
+            tx.run(delete_rels_cypher(rel_type(to_relation(rel))), ids=[rel["id"]]).consume()
+        node_ids = sorted(set(plan.delete) - {r.id for r in plan.relations})
+        for part in chunks(node_ids, self.batch):
+            tx.run("UNWIND $ids AS id MATCH (n:Record {id: id}) SET n.declared = false", ids=part).consume()
+        wanted = {n.id for n in plan.nodes} | {end or NIL for r in plan.relations for end in (r.src, r.dst)}
+        existing = set()
+        for part in chunks(sorted(wanted), self.batch):
+            existing |= {rec["id"] for rec in tx.run(LOCK_NODES, ids=part)}
+        by_label: dict[tuple, list] = {}
+        for node in plan.nodes:
+            by_label.setdefault((KIND_LABEL[node.kind], node.id not in existing), []).append(node_row(node))
+        for (label, new), rows in by_label.items():
+            self._run_batches(tx, write_nodes_cypher(label, new), rows)
+        for part in chunks(sorted(wanted - existing - {n.id for n in plan.nodes}), self.batch):
+            tx.run(CREATE_PLACEHOLDERS, ids=part).consume()
+        by_type: dict[str, list] = {}
+        for rel in plan.relations:
+            by_type.setdefault(rel_type(rel), []).append(rel_row(rel))
+            self._rel_types[rel.id] = rel_type(rel)
+        for rtype, rows in by_type.items():
+            self._run_batches(tx, create_rels_cypher(rtype), rows, nil=NIL)
+        rows = [{"record": r, "doc": d} for r, d in sorted(set(plan.assertions))]
+        self._run_batches(tx, "UNWIND $rows AS r CREATE (:Assertion {record: r.record, doc: r.doc})", rows)
+        self._create_aliases(tx, plan.aliases)
+        if doc is not None:
+            self._create_document(tx, doc)
+        for doc_id, (status, other) in sorted(plan.status.items()):
+            tx.run("MATCH (d:Document {id: $id}) SET d.status = $status, d.superseded_by = $other",
+                   id=doc_id, status=status, other=other).consume()
+        for entry in plan.history:
+            tx.run("CREATE (:History {seq: $seq, doc: $doc, action: $action, actor: $actor, at: $at, "
+                   "other: $other})", seq=time.time_ns(), doc=entry.doc_id, action=entry.action,
+                   actor=entry.actor, at=entry.at, other=entry.other).consume()
+        return True
+
+
+
+class Neo4jStore(_Lifecycle):
     def __init__(self, url: str, settings=None):
         self.url = url
         self.settings = settings
@@ -441,8 +548,9 @@ class Neo4jStore:
         joined = {key: "".join(parts) for key, parts in texts.items()}
         return [to_document(r, joined) for r in recs]
 
-    def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None):
-        match = "MATCH (d:Document)" + ("" if groups is None else f" WHERE {READABLE}")
+    def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None, retired=False):
+        where = ([] if retired else [LIVE]) + ([] if groups is None else [READABLE])
+        match = "MATCH (d:Document)" + (" WHERE " + " AND ".join(where) if where else "")
         params = {} if groups is None else readable(groups, today)
 
         def work(tx):
@@ -518,7 +626,7 @@ class Neo4jStore:
             def count(cypher):
                 return tx.run(cypher).single()["c"]
             return Stats(count("MATCH (d:Document) RETURN count(d) AS c"),
-                         sum(count(f"MATCH (n:{label}) RETURN count(n) AS c") for label in KIND_LABEL.values()),
+                         sum(count(f"MATCH (n:{label}) WHERE n.declared RETURN count(n) AS c") for label in KIND_LABEL.values()),
                          count("MATCH ()-[e]->() RETURN count(e) AS c"))
         return self._read(work)
 
@@ -648,6 +756,17 @@ class Neo4jStore:
         for part in chunks(asserted, self.batch):
             tx.run(CREATE_ASSERTIONS, ids=part, doc=prepared.id).consume()
 
+        self._create_aliases(tx, prepared.aliases, prepared.id)
+        self._create_document(tx, prepared)
+        return True
+
+    def _create_aliases(self, tx, claims, doc_id: str | None = None) -> None:
+        rows = [{"key": c.key, "record": c.record_id, "strength": c.strength,
+                 "doc": c.doc_id if doc_id is None else doc_id} for c in claims]
+        self._run_batches(tx, CREATE_ALIASES, rows)
+
+    @staticmethod
+    def _create_document(tx, prepared: PreparedDocument) -> None:
         tx.run("UNWIND $rows AS r MERGE (s:Namespace {prefix: r.prefix}) ON CREATE SET s.uri = r.uri",
                rows=[{"prefix": p, "uri": u} for p, u in sorted(prepared.prefixes.items())]).consume()
         # One part a statement: messages stay small. The PROV-JSON is not kept twice when it is
@@ -663,7 +782,6 @@ class Neo4jStore:
                id=prepared.id, format=prepared.format, prefixes=json.dumps(prepared.prefixes),
                records=prepared.records, created_at=utcnow_iso(), seq=time.time_ns(),
                rights=prepared.rights, group=prepared.group, release=prepared.release).consume()
-        return True
 
     def _run_batches(self, tx, cypher: str, rows: list, **params) -> None:
         for part in batches(rows, self.batch):
@@ -731,3 +849,4 @@ class _Walk:
 
 
 __all__ = ["Neo4jStore", "NIL", "schema_statements", "rel_type"]
+

@@ -17,12 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from provdm.codec import Graph, Node, Relation, tree_json
-from provdm.errors import InvalidParameter, NotFound, StoreUnavailable
+from provdm.errors import InvalidParameter, NotFound, StoreBusy, StoreUnavailable
 from provdm.merge import plan_merge
 from provdm.provjson import join_fragments, record_fragment
 
-from .base import (DocumentRights, PreparedDocument, PutResult, Stats, StoredDocument, TokenRecord,
-                   TraceQuery, utcnow_iso)
+from .base import (DocumentRights, HistoryEntry, PreparedDocument, PutResult, Rewrite, Stats, StoredDocument,
+                   TokenRecord, TraceQuery, utcnow_iso)
 from .lineage import walk
 
 #: A rowid table: rows written together (one document, sorted by src) lie together in the file, so
@@ -104,6 +104,26 @@ CREATE TABLE IF NOT EXISTS namespaces (
     prefix TEXT PRIMARY KEY,
     uri TEXT NOT NULL
 ) WITHOUT ROWID;
+-- identity: the alias claims of each document's records (provdm.identity); pins have doc_id ''
+CREATE TABLE IF NOT EXISTS aliases (
+    key TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    strength TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    PRIMARY KEY (key, record_id, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_record ON aliases(record_id);
+CREATE INDEX IF NOT EXISTS aliases_doc ON aliases(doc_id);
+-- document lifecycle: what was retracted or superseded, by whom, when
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT,
+    at TEXT NOT NULL,
+    other TEXT
+);
+CREATE INDEX IF NOT EXISTS history_doc ON history(doc_id);
 """
 
 IDLE_CONNECTIONS = 8  # connections of ended threads kept for new ones
@@ -134,7 +154,8 @@ def _relation(row) -> Relation:
 def _doc(row) -> StoredDocument:
     return StoredDocument(id=row[0], format=row[1], original=row[2], provjson=row[3] or row[2],
                           prefixes=json.loads(row[4]), records=row[5], created_at=row[6],
-                          rights=row[7], group=row[8], release=row[9])
+                          rights=row[7], group=row[8], release=row[9], status=row[10],
+                          superseded_by=row[11])
 
 
 #: a document row ``d`` readable by members of the groups in json_each(?) on date ?
@@ -167,6 +188,8 @@ _IN_ROWIDS = " WHERE rid IN (SELECT value FROM json_each(?))"
 _SELECT_RELATIONS = "SELECT id, type, src, dst, category, qn, attrs FROM relations"  # rows for _relation
 
 _DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
+_DOC_READ = _DOC_COLS + ", status, superseded_by"
+_LIVE = "d.status = 'live'"
 
 
 _FRAGMENT_COLUMNS = ("pjkey", "pj", "pjns")
@@ -209,6 +232,15 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
+def _add_lifecycle(conn: sqlite3.Connection) -> None:
+    """Stores made before documents had a lifecycle get its two columns (every document live)."""
+    def add():
+        conn.execute("ALTER TABLE documents ADD COLUMN status TEXT NOT NULL DEFAULT 'live'")
+        conn.execute("ALTER TABLE documents ADD COLUMN superseded_by TEXT")
+
+    _upgrade(conn, lambda: "status" not in _columns(conn, "documents"), add)
+
+
 def _add_fragments(conn: sqlite3.Connection) -> None:
     """Stores made before records kept their PROV-JSON fragments get the columns, filled once."""
     for table in ("nodes", "relations"):
@@ -246,6 +278,33 @@ def _relations_by_row(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
     _upgrade(conn, lambda: "rid" not in _columns(conn, "relations"), rewrite)
+
+
+def _write_records(conn: sqlite3.Connection, nodes, relations) -> None:
+    """Write records whole (new ones inserted, stored ones replaced), with their fragments."""
+    conn.executemany(
+        "INSERT INTO nodes (id, kind, qn, attrs, pjkey, pj, pjns) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, qn = excluded.qn, attrs = excluded.attrs, "
+        "pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
+        [(n.id, n.kind, tree_json(n.qn), tree_json(n.attrs), *record_fragment(n.qn, n.attrs))
+         for n in sorted(nodes, key=_by_id)])
+    conn.executemany(
+        "INSERT INTO relations (id, type, src, dst, category, qn, attrs, pjkey, pj, pjns) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET type = excluded.type, category = excluded.category, "
+        "attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
+        "qn = excluded.qn, pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
+        [(r.id, r.type, r.src, r.dst, r.category, tree_json(r.qn) if r.qn else None,
+          tree_json(r.attrs), *record_fragment(r.qn, r.attrs)) for r in sorted(relations, key=_by_src)])
+
+
+def _insert_document(conn: sqlite3.Connection, doc: PreparedDocument) -> None:
+    conn.executemany("INSERT OR IGNORE INTO namespaces (prefix, uri) VALUES (?, ?)", sorted(doc.prefixes.items()))
+    conn.execute(
+        f"INSERT INTO documents ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (doc.id, doc.format, doc.original,
+         "" if doc.provjson == doc.original else doc.provjson,  # "": the same text
+         json.dumps(doc.prefixes), doc.records, utcnow_iso(), doc.rights, doc.group, doc.release))
 
 
 class _Checkpointer:
@@ -317,6 +376,7 @@ class SQLiteStore:
             conn.executescript(SCHEMA)
             _add_fragments(conn)
             _relations_by_row(conn)
+            _add_lifecycle(conn)
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -392,16 +452,20 @@ class SQLiteStore:
         return [_relation(r) for r in rows]
 
     def get_document(self, doc_id: str) -> StoredDocument:
-        row = self._conn().execute(f"SELECT {_DOC_COLS} FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        row = self._conn().execute(f"SELECT {_DOC_READ} FROM documents WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
         return _doc(row)
 
-    def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None):
+    def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None, retired=False):
         conn = self._conn()
-        clause, params = ("", []) if groups is None else (" WHERE " + _READABLE_DOC, _readable_params(groups, today))
+        where, params = ([] if retired else [_LIVE]), []
+        if groups is not None:
+            where.append(_READABLE_DOC)
+            params = _readable_params(groups, today)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
         total = conn.execute(f"SELECT count(*) FROM documents d{clause}", params).fetchone()[0]
-        rows = conn.execute(f"SELECT {_DOC_COLS} FROM documents d{clause} ORDER BY seq LIMIT ? OFFSET ?",
+        rows = conn.execute(f"SELECT {_DOC_READ} FROM documents d{clause} ORDER BY seq LIMIT ? OFFSET ?",
                             (*params, limit, offset)).fetchall()
         return [_doc(r) for r in rows], total
 
@@ -511,47 +575,99 @@ class SQLiteStore:
             self._in("SELECT type, id, pjkey, pj, pjns FROM relations" + _IN_ROWIDS, sorted(rids)))
 
     # -- writes ------------------------------------------------------------------------------
-    def put_document(self, prepared: PreparedDocument) -> PutResult:
+    @contextmanager
+    def _writing(self):
+        """One write transaction (``BEGIN IMMEDIATE``: writers queue, readers go on under WAL),
+        committed unless the body rolled it back itself or raised; then a WAL checkpoint."""
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"the SQLite store is busy or locked: {exc}") from None
         try:
+            yield conn
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._checkpointer.request()
+
+    def put_document(self, prepared: PreparedDocument) -> PutResult:
+        with self._writing() as conn:
             if conn.execute("SELECT 1 FROM documents WHERE id = ?", (prepared.id,)).fetchone():
                 conn.execute("ROLLBACK")
                 return PutResult(prepared.id, prepared.records, False)
             stored_nodes = {n.id: n for n in self.get_nodes([n.id for n in prepared.nodes])}
             stored_rels = {r.id: r for r in self.get_relations([r.id for r in prepared.relations])}
             nodes, rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
-            conn.executemany(
-                "INSERT INTO nodes (id, kind, qn, attrs, pjkey, pj, pjns) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, pjkey = excluded.pjkey, "
-                "pj = excluded.pj, pjns = excluded.pjns",
-                [(n.id, n.kind, tree_json(n.qn), tree_json(n.attrs), *record_fragment(n.qn, n.attrs))
-                 for n in sorted(nodes, key=_by_id)])
-            conn.executemany(
-                "INSERT INTO relations (id, type, src, dst, category, qn, attrs, pjkey, pj, pjns) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
-                "qn = excluded.qn, pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
-                [(r.id, r.type, r.src, r.dst, r.category, tree_json(r.qn) if r.qn else None,
-                  tree_json(r.attrs), *record_fragment(r.qn, r.attrs)) for r in sorted(rels, key=_by_src)])
+            _write_records(conn, nodes, rels)
             conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
                              [(rid, prepared.id) for rid in
                               sorted([n.id for n in prepared.nodes] + [r.id for r in prepared.relations])])
-            conn.executemany("INSERT OR IGNORE INTO namespaces (prefix, uri) VALUES (?, ?)",
-                             sorted(prepared.prefixes.items()))
-            conn.execute(
-                f"INSERT INTO documents ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (prepared.id, prepared.format, prepared.original,
-                 "" if prepared.provjson == prepared.original else prepared.provjson,  # "": the same text
-                 json.dumps(prepared.prefixes), prepared.records, utcnow_iso(), prepared.rights,
-                 prepared.group, prepared.release))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self._checkpointer.request()
+            self._write_aliases(conn, prepared.aliases, prepared.id)
+            _insert_document(conn, prepared)
         return PutResult(prepared.id, prepared.records, True)
+
+    @staticmethod
+    def _write_aliases(conn, claims, doc_id: str | None = None) -> None:
+        conn.executemany("INSERT OR IGNORE INTO aliases (key, record_id, strength, doc_id) VALUES (?, ?, ?, ?)",
+                         [(c.key, c.record_id, c.strength, c.doc_id if doc_id is None else doc_id)
+                          for c in claims])
+
+    # -- identity and lifecycle ----------------------------------------------------------------
+    def find_aliases(self, keys=(), record_ids=(), doc_ids=()):
+        from provdm.identity import Claim
+
+        rows = []
+        for column, values in (("key", keys), ("record_id", record_ids), ("doc_id", doc_ids)):
+            if values:
+                rows += self._in("SELECT key, record_id, strength, doc_id FROM aliases "
+                                 f"WHERE {column} IN (SELECT value FROM json_each(?))", sorted(set(values)))
+        return sorted({Claim(*r) for r in rows}, key=lambda c: (c.key, c.record_id, c.doc_id))
+
+    def document_records(self, doc_ids):
+        out: dict[str, list[str]] = {d: [] for d in doc_ids}
+        for doc_id, rid in self._in("SELECT doc_id, record_id FROM assertions "
+                                    "WHERE doc_id IN (SELECT value FROM json_each(?))", list(doc_ids)):
+            out[doc_id].append(rid)
+        return out
+
+    def version(self) -> tuple:
+        conn = self._conn()
+        return (conn.execute("SELECT coalesce(max(seq), 0) FROM documents").fetchone()[0],
+                conn.execute("SELECT coalesce(max(seq), 0) FROM history").fetchone()[0])
+
+    def history(self, doc_id=None):
+        sql = "SELECT doc_id, action, actor, at, other FROM history"
+        rows = self._conn().execute(sql + (" WHERE doc_id = ? OR other = ?" if doc_id else "") + " ORDER BY seq",
+                                    (doc_id, doc_id) if doc_id else ()).fetchall()
+        return [HistoryEntry(*r) for r in rows]
+
+    def rewrite(self, plan: Rewrite) -> bool:
+        with self._writing() as conn:
+            if plan.version is not None and self.version() != tuple(plan.version):
+                raise StoreBusy("the store changed while the rewrite was planned")
+            doc = plan.document
+            if doc is not None and conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc.id,)).fetchone():
+                conn.execute("ROLLBACK")
+                return False
+            docs = json.dumps(sorted(set(plan.docs)))
+            conn.execute("DELETE FROM assertions WHERE doc_id IN (SELECT value FROM json_each(?))", (docs,))
+            conn.execute("DELETE FROM aliases WHERE doc_id IN (SELECT value FROM json_each(?))", (docs,))
+            gone = json.dumps(sorted(set(plan.delete)))
+            conn.execute("DELETE FROM nodes WHERE id IN (SELECT value FROM json_each(?))", (gone,))
+            conn.execute("DELETE FROM relations WHERE id IN (SELECT value FROM json_each(?))", (gone,))
+            _write_records(conn, plan.nodes, plan.relations)
+            conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
+                             sorted(set(plan.assertions)))
+            self._write_aliases(conn, plan.aliases)
+            if doc is not None:
+                _insert_document(conn, doc)
+            for doc_id, (status, other) in sorted(plan.status.items()):
+                conn.execute("UPDATE documents SET status = ?, superseded_by = ? WHERE id = ?",
+                             (status, other, doc_id))
+            conn.executemany("INSERT INTO history (doc_id, action, actor, at, other) VALUES (?, ?, ?, ?, ?)",
+                             [(h.doc_id, h.action, h.actor, h.at, h.other) for h in plan.history])
+        return True
