@@ -146,11 +146,22 @@ def check_may_assign(viewer: Viewer, rights: str | None, group: str | None) -> N
         raise Forbidden(f"you are not a member of group {group!r}", where="group")
 
 
-def ingest(store: Store, text: str, fmt: str, *, settings, viewer: Viewer = OPERATOR, **options) -> IngestResult:
+def ingest(store: Store, text: str, fmt: str, *, settings, viewer: Viewer = OPERATOR,
+           supersedes: str | None = None, **options) -> IngestResult:
+    """Store a document; its records join those the store knows (:mod:`app.identity`).
+    ``supersedes``: the id of a live document this one replaces."""
+    from . import identity
+
     check_may_assign(viewer, options.get("rights"), options.get("group"))
+    if supersedes:
+        identity.may_change(store, supersedes, viewer)
     prepared, warnings = prepare(text, fmt, settings=settings, store=store, **options)
-    result = store.put_document(prepared)
-    return IngestResult(result.id, result.records, result.created, warnings)
+    if supersedes:
+        outcome = identity.supersede(store, supersedes, prepared, viewer=viewer)
+    else:
+        outcome = identity.put(store, prepared, actor=viewer.name)
+    result = outcome.result
+    return IngestResult(result.id, result.records, result.created, warnings + outcome.warnings)
 
 
 def ingest_prov(store: Store, doc: ProvDocument, *, settings, **options) -> IngestResult:
@@ -230,9 +241,21 @@ class _Trace:
     restricted: bool  # the viewer may not read everything: answers go through app.rights
 
 
+def canonical(store: Store, ident: str, namespaces: dict[str, str] | None = None) -> str:
+    """The stored id a ProvSAP ``ID`` or a record page means: a prefixed name, a full id, the id of
+    a stand-in that has joined its real record, or an alias (a file name, a digest...)."""
+    from . import identity
+
+    full = resolve_id(store, ident, namespaces)
+    found, _ = identity.canonical_id(store, full)
+    if found is None and full != ident:
+        found, _ = identity.canonical_id(store, ident)
+    return found or full
+
+
 def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> _Trace:
     namespaces = store.namespaces()
-    ids = [resolve_id(store, i, namespaces) for i in query.ids]
+    ids = [canonical(store, i, namespaces) for i in query.ids]
     found = {n.id for n in store.get_nodes(ids)}
     restricted = not sees_everything(store, viewer)
     if restricted:
@@ -321,7 +344,7 @@ class RecordDetail:
 
 
 def record_detail(store: Store, record_id: str, *, viewer: Viewer = ANONYMOUS) -> RecordDetail:
-    found = store.get_nodes([resolve_id(store, record_id)])
+    found = store.get_nodes([canonical(store, record_id)])
     if not found:
         raise NotFound(f"no record with id {record_id!r}", where="id")
     node = found[0]
@@ -347,5 +370,36 @@ def audit_product(store, ids: list[str], *, settings, viewer=OPERATOR,
     found = {node.id for node in store.get_nodes(sorted(refs))}
     hidden = {i for i in render_facts(doc).elements if i.startswith(HIDDEN_NS)}
     namespaces = store.namespaces()
-    roots = [resolve_id(store, i, namespaces) for i in ids]
-    return audit(doc, roots=roots, missing=refs - found, raw_types=raw_types, hidden=hidden)
+    roots = [canonical(store, i, namespaces) for i in ids]
+    superseded, ambiguous = _lifecycle_findings(store, doc, roots, refs - found, viewer)
+    return audit(doc, roots=roots, missing=refs - found, raw_types=raw_types, hidden=hidden,
+                 superseded=superseded, ambiguous=ambiguous)
+
+
+def _lifecycle_findings(store, doc, roots: list[str], missing: set[str], viewer: Viewer):
+    """Inputs whose document was superseded after the product was made, and inputs known only
+    by an ambiguous name (for :func:`provdm.audit.audit`)."""
+    from provdm.identity import STANDIN_NS
+
+    from . import identity
+
+    records = sorted({r.identifier.uri for r in doc.get_records() if r.identifier is not None})
+    rights = store.rights_of(records)
+    readable = {d.doc_id for ds in rights.values() for d in ds
+                if document_readable(viewer, d.rights, d.group, d.release)}
+    made = [store.get_document(d.doc_id).created_at for r in roots for d in rights.get(r, [])]
+    made_at = min(made) if made else None
+    superseded = []
+    for doc_id in sorted(readable):
+        for h in store.history(doc_id):
+            if h.action == "supersedes" and h.doc_id == doc_id and made_at and h.at >= made_at \
+                    and h.other in readable | {h.other}:
+                inputs = sorted(r for r, ds in rights.items() if r not in roots and any(d.doc_id == doc_id for d in ds))
+                if inputs:
+                    superseded.append((doc_id, h.other, h.at, inputs))
+    ambiguous = {}
+    for rid in sorted(i for i in set(records) | missing if i.startswith(STANDIN_NS)):
+        candidates = identity.ambiguity(store, rid)
+        if candidates:
+            ambiguous[rid] = candidates
+    return superseded, ambiguous

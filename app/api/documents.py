@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from provdm import formats, registry
 from provdm.errors import InvalidParameter, MalformedDocument, UnsupportedMediaType
 
-from .. import services
+from .. import identity, services
 from . import current_settings, current_store, current_viewer, int_arg, negotiate
 
 bp = Blueprint("documents", __name__)
@@ -29,7 +29,8 @@ def post_document():
     result = services.ingest(
         current_store(), text, fmt, settings=settings, viewer=current_viewer(),
         validation=request.args.get("validation"), rights=request.args.get("rights"),
-        group=request.args.get("group"), release=request.args.get("release"))
+        group=request.args.get("group"), release=request.args.get("release"),
+        supersedes=request.args.get("supersedes") or None)
     resp = jsonify(result.to_dict())
     resp.status_code = 201 if result.created else 200
     resp.headers["Location"] = url_for("documents.get_document", doc_id=result.id)
@@ -72,3 +73,14 @@ def put_rights(doc_id: str):
     stored = services.set_rights(current_store(), doc_id, body.get("rights"), body.get("group"),
                                  body.get("release"), viewer=current_viewer())
     return jsonify({"id": stored.id, "rights": stored.rights, "group": stored.group, "release": stored.release})
+
+
+@bp.delete("/documents/<doc_id>")
+def retract_document(doc_id: str):
+    """Retract a document: its records leave lineage unless other documents assert them."""
+    return jsonify(identity.retract(current_store(), doc_id, viewer=current_viewer()))
+
+
+@bp.get("/documents/<doc_id>/history")
+def document_history(doc_id: str):
+    return jsonify(identity.history(current_store(), doc_id, viewer=current_viewer()))

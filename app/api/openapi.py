@@ -56,6 +56,7 @@ def spec(base_url: str = "/") -> dict:
                         _param("validation", schema={"type": "string", "enum": ["strict", "warn", "off"]}),
                         _param("rights", schema={"type": "string", "enum": ["public", "proprietary"]}),
                         _param("group"), _param("release", schema={"type": "string", "format": "date"}),
+                        _param("supersedes", description="id of a live document this one corrects (it becomes superseded)"),
                     ],
                     "requestBody": {"required": True, "content": doc_body},
                     "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": ingest_result}}},
@@ -83,6 +84,42 @@ def spec(base_url: str = "/") -> dict:
                                    _param("format", schema={"type": "string", "enum": [f.name for f in syntaxes]})],
                     "responses": {"200": {"description": "the document", "content": doc_content},
                                   "404": ERROR, "406": ERROR},
+                },
+                "delete": {
+                    "summary": "Retract a document (owner group writer or admin); its history is kept",
+                    "operationId": "retractDocument",
+                    "parameters": [_param("doc_id", "path", required=True)],
+                    "responses": {"200": {"description": "retracted", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "503": ERROR},
+                },
+            },
+            "/documents/{doc_id}/history": {
+                "get": {
+                    "summary": "What happened to a document: ingested, superseded, supersedes, retracted",
+                    "operationId": "documentHistory",
+                    "parameters": [_param("doc_id", "path", required=True)],
+                    "responses": {"200": {"description": "its status and history", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  "404": ERROR},
+                },
+            },
+            "/resolve": {
+                "get": {
+                    "summary": "The canonical id of a record known by ID (id, file name, path, digest, OBS_ID...) and its aliases",
+                    "operationId": "resolve",
+                    "parameters": [_param("ID", required=True)],
+                    "responses": {"200": {"description": "canonical id, aliases and joined stand-ins", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  "400": ERROR, "404": ERROR},
+                },
+            },
+            "/pins": {
+                "put": {
+                    "summary": "An admin's decision for an ambiguous name: key means the record 'to'",
+                    "operationId": "putPin",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["key", "to"],
+                        "properties": {"key": {"type": "string"}, "to": {"type": "string"}, "remove": {"type": "boolean"}}}}}},
+                    "responses": {"200": {"description": "pinned", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR},
                 },
             },
             "/provsap": {

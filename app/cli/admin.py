@@ -9,7 +9,7 @@ import click
 
 from provdm.errors import InvalidParameter
 
-from .. import services
+from .. import identity, services
 from ..access import ROLES, hash_token, new_token
 from ..stores.base import TokenRecord, utcnow_iso
 from . import cli, open_store_from, settings_from, store_option
@@ -93,11 +93,14 @@ def export(output, store_url):
     try:
         offset = 0
         while True:
-            docs, total = store.list_documents(offset=offset, limit=500)
+            docs, total = store.list_documents(offset=offset, limit=500, retired=True)
             for d in docs:
+                history = [{"doc": h.doc_id, "action": h.action, "by": h.actor, "at": h.at, "other": h.other}
+                           for h in store.history(d.id) if h.doc_id == d.id]
                 output.write(json.dumps({"id": d.id, "format": d.format, "document": d.original,
                                          "rights": d.rights, "group": d.group, "release": d.release,
-                                         "created_at": d.created_at}) + "\n")
+                                         "created_at": d.created_at, "status": d.status,
+                                         "superseded_by": d.superseded_by, "history": history}) + "\n")
                 n += 1
             offset += len(docs)
             if not docs or offset >= total:
@@ -115,6 +118,7 @@ def import_export(file, store_url):
     settings = settings_from(store_url)
     store = open_store_from(settings=settings)
     created = unchanged = 0
+    retired = []
     try:
         for lineno, line in enumerate(file, 1):
             if not line.strip():
@@ -130,6 +134,10 @@ def import_export(file, store_url):
                 click.echo(f"line {lineno}: document id changed from {item['id']} to {res.id}", err=True)
             created += res.created
             unchanged += not res.created
+            if item.get("status", "live") != "live":
+                retired.append((res.id, item))
+        for doc_id, item in retired:  # once every version is in: what was retracted or superseded
+            identity.restore(store, doc_id, item["status"], item.get("superseded_by"), item.get("history") or [])
     finally:
         store.close()
     click.echo(f"imported {created} documents, {unchanged} already there")

@@ -60,9 +60,13 @@ def load_sample(store, settings) -> int:
 @click.option("--rights", type=click.Choice(["public", "proprietary"]), default="public", show_default=True)
 @click.option("--group", default=None, help="Owner group of proprietary documents.")
 @click.option("--release", default=None, help="Date (YYYY-MM-DD) a proprietary document becomes public.")
+@click.option("--supersedes", default=None, metavar="DOC_ID",
+              help="Id of a stored document this one corrects (it is then superseded; one file only).")
 @store_option
-def ingest(files, fmt, validation, rights, group, release, store_url):
+def ingest(files, fmt, validation, rights, group, release, supersedes, store_url):
     """Store PROV documents; print one line per file: id, records, created/unchanged."""
+    if supersedes and len(files) != 1:
+        raise click.UsageError("--supersedes takes exactly one file")
     settings = settings_from(store_url)
     store = open_store_from(settings=settings)
     failed = 0
@@ -72,7 +76,7 @@ def ingest(files, fmt, validation, rights, group, release, store_url):
                 text, f = services.read_file(path, fmt)
                 t0 = time.perf_counter()
                 res = services.ingest(store, text, f, settings=settings, validation=validation,
-                                      rights=rights, group=group, release=release)
+                                      rights=rights, group=group, release=release, supersedes=supersedes)
                 dt = time.perf_counter() - t0
             except ProvhubError as exc:
                 failed += 1
