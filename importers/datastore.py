@@ -38,7 +38,10 @@ INDEX_NAMES = {"hdu": ("hdu-index.fits.gz", "hdu-index.fits"),
                "obs": ("obs-index.fits.gz", "obs-index.fits")}
 INDEX_HDUS = {"hdu": "HDU_INDEX", "obs": "OBS_INDEX"}
 HDU_COLUMNS = ("OBS_ID", "HDU_TYPE", "HDU_CLASS", "FILE_DIR", "FILE_NAME", "HDU_NAME")
-#: obs-index columns (and EVENTS keywords) describing the instrument configuration of a run.
+#: obs-index columns describing the instrument configuration of a run. The EVENTS keywords that
+#: an obs-index has no column for (``keywords.HEADER_CONFIGURATION_KEYS``: OBS_MODE, EV_CLASS)
+#: and the TELARRAY HDU come from the FITS importer, so that the configuration says the same
+#: whether the run's file was there when the index was imported or came later.
 CONFIGURATION_KEYS = ("N_TELS", "TELLIST", "ZEN_PNT", "ALT_PNT", "AZ_PNT", "RA_PNT", "DEC_PNT",
                       "OBS_MODE", "QUALITY", "MUONEFF", "NSBLEVEL", "TRGRATE", "ZTRGRATE",
                       "BROKPIX", "AIRTEMP", "PRESSURE", "RELHUM", "DEADC", "EV_CLASS")
@@ -70,7 +73,6 @@ class DataStore:
         self._files: dict[str, FitsFile | None] = {}
         self._mapped: dict[str, QualifiedName] = {}  # path -> file entity already in the builder
         self.absent: list[str] = []
-        self._telescope: str | None = None
         self._rows_by_obs: dict | None = None
         for kind in ("hdu", "obs"):
             self._read_index(kind)
@@ -154,18 +156,17 @@ class DataStore:
         return self._files[path]
 
     def telescope(self, obs_id) -> str:
-        """TELESCOP of the observation's EVENTS file; else of the indexes or any present file."""
+        """TELESCOP of the observation's own EVENTS file, else of the index tables, else
+        ``unknown``: never guessed from another run's file, so that an observation gets the same
+        id whether its file was there at this import or comes later (``phobs:unknown/<OBS_ID>``
+        then joins ``phobs:<TEL>/<OBS_ID>``, see provdm/identity.py)."""
         for row in self.rows(obs_id):
             if str(row.get("HDU_TYPE", "")).lower() == "events":
                 ff = self.file(self.path(row))
                 if ff is not None and ff.get("TELESCOP"):
                     return str(ff.get("TELESCOP")).strip()
-        if self._telescope is None:
-            present = (self.file(self.path(r)) for r in self.hdu_rows if os.path.isfile(self.path(r)))
-            found = [ff.get("TELESCOP") for ff in list(self.index_files.values()) + [next(present, None)]
-                     if ff is not None and ff.get("TELESCOP")]
-            self._telescope = str(found[0]).strip() if found else "unknown"
-        return self._telescope
+        found = [ff.get("TELESCOP") for ff in self.index_files.values() if ff.get("TELESCOP")]
+        return str(found[0]).strip() if found else "unknown"
 
     # records ---------------------------------------------------------------------------------
 
@@ -194,12 +195,11 @@ class DataStore:
         observation_activity(b, telescope, obs_id, start, end)
         production = dl3_production(telescope, obs_id)
         b.activity(production, [(PROV["type"], PROVHUB["Dl3Production"]),
-                                (PROV["label"], f"DL3 production of {telescope} observation {obs_id}")])
+                                (PROV["label"], f"DL3 production of observation {obs_id}")])
         b.relation("wasInformedBy", production, run)
         dl3 = b.entity(ids.sub(run, "dl3"), [
             (PROV["type"], VOPROV["DatasetEntity"]), (PROV["type"], PROVHUB["Dl3Observation"]),
-            (PROV["label"], f"{telescope} DL3 observation {obs_id}"),
-            (PROVHUB["telescope"], telescope), (PROVHUB["obsId"], obs_id),
+            (PROV["label"], f"DL3 observation {obs_id}"), (PROVHUB["obsId"], obs_id),
             (PROVHUB["object"], row.get("OBJECT"))])
         hdu_index = self.index_entity("hdu", b, resolver)
         if hdu_index is not None:
@@ -246,24 +246,17 @@ class DataStore:
         qn = ids.sub(run, "instrument")
         ff, header = (events[0], dict(events[1].cards)) if events else (None, {})
         attrs = [(PROV["type"], PROVHUB["InstrumentConfiguration"]),
-                 (PROV["label"], f"{telescope} configuration of observation {obs_id}"
+                 (PROV["label"], f"configuration of observation {obs_id}"
                                  + (f" (telescopes {row['TELLIST']})" if row.get("TELLIST") else "")),
-                 (PROVHUB["telescope"], telescope), (PROVHUB["obsId"], obs_id)]
+                 (PROVHUB["obsId"], obs_id)]
         for key in CONFIGURATION_KEYS:
             value = row.get(key)
-            if value is None and key in header:
-                value = literal(header[key])
             if value not in (None, ""):
                 attrs.append((attribute_name(key), value))
         b.entity(qn, attrs)
         obs_index = self.index_entity("obs", b, resolver)
         if obs_index is not None and row:
             b.relation("wasDerivedFrom", qn, obs_index, attrs=[(PROVHUB["keyword"], "OBS_INDEX row")])
-        if ff is not None:
-            for hdu in ff.hdus:
-                if hdu.name.startswith("TELARRAY"):
-                    b.relation("wasDerivedFrom", qn, ids.hdu(ff.identity(), hdu.name),
-                               attrs=[(PROVHUB["hduType"], "telarray")])
         return qn
 
     def report(self):

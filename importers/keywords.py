@@ -196,11 +196,14 @@ def dl3_production(telescope: str, obs_id) -> QualifiedName:
 
 
 def observation_activity(b: DocBuilder, telescope: str, obs_id, start=None, end=None) -> QualifiedName:
-    """The observation run (times only from the obs-index, so imports never disagree)."""
+    """The observation run (times only from the obs-index, so imports never disagree). Its label
+    and the records below it do not name the telescope: an observation first seen without it
+    (``phobs:unknown/<OBS_ID>``) joins the one with it and they must say the same."""
     qn = ids.observation(telescope, obs_id)
+    known = telescope and telescope != "unknown"
     return b.activity(qn, [(PROV["type"], PROVHUB["Observation"]),
-                           (PROV["label"], f"{telescope} observation {obs_id}"),
-                           (PROVHUB["telescope"], telescope), (PROVHUB["obsId"], obs_id)],
+                           (PROV["label"], f"observation {obs_id}"),
+                           (PROVHUB["telescope"], telescope if known else None), (PROVHUB["obsId"], obs_id)],
                       start=start, end=end)
 
 
@@ -400,10 +403,33 @@ def map_gadf(ctx: FileContext):
                      [(PROVHUB["obsId"], obs_id_value(hdu.get("OBS_ID"), ctx.warn, ctx.ff.path))])
     if ctx.observation:
         telescope, obs_id = ctx.observation
+        _configuration_from_header(ctx, telescope, obs_id)
         gen = ctx.generation()
         b.activity(gen, [(PROV["type"], PROVHUB["Dl3Production"]),
-                         (PROV["label"], f"DL3 production of {telescope} observation {obs_id}")])
+                         (PROV["label"], f"DL3 production of observation {obs_id}")])
         b.relation("wasInformedBy", gen, observation_activity(b, telescope, obs_id))
+
+
+#: EVENTS keywords of the instrument configuration that a GADF obs-index has no column for
+HEADER_CONFIGURATION_KEYS = ("OBS_MODE", "EV_CLASS")
+
+
+def _configuration_from_header(ctx: FileContext, telescope: str, obs_id):
+    """What a DL3 file says of its observation's instrument configuration (the DataStore importer
+    adds the obs-index row): header keywords of :data:`HEADER_CONFIGURATION_KEYS` and the
+    TELARRAY HDU."""
+    from .fits import attribute_name
+
+    events = next((h for h in ctx.ff.hdus if h.name == "EVENTS" or h.has("OBS_ID")), None)
+    qn = ids.sub(ids.observation(telescope, obs_id), "instrument")
+    attrs = [(attribute_name(k), literal(events.get(k))) for k in HEADER_CONFIGURATION_KEYS
+             if events is not None and literal(events.get(k)) not in (None, "")]
+    telarrays = [h for h in ctx.ff.hdus if h.name.startswith("TELARRAY")]
+    if not attrs and not telarrays:
+        return
+    ctx.b.entity(qn, [(PROV["type"], PROVHUB["InstrumentConfiguration"])] + attrs)
+    for hdu in telarrays:
+        ctx.b.relation("wasDerivedFrom", qn, ids.hdu(ctx.fid, hdu.name), attrs=[(PROVHUB["hduType"], "telarray")])
 
 
 # -- generic -----------------------------------------------------------------------------------
