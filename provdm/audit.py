@@ -45,6 +45,10 @@ CODES = {
     "dl3-without-irf": (WARNING, "A DL3 observation is not linked to any IRF."),
     "file-without-checksum": (WARNING, "A file (an entity with a location or file name) has no "
                                        "checksum."),
+    "input-superseded": (WARNING, "A document that describes an input of the product was superseded "
+                                  "by a corrected version after the product was made."),
+    "ambiguous-name": (WARNING, "An input is known only by a name that several stored records have; "
+                                "it was not joined to any of them (the candidates are listed)."),
     "hidden-records": (INFO, "Part of the lineage is hidden from the caller by access rights; "
                              "those records were not audited."),
     # consistency (W3C PROV-CONSTRAINTS)
@@ -87,15 +91,28 @@ _CAUSAL_EDGES = ("used", "wasGeneratedBy", "wasDerivedFrom", "wasInformedBy")
 
 def audit(doc: ProvDocument, *, roots: list[str], missing: Collection[str] = frozenset(),
           raw_types: Collection[str] = RAW_TYPES,
-          hidden: Collection[str] = frozenset()) -> AuditReport:
+          hidden: Collection[str] = frozenset(), superseded: Collection[tuple] = (),
+          ambiguous: dict[str, list[str]] | None = None) -> AuditReport:
     """Audit the lineage ``doc`` of the products ``roots`` (IRIs).
 
     ``missing``: IRIs the lineage refers to that the store does not hold (see
     :func:`referenced_ids`). ``raw_types``: see :data:`RAW_TYPES`. ``hidden``: placeholders of
-    records the caller may not see; they are not judged, one ``hidden-records`` note says so."""
+    records the caller may not see; they are not judged, one ``hidden-records`` note says so.
+    ``superseded``: ``(new document, old document, when, [records of the lineage it asserts])``
+    for inputs whose document was corrected after the product was made. ``ambiguous``: {stand-in
+    id: candidate ids} of inputs known only by an ambiguous name."""
     index = _Index(flatten(doc))
     hidden = set(hidden)
     findings: list[Finding] = []
+    for new, old, when, records in superseded:
+        findings.append(_finding("input-superseded", list(records)[:20],
+                                 f"document {old}, which described {counted(len(records), 'input')} of "
+                                 f"this product, was superseded by {new} on {when}, after the product "
+                                 "was made: the product may have to be made again."))
+    for rid, candidates in sorted((ambiguous or {}).items()):
+        findings.append(_finding("ambiguous-name", [rid, *candidates],
+                                 f"{rid} names {len(candidates)} stored records ({', '.join(candidates)}); "
+                                 "resolve it with `provhub resolve id:<id> --pin <record>`."))
     findings += index.missing_findings(set(missing) - hidden)
     findings += index.completeness({r.lower() for r in raw_types}, set(missing))
     findings += index.consistency()
