@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass, field
 
@@ -46,12 +47,58 @@ def today() -> str:
     return _dt.datetime.now(_dt.timezone.utc).date().isoformat()
 
 
+@dataclass(frozen=True)
+class Readable:
+    """The readable rule, stated once. A document is readable by members of ``groups`` on the
+    date ``today`` when it is public, its release date has passed (``release <= today``, ISO
+    dates compare as text), or it is owned by one of the groups. ``groups=None``: every
+    document (admins, the operator).
+
+    :meth:`allows` applies it to one document; the backends filter with the same rule in their
+    query language through :meth:`sql` and :meth:`cypher`, so that no backend writes it again
+    (``tests/security`` checks the three agree on every case)."""
+
+    groups: frozenset | None
+    today: str
+
+    @classmethod
+    def of(cls, groups, today_: str | None = None) -> "Readable":
+        return cls(None if groups is None else frozenset(groups), today_ or today())
+
+    @classmethod
+    def for_viewer(cls, viewer: Viewer) -> "Readable":
+        return cls.of(viewer.visible_groups)
+
+    @property
+    def everything(self) -> bool:
+        return self.groups is None
+
+    def allows(self, rights: str, group: str | None, release: str | None) -> bool:
+        if self.groups is None or rights == "public":
+            return True
+        if release and release <= self.today:
+            return True
+        return group is not None and group in self.groups
+
+    def sql(self, alias: str = "d", group_column: str = "grp") -> tuple[str, list]:
+        """SQLite: ``(clause, parameters)`` for a documents row ``alias``."""
+        if self.groups is None:
+            return "1", []
+        return (f"({alias}.rights = 'public' OR ({alias}.release IS NOT NULL AND {alias}.release <= ?) "
+                f"OR {alias}.{group_column} IN (SELECT value FROM json_each(?)))",
+                [self.today, json.dumps(sorted(self.groups))])
+
+    def cypher(self, var: str = "d") -> tuple[str, dict]:
+        """Cypher: ``(predicate, parameters)`` for a ``:Document`` node ``var``."""
+        if self.groups is None:
+            return "true", {}
+        return (f"({var}.rights = 'public' OR ({var}.release IS NOT NULL AND {var}.release <= $readable_today) "
+                f"OR {var}.group IN $readable_groups)",
+                {"readable_today": self.today, "readable_groups": sorted(self.groups)})
+
+
 def document_readable(viewer: Viewer, rights: str, group: str | None, release: str | None) -> bool:
-    if viewer.is_admin or rights == "public":
-        return True
-    if release and release <= today():
-        return True
-    return group is not None and group in viewer.groups
+    return Readable.for_viewer(viewer).allows(rights, group, release)
 
 
 def new_token() -> str:

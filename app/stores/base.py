@@ -1,6 +1,13 @@
 """The store contract, stated once. Every backend implements :class:`Store` and passes
 ``tests/contract`` (run against each backend by the ``store`` fixture).
 
+The contract has three parts (Protocols below): :class:`DocumentStore` (documents, records,
+lineage, search, rights, identity and lifecycle), :class:`TokenStore` (API tokens and the
+store's secret) and :class:`EdgeSource` (the two reads the shared lineage walk makes).
+Backends register by URL scheme in :mod:`app.stores` and build a typed configuration from the
+settings; the rule for what a reader may see is :class:`app.access.Readable`, which every
+backend calls. docs/backends.md has the checklist for a new backend.
+
 What a store keeps
 ------------------
 - **documents**: ``id`` (canonical content hash, see :func:`provdm.codec.canonical_hash`), the
@@ -95,7 +102,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Hashable, Iterable, Protocol
 
 from provdm.codec import Graph, Node, Relation
 
@@ -216,7 +223,26 @@ class Stats:
     relations: int = 0
 
 
-class Store(Protocol):
+class EdgeSource(Protocol):
+    """What the shared lineage walk (:func:`app.stores.lineage.walk`) reads: a backend gives it
+    one of these (itself, or an object bound to one read transaction)."""
+
+    def edges_from(self, ids: list[str], out: Iterable[str],
+                   into: Iterable[str]) -> list[tuple[Hashable, str, str]]:
+        """``(relation key, this end, other end)`` for relations with category in ``out`` whose
+        src is in ``ids`` (this end = src) and with category in ``into`` whose dst is in ``ids``
+        (this end = dst), in ONE query. The key is what the backend reads the relation back by:
+        its id, or its row number in the embedded store."""
+        ...
+
+    def kinds(self, ids: list[str]) -> dict[str, str]:
+        """Kind (entity/activity/agent) of each stored node among ``ids``."""
+        ...
+
+
+class DocumentStore(Protocol):
+    """Documents, their records, lineage, search, rights, identity and lifecycle."""
+
     url: str
 
     def put_document(self, prepared: PreparedDocument) -> PutResult: ...
@@ -224,7 +250,7 @@ class Store(Protocol):
     def get_document(self, doc_id: str) -> StoredDocument: ...
 
     def list_documents(self, offset: int = 0, limit: int = 50, groups: frozenset | None = None,
-                       today: str | None = None) -> tuple[list[StoredDocument], int]: ...
+                       today: str | None = None, retired: bool = False) -> tuple[list[StoredDocument], int]: ...
 
     def get_nodes(self, ids: list[str]) -> list[Node]: ...
 
@@ -243,6 +269,26 @@ class Store(Protocol):
 
     def set_rights(self, doc_id: str, rights: str, group: str | None, release: str | None) -> None: ...
 
+    def stats(self) -> Stats: ...
+
+    def namespaces(self) -> dict[str, str]: ...
+
+    # identity and lifecycle
+    def find_aliases(self, keys: Iterable[str] = (), record_ids: Iterable[str] = (),
+                     doc_ids: Iterable[str] = ()) -> list: ...
+
+    def document_records(self, doc_ids: list[str]) -> dict[str, list[str]]: ...
+
+    def version(self) -> tuple: ...
+
+    def rewrite(self, plan: Rewrite) -> bool: ...
+
+    def history(self, doc_id: str | None = None) -> list[HistoryEntry]: ...
+
+
+class TokenStore(Protocol):
+    """API tokens (kept hashed) and the store's own secret."""
+
     def save_token(self, token: TokenRecord) -> None: ...
 
     def find_token(self, token_hash: str) -> TokenRecord | None: ...
@@ -253,23 +299,11 @@ class Store(Protocol):
 
     def secret(self) -> str: ...
 
-    def stats(self) -> Stats: ...
 
-    def namespaces(self) -> dict[str, str]: ...
+class Store(DocumentStore, TokenStore, Protocol):
+    """What ``open_store`` returns: both parts, plus the connection's life."""
 
     def ping(self) -> None: ...
-
-    # identity and lifecycle (issue 13)
-    def find_aliases(self, keys: list[str] = (), record_ids: list[str] = (),
-                     doc_ids: list[str] = ()) -> list: ...
-
-    def document_records(self, doc_ids: list[str]) -> dict[str, list[str]]: ...
-
-    def version(self) -> tuple: ...
-
-    def rewrite(self, plan: Rewrite) -> bool: ...
-
-    def history(self, doc_id: str | None = None) -> list[HistoryEntry]: ...
 
     def close(self) -> None: ...
 
@@ -278,6 +312,6 @@ def utcnow_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-__all__ = ["Store", "PreparedDocument", "PutResult", "StoredDocument", "TraceQuery", "Stats",
+__all__ = ["Store", "DocumentStore", "TokenStore", "EdgeSource", "PreparedDocument", "PutResult", "StoredDocument", "TraceQuery", "Stats",
            "DocumentRights", "TokenRecord", "HistoryEntry", "Rewrite",
            "Graph", "Node", "Relation", "utcnow_iso"]

@@ -9,23 +9,12 @@ the same answer.
 from __future__ import annotations
 
 import time
-from typing import Hashable, Iterable, Protocol
+from typing import Hashable
 
 from provdm import vocabulary as voc
 from provdm.errors import AnswerTooLarge, QueryTimeout
 
-from .base import TraceQuery
-
-
-class EdgeSource(Protocol):
-    def edges_from(self, ids: list[str], out: Iterable[str], into: Iterable[str]) -> list[tuple[Hashable, str, str]]:
-        """``(relation key, this end, other end)`` for relations with category in ``out`` whose
-        src is in ``ids`` (this end = src) and with category in ``into`` whose dst is in ``ids``
-        (this end = dst). The key is what the backend reads the relation back by: its id, or
-        its row number in the embedded store."""
-
-    def kinds(self, ids: list[str]) -> dict[str, str]:
-        """Kind (entity/activity/agent) of each stored node among ``ids``."""
+from .base import EdgeSource, TraceQuery
 
 
 def traversal_categories(query: TraceQuery) -> tuple[tuple, tuple]:

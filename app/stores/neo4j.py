@@ -38,11 +38,13 @@ import random
 import secrets
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 
 from neo4j import GraphDatabase, unit_of_work
 from neo4j import exceptions as nx
 
+from app.access import Readable
 from provdm import vocabulary as voc
 from provdm.codec import ANON_PREFIX, Graph, Node, Relation, tree_json
 from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreBusy, StoreUnavailable
@@ -127,8 +129,6 @@ CREATE_ASSERTIONS = "UNWIND $ids AS id CREATE (:Assertion {record: id, doc: $doc
 REL_COLUMNS = ("e.id AS id, e.type AS type, e.src AS src, e.dst AS dst, e.category AS category, "
                "e.qn AS qn, e.attrs AS attrs")
 NODE_COLUMNS = "n.id AS id, n.kind AS kind, n.qn AS qn, n.attrs AS attrs"
-#: a ``:Document`` ``d`` readable by members of ``$groups`` on ``$today`` (ISO dates compare as text)
-READABLE = "(d.rights = 'public' OR (d.release IS NOT NULL AND d.release <= $today) OR d.group IN $groups)"
 #: a record ``n`` asserted by a document whose id is a key of the map ``$readable`` (a map: ArcadeDB
 #: checks ``x IN $list`` linearly; this was 2x faster than the ``docs`` lists it replaces)
 ASSERTED_READABLE = "EXISTS { MATCH (a:Assertion {record: n.id}) WHERE $readable[a.doc] }"
@@ -258,13 +258,6 @@ def to_token(rec) -> TokenRecord:
                        rec["created_at"], bool(rec["revoked"]))
 
 
-def readable(groups, today) -> dict:
-    """Parameters of :data:`READABLE`."""
-    from app.access import today as _today
-
-    return {"groups": sorted(groups), "today": today or _today()}
-
-
 def text_parts(text: str) -> list[str]:
     return [text[i:i + PART_CHARS] for i in range(0, len(text), PART_CHARS)]
 
@@ -387,18 +380,39 @@ class _Lifecycle:
 
 
 
+@dataclass(frozen=True)
+class Neo4jConfig:
+    """What the Neo4j store takes from the settings."""
+
+    url: str
+    user: str = "neo4j"
+    password: str = ""  # PROVHUB_NEO4J_PASSWORD (or _FILE); never a default in code
+    database: str | None = None  # None: the server's default database
+    timeout: float = 10.0  # connection, acquisition and write retry time (PROVHUB_STORE_TIMEOUT)
+    query_timeout: float = 30.0  # PROVHUB_QUERY_TIMEOUT
+
+    @classmethod
+    def from_settings(cls, url: str, settings=None) -> "Neo4jConfig":
+        if settings is None:
+            return cls(url)
+        return cls(url, settings.neo4j_user or "neo4j", settings.neo4j_password or "",
+                   settings.neo4j_database or None, float(settings.store_timeout or 10.0),
+                   float(settings.query_timeout or 30.0))
+
+
 class Neo4jStore(_Lifecycle):
     def __init__(self, url: str, settings=None):
         self.url = url
         self.settings = settings
-        self.timeout = timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
-        self.query_timeout = float(getattr(settings, "query_timeout", 30.0) or 30.0)
-        self.database = getattr(settings, "neo4j_database", "") or None
-        self.user = getattr(settings, "neo4j_user", "neo4j")
+        self.config = config = Neo4jConfig.from_settings(url, settings)
+        self.timeout = timeout = config.timeout
+        self.query_timeout = config.query_timeout
+        self.database = config.database
+        self.user = config.user
         self.batch = BATCH
         self._rel_types: dict[str, str] = {}  # relation id -> relationship type (never changes)
         self.driver = GraphDatabase.driver(
-            url, auth=(self.user, getattr(settings, "neo4j_password", "") or ""),
+            url, auth=(self.user, config.password),
             connection_timeout=timeout, connection_acquisition_timeout=timeout,
             max_transaction_retry_time=timeout)
         self._schema_ready = False
@@ -549,9 +563,9 @@ class Neo4jStore(_Lifecycle):
         return [to_document(r, joined) for r in recs]
 
     def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None, retired=False):
-        where = ([] if retired else [LIVE]) + ([] if groups is None else [READABLE])
+        rule, params = Readable.of(groups, today).cypher("d")
+        where = ([] if retired else [LIVE]) + ([] if groups is None else [rule])
         match = "MATCH (d:Document)" + (" WHERE " + " AND ".join(where) if where else "")
-        params = {} if groups is None else readable(groups, today)
 
         def work(tx):
             total = tx.run(f"{match} RETURN count(d) AS c", **params).single()["c"]
@@ -641,8 +655,9 @@ class Neo4jStore(_Lifecycle):
         def work(tx):
             params = {"text": needle}
             if groups is not None:  # only records asserted by a readable document
+                rule, rule_params = Readable.of(groups, today).cypher("d")
                 params["readable"] = {r["id"]: True for r in tx.run(
-                    f"MATCH (d:Document) WHERE {READABLE} RETURN d.id AS id", **readable(groups, today))}
+                    f"MATCH (d:Document) WHERE {rule} RETURN d.id AS id", **rule_params)}
             where = "" if groups is None else f" AND {ASSERTED_READABLE}"
             total = tx.run(f"{match}{where} RETURN count(n) AS c", **params).single()["c"]
             rows = tx.run(f"{match}{where} RETURN {NODE_COLUMNS} ORDER BY n.id SKIP $offset LIMIT $limit",

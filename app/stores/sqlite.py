@@ -14,8 +14,10 @@ import secrets
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from app.access import Readable
 from provdm.codec import Graph, Node, Relation, tree_json
 from provdm.errors import InvalidParameter, NotFound, StoreBusy, StoreUnavailable
 from provdm.merge import plan_merge
@@ -158,17 +160,6 @@ def _doc(row) -> StoredDocument:
                           superseded_by=row[11])
 
 
-#: a document row ``d`` readable by members of the groups in json_each(?) on date ?
-_READABLE_DOC = ("(d.rights = 'public' OR (d.release IS NOT NULL AND d.release <= ?) "
-                 "OR d.grp IN (SELECT value FROM json_each(?)))")
-
-
-def _readable_params(groups, today) -> list:
-    from app.access import today as _today
-
-    return [today or _today(), json.dumps(sorted(groups))]
-
-
 def _by_id(record) -> str:
     return record.id
 
@@ -237,6 +228,9 @@ def _add_lifecycle(conn: sqlite3.Connection) -> None:
     def add():
         conn.execute("ALTER TABLE documents ADD COLUMN status TEXT NOT NULL DEFAULT 'live'")
         conn.execute("ALTER TABLE documents ADD COLUMN superseded_by TEXT")
+        # lists of live documents read the status from the index too, never the texts
+        conn.execute("DROP INDEX IF EXISTS documents_access")
+        conn.execute("CREATE INDEX documents_access ON documents(id, rights, grp, release, seq, status)")
 
     _upgrade(conn, lambda: "status" not in _columns(conn, "documents"), add)
 
@@ -356,12 +350,27 @@ class _Checkpointer:
             self._closing = False
 
 
+@dataclass(frozen=True)
+class SQLiteConfig:
+    """What the embedded store takes from the settings."""
+
+    path: str
+    timeout: float = 10.0  # seconds a writer waits for the write lock (PROVHUB_STORE_TIMEOUT)
+    mmap_bytes: int = 2048 * 1024 * 1024  # PROVHUB_SQLITE_MMAP_MB
+
+    @classmethod
+    def from_settings(cls, url: str, settings=None) -> "SQLiteConfig":
+        if settings is None:
+            return cls(path_from_url(url))
+        return cls(path_from_url(url), float(settings.store_timeout or 10.0),
+                   int(settings.sqlite_mmap_mb) * 1024 * 1024)
+
+
 class SQLiteStore:
     def __init__(self, url: str, settings=None):
         self.url = url
-        self.path = path_from_url(url)
-        self.timeout = float(getattr(settings, "store_timeout", 10.0) or 10.0)
-        self.mmap_bytes = int(getattr(settings, "sqlite_mmap_mb", 2048)) * 1024 * 1024
+        self.config = config = SQLiteConfig.from_settings(url, settings)
+        self.path, self.timeout, self.mmap_bytes = config.path, config.timeout, config.mmap_bytes
         self._local = threading.local()
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._idle: list[sqlite3.Connection] = []  # connections of threads that have ended
@@ -461,8 +470,8 @@ class SQLiteStore:
         conn = self._conn()
         where, params = ([] if retired else [_LIVE]), []
         if groups is not None:
-            where.append(_READABLE_DOC)
-            params = _readable_params(groups, today)
+            clause, params = Readable.of(groups, today).sql("d")
+            where.append(clause)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         total = conn.execute(f"SELECT count(*) FROM documents d{clause}", params).fetchone()[0]
         rows = conn.execute(f"SELECT {_DOC_READ} FROM documents d{clause} ORDER BY seq LIMIT ? OFFSET ?",
@@ -487,9 +496,9 @@ class SQLiteStore:
                groups=None, today=None):
         where, params = [], []
         if groups is not None:
-            where.append("EXISTS (SELECT 1 FROM assertions a JOIN documents d INDEXED BY documents_access ON d.id = a.doc_id "
-                         f"WHERE a.record_id = nodes.id AND {_READABLE_DOC})")
-            params += _readable_params(groups, today)
+            clause, params = Readable.of(groups, today).sql("d")
+            where.append("EXISTS (SELECT 1 FROM assertions a JOIN documents d INDEXED BY documents_access "
+                         f"ON d.id = a.doc_id WHERE a.record_id = nodes.id AND {clause})")
         if text:
             where.append("(instr(lower(id), ?) > 0 OR instr(lower(attrs), ?) > 0)")
             params += [text.lower(), text.lower()]

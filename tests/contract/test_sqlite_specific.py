@@ -105,9 +105,11 @@ def test_rights_checks_do_not_read_the_document_texts(tmp_path):
     url = f"sqlite:///{tmp_path}/r.db"
     store = SQLiteStore(url, Settings(store_url=url))
     conn = store._conn()
-    import app.stores.sqlite as sqlite_store
-    plans = [conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM documents d WHERE "
-                          + sqlite_store._READABLE_DOC, ("2026-01-01", "[]")).fetchall()]
+    from app.access import Readable
+
+    clause, params = Readable.of(frozenset({"A"}), "2026-01-01").sql("d")
+    plans = [conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM documents d WHERE d.status = 'live' AND "
+                          + clause, params).fetchall()]
     calls = []
     real = store._in
     store._in = lambda sql, ids, extra=(): calls.append(sql) or real(sql, ids, extra)

@@ -195,3 +195,84 @@ def test_bundles_stay_bundles(store):
     back = ProvDocument.deserialize(content=services.document_text(store, res.id, "json"), format="json")
     assert [b.identifier.uri for b in back.bundles] == [EX + "b1"]
     assert store.get_nodes([EX + "inner"])
+
+
+# -- rights, tokens, identity and lifecycle: what every backend must also do ------------------
+
+RIGHTS_CASES = {  # document -> (rights, group, release)
+    "pub": ("public", None, None),
+    "a": ("proprietary", "A", None),
+    "a_released": ("proprietary", "A", "2020-01-01"),
+    "a_later": ("proprietary", "A", "2999-01-01"),
+    "b": ("proprietary", "B", None),
+}
+READERS = [None, frozenset(), frozenset({"A"}), frozenset({"B"}), frozenset({"A", "B"})]
+
+
+def test_the_readable_rule_is_the_same_in_python_and_in_the_backend(store):
+    """list_documents and search filter with app.access.Readable in the backend's own query
+    language; both must agree with Readable.allows on every case."""
+    from app.access import Readable
+
+    ids = {}
+    for name, (rights, group, release) in RIGHTS_CASES.items():
+        res = ingest(store, f"document\nprefix ex <{EX}>\nentity(ex:{name}, [ex:word=\"needle\"])\nendDocument",
+                     rights=rights, group=group, release=release)
+        ids[res.id] = name
+    today = "2026-06-01"
+    for groups in READERS:
+        rule = Readable.of(groups, today)
+        expected = {n for n, (r, g, rel) in RIGHTS_CASES.items() if rule.allows(r, g, rel)}
+        docs, total = store.list_documents(groups=groups, today=today)
+        assert {ids[d.id] for d in docs} == expected and total == len(expected), groups
+        nodes, count = store.search("needle", groups=groups, today=today)
+        assert {short(n.id) for n in nodes} == expected and count == len(expected), groups
+
+
+def test_rights_of_and_set_rights(store):
+    res = ingest(store, f"document\nprefix ex <{EX}>\nentity(ex:r)\nendDocument", rights="proprietary", group="A")
+    assert [(d.doc_id, d.rights, d.group) for d in store.rights_of([EX + "r"])[EX + "r"]] == [(res.id, "proprietary", "A")]
+    store.set_rights(res.id, "public", None, "2030-01-01")
+    stored = store.get_document(res.id)
+    assert (stored.rights, stored.group, stored.release) == ("public", None, "2030-01-01")
+    with pytest.raises(NotFound):
+        store.set_rights("nope", "public", None, None)
+
+
+def test_tokens_and_the_secret(store):
+    from app.stores.base import TokenRecord
+
+    token = TokenRecord("t1", "pipeline", "writer", ["A"], "h" * 64, "2026-01-01T00:00:00+00:00")
+    store.save_token(token)
+    assert store.find_token("h" * 64) == token
+    assert store.find_token("x" * 64) is None
+    assert [t.id for t in store.list_tokens()] == ["t1"]
+    assert store.revoke_token("t1") and not store.revoke_token("t2")
+    assert store.find_token("h" * 64).revoked
+    assert store.secret() == store.secret() and len(store.secret()) >= 32
+
+
+def test_aliases_versions_rewrite_and_history(store):
+    from app.stores.base import HistoryEntry, Rewrite
+    from provdm.errors import StoreBusy
+    from provdm.identity import STRONG, Claim
+
+    res = ingest(store, f"document\nprefix ex <{EX}>\nentity(ex:f, [prov:location=\"/d/f.fits\", "
+                        f"provhub:alias=\"ivo://x/f\"])\nendDocument".replace(
+                            "document\n", "document\nprefix provhub <https://provhub.org/ns#>\n", 1))
+    claims = store.find_aliases(keys=["ivo://x/f"])
+    assert claims == [Claim("ivo://x/f", EX + "f", STRONG, res.id)]
+    assert Claim("path:/d/f.fits", EX + "f", STRONG, res.id) in store.find_aliases(record_ids=[EX + "f"])
+    assert store.find_aliases(doc_ids=[res.id]) == store.find_aliases(record_ids=[EX + "f"])
+    assert store.document_records([res.id]) == {res.id: [EX + "f"]}
+    before = store.version()
+    with pytest.raises(StoreBusy):  # planned against an older version: nothing is written
+        store.rewrite(Rewrite(version=(-1, -1), delete=[EX + "f"]))
+    assert store.get_nodes([EX + "f"])
+    entry = HistoryEntry(res.id, "retracted", "tester", "2026-01-01T00:00:00+00:00")
+    assert store.rewrite(Rewrite(version=before, docs=[res.id], delete=[EX + "f"],
+                                 status={res.id: ("retracted", None)}, history=[entry]))
+    assert not store.get_nodes([EX + "f"]) and not store.find_aliases(keys=["ivo://x/f"])
+    assert store.get_document(res.id).status == "retracted"
+    assert store.list_documents()[1] == 0 and store.list_documents(retired=True)[1] == 1
+    assert store.history(res.id) == [entry] and store.version() != before
