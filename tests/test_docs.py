@@ -24,8 +24,9 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "provhub serve" in readme
-    assert "pip install -e '.[test]' && python -m pytest" in readme
-    assert "python3 -m pip install -q -e '.[test]' && python3 -m pytest" in ci
+    test_command = "pip install -c requirements/ci.txt -e '.[test]' && python -m pytest"
+    assert test_command in readme
+    assert test_command in ci
 
 
 def test_provdm_imports_no_service_layer():
