@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 from urllib.parse import unquote
 
 from . import vocabulary as voc
@@ -69,9 +69,9 @@ HEADER_SHA, ALIAS = _H + "headerSha256", _H + "alias"
 TELESCOPE, OBS_ID, OBSERVATION = _H + "telescope", _H + "obsId", _H + "Observation"
 
 
-@dataclass(frozen=True)
-class Claim:
-    """``record_id`` is known by ``key``; ``strength`` is strong, standin, partial or pin."""
+class Claim(NamedTuple):
+    """``record_id`` is known by ``key``; ``strength`` is strong, standin, partial or pin.
+    (A tuple: every record of every ingest is read for claims.)"""
 
     key: str
     record_id: str
@@ -109,18 +109,6 @@ def normalize_key(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _values(attrs: list, iri: str) -> list:
-    out = []
-    for name, value in attrs:
-        if attr_iri(name) == iri:
-            out.append(value)
-    return out
-
-
-def _types(attrs: list) -> set[str]:
-    return {qn_iri(v["qn"]) for v in _values(attrs, TYPE) if isinstance(v, dict) and "qn" in v}
-
-
 def _text(value) -> str | None:
     if isinstance(value, str):
         return value
@@ -139,24 +127,45 @@ def claims_of(nodes: Iterable[Node]) -> list[Claim]:
     return list(dict.fromkeys(out))
 
 
+_WANTED = frozenset((LOCATION, LABEL, TYPE, HEADER_SHA, ALIAS, TELESCOPE, OBS_ID))
+
+
+def _read(attrs: list) -> dict[str, list]:
+    """The values of the attributes claims are read from, in one pass over a record's attributes."""
+    out: dict[str, list] = {}
+    for name, value in attrs:
+        iri = name["qn"][0] + name["qn"][1]  # attr_iri, inlined: every record of every ingest
+        if iri in _WANTED:
+            out.setdefault(iri, []).append(value)
+    return out
+
+
 def _node_claims(node: Node) -> list[Claim]:
-    rid, attrs = node.id, node.attrs
-    locations = [t for t in map(_text, _values(attrs, LOCATION)) if t]
-    explicit = [Claim(t, rid, STRONG) for t in map(_text, _values(attrs, ALIAS)) if t]
+    rid = node.id
+    found = _read(node.attrs)
+    if not found and not rid.startswith(ID_BASE):
+        return []
+
+    def values(iri):
+        return found.get(iri, ())
+
+    locations = [t for t in map(_text, values(LOCATION)) if t]
+    explicit = [Claim(t, rid, STRONG) for t in map(_text, values(ALIAS)) if t]
     if rid.startswith(STANDIN_NS) and "/" not in rid[len(STANDIN_NS):]:
         keys = file_name_keys(unquote(rid[len(STANDIN_NS):])) + ["path:" + p for p in locations]
         return [Claim(k, rid, STANDIN) for k in keys] + explicit
     if rid.startswith(UNKNOWN_OBS_NS) and "/" not in rid[len(UNKNOWN_OBS_NS):]:
         return [Claim("obs:" + unquote(rid[len(UNKNOWN_OBS_NS):]), rid, PARTIAL)] + explicit
-    if node.kind == "activity" and OBSERVATION in _types(attrs):
-        tel = next((t for t in map(_text, _values(attrs, TELESCOPE)) if t), None)
-        obs = next((v for v in _values(attrs, OBS_ID) if isinstance(v, (int, str))), None)
+    types = {qn_iri(v["qn"]) for v in values(TYPE) if isinstance(v, dict) and "qn" in v}
+    if node.kind == "activity" and OBSERVATION in types:
+        tel = next((t for t in map(_text, values(TELESCOPE)) if t), None)
+        obs = next((v for v in values(OBS_ID) if isinstance(v, (int, str))), None)
         if tel and tel != "unknown" and obs is not None:
             return [Claim(f"obs:{obs}", rid, STRONG), Claim(f"obs:{tel}/{obs}", rid, STRONG)] + explicit
         return explicit
     if node.kind != "entity":
         return explicit
-    strong = [f"hdr-sha256:{t}" for t in map(_text, _values(attrs, HEADER_SHA)) if t]
+    strong = [f"hdr-sha256:{t}" for t in map(_text, values(HEADER_SHA)) if t]
     local = rid[len(FILE_NS):] if rid.startswith(FILE_NS) else ""
     if local.startswith("sha256-") and "/" not in local:
         strong.append("sha256:" + local[len("sha256-"):])
@@ -165,15 +174,16 @@ def _node_claims(node: Node) -> list[Claim]:
     if rid.startswith(CTA_PRODUCT_NS) and "/" not in rid[len(CTA_PRODUCT_NS):]:
         strong.append("cta-product:" + unquote(rid[len(CTA_PRODUCT_NS):]))
     paths = ["path:" + p for p in locations]
+    if not strong and not explicit:
+        # a record that only has a location joins the file at exactly that location, never by name
+        return [Claim(k, rid, PARTIAL) for k in dict.fromkeys(paths)]
     names = paths + [k for p in locations for k in file_name_keys(p)]
     if strong:
-        labels = [t for t in map(_text, _values(attrs, LABEL)) if t]
+        labels = [t for t in map(_text, values(LABEL)) if t]
         names += [k for t in labels for k in file_name_keys(t)]
         return [Claim(k, rid, STRONG) for k in dict.fromkeys(strong + names)] + explicit
-    if explicit:  # a record that names itself is strong for its locations too
-        return explicit + [Claim(k, rid, STRONG) for k in dict.fromkeys(names)]
-    # a record that only has a location joins the file at exactly that location, never by name
-    return [Claim(k, rid, PARTIAL) for k in dict.fromkeys(paths)]
+    # a record that names itself (provhub:alias) is strong for its locations too
+    return explicit + [Claim(k, rid, STRONG) for k in dict.fromkeys(names)]
 
 
 def key_class(key: str) -> int:

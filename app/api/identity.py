@@ -26,8 +26,12 @@ def resolve():
 def put_pin():
     """An admin's decision for an ambiguous name: ``{"key": ..., "to": record id}``."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("key"), str) or not isinstance(body.get("to"), str):
-        raise InvalidParameter('the body must be {"key": "<alias>", "to": "<record id>"}', where="body")
+    if not isinstance(body, dict) or not isinstance(body.get("key"), str) or not isinstance(body.get("to"), str) \
+            or not isinstance(body.get("remove", False), bool):
+        raise InvalidParameter('the body must be {"key": "<alias>", "to": "<record id>", "remove": true|false}',
+                               where="body")
+    if not body["key"].strip() or not body["to"].strip():
+        raise InvalidParameter("key and to must not be empty", where="body")
     store = current_store()
     return jsonify(identity.pin(store, body["key"], services.resolve_id(store, body["to"]),
                                 viewer=current_viewer(), remove=bool(body.get("remove"))))

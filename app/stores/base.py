@@ -27,7 +27,8 @@ Operations
     Idempotent: if a document with ``prepared.id`` exists, nothing is written and
     ``created=False``. Records already stored merge by :func:`provdm.merge.plan_merge`; a
     conflict raises :class:`provdm.errors.Conflict` and nothing is written.
-``get_document(doc_id) -> StoredDocument`` (NotFound), ``list_documents(offset, limit)``.
+``get_document(doc_id) -> StoredDocument`` (NotFound), ``has_document(doc_id) -> bool`` (without
+    reading its texts), ``list_documents(offset, limit)``.
 ``get_nodes(ids)``, ``get_relations(ids)`` -> records found (missing ids are left out).
 ``documents_asserting(record_id) -> list[str]``.
 ``trace(query: TraceQuery) -> Graph``: lineage, semantics below.
@@ -58,8 +59,10 @@ Access rights (app/access.py decides; the store only filters and reports):
 Identity and lifecycle (:mod:`provdm.identity`, :mod:`app.identity`):
 
 ``put_document`` also keeps ``prepared.aliases`` (the alias claims of its records).
-``find_aliases(keys, record_ids, doc_ids) -> list[Claim]``: claims with any of those keys, of
-    those records, or made by those documents (pins have doc_id "").
+``find_aliases(keys, record_ids, doc_ids, distinct=False) -> list[Claim]``: claims with any of
+    those keys, of those records, or made by those documents (pins have doc_id ""); ``distinct``:
+    each (key, record, strength) once, with doc_id "" (a record that a thousand documents
+    re-declare is one row, not a thousand).
 ``document_records(doc_ids) -> {doc_id: [record ids]}``: what each document asserts.
 ``version() -> tuple``: changes whenever a document, a status or a history entry is written.
 ``rewrite(Rewrite) -> bool``: see :class:`Rewrite`; False when its new document already exists.
@@ -249,6 +252,8 @@ class DocumentStore(Protocol):
 
     def get_document(self, doc_id: str) -> StoredDocument: ...
 
+    def has_document(self, doc_id: str) -> bool: ...
+
     def list_documents(self, offset: int = 0, limit: int = 50, groups: frozenset | None = None,
                        today: str | None = None, retired: bool = False) -> tuple[list[StoredDocument], int]: ...
 
@@ -275,7 +280,7 @@ class DocumentStore(Protocol):
 
     # identity and lifecycle
     def find_aliases(self, keys: Iterable[str] = (), record_ids: Iterable[str] = (),
-                     doc_ids: Iterable[str] = ()) -> list: ...
+                     doc_ids: Iterable[str] = (), distinct: bool = False) -> list: ...
 
     def document_records(self, doc_ids: list[str]) -> dict[str, list[str]]: ...
 

@@ -294,12 +294,15 @@ def _claims(recs) -> list:
 class _Lifecycle:
     """The identity and lifecycle part of the contract (mixed into Neo4jStore)."""
 
-    def find_aliases(self, keys=(), record_ids=(), doc_ids=()):
+    def find_aliases(self, keys=(), record_ids=(), doc_ids=(), distinct=False):
+        columns = ("DISTINCT a.key AS key, a.record AS record, a.strength AS strength, '' AS doc"
+                   if distinct else ALIAS_COLUMNS)
+
         def work(tx):
             out = []
             for prop, values in (("key", keys), ("record", record_ids), ("doc", doc_ids)):
                 if values:
-                    out += _claims(tx.run(f"UNWIND $values AS v MATCH (a:Alias {{{prop}: v}}) RETURN {ALIAS_COLUMNS}",
+                    out += _claims(tx.run(f"UNWIND $values AS v MATCH (a:Alias {{{prop}: v}}) RETURN {columns}",
                                           values=sorted(set(values))))
             return out
         return sorted(set(self._read(work)), key=lambda c: (c.key, c.record_id, c.doc_id))
@@ -561,6 +564,9 @@ class Neo4jStore(_Lifecycle):
             texts.setdefault((rec["doc"], rec["field"]), []).append(rec["text"])
         joined = {key: "".join(parts) for key, parts in texts.items()}
         return [to_document(r, joined) for r in recs]
+
+    def has_document(self, doc_id: str) -> bool:
+        return bool(self._query("MATCH (d:Document {id: $id}) RETURN d.id AS id", id=doc_id))
 
     def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None, retired=False):
         rule, params = Readable.of(groups, today).cypher("d")

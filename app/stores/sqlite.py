@@ -466,6 +466,9 @@ class SQLiteStore:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
         return _doc(row)
 
+    def has_document(self, doc_id: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+
     def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None, retired=False):
         conn = self._conn()
         where, params = ([] if retired else [_LIVE]), []
@@ -626,13 +629,14 @@ class SQLiteStore:
                           for c in claims])
 
     # -- identity and lifecycle ----------------------------------------------------------------
-    def find_aliases(self, keys=(), record_ids=(), doc_ids=()):
+    def find_aliases(self, keys=(), record_ids=(), doc_ids=(), distinct=False):
         from provdm.identity import Claim
 
         rows = []
+        cols = "DISTINCT key, record_id, strength, ''" if distinct else "key, record_id, strength, doc_id"
         for column, values in (("key", keys), ("record_id", record_ids), ("doc_id", doc_ids)):
             if values:
-                rows += self._in("SELECT key, record_id, strength, doc_id FROM aliases "
+                rows += self._in(f"SELECT {cols} FROM aliases "
                                  f"WHERE {column} IN (SELECT value FROM json_each(?))", sorted(set(values)))
         return sorted({Claim(*r) for r in rows}, key=lambda c: (c.key, c.record_id, c.doc_id))
 
