@@ -1,33 +1,20 @@
-"""Records: the backend-neutral form in which stores keep PROV.
+"""A parsed :class:`prov.model.ProvDocument` into records, and records back into a document.
 
-A parsed :class:`prov.model.ProvDocument` is flattened into :class:`Node` records (entities,
-activities, agents) and :class:`Relation` records, each with *all* its attributes as an ordered
-list of ``[name, value]`` pairs in a JSON-safe encoding that keeps namespaces, datatypes and
-language tags, so the same PROV comes back out (``to_document``).
+:func:`flatten` turns a document (and its bundles) into the :class:`~provdm.records.Node`
+and :class:`~provdm.records.Relation` records stores keep, with every attribute in the encoding of
+:mod:`provdm.records`, and its canonical content hash; :func:`to_document` gives the same PROV
+back. The record types and value encoding live in :mod:`provdm.records` and are importable from
+here too.
 
-Encoding of a value (and of an attribute name, which is a qualified name):
-
-=====================  ==============================================
-qualified name         ``{"qn": [namespace_uri, local_part, prefix]}``
-URI (xsd:anyURI)       ``{"uri": "..."}``
-typed literal          ``{"lit": lexical, "dt": datatype_iri}``
-language string        ``{"lit": text, "lang": "en"}``
-xsd:dateTime           ``{"time": "2020-01-01T00:00:00+00:00"}``
-str / int / float /    the JSON value itself
-bool
-=====================  ==============================================
-
-Ids are full IRIs. Anonymous relations get a deterministic id minted from their content
+Anonymous relations get a deterministic id minted from their content
 (``urn:provhub:anon:<sha1>``) so that re-asserting them is idempotent.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import hashlib
 import json
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 from prov.identifier import Identifier, Namespace, QualifiedName
 from prov.model import (
@@ -40,112 +27,28 @@ from prov.model import (
 )
 
 from . import vocabulary as voc
+from .merge import merge_node, merge_relation
+from .records import (
+    ANON_PREFIX,
+    ELEMENT_KINDS,
+    Graph,
+    Node,
+    Relation,
+    attr_iri,
+    encode_qn,
+    encode_value,
+    qn_iri,
+    tree_json,
+    value_key,
+)
 
-ANON_PREFIX = "urn:provhub:anon:"
 _PROV = Namespace("prov", voc.PROV_URI)
 _NAME_TO_TYPE = {name: qn for qn, name in PROV_N_MAP.items()}
-ELEMENT_KINDS = ("entity", "activity", "agent")
-
-
-@dataclass
-class Node:
-    """An entity, activity or agent. ``attrs`` holds every attribute (formal ones included)."""
-
-    id: str
-    kind: str
-    qn: list  # [namespace_uri, local, prefix]
-    attrs: list = field(default_factory=list)
-
-
-@dataclass
-class Relation:
-    """A relation record; ``src``/``dst`` are its first two formal arguments (IRIs)."""
-
-    id: str
-    type: str
-    src: str | None
-    dst: str | None
-    category: str
-    qn: list | None  # None for anonymous relations
-    attrs: list = field(default_factory=list)
-
-    @property
-    def anonymous(self) -> bool:
-        return self.id.startswith(ANON_PREFIX)
-
-
-@dataclass
-class Graph:
-    """A set of records, e.g. a lineage answer."""
-
-    nodes: list[Node] = field(default_factory=list)
-    relations: list[Relation] = field(default_factory=list)
-
-    def node_ids(self) -> set[str]:
-        return {n.id for n in self.nodes}
-
-
-# -- values ------------------------------------------------------------------------------------
-
-@functools.lru_cache(maxsize=8192)
-def encode_qn(qn: QualifiedName) -> dict:
-    """``{"qn": [namespace_uri, local, prefix]}``; cached (attribute names and types repeat in every
-    record; a small LRU: a large one kept ~300 MB alive in a long-running service),
-    so the dict is shared: never change it in place."""
-    return {"qn": [qn.namespace.uri, qn.localpart, qn.namespace.prefix]}
-
-
-def encode_value(value: Any) -> Any:
-    if isinstance(value, QualifiedName):
-        return encode_qn(value)
-    if isinstance(value, Identifier):
-        return {"uri": value.uri}
-    if isinstance(value, Literal):
-        out: dict = {"lit": value.value}
-        if value.langtag:
-            out["lang"] = value.langtag
-        elif value.datatype is not None:
-            out["dt"] = value.datatype.uri
-        return out
-    if isinstance(value, _dt.datetime):
-        return {"time": value.isoformat()}
-    if isinstance(value, (bool, int, float, str)):
-        return value
-    return {"lit": str(value)}
-
-
-def value_key(encoded: Any) -> str:
-    """A comparison key of an encoded value that ignores namespace prefixes (and keeps types:
-    ``1``, ``1.0``, ``True`` and ``"1"`` are four values, as in prov 3)."""
-    kind = type(encoded)
-    if kind is str:
-        return "s:" + encoded
-    if kind is int:
-        return "i:" + str(encoded)
-    if kind is dict and "qn" in encoded:
-        return "qn:" + encoded["qn"][0] + encoded["qn"][1]
-    return _sorted_tree_json(encoded)
-
-
-def attr_iri(encoded_name: dict) -> str:
-    ns, local = encoded_name["qn"][0], encoded_name["qn"][1]
-    return ns + local
-
-
-#: json.dumps's exact text of a tree of lists and dicts (a record, its attributes, a canonical
-#: line), from one encoder that skips the check for circular references: 0.55 -> 0.42 s for the
-#: attributes of 10^5 records. Stores keep attributes and qualified names in it; hashes read it.
-tree_json = json.JSONEncoder(check_circular=False).encode
 _string_json = json.encoder.encode_basestring_ascii  # json.dumps(a str)'s text, in C
-_sorted_tree_json = json.JSONEncoder(check_circular=False, sort_keys=True).encode
-
-
-def qn_iri(qn: list) -> str:
-    return qn[0] + qn[1]
 
 
 class _Decoder:
-    """Turns encoded values back into prov objects, reusing one Namespace per (prefix, uri)."""
+    """Turns encoded values (:mod:`provdm.records`) back into prov objects, reusing one Namespace per (prefix, uri)."""
 
     def __init__(self, prefixes: dict[str, str] | None = None):
         self._by_uri: dict[str, Namespace] = {}
@@ -230,14 +133,12 @@ def iter_bundles(doc: ProvDocument) -> Iterable[tuple[str | None, ProvBundle]]:
 
 
 def flatten(doc: ProvDocument) -> tuple[list[Node], list[Relation], str]:
-    """Flatten a document (and its bundles) into merged node and relation records, and its
+    """The merged node and relation records of a document (and its bundles), and its
     canonical content hash (see :func:`canonical_hash`), encoding each record once.
 
     Several records with one id inside the document are merged in order of appearance; a
     conflict among them raises :class:`provdm.errors.Conflict` (see :mod:`provdm.merge`).
     """
-    from .merge import merge_node, merge_relation
-
     nodes: dict[str, Node] = {}
     relations: dict[str, Relation] = {}
     lines = []
@@ -324,5 +225,8 @@ def to_document(graph: Graph, prefixes: dict[str, str] | None = None) -> ProvDoc
     return doc
 
 
-__all__ = ["Node", "Relation", "Graph", "flatten", "records_of", "to_document", "canonical_hash",
-           "count_records", "encode_value", "value_key", "ANON_PREFIX"]
+__all__ = ["flatten", "records_of", "to_document", "canonical_hash", "count_records",
+           "canonical_attributes", "canonical_line", "content_hash", "iter_bundles",
+           # from provdm.records
+           "ANON_PREFIX", "ELEMENT_KINDS", "Node", "Relation", "Graph", "encode_qn", "encode_value",
+           "value_key", "attr_iri", "qn_iri", "tree_json"]

@@ -14,7 +14,7 @@ A conflict raises :class:`provdm.errors.Conflict` whose ``details`` lists
 from __future__ import annotations
 
 from . import vocabulary as voc
-from .codec import Node, Relation, attr_iri, value_key
+from .records import Node, Relation, attr_iri, value_key
 from .errors import Conflict
 
 _PROV = voc.PROV_URI
