@@ -28,7 +28,8 @@ from provdm.vocabulary import PROVHUB, VOPROV
 from . import ids
 from .analysis import flatten
 from .base import DocBuilder, ImportResult, Warnings, literal
-from .keywords import cta_pairs, cta_records, read_time
+from .ctameta import cta_pairs
+from .keywords import cta_records, read_time
 
 _ARRAY_START = re.compile(r"\n\s*\[")
 

@@ -25,9 +25,9 @@ from provdm.vocabulary import PROVHUB, VOPROV
 
 from . import ids
 from .base import DocBuilder, Warnings, literal, parse_time
-from .fits import FitsFile, Hdu, Resolver
+from .ctameta import cta_pairs as cta_pairs  # re-exported: importers.keywords.cta_pairs
+from .fitsfile import FitsFile, Hdu, Resolver, attribute_name, read_fits
 
-_CTA_PREFIX = re.compile(r"^CTAO?[ .]+")
 _VERSIONED = re.compile(r"^(?P<name>.+?)[\s/_-]+[vV]?(?P<version>\d[\w.+-]*)$")
 _ESO_REC = re.compile(r"^ESO PRO REC(\d+) (.+)$")
 _ESO_INPUT = re.compile(r"^(RAW|CAL|PARAM)(\d+) (NAME|CATG|DATAMD5|VALUE)$")
@@ -49,44 +49,9 @@ def split_version(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def cta_pairs(mapping) -> dict[tuple[str, str], object]:
-    """CTA reference metadata as {(GROUP, KEY): value}, first occurrence wins.
-
-    Accepts flat keys as ctapipe writes them in headers and logs (``CTA PRODUCT ID``, with or
-    without ``HIERARCH``; the ``CTAO`` spelling; dotted ``CTAO.PRODUCT.ID``) and the nested form
-    of newer ctapipe logs (``{"product": {"id": ...}}``; trailing ``_`` of ``id_``/``type_`` dropped).
-    """
-    out: dict = {}
-    for key, value in (mapping.items() if isinstance(mapping, dict) else mapping):
-        if isinstance(value, dict):
-            for path, inner in _nested(value, [str(key)]):
-                words = [p.rstrip("_").upper().replace("_", " ") for p in path]
-                if len(words) >= 2 and literal(inner) != "":
-                    out.setdefault((words[0], " ".join(words[1:])), literal(inner))
-            continue
-        key = str(key).removeprefix("HIERARCH ").strip()
-        m = _CTA_PREFIX.match(key)
-        if not m:
-            continue
-        tokens = [t for t in re.split(r"[ .]+", key[m.end():].strip().upper()) if t]
-        if len(tokens) >= 2 and literal(value) != "":
-            out.setdefault((tokens[0], " ".join(tokens[1:])), literal(value))
-    return out
-
-
-def _nested(value, path: list):
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _nested(inner, path + [str(key)])
-    elif not isinstance(value, list):
-        yield path, value
-
-
 def cta_metadata(ff: FitsFile) -> dict[tuple[str, str], object]:
-    """CTA reference metadata of a file, from every HDU (primary first)."""
-    if ff._cta is None:
-        ff._cta = cta_pairs([(key, value) for _hdu, key, value in ff.keys() if key.startswith("CTA")])
-    return ff._cta
+    """CTA reference metadata of a file, from every HDU (primary first): :attr:`FitsFile.cta`."""
+    return ff.cta
 
 
 def read_time(value, warn: Warnings, path: str):
@@ -133,7 +98,7 @@ class FileContext:
     def __init__(self, ff: FitsFile, fid: QualifiedName, b: DocBuilder, resolver: Resolver,
                  warn: Warnings):
         self.ff, self.fid, self.b, self.resolver, self.warn = ff, fid, b, resolver, warn
-        self.cta = cta_metadata(ff)
+        self.cta = ff.cta
         self.observation = events_observation(ff, warn)
         self.generation_role: str | None = None
         self._generic: list | None = None
@@ -418,8 +383,6 @@ def _configuration_from_header(ctx: FileContext, telescope: str, obs_id):
     """What a DL3 file says of its observation's instrument configuration (the DataStore importer
     adds the obs-index row): header keywords of :data:`HEADER_CONFIGURATION_KEYS` and the
     TELARRAY HDU."""
-    from .fits import attribute_name
-
     events = next((h for h in ctx.ff.hdus if h.name == "EVENTS" or h.has("OBS_ID")), None)
     qn = ids.sub(ids.observation(telescope, obs_id), "instrument")
     attrs = [(attribute_name(k), literal(events.get(k))) for k in HEADER_CONFIGURATION_KEYS
@@ -489,8 +452,6 @@ def caldb_irf(ctx: FileContext, hdu: Hdu, caldb: str, irf: str) -> QualifiedName
         folder = Path(root) / "data" / telescope / caldb / "bcf" / irf
         found = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
         if len(found) == 1:
-            from .fits import read_fits
-
             other = read_fits(str(found[0]), Warnings())
             if other is not None:
                 return ctx.resolver.lookup(found[0].name) or other.identity()
