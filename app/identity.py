@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 from provdm import formats, jsonreader
-from provdm.codec import flatten
+from provdm.codec import records_and_hash
 from provdm.errors import AmbiguousId, Forbidden, InvalidParameter, NotFound, StoreBusy
 from provdm.identity import (PIN, STRONG, WEAK, Ambiguity, Canon, Claim, canonicalize, claims_of,
                              merge_versions, normalize_key, resolve as resolve_claims)
@@ -132,7 +132,7 @@ def _raw(store: Store, doc_id: str, settings=None):
         nodes, relations = plain[0], plain[1]
     else:
         doc, _ = formats.parse(text, "json")
-        nodes, relations, _ = flatten(doc)
+        nodes, relations, _ = records_and_hash(doc)
     return nodes, relations, _with_doc(claims_of(nodes), doc_id)
 
 

@@ -14,11 +14,11 @@ from prov.model import ProvDocument
 
 from provdm import formats, jsonreader
 from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
-from provdm.codec import Graph, count_records, flatten, to_document
+from provdm.codec import Graph, count_records, records_and_hash, to_document
 from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
 from provdm.provjson import graph_to_provjson
 from provdm.provsap import ProvSapQuery
-from provdm.facts import flatten as render_facts
+from provdm.facts import read_facts
 from provdm.render import render
 from provdm.validate import LEVELS, validate
 
@@ -130,7 +130,7 @@ def _flatten_with_prov(text: str, fmt: str, doc: ProvDocument | None, settings):
     records = count_records(doc)
     _check_size(records, settings)
     with _contradiction():
-        nodes, relations, content_hash = flatten(doc)
+        nodes, relations, content_hash = records_and_hash(doc)
     provjson = to_provjson(doc) if translated or fmt != "json" else text
     prefixes = {ns.prefix: ns.uri for ns in doc.namespaces}
     for bundle in doc.bundles:
@@ -368,7 +368,7 @@ def audit_product(store, ids: list[str], *, settings, viewer=OPERATOR,
     doc = trace(store, query, settings=settings, viewer=viewer)
     refs = {i for i in referenced_ids(doc) if not i.startswith(HIDDEN_NS)}
     found = {node.id for node in store.get_nodes(sorted(refs))}
-    hidden = {i for i in render_facts(doc).elements if i.startswith(HIDDEN_NS)}
+    hidden = {i for i in read_facts(doc).elements if i.startswith(HIDDEN_NS)}
     namespaces = store.namespaces()
     roots = [canonical(store, i, namespaces) for i in ids]
     superseded, ambiguous = _lifecycle_findings(store, doc, roots, refs - found, viewer)

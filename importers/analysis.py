@@ -31,12 +31,12 @@ from .fits import Resolver, map_file, read_fits
 from .keywords import software_agent
 
 
-def flatten(config, prefix: str = "") -> list[tuple[str, object]]:
+def config_leaves(config, prefix: str = "") -> list[tuple[str, object]]:
     """Leaves of a nested mapping as (dotted name, value); lists as JSON text; nulls left out."""
     out: list = []
     if isinstance(config, dict):
         for key in config:
-            out += flatten(config[key], f"{prefix}.{key}" if prefix else str(key))
+            out += config_leaves(config[key], f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(config, list):
         out.append((prefix, json.dumps(config)))
     elif config is not None:
@@ -144,7 +144,7 @@ def import_analysis(config_path, product_path, *, datastore=None) -> ImportResul
         (PROV["type"], VOPROV["ConfigFile"]), (PROV["label"], Path(config_path).name),
         (PROV["location"], config_label), (VOPROV["contentType"], "application/yaml")])
     b.configured_by(analysis, cfg, "ConfigFile")
-    for name, value in flatten(config):
+    for name, value in config_leaves(config):
         b.parameter(ids.sub(analysis, "param", name), analysis, name, value)
     models = Path(config_path).with_name("models.yaml")
     if models.is_file():

@@ -26,7 +26,7 @@ from prov.model import PROV
 from provdm.vocabulary import PROVHUB, VOPROV
 
 from . import ids
-from .analysis import flatten
+from .analysis import config_leaves
 from .base import DocBuilder, ImportResult, Warnings, literal
 from .ctameta import cta_pairs
 from .keywords import cta_records, read_time
@@ -121,7 +121,7 @@ def map_activity(item: dict, n: int, log_id: QualifiedName, known: set, b: DocBu
     _environment(act, system, b)
     config = item.get("config")
     if isinstance(config, dict):
-        for key, value in flatten(config):
+        for key, value in config_leaves(config):
             b.parameter(ids.sub(act, "param", key), act, key, value)
     for direction in ("input", "output"):
         for entry in item.get(direction) or []:

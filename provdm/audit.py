@@ -27,8 +27,8 @@ from prov.model import ProvDocument
 from . import vocabulary as voc
 from .audit_report import (ERROR, INFO, REPORT_FORMATS, WARNING, AuditReport, Finding, counted,
                            format_report)
-from .facts import (Element, Flat, Link, data_level, flatten, is_irf, ivoa_class, noun, obs_id,
-                     prov_types, text_of, time_of, title, version)
+from .facts import (Element, Flat, Link, data_level, is_irf, ivoa_class, noun, obs_id, prov_types,
+                     read_facts, text_of, time_of, title, version)
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
@@ -101,7 +101,7 @@ def audit(doc: ProvDocument, *, roots: list[str], missing: Collection[str] = fro
     ``superseded``: ``(new document, old document, when, [records of the lineage it asserts])``
     for inputs whose document was corrected after the product was made. ``ambiguous``: {stand-in
     id: candidate ids} of inputs known only by an ambiguous name."""
-    index = _Index(flatten(doc))
+    index = _Index(read_facts(doc))
     hidden = set(hidden)
     findings: list[Finding] = []
     for new, old, when, records in superseded:
@@ -130,7 +130,7 @@ def audit(doc: ProvDocument, *, roots: list[str], missing: Collection[str] = fro
 def referenced_ids(doc: ProvDocument) -> set[str]:
     """IRIs the document's relations refer to without the document declaring them: the
     records to look up in the store (those it lacks are ``missing`` for :func:`audit`)."""
-    flat = flatten(doc)
+    flat = read_facts(doc)
     return {i for i in flat.referenced() if not flat.elements[i].declared}
 
 

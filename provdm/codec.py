@@ -1,6 +1,6 @@
 """A parsed :class:`prov.model.ProvDocument` into records, and records back into a document.
 
-:func:`flatten` turns a document (and its bundles) into the :class:`~provdm.records.Node`
+:func:`records_and_hash` turns a document (and its bundles) into the :class:`~provdm.records.Node`
 and :class:`~provdm.records.Relation` records stores keep, with every attribute in the encoding of
 :mod:`provdm.records`, and its canonical content hash; :func:`to_document` gives the same PROV
 back. The record types and value encoding live in :mod:`provdm.records` and are importable from
@@ -132,7 +132,7 @@ def iter_bundles(doc: ProvDocument) -> Iterable[tuple[str | None, ProvBundle]]:
         yield bundle.identifier.uri, bundle
 
 
-def flatten(doc: ProvDocument) -> tuple[list[Node], list[Relation], str]:
+def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str]:
     """The merged node and relation records of a document (and its bundles), and its
     canonical content hash (see :func:`canonical_hash`), encoding each record once.
 
@@ -192,8 +192,8 @@ def content_hash(lines: list[str]) -> str:
 
 
 def records_of(doc: ProvDocument) -> tuple[list[Node], list[Relation]]:
-    """The merged node and relation records of a document (see :func:`flatten`)."""
-    nodes, relations, _ = flatten(doc)
+    """The merged node and relation records of a document (see :func:`records_and_hash`)."""
+    nodes, relations, _ = records_and_hash(doc)
     return nodes, relations
 
 
@@ -203,7 +203,7 @@ def count_records(doc: ProvDocument) -> int:
 
 def canonical_hash(doc: ProvDocument) -> str:
     """Content hash of a document, independent of syntax, prefixes and record order."""
-    return flatten(doc)[2]
+    return records_and_hash(doc)[2]
 
 
 # -- records -> document ----------------------------------------------------------------------
@@ -225,7 +225,7 @@ def to_document(graph: Graph, prefixes: dict[str, str] | None = None) -> ProvDoc
     return doc
 
 
-__all__ = ["flatten", "records_of", "to_document", "canonical_hash", "count_records",
+__all__ = ["records_and_hash", "records_of", "to_document", "canonical_hash", "count_records",
            "canonical_attributes", "canonical_line", "content_hash", "iter_bundles",
            # from provdm.records
            "ANON_PREFIX", "ELEMENT_KINDS", "Node", "Relation", "Graph", "encode_qn", "encode_value",

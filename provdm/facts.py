@@ -1,7 +1,7 @@
 """Facts read off PROV records for people: what a record is (kind, IVOA class, data level, IRF),
 its OBS_ID, version, title and times, in words.
 
-``flatten(doc)`` turns a prov document into :class:`Element` and :class:`Link` objects that the
+``read_facts(doc)`` turns a prov document into :class:`Element` and :class:`Link` objects that the
 lineage pictures (:mod:`provdm.render`), the audits (:mod:`provdm.audit`) and the record pages
 (:mod:`app.web.records`) all read with the same functions.
 """
@@ -194,7 +194,7 @@ def _records(doc: ProvBundle) -> Iterable:
         yield from bundle.get_records()
 
 
-def flatten(doc: ProvDocument) -> Flat:
+def read_facts(doc: ProvDocument) -> Flat:
     """Elements and relations of a document and its bundles, merged by id (never raises)."""
     elements: dict[str, Element] = {}
     links: list[Link] = []

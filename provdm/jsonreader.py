@@ -4,7 +4,7 @@ Ingest of a large document spent two thirds of its time in prov's reader and in 
 model to flatten it (issue 8 profiles: a 10^5-record document, 3.5 s to parse and 3.6 s to
 flatten). Pipelines write plain PROV-JSON: one record per id, declared prefixes, plain values and
 the common typed values. :func:`read` flattens exactly that subset into the records
-:func:`provdm.codec.flatten` gives for prov's parse of the same text (same ids, attributes in the
+:func:`provdm.codec.records_and_hash` gives for prov's parse of the same text (same ids, attributes in the
 same order, same content hash) and returns None for anything else (bundles, a default namespace,
 several records under one id, hadMember with several members, unusual datatypes or names...),
 which is then read by prov as before. ``tests/test_jsonreader.py`` checks the equality on the
@@ -166,7 +166,7 @@ class _FirstConflict:
 
 def read(data, text: str) -> tuple[list[Node], list[Relation], str, int, dict] | None:
     """``(nodes, relations, content hash, record count, prefixes)`` of a plain PROV-JSON document
-    (``data`` is ``json.loads(text)``), as :func:`provdm.codec.flatten` gives them for prov's
+    (``data`` is ``json.loads(text)``), as :func:`provdm.codec.records_and_hash` gives them for prov's
     parse; None when the document is not plain (then parse it with prov)."""
     if type(data) is not dict or ('"voprov:' in text and "voprov" not in (data.get("prefix") or {})):
         return None  # voprov's get_w3c() output: translated on the prov path

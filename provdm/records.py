@@ -18,7 +18,7 @@ bool
 =====================  ==============================================
 
 Ids are full IRIs. Anonymous relations get a deterministic id minted from their content
-(``urn:provhub:anon:<sha1>``, see :func:`provdm.codec.flatten`).
+(``urn:provhub:anon:<sha1>``, see :func:`provdm.codec.records_and_hash`).
 
 This module imports nothing else of provdm, so that every other module can import it.
 """

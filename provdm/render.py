@@ -34,8 +34,8 @@ from prov.model import ProvDocument
 from . import registry
 from . import vocabulary as voc
 from .errors import InvalidParameter, RenderError
-from .facts import (Element, Flat, Link, data_level, flatten, is_irf, ivoa_class, noun, obs_id, plural,
-                    prov_types, text_of, time_of, title, version)
+from .facts import (Element, Flat, Link, data_level, is_irf, ivoa_class, noun, obs_id, plural, prov_types,
+                    read_facts, text_of, time_of, title, version)
 
 #: Content-Security-Policy to serve rendered SVG with: no scripts, no external loads.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -336,7 +336,7 @@ def to_dot(doc: ProvDocument, *, direction: str = "BT", node_cap: int = 150,
     if direction not in DIRECTIONS:
         raise InvalidParameter(f"layout direction {direction!r} is not one of "
                                + ", ".join(DIRECTIONS), where="direction")
-    drawing = _Drawing(flatten(doc), set(highlight or ()), link)
+    drawing = _Drawing(read_facts(doc), set(highlight or ()), link)
     drawing.collapse(max(int(node_cap), 1), set(expand))
     return drawing.dot(direction)
 
@@ -380,6 +380,6 @@ def run_dot(source: bytes, fmt: str) -> bytes:
 
 
 __all__ = ["render", "to_dot", "run_dot", "SVG_CSP", "FORMATS", "DIRECTIONS", "RenderError",
-           "flatten", "Flat", "Element", "Link", "data_level", "obs_id", "version", "title",
+           "read_facts", "Flat", "Element", "Link", "data_level", "obs_id", "version", "title",
            "noun", "plural", "ivoa_class", "prov_types", "is_irf", "time_of", "text_of",
            "safe_link"]

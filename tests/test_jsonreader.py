@@ -1,4 +1,4 @@
-"""provdm.jsonreader flattens plain PROV-JSON exactly as provdm.codec.flatten does prov's parse."""
+"""provdm.jsonreader flattens plain PROV-JSON exactly as provdm.codec.records_and_hash does prov's parse."""
 from __future__ import annotations
 
 import json
@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 
 from benchmarks import generator as gen
 from provdm import formats, jsonreader
-from provdm.codec import count_records, flatten
+from provdm.codec import count_records, records_and_hash
 from provdm.errors import Conflict, ProvhubError
 from tests.conftest import prov_files
 
 
 def prov_way(text):
     doc, caught, translated = formats.parse_any(text, "json")
-    nodes, relations, content_hash = flatten(doc)
+    nodes, relations, content_hash = records_and_hash(doc)
     return nodes, relations, content_hash, count_records(doc), {ns.prefix: ns.uri for ns in doc.namespaces}, caught
 
 

@@ -20,7 +20,8 @@ from provdm import registry
 from provdm.errors import AnswerTooLarge, InvalidParameter
 from provdm.provsap import ProvSapQuery, parse_depth
 from provdm.errors import RenderError
-from provdm.render import DIRECTIONS, flatten, render
+from provdm.facts import read_facts
+from provdm.render import DIRECTIONS, render
 
 from .. import services
 from ..rights import HIDDEN_NS
@@ -103,7 +104,7 @@ def build(store, record_id: str, view: View, *, settings, viewer,
         doc = services.trace(store, query, settings=settings, viewer=viewer)
     except AnswerTooLarge as exc:
         return Lineage(error=f"{exc.message}. Choose a smaller depth.")
-    elements = flatten(doc).elements
+    elements = read_facts(doc).elements
     linked = {iri: link(iri) for iri, el in elements.items()
               if el.declared and not iri.startswith(HIDDEN_NS)}  # placeholders have no page
     try:

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 from provdm import vocabulary as voc
 from provdm.codec import Graph, Node, to_document
 from provdm.errors import InvalidParameter
-from provdm.facts import (Element, data_level, flatten, is_irf, noun, norm, obs_id, text_of, time_of, title,
+from provdm.facts import (Element, data_level, is_irf, noun, norm, obs_id, read_facts, text_of, time_of, title,
                            version)
 
 KINDS = ("entity", "activity", "agent")
@@ -39,7 +39,7 @@ def elements(nodes: list[Node]) -> dict[str, Element]:
     """The facts view (:class:`provdm.facts.Element`) of each node, by IRI."""
     if not nodes:
         return {}
-    return flatten(to_document(Graph(nodes=list(nodes)))).elements
+    return read_facts(to_document(Graph(nodes=list(nodes)))).elements
 
 
 @dataclass

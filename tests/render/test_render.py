@@ -12,7 +12,7 @@ import pytest
 from prov.model import ProvDocument
 
 from provdm.errors import InvalidParameter
-from provdm.facts import data_level, flatten, noun, plural
+from provdm.facts import data_level, noun, plural, read_facts
 from provdm.render import SVG_CSP, render, to_dot
 from tests.audit.chains import EX, clean_chain, iri, new_doc, wide_chain
 
@@ -135,7 +135,7 @@ def test_below_the_cap_nothing_is_collapsed():
 
 def test_a_500_node_graph_renders_within_two_seconds():
     doc = wide_chain(166)
-    assert len(flatten(doc).elements) == 500
+    assert len(read_facts(doc).elements) == 500
     for cap in (150, 1000):  # collapsed, and drawn in full
         start = time.perf_counter()
         svg = render(doc, "svg", node_cap=cap)
@@ -155,12 +155,12 @@ def test_a_500_node_graph_renders_within_two_seconds():
 def test_data_level(attrs, level):
     doc = new_doc()
     doc.entity("ex:x", other_attributes=attrs)
-    assert data_level(flatten(doc).elements[iri("x")]) == level
+    assert data_level(read_facts(doc).elements[iri("x")]) == level
 
 
 def test_nouns_and_plurals():
     doc = clean_chain(1)
-    els = flatten(doc).elements
+    els = read_facts(doc).elements
     assert noun(els[iri("irf")]) == "IRF"
     assert noun(els[iri("dl3_23523")]) == "DL3 event list"
     assert noun(els[iri("gammapy")]) == "software agent"
@@ -171,7 +171,7 @@ def test_nouns_and_plurals():
     doc.entity("ex:c", other_attributes=[("prov:type", "ex:FitsHdu"),
                                          ("prov:type", "voprov:DatasetEntity")])
     doc.entity("ex:d", other_attributes={"prov:type": "ex:Dl3Observation"})
-    assert [noun(e) for _, e in sorted(flatten(doc).elements.items())] == [
+    assert [noun(e) for _, e in sorted(read_facts(doc).elements.items())] == [
         "DL3 production", "instrument configuration", "FITS HDU", "DL3 observation"]
     assert [plural(w) for w in ("DL3 event list", "activity", "IRF", "entity", "DL0 dataset")] == \
         ["DL3 event lists", "activities", "IRFs", "entities", "DL0 datasets"]
