@@ -60,17 +60,28 @@ def _keys(claims) -> set[str]:
 def put(store: Store, prepared: PreparedDocument, *, supersedes: str | None = None,
         actor: str | None = None) -> Outcome:
     """Store ``prepared`` (as ``services.prepare`` made it) with its joins applied."""
+    if supersedes is None and store.has_document(prepared.id):  # posted again: nothing to do
+        return Outcome(PutResult(prepared.id, prepared.records, False))
     own = _with_doc(claims_of(prepared.nodes), prepared.id)
     prepared.aliases = own
     raw = (prepared.nodes, prepared.relations)
+    own_weak = {c.record_id for c in own if c.strength in WEAK}
     for _attempt in range(PLAN_ATTEMPTS):
-        stored = store.find_aliases(keys=sorted(_keys(own))) if own else []
+        stored = store.find_aliases(keys=sorted(_keys(own)), distinct=True) if own else []
         strong_keys = {c.key for c in own if c.strength == STRONG}
-        others_weak = any(c.strength in WEAK and c.key in strong_keys and c.doc_id != prepared.id
+        # a stand-in of another document that this one brings the real record of
+        others_weak = any(c.strength in WEAK and c.key in strong_keys and c.record_id not in own_weak
                           for c in stored)
         if supersedes is None and not others_weak:
-            joins, ambiguous, strength = resolve_claims(stored + own)
             mine = {c.record_id for c in own}
+            others_strong = any(c.strength in (STRONG, PIN) and c.record_id not in mine for c in stored)
+            weak_keys = {c.key for c in own if c.strength in WEAK}
+            if not others_strong and not (weak_keys & strong_keys):
+                result = store.put_document(prepared)  # nothing to join, nothing waiting
+                if result.created and strong_keys and stored:
+                    _reconcile(store, own)
+                return Outcome(result)
+            joins, ambiguous, strength = resolve_claims(stored + own)
             canon = Canon({w: t for w, t in joins.items() if w in mine}, strength)
             prepared.nodes, prepared.relations = _canonical(store, *raw, canon)
             result = store.put_document(prepared)
@@ -99,15 +110,17 @@ def _reconcile(store: Store, own: list[Claim]) -> None:
     """After a write that needed no rebuild: a concurrent write may have brought the other half
     of a join (a stand-in while this one brought its real record, or the reverse). Whichever of
     the two finishes second sees both and rebuilds the stand-in's documents."""
-    claims = store.find_aliases(keys=sorted(_keys(own)))
+    claims = store.find_aliases(keys=sorted(_keys(own)), distinct=True)
     strong = {c.key for c in claims if c.strength == STRONG}
     weak = [c for c in claims if c.strength in WEAK and c.key in strong]
     if not weak:
         return
     joins, _, _ = resolve_claims(claims)
-    pending = {c.doc_id for c in weak if c.record_id in joins and store.get_nodes([c.record_id])}
-    if pending:
-        _rewrite(store, extra_docs=sorted(pending))
+    waiting = sorted({c.record_id for c in weak if c.record_id in joins})
+    waiting = [n.id for n in store.get_nodes(waiting)] if waiting else []
+    if waiting:
+        docs = {c.doc_id for c in store.find_aliases(record_ids=waiting) if c.doc_id}
+        _rewrite(store, extra_docs=sorted(docs))
 
 
 def _canonical(store: Store, nodes, relations, canon: Canon):
