@@ -3,6 +3,7 @@
 ``create_app(settings)`` is the Flask application factory; ``gunicorn 'app:create_app()'`` runs it
 (``docker/gunicorn.conf.py`` then calls :func:`settle` in each worker, as ``provhub serve`` does).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -51,4 +52,3 @@ def settle() -> None:
 
     gc.collect()
     gc.freeze()
-

@@ -6,6 +6,7 @@ when it is public, its release date has passed, the viewer belongs to its owner 
 viewer is an admin. A record (node or relation) is visible when at least one readable document
 asserted it. See docs/security.md.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -84,17 +85,21 @@ class Readable:
         """SQLite: ``(clause, parameters)`` for a documents row ``alias``."""
         if self.groups is None:
             return "1", []
-        return (f"({alias}.rights = 'public' OR ({alias}.release IS NOT NULL AND {alias}.release <= ?) "
-                f"OR {alias}.{group_column} IN (SELECT value FROM json_each(?)))",
-                [self.today, json.dumps(sorted(self.groups))])
+        return (
+            f"({alias}.rights = 'public' OR ({alias}.release IS NOT NULL AND {alias}.release <= ?) "
+            f"OR {alias}.{group_column} IN (SELECT value FROM json_each(?)))",
+            [self.today, json.dumps(sorted(self.groups))],
+        )
 
     def cypher(self, var: str = "d") -> tuple[str, dict]:
         """Cypher: ``(predicate, parameters)`` for a ``:Document`` node ``var``."""
         if self.groups is None:
             return "true", {}
-        return (f"({var}.rights = 'public' OR ({var}.release IS NOT NULL AND {var}.release <= $readable_today) "
-                f"OR {var}.group IN $readable_groups)",
-                {"readable_today": self.today, "readable_groups": sorted(self.groups)})
+        return (
+            f"({var}.rights = 'public' OR ({var}.release IS NOT NULL AND {var}.release <= $readable_today) "
+            f"OR {var}.group IN $readable_groups)",
+            {"readable_today": self.today, "readable_groups": sorted(self.groups)},
+        )
 
 
 def document_readable(viewer: Viewer, rights: str, group: str | None, release: str | None) -> bool:

@@ -5,6 +5,7 @@ documents each (``tests/test_docs.py`` checks that). A setting ``X`` may also be
 ``PROVHUB_X_FILE`` naming a file that holds the value (for secrets). Tests build
 ``Settings(...)`` directly.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,11 +16,19 @@ from provdm.errors import InvalidParameter
 
 #: name, default, help
 SETTINGS = [
-    ("store_url", "sqlite:///provhub.db", "Store URL: sqlite:///FILE (embedded, default) or bolt://HOST:PORT / neo4j://HOST:PORT."),
+    (
+        "store_url",
+        "sqlite:///provhub.db",
+        "Store URL: sqlite:///FILE (embedded, default) or bolt://HOST:PORT / neo4j://HOST:PORT.",
+    ),
     ("neo4j_user", "neo4j", "User name for the Neo4j (Bolt) store."),
     ("neo4j_password", "", "Password for the Neo4j (Bolt) store; prefer PROVHUB_NEO4J_PASSWORD_FILE."),
     ("neo4j_database", "", "Neo4j database name (empty: the server's default database)."),
-    ("sqlite_mmap_mb", 2048, "Embedded store: MiB of the SQLite file read through memory mapping (0: off; SQLite builds usually cap it at 2048). Lineage on a large store is up to 1.5x faster when the whole file is mapped; mapped pages are file cache the system can reclaim."),
+    (
+        "sqlite_mmap_mb",
+        2048,
+        "Embedded store: MiB of the SQLite file read through memory mapping (0: off; SQLite builds usually cap it at 2048). Lineage on a large store is up to 1.5x faster when the whole file is mapped; mapped pages are file cache the system can reclaim.",
+    ),
     ("store_timeout", 10.0, "Seconds to wait for the store (connection and query) before answering 503."),
     ("validation", "warn", "Validation level of ingest: strict (reject), warn (report) or off."),
     ("max_body_mb", 64.0, "Largest request body accepted, in MiB (413 above)."),
@@ -30,17 +39,33 @@ SETTINGS = [
     ("query_timeout", 30.0, "Seconds a lineage query may run."),
     ("page_size", 50, "Default page size of listings and search."),
     ("auth", "on", "Authentication for writes: on (API tokens) or off (single user on a laptop)."),
-    ("proxy_user_header", "", "Trust this request header (set by an authenticating reverse proxy) as the user name; empty: off."),
-    ("hidden_records", "placeholder", "How records the caller may not see are shown inside lineage: placeholder or cut."),
-    ("render_node_cap", 150, "Above this many nodes, lineage pictures collapse siblings of one kind into a summary node."),
+    (
+        "proxy_user_header",
+        "",
+        "Trust this request header (set by an authenticating reverse proxy) as the user name; empty: off.",
+    ),
+    (
+        "hidden_records",
+        "placeholder",
+        "How records the caller may not see are shown inside lineage: placeholder or cut.",
+    ),
+    (
+        "render_node_cap",
+        150,
+        "Above this many nodes, lineage pictures collapse siblings of one kind into a summary node.",
+    ),
     ("sample", "on", "Load the sample lineage into an empty store when `provhub serve` starts: on or off."),
 ]
 
 _DEFAULTS = {name: default for name, default, _ in SETTINGS}
 _SWITCH = ("on", "off", "true", "false", "1", "0", "yes", "no")
 #: settings that take one of a few words
-_CHOICES = {"validation": ("strict", "warn", "off"), "auth": _SWITCH,
-            "hidden_records": ("placeholder", "cut"), "sample": _SWITCH}
+_CHOICES = {
+    "validation": ("strict", "warn", "off"),
+    "auth": _SWITCH,
+    "hidden_records": ("placeholder", "cut"),
+    "sample": _SWITCH,
+}
 
 
 @dataclass
@@ -69,8 +94,10 @@ class Settings:
         for name, allowed in _CHOICES.items():
             value = str(getattr(self, name)).lower()
             if value not in allowed:
-                raise InvalidParameter(f"PROVHUB_{name.upper()}={getattr(self, name)!r}: use one of "
-                                       + ", ".join(allowed), where=f"PROVHUB_{name.upper()}")
+                raise InvalidParameter(
+                    f"PROVHUB_{name.upper()}={getattr(self, name)!r}: use one of " + ", ".join(allowed),
+                    where=f"PROVHUB_{name.upper()}",
+                )
             setattr(self, name, value)
 
     @classmethod
@@ -88,8 +115,7 @@ class Settings:
             try:
                 values[f.name] = type(default)(raw) if not isinstance(default, str) else raw
             except ValueError:
-                raise InvalidParameter(f"{key}={raw!r} is not a valid {type(default).__name__}",
-                                       where=key) from None
+                raise InvalidParameter(f"{key}={raw!r} is not a valid {type(default).__name__}", where=key) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

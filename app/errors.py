@@ -3,6 +3,7 @@
 with ``QUERY_STATUS=ERROR`` when the client asked for VOTable, or plain text when its Accept
 prefers ``text/plain`` to JSON: ``404 not-found: message (at where)``, then one line per detail.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,14 @@ STATUS = {
     e.RenderError: 500,
 }
 
-_HTTP_CODES = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 406: "not-acceptable",
-               413: "payload-too-large", 415: "unsupported-media-type"}
+_HTTP_CODES = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
 
 
 def status_of(exc: e.ProvhubError) -> int:
@@ -62,13 +69,15 @@ def _plain_text(code: str, message: str, where: str | None, status: int, details
 
 def error_response(code: str, message: str, where: str | None, status: int, details=None) -> Response:
     if _wants_votable():
-        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">\n'
-                ' <RESOURCE type="results">\n'
-                f'  <INFO name="QUERY_STATUS" value="ERROR">{escape(message)}</INFO>\n'
-                f'  <INFO name="ERROR_CODE" value={quoteattr(code)}/>\n'
-                + (f'  <INFO name="WHERE" value={quoteattr(where)}/>\n' if where else "")
-                + ' </RESOURCE>\n</VOTABLE>\n')
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">\n'
+            ' <RESOURCE type="results">\n'
+            f'  <INFO name="QUERY_STATUS" value="ERROR">{escape(message)}</INFO>\n'
+            f'  <INFO name="ERROR_CODE" value={quoteattr(code)}/>\n'
+            + (f'  <INFO name="WHERE" value={quoteattr(where)}/>\n' if where else "")
+            + " </RESOURCE>\n</VOTABLE>\n"
+        )
         resp = Response(body, status=status, mimetype="application/x-votable+xml")
     elif _wants_text():
         resp = Response(_plain_text(code, message, where, status, details), status=status, mimetype="text/plain")
@@ -95,8 +104,7 @@ def register(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 413:
             message = f"the request body is larger than this service accepts ({app.config['PROVHUB_SETTINGS'].max_body_mb:g} MiB)"
-        resp = error_response(_HTTP_CODES.get(status, exc.name.lower().replace(" ", "-")), message,
-                              where, status)
+        resp = error_response(_HTTP_CODES.get(status, exc.name.lower().replace(" ", "-")), message, where, status)
         for name, value in exc.get_headers():
             if name.lower() != "content-type":  # e.g. Allow on 405
                 resp.headers[name] = value

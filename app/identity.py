@@ -16,6 +16,7 @@ of the live documents alone, so it is the same whatever order they came in:
 Rebuilding is planned from a snapshot and written by ``store.rewrite`` only if the store has not
 changed since (``StoreBusy`` otherwise, and it is planned again).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,19 @@ from dataclasses import dataclass, field
 from provdm import formats, jsonreader
 from provdm.codec import records_and_hash
 from provdm.errors import AmbiguousId, Forbidden, InvalidParameter, NotFound, StoreBusy
-from provdm.identity import (PIN, STRONG, WEAK, Ambiguity, Canon, Claim, canonicalize, claims_of,
-                             merge_versions, normalize_key, resolve as resolve_claims)
+from provdm.identity import (
+    PIN,
+    STRONG,
+    WEAK,
+    Ambiguity,
+    Canon,
+    Claim,
+    canonicalize,
+    claims_of,
+    merge_versions,
+    normalize_key,
+    resolve as resolve_claims,
+)
 
 from .access import OPERATOR, Viewer, document_readable
 from .stores.base import HistoryEntry, PreparedDocument, PutResult, Rewrite, Store, utcnow_iso
@@ -43,8 +55,10 @@ class Outcome:
 
 
 def ambiguity_warning(a: Ambiguity) -> str:
-    return (f"{AMBIGUOUS} {a.record_id}: the name {a.key!r} belongs to {len(a.candidates)} records "
-            f"({', '.join(a.candidates)}); not joined (resolve it with `provhub resolve --pin`)")
+    return (
+        f"{AMBIGUOUS} {a.record_id}: the name {a.key!r} belongs to {len(a.candidates)} records "
+        f"({', '.join(a.candidates)}); not joined (resolve it with `provhub resolve --pin`)"
+    )
 
 
 def _with_doc(claims, doc_id: str) -> list[Claim]:
@@ -57,8 +71,10 @@ def _keys(claims) -> set[str]:
 
 # -- put ---------------------------------------------------------------------------------------
 
-def put(store: Store, prepared: PreparedDocument, *, supersedes: str | None = None,
-        actor: str | None = None) -> Outcome:
+
+def put(
+    store: Store, prepared: PreparedDocument, *, supersedes: str | None = None, actor: str | None = None
+) -> Outcome:
     """Store ``prepared`` (as ``services.prepare`` made it) with its joins applied."""
     if supersedes is None and store.has_document(prepared.id):  # posted again: nothing to do
         return Outcome(PutResult(prepared.id, prepared.records, False))
@@ -70,8 +86,7 @@ def put(store: Store, prepared: PreparedDocument, *, supersedes: str | None = No
         stored = store.find_aliases(keys=sorted(_keys(own)), distinct=True) if own else []
         strong_keys = {c.key for c in own if c.strength == STRONG}
         # a stand-in of another document that this one brings the real record of
-        others_weak = any(c.strength in WEAK and c.key in strong_keys and c.record_id not in own_weak
-                          for c in stored)
+        others_weak = any(c.strength in WEAK and c.key in strong_keys and c.record_id not in own_weak for c in stored)
         if supersedes is None and not others_weak:
             mine = {c.record_id for c in own}
             others_strong = any(c.strength in (STRONG, PIN) and c.record_id not in mine for c in stored)
@@ -93,16 +108,20 @@ def put(store: Store, prepared: PreparedDocument, *, supersedes: str | None = No
         if supersedes is not None:
             retire[supersedes] = ("superseded", prepared.id)
             now = utcnow_iso()
-            history = [HistoryEntry(supersedes, "superseded", actor, now, prepared.id),
-                       HistoryEntry(prepared.id, "supersedes", actor, now, supersedes)]
+            history = [
+                HistoryEntry(supersedes, "superseded", actor, now, prepared.id),
+                HistoryEntry(prepared.id, "supersedes", actor, now, supersedes),
+            ]
         plan, ambiguous = _plan(store, version, new=(prepared, raw), retire=retire, history=history)
         try:
             created = store.rewrite(plan)
         except StoreBusy:
             time.sleep(0.01)
             continue
-        return Outcome(PutResult(prepared.id, prepared.records, created),
-                       [ambiguity_warning(a) for a in ambiguous if a.record_id in {c.record_id for c in own}])
+        return Outcome(
+            PutResult(prepared.id, prepared.records, created),
+            [ambiguity_warning(a) for a in ambiguous if a.record_id in {c.record_id for c in own}],
+        )
     raise StoreBusy("the store kept changing while this document was joined; try again")
 
 
@@ -126,14 +145,16 @@ def _reconcile(store: Store, own: list[Claim]) -> None:
 def _canonical(store: Store, nodes, relations, canon: Canon):
     if not canon:
         return nodes, relations
-    targets = sorted({canon.map(n.id) for n in nodes if canon.map(n.id) != n.id}
-                     | {canon.map(e) for r in relations for e in (r.src, r.dst) if e and canon.map(e) != e})
+    targets = sorted(
+        {canon.map(n.id) for n in nodes if canon.map(n.id) != n.id}
+        | {canon.map(e) for r in relations for e in (r.src, r.dst) if e and canon.map(e) != e}
+    )
     found = store.get_nodes(targets)
-    return canonicalize(nodes, relations, canon, declared={n.id for n in found},
-                        qns={n.id: n.qn for n in found})
+    return canonicalize(nodes, relations, canon, declared={n.id for n in found}, qns={n.id: n.qn for n in found})
 
 
 # -- rebuild -----------------------------------------------------------------------------------
+
 
 def _raw(store: Store, doc_id: str, settings=None):
     """A stored document's records as it asserted them (before joins) and its claims."""
@@ -195,8 +216,7 @@ def _plan(store: Store, version, *, new=None, retire=None, history=None, extra_d
     for doc_id, r in raws.items():
         canonical[doc_id] = canonicalize(r[0], r[1], canon, declared=declared, asserted=asserted)
     if new_doc:
-        canonical[new_doc.id] = canonicalize(new_raw[0], new_raw[1], canon, declared=declared,
-                                             asserted=asserted)
+        canonical[new_doc.id] = canonicalize(new_raw[0], new_raw[1], canon, declared=declared, asserted=asserted)
     touched |= {rec.id for d in rewritten_docs for rec in list(canonical[d][0]) + list(canonical[d][1])}
 
     versions: dict[str, list] = {}
@@ -222,14 +242,24 @@ def _plan(store: Store, version, *, new=None, retire=None, history=None, extra_d
         else:
             relations.append(merge_versions(vs, "relation"))
     rewritten = rewritten_docs
-    assertions = [(rec.id, d) for d in rewritten for nodes_, rels_ in [canonical[d]]
-                  for rec in list(nodes_) + list(rels_)]
+    assertions = [
+        (rec.id, d) for d in rewritten for nodes_, rels_ in [canonical[d]] for rec in list(nodes_) + list(rels_)
+    ]
     aliases = [c for d in involved for c in raws[d][2]] + own
     if new_doc:
         new_doc.nodes, new_doc.relations = canonical[new_doc.id]
-    plan = Rewrite(version=version, docs=sorted(rewritten | gone), assertions=assertions, aliases=aliases,
-                   delete=delete, nodes=nodes, relations=relations, document=new_doc,
-                   status=dict(retire), history=list(history or []))
+    plan = Rewrite(
+        version=version,
+        docs=sorted(rewritten | gone),
+        assertions=assertions,
+        aliases=aliases,
+        delete=delete,
+        nodes=nodes,
+        relations=relations,
+        document=new_doc,
+        status=dict(retire),
+        history=list(history or []),
+    )
     return plan, ambiguous
 
 
@@ -246,6 +276,7 @@ def _rewrite(store: Store, **kwargs) -> Rewrite:
 
 # -- lifecycle ---------------------------------------------------------------------------------
 
+
 def may_change(store: Store, doc_id: str, viewer: Viewer):
     """The live document ``doc_id`` if ``viewer`` may retract or supersede it: an admin, or a
     writer of its owner group (of a document without one: any writer). A document the viewer
@@ -254,11 +285,15 @@ def may_change(store: Store, doc_id: str, viewer: Viewer):
     if not document_readable(viewer, stored.rights, stored.group, stored.release):
         raise NotFound(f"no document with id {doc_id!r}", where="id")
     if not (viewer.is_admin or (viewer.can_write and (stored.group is None or stored.group in viewer.groups))):
-        raise Forbidden("only an admin or a writer of the owner group may retract or supersede "
-                        "this document", where="id")
+        raise Forbidden(
+            "only an admin or a writer of the owner group may retract or supersede this document", where="id"
+        )
     if stored.status != "live":
-        raise InvalidParameter(f"document {doc_id} is already {stored.status}"
-                               + (f" by {stored.superseded_by}" if stored.superseded_by else ""), where="id")
+        raise InvalidParameter(
+            f"document {doc_id} is already {stored.status}"
+            + (f" by {stored.superseded_by}" if stored.superseded_by else ""),
+            where="id",
+        )
     return stored
 
 
@@ -267,8 +302,14 @@ def retract(store: Store, doc_id: str, *, viewer: Viewer = OPERATOR) -> dict:
     may_change(store, doc_id, viewer)
     entry = HistoryEntry(doc_id, "retracted", viewer.name, utcnow_iso())
     plan = _rewrite(store, retire={doc_id: ("retracted", None)}, history=[entry])
-    return {"id": doc_id, "status": "retracted", "at": entry.at, "by": entry.actor,
-            "records_removed": len(plan.delete), "records_rebuilt": len(plan.nodes) + len(plan.relations)}
+    return {
+        "id": doc_id,
+        "status": "retracted",
+        "at": entry.at,
+        "by": entry.actor,
+        "records_removed": len(plan.delete),
+        "records_rebuilt": len(plan.nodes) + len(plan.relations),
+    }
 
 
 def supersede(store: Store, old_id: str, prepared: PreparedDocument, *, viewer: Viewer = OPERATOR) -> Outcome:
@@ -292,10 +333,15 @@ def history(store: Store, doc_id: str, *, viewer: Viewer = OPERATOR) -> dict:
     if not document_readable(viewer, stored.rights, stored.group, stored.release):
         raise NotFound(f"no document with id {doc_id!r}", where="id")
     entries = [h for h in store.history(doc_id) if _entry_visible(store, h, viewer)]
-    return {"id": doc_id, "status": stored.status, "superseded_by": stored.superseded_by,
-            "created_at": stored.created_at,
-            "history": [{"action": h.action, "doc": h.doc_id, "by": h.actor, "at": h.at, "other": h.other}
-                        for h in entries]}
+    return {
+        "id": doc_id,
+        "status": stored.status,
+        "superseded_by": stored.superseded_by,
+        "created_at": stored.created_at,
+        "history": [
+            {"action": h.action, "doc": h.doc_id, "by": h.actor, "at": h.at, "other": h.other} for h in entries
+        ],
+    }
 
 
 def _entry_visible(store: Store, entry: HistoryEntry, viewer: Viewer) -> bool:
@@ -311,6 +357,7 @@ def _entry_visible(store: Store, entry: HistoryEntry, viewer: Viewer) -> bool:
 
 
 # -- resolution --------------------------------------------------------------------------------
+
 
 def _prefixes(rid: str) -> list[str]:
     out, cut = [rid], len(rid)
@@ -354,8 +401,11 @@ def ambiguity(store: Store, rid: str) -> list[str]:
 
 
 def _ambiguous(ident: str, candidates) -> None:
-    raise AmbiguousId(f"{ident!r} names {len(candidates)} records: {', '.join(candidates)}",
-                      where="ID", details=[{"candidate": c} for c in candidates])
+    raise AmbiguousId(
+        f"{ident!r} names {len(candidates)} records: {', '.join(candidates)}",
+        where="ID",
+        details=[{"candidate": c} for c in candidates],
+    )
 
 
 def describe(store: Store, ident: str) -> dict:

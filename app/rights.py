@@ -3,6 +3,7 @@
 A record is visible when a document the viewer may read asserted it (app/access.py). Records
 that readable and unreadable documents both asserted show only what the readable ones said.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -112,7 +113,7 @@ def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mo
         ptype = [{"qn": [voc.PROV_URI, "type", "prov"]}, {"qn": [voc.PROVHUB.uri, "Hidden", "provhub"]}]
         for h in sorted(kept_hidden):
             p = pid(h)
-            nodes.append(Node(p, "entity", encode_qn(hidden_ns[p[len(HIDDEN_NS):]])["qn"], [ptype, label]))
+            nodes.append(Node(p, "entity", encode_qn(hidden_ns[p[len(HIDDEN_NS) :]])["qn"], [ptype, label]))
         seen = set()
         for a, b in hidden_links:
             keep_a = a not in hidden_nodes or a in kept_hidden
@@ -123,9 +124,11 @@ def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mo
             if key in seen:
                 continue
             seen.add(key)
-            attrs = [[{"qn": [voc.PROV_URI, "influencee", "prov"]}, _ref(key[0], hidden_ns)],
-                     [{"qn": [voc.PROV_URI, "influencer", "prov"]}, _ref(key[1], hidden_ns)],
-                     ptype]
+            attrs = [
+                [{"qn": [voc.PROV_URI, "influencee", "prov"]}, _ref(key[0], hidden_ns)],
+                [{"qn": [voc.PROV_URI, "influencer", "prov"]}, _ref(key[1], hidden_ns)],
+                ptype,
+            ]
             rid = ANON_PREFIX + hashlib.sha1(("hidden" + key[0] + key[1]).encode()).hexdigest()
             rels.append(Relation(rid, "wasInfluencedBy", key[0], key[1], voc.CAUSAL, None, attrs))
     # keep only what is still connected to the start records
@@ -155,7 +158,7 @@ def _between_visible(hidden: set[str], links: list[tuple]) -> set[str]:
 
 def _ref(iri: str, hidden_ns) -> dict:
     if iri.startswith(HIDDEN_NS):
-        return encode_qn(hidden_ns[iri[len(HIDDEN_NS):]])
+        return encode_qn(hidden_ns[iri[len(HIDDEN_NS) :]])
     base, sep, local = iri.rpartition("#") if "#" in iri else iri.rpartition("/")
     return {"qn": [base + sep, local, None]}
 
@@ -175,5 +178,7 @@ def _connected(graph: Graph, start: list[str]) -> Graph:
             if y not in reach:
                 reach.add(y)
                 todo.append(y)
-    return Graph([n for n in graph.nodes if n.id in reach],
-                 [r for r in graph.relations if r.src in reach and (r.dst is None or r.dst in reach)])
+    return Graph(
+        [n for n in graph.nodes if n.id in reach],
+        [r for r in graph.relations if r.src in reach and (r.dst is None or r.dst in reach)],
+    )

@@ -10,6 +10,7 @@
 Tracing :data:`SAMPLE_PRODUCT_ID` back (``provhub provsap --id ... --depth ALL``) reaches the four
 Crab runs (23523, 23526, 23559, 23592), their IRF HDUs and instrument configurations.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,15 +24,20 @@ from importers import import_analysis, import_datastore, import_fits
 ROOT = Path(__file__).resolve().parent.parent
 DATASTORE = "data/dl3/hess-dl3-dr1"
 ANALYSES = [
-    ("data/dl5/gammapy-estimators-cc-by-nc-sa/crab_hess_fp/config.yaml",
-     "data/dl5/gammapy-estimators-cc-by-nc-sa/crab_hess_fp/crab_hess_fp.fits"),
-    ("data/dl5/gammapy-estimators-cc-by-nc-sa/pks2155_hess_lc/config.yaml",
-     "data/dl5/gammapy-estimators-cc-by-nc-sa/pks2155_hess_lc/pks2155_hess_lc_3bins.fits"),
+    (
+        "data/dl5/gammapy-estimators-cc-by-nc-sa/crab_hess_fp/config.yaml",
+        "data/dl5/gammapy-estimators-cc-by-nc-sa/crab_hess_fp/crab_hess_fp.fits",
+    ),
+    (
+        "data/dl5/gammapy-estimators-cc-by-nc-sa/pks2155_hess_lc/config.yaml",
+        "data/dl5/gammapy-estimators-cc-by-nc-sa/pks2155_hess_lc/pks2155_hess_lc_3bins.fits",
+    ),
 ]
 
 #: IRI of the Crab flux points (crab_hess_fp.fits): its header digest, see importers/ids.py.
-SAMPLE_PRODUCT_ID = ("https://provhub.org/id/file/"
-                     "hdr-sha256-d5e99b2ec887f282f5fa4802f21e2045be848051075e5e9feba471d999c8cd24")
+SAMPLE_PRODUCT_ID = (
+    "https://provhub.org/id/file/hdr-sha256-d5e99b2ec887f282f5fa4802f21e2045be848051075e5e9feba471d999c8cd24"
+)
 
 
 def sample_documents() -> list[ProvDocument]:

@@ -10,6 +10,7 @@
 - ``PROVHUB_AUTH=off``: every caller is the operator (single user on a laptop); logged as a
   warning at start.
 """
+
 from __future__ import annotations
 
 from flask import Flask, g, request
@@ -45,15 +46,22 @@ def viewer_from_request(app: Flask) -> Viewer:
 def init_app(app: Flask) -> None:
     settings = app.config["PROVHUB_SETTINGS"]
     if not settings.auth_enabled:
-        app.logger.warning("PROVHUB_AUTH=off: every caller can read and write everything "
-                           "(single-user mode); do not expose this service")
+        app.logger.warning(
+            "PROVHUB_AUTH=off: every caller can read and write everything "
+            "(single-user mode); do not expose this service"
+        )
 
     @app.before_request
     def _authenticate():
         g.provhub_viewer = viewer_from_request(app)
         if request.method not in _SAFE_METHODS and not g.provhub_viewer.can_write:
             if g.provhub_viewer.role == "anonymous":
-                raise Unauthorized("writing needs an API token with the writer role "
-                                   "(Authorization: Bearer <token>)", where="Authorization")
-            raise Forbidden(f"the token of {g.provhub_viewer.name!r} has the role "
-                            f"{g.provhub_viewer.role}; writing needs writer or admin", where="Authorization")
+                raise Unauthorized(
+                    "writing needs an API token with the writer role (Authorization: Bearer <token>)",
+                    where="Authorization",
+                )
+            raise Forbidden(
+                f"the token of {g.provhub_viewer.name!r} has the role "
+                f"{g.provhub_viewer.role}; writing needs writer or admin",
+                where="Authorization",
+            )

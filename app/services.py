@@ -3,6 +3,7 @@
 No Flask and no click here: services take a store and settings and return provdm objects or
 plain dataclasses.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -39,8 +40,7 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "records": self.records, "created": self.created,
-                "warnings": self.warnings}
+        return {"id": self.id, "records": self.records, "created": self.created, "warnings": self.warnings}
 
 
 def check_rights(rights: str | None, group: str | None, release: str | None) -> tuple[str, str | None, str | None]:
@@ -53,8 +53,7 @@ def check_rights(rights: str | None, group: str | None, release: str | None) -> 
         try:
             release = _dt.date.fromisoformat(release).isoformat()
         except ValueError:
-            raise InvalidParameter(f"release must be a date YYYY-MM-DD, not {release!r}",
-                                   where="release") from None
+            raise InvalidParameter(f"release must be a date YYYY-MM-DD, not {release!r}", where="release") from None
     return rights, group, release
 
 
@@ -63,14 +62,22 @@ def to_provjson(doc: ProvDocument) -> str:
     return doc.serialize(format="json")
 
 
-def prepare(text: str, fmt: str, *, settings, store: Store | None = None, validation: str | None = None,
-            rights: str | None = None, group: str | None = None, release: str | None = None,
-            doc: ProvDocument | None = None) -> tuple[PreparedDocument, list[str]]:
+def prepare(
+    text: str,
+    fmt: str,
+    *,
+    settings,
+    store: Store | None = None,
+    validation: str | None = None,
+    rights: str | None = None,
+    group: str | None = None,
+    release: str | None = None,
+    doc: ProvDocument | None = None,
+) -> tuple[PreparedDocument, list[str]]:
     """Parse, check and flatten a document; return it ready for ``store.put_document``."""
     level = (validation or settings.validation).lower()
     if level not in LEVELS:
-        raise InvalidParameter(f"validation must be one of {', '.join(LEVELS)}, not {level!r}",
-                               where="validation")
+        raise InvalidParameter(f"validation must be one of {', '.join(LEVELS)}, not {level!r}", where="validation")
     rights, group, release = check_rights(rights, group, release)
     fmt = fmt.removeprefix(VOPROV_FORMAT_PREFIX)
     data = formats.load_json(text) if doc is None and fmt == "json" else None
@@ -81,8 +88,9 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
         _check_size(records, settings)
         warnings, translated, provjson = [], False, text
     else:
-        nodes, relations, content_hash, records, prefixes, provjson, warnings, translated = \
-            _flatten_with_prov(text, fmt, doc, settings)
+        nodes, relations, content_hash, records, prefixes, provjson, warnings, translated = _flatten_with_prov(
+            text, fmt, doc, settings
+        )
     if level == "off" or fmt != "json":
         data = None  # the PROV-JSON schema check needs the decoded JSON of what is stored
     elif data is None or provjson is not text:
@@ -93,13 +101,23 @@ def prepare(text: str, fmt: str, *, settings, store: Store | None = None, valida
         refs = {e for r in relations for e in (r.src, r.dst) if e and e not in declared}
         if refs:
             known = {n.id for n in store.get_nodes(sorted(refs))}
-    warnings += validate(nodes, relations, level=level, provjson=data,
-                         max_attribute_bytes=settings.max_attribute_bytes, known_ids=known)
+    warnings += validate(
+        nodes, relations, level=level, provjson=data, max_attribute_bytes=settings.max_attribute_bytes, known_ids=known
+    )
     del data
     prepared = PreparedDocument(
-        id=content_hash[:32], format=VOPROV_FORMAT_PREFIX + fmt if translated else fmt,
-        original=text, provjson=provjson, prefixes=prefixes, nodes=nodes,
-        relations=relations, records=records, rights=rights, group=group, release=release)
+        id=content_hash[:32],
+        format=VOPROV_FORMAT_PREFIX + fmt if translated else fmt,
+        original=text,
+        provjson=provjson,
+        prefixes=prefixes,
+        nodes=nodes,
+        relations=relations,
+        records=records,
+        rights=rights,
+        group=group,
+        release=release,
+    )
     return prepared, warnings
 
 
@@ -109,16 +127,18 @@ def _contradiction():
     try:
         yield
     except Conflict as exc:
-        raise InvalidDocument(f"the document contradicts itself: {exc.message}", where=exc.where,
-                              details=exc.details) from None
+        raise InvalidDocument(
+            f"the document contradicts itself: {exc.message}", where=exc.where, details=exc.details
+        ) from None
 
 
 def _check_size(records: int, settings) -> None:
     if records == 0:
         raise InvalidDocument("the document holds no PROV records", where="document")
     if records > settings.max_records:
-        raise PayloadTooLarge(f"the document has {records} records; the limit is {settings.max_records}",
-                              where="records")
+        raise PayloadTooLarge(
+            f"the document has {records} records; the limit is {settings.max_records}", where="records"
+        )
 
 
 def _flatten_with_prov(text: str, fmt: str, doc: ProvDocument | None, settings):
@@ -141,13 +161,13 @@ def _flatten_with_prov(text: str, fmt: str, doc: ProvDocument | None, settings):
 
 def check_may_assign(viewer: Viewer, rights: str | None, group: str | None) -> None:
     """A writer may make a document proprietary only for a group it belongs to."""
-    if (rights or "public").lower() == "proprietary" and group and not viewer.is_admin \
-            and group not in viewer.groups:
+    if (rights or "public").lower() == "proprietary" and group and not viewer.is_admin and group not in viewer.groups:
         raise Forbidden(f"you are not a member of group {group!r}", where="group")
 
 
-def ingest(store: Store, text: str, fmt: str, *, settings, viewer: Viewer = OPERATOR,
-           supersedes: str | None = None, **options) -> IngestResult:
+def ingest(
+    store: Store, text: str, fmt: str, *, settings, viewer: Viewer = OPERATOR, supersedes: str | None = None, **options
+) -> IngestResult:
     """Store a document; its records join those the store knows (:mod:`app.identity`).
     ``supersedes``: the id of a live document this one replaces."""
     from . import identity
@@ -169,14 +189,14 @@ def ingest_prov(store: Store, doc: ProvDocument, *, settings, **options) -> Inge
     return ingest(store, to_provjson(doc), "json", settings=settings, doc=doc, **options)
 
 
-def set_rights(store: Store, doc_id: str, rights: str | None, group: str | None, release: str | None,
-               *, viewer: Viewer = OPERATOR):
+def set_rights(
+    store: Store, doc_id: str, rights: str | None, group: str | None, release: str | None, *, viewer: Viewer = OPERATOR
+):
     """Change who may read a document: its owner group's writers or an admin."""
     stored = readable_document(store, doc_id, viewer)
     owner = viewer.is_admin or (viewer.can_write and (stored.group is None or stored.group in viewer.groups))
     if not owner:
-        raise Forbidden("only an admin or a writer of the owner group may change the rights",
-                        where="rights")
+        raise Forbidden("only an admin or a writer of the owner group may change the rights", where="rights")
     rights, group, release = check_rights(rights, group if group is not None else stored.group, release)
     check_may_assign(viewer, rights, group)
     store.set_rights(doc_id, rights, group, release)
@@ -197,6 +217,7 @@ def read_file(path: str, fmt: str = "auto") -> tuple[str, str]:
 
 
 # -- documents ---------------------------------------------------------------------------------
+
 
 def readable_document(store: Store, doc_id: str, viewer: Viewer):
     """The stored document, or NotFound (the same answer as for an unknown id) when hidden."""
@@ -221,6 +242,7 @@ def document_text(store: Store, doc_id: str, fmt: str, *, viewer: Viewer = OPERA
 
 # -- lineage -----------------------------------------------------------------------------------
 
+
 def resolve_id(store: Store, ident: str, namespaces: dict[str, str] | None = None) -> str:
     """Expand a prefixed name known to the store (``hess:obs_23523``) to its IRI."""
     if "://" in ident or ident.startswith("urn:"):
@@ -236,6 +258,7 @@ def resolve_id(store: Store, ident: str, namespaces: dict[str, str] | None = Non
 @dataclass
 class _Trace:
     """A ProvSAP query checked against the store: its start ids exist and ``viewer`` sees them."""
+
     query: TraceQuery
     namespaces: dict[str, str]
     restricted: bool  # the viewer may not read everything: answers go through app.rights
@@ -260,19 +283,30 @@ def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> _T
     restricted = not sees_everything(store, viewer)
     if restricted:
         found &= visible_ids(store, found, viewer)
-    missing = [orig for orig, full in zip(query.ids, ids) if full not in found]
+    missing = [orig for orig, full in zip(query.ids, ids, strict=True) if full not in found]
     if missing:
         raise NotFound(f"no record with id {missing[0]!r} in this store", where="ID")
-    return _Trace(TraceQuery(ids=ids, depth=query.depth, direction=query.direction,
-                             members=query.members, steps=query.steps, agents=query.agents,
-                             model=query.model, node_cap=settings.node_cap,
-                             timeout=settings.query_timeout), namespaces, restricted)
+    return _Trace(
+        TraceQuery(
+            ids=ids,
+            depth=query.depth,
+            direction=query.direction,
+            members=query.members,
+            steps=query.steps,
+            agents=query.agents,
+            model=query.model,
+            node_cap=settings.node_cap,
+            timeout=settings.query_timeout,
+        ),
+        namespaces,
+        restricted,
+    )
 
 
-def trace_graph(store: Store, query: ProvSapQuery, *, settings,
-                viewer: Viewer = OPERATOR) -> tuple[Graph, dict[str, str]]:
-    return _graph(store, _start(store, query, settings=settings, viewer=viewer), settings=settings,
-                  viewer=viewer)
+def trace_graph(
+    store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR
+) -> tuple[Graph, dict[str, str]]:
+    return _graph(store, _start(store, query, settings=settings, viewer=viewer), settings=settings, viewer=viewer)
 
 
 def _graph(store: Store, start: _Trace, *, settings, viewer: Viewer) -> tuple[Graph, dict[str, str]]:
@@ -290,8 +324,7 @@ def trace(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERA
     return to_document(*trace_graph(store, query, settings=settings, viewer=viewer))
 
 
-def provsap_response(store: Store, query: ProvSapQuery, *, settings,
-                     viewer: Viewer = OPERATOR) -> tuple[bytes, str]:
+def provsap_response(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> tuple[bytes, str]:
     """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for.
 
     PROV-JSON, the default, is joined from the PROV-JSON fragments the store keeps with each
@@ -313,8 +346,7 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings,
 
     layout = query.extra.get("LAYOUT", "BT")
     try:
-        body = render(doc, kind, direction=layout, node_cap=settings.render_node_cap,
-                      highlight=set(query.ids))
+        body = render(doc, kind, direction=layout, node_cap=settings.render_node_cap, highlight=set(query.ids))
     except InvalidParameter as exc:
         raise InvalidParameter(exc.message, where="LAYOUT" if exc.where == "direction" else exc.where) from None
     return body, query.media_type
@@ -322,18 +354,26 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings,
 
 # -- search and records ------------------------------------------------------------------------
 
-def search_records(store: Store, text: str = "", kind: str | None = None, *, viewer: Viewer = ANONYMOUS,
-                   limit: int = 50, offset: int = 0):
+
+def search_records(
+    store: Store,
+    text: str = "",
+    kind: str | None = None,
+    *,
+    viewer: Viewer = ANONYMOUS,
+    limit: int = 50,
+    offset: int = 0,
+):
     """Records whose id or attributes contain ``text``, that ``viewer`` may see."""
-    nodes, total = store.search(text, kind, limit=limit, offset=offset,
-                                groups=viewer.visible_groups, today=today())
+    nodes, total = store.search(text, kind, limit=limit, offset=offset, groups=viewer.visible_groups, today=today())
     if sees_everything(store, viewer):
         return nodes, total
     _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
     cleaned = as_readable(store, nodes, mixed, viewer, {})
     low = text.lower()
-    kept = [n for n in cleaned if n.id not in mixed or not low or low in n.id.lower()
-            or low in json.dumps(n.attrs).lower()]
+    kept = [
+        n for n in cleaned if n.id not in mixed or not low or low in n.id.lower() or low in json.dumps(n.attrs).lower()
+    ]
     return kept, total - (len(cleaned) - len(kept))
 
 
@@ -359,12 +399,11 @@ def record_detail(store: Store, record_id: str, *, viewer: Viewer = ANONYMOUS) -
 
 # -- audit --------------------------------------------------------------------------------------
 
-def audit_product(store, ids: list[str], *, settings, viewer=OPERATOR,
-                  raw_types=RAW_TYPES) -> AuditReport:
+
+def audit_product(store, ids: list[str], *, settings, viewer=OPERATOR, raw_types=RAW_TYPES) -> AuditReport:
     """Trace ``ids`` back with DEPTH=ALL as ``viewer`` sees it, find which referenced records
     the store lacks, audit. Placeholders of records hidden from the viewer are not judged."""
-    query = ProvSapQuery.from_args({"ID": list(ids), "DEPTH": "ALL", "DIRECTION": "BACK"},
-                                   max_depth=settings.max_depth)
+    query = ProvSapQuery.from_args({"ID": list(ids), "DEPTH": "ALL", "DIRECTION": "BACK"}, max_depth=settings.max_depth)
     doc = trace(store, query, settings=settings, viewer=viewer)
     refs = {i for i in referenced_ids(doc) if not i.startswith(HIDDEN_NS)}
     found = {node.id for node in store.get_nodes(sorted(refs))}
@@ -372,8 +411,15 @@ def audit_product(store, ids: list[str], *, settings, viewer=OPERATOR,
     namespaces = store.namespaces()
     roots = [canonical(store, i, namespaces) for i in ids]
     superseded, ambiguous = _lifecycle_findings(store, doc, roots, refs - found, viewer)
-    return audit(doc, roots=roots, missing=refs - found, raw_types=raw_types, hidden=hidden,
-                 superseded=superseded, ambiguous=ambiguous)
+    return audit(
+        doc,
+        roots=roots,
+        missing=refs - found,
+        raw_types=raw_types,
+        hidden=hidden,
+        superseded=superseded,
+        ambiguous=ambiguous,
+    )
 
 
 def _lifecycle_findings(store, doc, roots: list[str], missing: set[str], viewer: Viewer):
@@ -385,15 +431,21 @@ def _lifecycle_findings(store, doc, roots: list[str], missing: set[str], viewer:
 
     records = sorted({r.identifier.uri for r in doc.get_records() if r.identifier is not None})
     rights = store.rights_of(records)
-    readable = {d.doc_id for ds in rights.values() for d in ds
-                if document_readable(viewer, d.rights, d.group, d.release)}
+    readable = {
+        d.doc_id for ds in rights.values() for d in ds if document_readable(viewer, d.rights, d.group, d.release)
+    }
     made = [store.get_document(d.doc_id).created_at for r in roots for d in rights.get(r, [])]
     made_at = min(made) if made else None
     superseded = []
     for doc_id in sorted(readable):
         for h in store.history(doc_id):
-            if h.action == "supersedes" and h.doc_id == doc_id and made_at and h.at >= made_at \
-                    and h.other in readable | {h.other}:
+            if (
+                h.action == "supersedes"
+                and h.doc_id == doc_id
+                and made_at
+                and h.at >= made_at
+                and h.other in readable | {h.other}
+            ):
                 inputs = sorted(r for r, ds in rights.items() if r not in roots and any(d.doc_id == doc_id for d in ds))
                 if inputs:
                     superseded.append((doc_id, h.other, h.at, inputs))

@@ -6,6 +6,7 @@ same run, on the embedded store and over Bolt (the ArcadeDB server of the tests)
 prints one table (figure, value, unit, baseline, ratio = value / baseline, goal, holds);
 ``--json`` writes the same rows as a list of objects with exactly those keys.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,20 +22,40 @@ from .backends import BACKENDS
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    p.add_argument("--records", type=int, default=100_000,
-                   help="records in the lineage store (the ingest document has min(N, 100000))")
+    p.add_argument(
+        "--records",
+        type=int,
+        default=100_000,
+        help="records in the lineage store (the ingest document has min(N, 100000))",
+    )
     p.add_argument("--store", choices=("embedded", "bolt", "both"), default="both")
     p.add_argument("--json", type=Path, help="also write the rows to this file")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--repeats", type=int, default=None, help="timed lineage queries (default 20, 5 below 10^5)")
-    p.add_argument("--writers-seconds", type=float, default=None,
-                   help="how long the concurrent writers post (default 30 s, 3 s below 10^5 records)")
-    p.add_argument("--lineage-seconds", type=float, default=120.0,
-                   help="time budget of each lineage figure (a slower answer is cut off and counted as this)")
-    p.add_argument("--ingest-seconds", type=float, default=600.0,
-                   help="longest wait for the ingest of the large document (a slower one is cut off)")
-    p.add_argument("--per-record-seconds", type=float, default=None,
-                   help="time budget of the per-record write baseline (default 20 s, 3 s below 10^5 records)")
+    p.add_argument(
+        "--writers-seconds",
+        type=float,
+        default=None,
+        help="how long the concurrent writers post (default 30 s, 3 s below 10^5 records)",
+    )
+    p.add_argument(
+        "--lineage-seconds",
+        type=float,
+        default=120.0,
+        help="time budget of each lineage figure (a slower answer is cut off and counted as this)",
+    )
+    p.add_argument(
+        "--ingest-seconds",
+        type=float,
+        default=600.0,
+        help="longest wait for the ingest of the large document (a slower one is cut off)",
+    )
+    p.add_argument(
+        "--per-record-seconds",
+        type=float,
+        default=None,
+        help="time budget of the per-record write baseline (default 20 s, 3 s below 10^5 records)",
+    )
     p.add_argument("--workdir", type=Path, help="keep stores and logs here (default: a temporary directory)")
     return p.parse_args(argv)
 
@@ -49,16 +70,26 @@ def run(args: argparse.Namespace) -> list[dict]:
         for name in names:
             backend = BACKENDS[name](workdir / name)
             try:
-                r = figures.Run(backend=backend, records=args.records, seed=args.seed, workdir=workdir,
-                                repeats=args.repeats or (20 if big else 5),
-                                concurrency_s=args.writers_seconds or (30.0 if big else 3.0),
-                                per_record_s=args.per_record_seconds or (20.0 if big else 3.0),
-                                lineage_s=args.lineage_seconds, ingest_s=args.ingest_seconds, peak_rss=[])
+                r = figures.Run(
+                    backend=backend,
+                    records=args.records,
+                    seed=args.seed,
+                    workdir=workdir,
+                    repeats=args.repeats or (20 if big else 5),
+                    concurrency_s=args.writers_seconds or (30.0 if big else 3.0),
+                    per_record_s=args.per_record_seconds or (20.0 if big else 3.0),
+                    lineage_s=args.lineage_seconds,
+                    ingest_s=args.ingest_seconds,
+                    peak_rss=[],
+                )
                 for figure in (figures.ingest, figures.concurrency, figures.lineage, figures.memory):
                     t0 = time.perf_counter()
                     rows += figure(r)
-                    print(f"# {name}: {figure.__name__} done in {time.perf_counter() - t0:.1f} s",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"# {name}: {figure.__name__} done in {time.perf_counter() - t0:.1f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             finally:
                 backend.close()
         rows += figures.rendering()

@@ -8,6 +8,7 @@ does: one statement per record, each its own transaction, no batching; it is bou
 (nodes for half the budget, then relations between written nodes for the other half) and
 reported as records/s, weighted by the document's mix of nodes and relations.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,19 +49,25 @@ class Embedded:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("CREATE TABLE nodes (id TEXT PRIMARY KEY, kind TEXT, qn TEXT, attrs TEXT) WITHOUT ROWID")
-            conn.execute("CREATE TABLE relations (id TEXT PRIMARY KEY, type TEXT, src TEXT, dst TEXT, "
-                         "category TEXT, qn TEXT, attrs TEXT) WITHOUT ROWID")
+            conn.execute(
+                "CREATE TABLE relations (id TEXT PRIMARY KEY, type TEXT, src TEXT, dst TEXT, "
+                "category TEXT, qn TEXT, attrs TEXT) WITHOUT ROWID"
+            )
             conn.execute("CREATE INDEX relations_src ON relations(src, category)")
             conn.execute("CREATE INDEX relations_dst ON relations(dst, category)")
 
             def node(n):
-                conn.execute("INSERT INTO nodes VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                             "attrs = excluded.attrs", (n.id, n.kind, json.dumps(n.qn), json.dumps(n.attrs)))
+                conn.execute(
+                    "INSERT INTO nodes VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET attrs = excluded.attrs",
+                    (n.id, n.kind, json.dumps(n.qn), json.dumps(n.attrs)),
+                )
 
             def relation(r):
-                conn.execute("INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
-                             "SET attrs = excluded.attrs", (r.id, r.type, r.src, r.dst, r.category,
-                                                            json.dumps(r.qn), json.dumps(r.attrs)))
+                conn.execute(
+                    "INSERT INTO relations VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+                    "SET attrs = excluded.attrs",
+                    (r.id, r.type, r.src, r.dst, r.category, json.dumps(r.qn), json.dumps(r.attrs)),
+                )
 
             return timed_per_record(prepared, node, relation, budget_s)
         finally:
@@ -92,8 +99,12 @@ class Bolt:
 
     def env(self, url: str) -> dict[str, str]:
         s = self.server
-        return {"PROVHUB_STORE_URL": s.url, "PROVHUB_NEO4J_USER": s.user,
-                "PROVHUB_NEO4J_PASSWORD": s.password, "PROVHUB_NEO4J_DATABASE": s.database}
+        return {
+            "PROVHUB_STORE_URL": s.url,
+            "PROVHUB_NEO4J_USER": s.user,
+            "PROVHUB_NEO4J_PASSWORD": s.password,
+            "PROVHUB_NEO4J_DATABASE": s.database,
+        }
 
     @property
     def server_rss_mb(self) -> float | None:
@@ -113,19 +124,35 @@ class Bolt:
         s = self.server
         reset(s)
         with GraphDatabase.driver(s.url, auth=(s.user, s.password)) as driver:
-            driver.execute_query("CREATE CONSTRAINT per_record_id IF NOT EXISTS FOR (n:PerRecord) "
-                                 "REQUIRE n.id IS UNIQUE", database_=s.database)
+            driver.execute_query(
+                "CREATE CONSTRAINT per_record_id IF NOT EXISTS FOR (n:PerRecord) REQUIRE n.id IS UNIQUE",
+                database_=s.database,
+            )
             with driver.session(database=s.database) as session:
+
                 def node(n):
-                    session.execute_write(lambda tx: tx.run(
-                        "MERGE (n:PerRecord {id: $id}) SET n.kind = $kind, n.qn = $qn, n.attrs = $attrs",
-                        id=n.id, kind=n.kind, qn=json.dumps(n.qn), attrs=json.dumps(n.attrs)).consume())
+                    session.execute_write(
+                        lambda tx: tx.run(
+                            "MERGE (n:PerRecord {id: $id}) SET n.kind = $kind, n.qn = $qn, n.attrs = $attrs",
+                            id=n.id,
+                            kind=n.kind,
+                            qn=json.dumps(n.qn),
+                            attrs=json.dumps(n.attrs),
+                        ).consume()
+                    )
 
                 def relation(r):
-                    session.execute_write(lambda tx: tx.run(
-                        "MATCH (a:PerRecord {id: $src}) MATCH (b:PerRecord {id: $dst}) "
-                        "MERGE (a)-[e:PROV_RELATION {id: $id}]->(b) SET e.type = $type, e.attrs = $attrs",
-                        id=r.id, src=r.src, dst=r.dst, type=r.type, attrs=json.dumps(r.attrs)).consume())
+                    session.execute_write(
+                        lambda tx: tx.run(
+                            "MATCH (a:PerRecord {id: $src}) MATCH (b:PerRecord {id: $dst}) "
+                            "MERGE (a)-[e:PROV_RELATION {id: $id}]->(b) SET e.type = $type, e.attrs = $attrs",
+                            id=r.id,
+                            src=r.src,
+                            dst=r.dst,
+                            type=r.type,
+                            attrs=json.dumps(r.attrs),
+                        ).consume()
+                    )
 
                 rate = timed_per_record(prepared, node, relation, budget_s)
         reset(s)

@@ -12,6 +12,7 @@ server named by PROVHUB_TEST_NEO4J_URL).
 
 :func:`run` returns rows with the keys of :data:`benchmarks.figures.KEYS`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,15 @@ def _ingest(backend: Bolt, records: int, seed: int, per_record_s: float) -> list
     finally:
         store.close()
     baseline = backend.per_record_rate(prepared, per_record_s)
-    return [row(f"batched ingest over Bolt, one {prepared.records:,}-record document", batched,
-                "records/s", baseline, ("ratio", ">=", INGEST_GOAL))]
+    return [
+        row(
+            f"batched ingest over Bolt, one {prepared.records:,}-record document",
+            batched,
+            "records/s",
+            baseline,
+            ("ratio", ">=", INGEST_GOAL),
+        )
+    ]
 
 
 def _lineage(backend: Bolt, records: int, seed: int, repeats: int) -> list[dict]:
@@ -74,11 +82,19 @@ def _lineage(backend: Bolt, records: int, seed: int, repeats: int) -> list[dict]
     finally:
         store.close()
     runs = gen.fanin_runs_for(records)
-    where = (f"fan-in product ({runs} DL3 x 4 IRFs, {len(graph.nodes):,} nodes, {len(graph.relations):,} "
-             f"relations), {stored:,} stored records")
-    return [row(f"lineage DEPTH=ALL over Bolt, GET /provsap median, {where}",
-                1000 * statistics.median(http), "ms", 1000 * statistics.median(trace),
-                ("value", "<=", LINEAGE_GOAL_MS))]
+    where = (
+        f"fan-in product ({runs} DL3 x 4 IRFs, {len(graph.nodes):,} nodes, {len(graph.relations):,} "
+        f"relations), {stored:,} stored records"
+    )
+    return [
+        row(
+            f"lineage DEPTH=ALL over Bolt, GET /provsap median, {where}",
+            1000 * statistics.median(http),
+            "ms",
+            1000 * statistics.median(trace),
+            ("value", "<=", LINEAGE_GOAL_MS),
+        )
+    ]
 
 
 class ExternalBolt(Bolt):
@@ -89,8 +105,9 @@ class ExternalBolt(Bolt):
         self.server = server
 
 
-def run(records: int = 100_000, seed: int = 1, per_record_s: float = 20.0, repeats: int = 5,
-        workdir: Path | None = None) -> list[dict]:
+def run(
+    records: int = 100_000, seed: int = 1, per_record_s: float = 20.0, repeats: int = 5, workdir: Path | None = None
+) -> list[dict]:
     """Rows of the issue's two figures (keys: figure, value, unit, baseline, ratio, goal, holds).
 
     Against the ArcadeDB server of the tests, or against PROVHUB_TEST_NEO4J_URL when it is set

@@ -3,6 +3,7 @@
 ``ratio`` is always ``value / baseline``; ``goal`` says what must hold, on the value or on the
 ratio. Every loop is bounded in count and in time, and every request goes to 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -28,9 +29,15 @@ KEYS = ("figure", "value", "unit", "baseline", "ratio", "goal", "holds")
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-def row(figure: str, value: float, unit: str, baseline: float | None = None,
-        goal: tuple[str, str, float] | None = None, holds: bool | None = None,
-        goal_text: str | None = None) -> dict:
+def row(
+    figure: str,
+    value: float,
+    unit: str,
+    baseline: float | None = None,
+    goal: tuple[str, str, float] | None = None,
+    holds: bool | None = None,
+    goal_text: str | None = None,
+) -> dict:
     """A table row; ``goal`` = (``"value"`` or ``"ratio"``, ``"<="`` or ``">="``, limit)."""
     ratio = value / baseline if baseline else None
     if goal is not None:
@@ -39,8 +46,15 @@ def row(figure: str, value: float, unit: str, baseline: float | None = None,
         goal_text = f"{on} {op} {limit:g}"
         if holds is None and x is not None:
             holds = x <= limit if op == "<=" else x >= limit
-    return {"figure": figure, "value": value, "unit": unit, "baseline": baseline, "ratio": ratio,
-            "goal": goal_text or "-", "holds": holds}
+    return {
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "ratio": ratio,
+        "goal": goal_text or "-",
+        "holds": holds,
+    }
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -78,6 +92,7 @@ class Run:
 
 # -- ingest -------------------------------------------------------------------------------------
 
+
 def ingest(run: Run) -> list[dict]:
     """POST /documents of one large document vs prov parsing it; batched vs per-record writes."""
     n = min(run.records, 100_000)
@@ -99,11 +114,21 @@ def ingest(run: Run) -> list[dict]:
         run.note_rss(svc, f"POST of a {n}-record document")
     failed = status != 201
     if failed:
-        print(f"# {run.backend.name}: POST /documents of {n} records answered {status} after {post_s:.0f} s: "
-              f"{answer[:300]!r}; its figure is a bound and does not hold", file=sys.stderr)
-    rows = [row(run.label(f"ingest POST /documents, {n:,}-record document"), n / post_s,
-                "records/s", n / parse_s, ("ratio", ">=", 1 / run.backend.ingest_goal),
-                holds=False if failed else None)]
+        print(
+            f"# {run.backend.name}: POST /documents of {n} records answered {status} after {post_s:.0f} s: "
+            f"{answer[:300]!r}; its figure is a bound and does not hold",
+            file=sys.stderr,
+        )
+    rows = [
+        row(
+            run.label(f"ingest POST /documents, {n:,}-record document"),
+            n / post_s,
+            "records/s",
+            n / parse_s,
+            ("ratio", ">=", 1 / run.backend.ingest_goal),
+            holds=False if failed else None,
+        )
+    ]
 
     settings = run.backend.settings(url)
     prepared, _ = services.prepare(text, "json", settings=settings)
@@ -116,11 +141,18 @@ def ingest(run: Run) -> list[dict]:
     if done:
         store.close()
     else:  # its driver is stuck: leave it to the daemon thread
-        print(f"# {run.backend.name}: put_document of {n} records did not return in {put_s:.0f} s",
-              file=sys.stderr)
+        print(f"# {run.backend.name}: put_document of {n} records did not return in {put_s:.0f} s", file=sys.stderr)
     per_record = run.backend.per_record_rate(prepared, run.per_record_s)
-    rows.append(row(run.label("store write, batched vs one statement per record"), written / put_s,
-                    "records/s", per_record, ("ratio", ">=", 20), holds=None if done else False))
+    rows.append(
+        row(
+            run.label("store write, batched vs one statement per record"),
+            written / put_s,
+            "records/s",
+            per_record,
+            ("ratio", ">=", 20),
+            holds=None if done else False,
+        )
+    )
     return rows
 
 
@@ -144,6 +176,7 @@ def bounded(work, seconds: float) -> bool:
 
 # -- concurrent writers -------------------------------------------------------------------------
 
+
 def _pool(run: Run, size: int = 40) -> list[gen.Doc]:
     docs = []
     for doc in gen.documents(run.records, run.seed):
@@ -154,8 +187,9 @@ def _pool(run: Run, size: int = 40) -> list[gen.Doc]:
     return docs
 
 
-def _writers(svc: Service, bodies: list[bytes], clients: int, seconds: float,
-             max_requests: int) -> tuple[list[float], dict[int, int], set[int], float]:
+def _writers(
+    svc: Service, bodies: list[bytes], clients: int, seconds: float, max_requests: int
+) -> tuple[list[float], dict[int, int], set[int], float]:
     """``clients`` threads post ``bodies`` in their own shuffled orders until time or count runs out."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -222,22 +256,37 @@ def concurrency(run: Run, clients: int = 8) -> list[dict]:
     exact = (stats.documents, stats.nodes, stats.relations) == (len(doc_ids), len(node_ids), len(rel_ids))
     failures = sum(c for s, c in statuses.items() if s not in (200, 201))
     if not exact or failures:
-        print(f"concurrent writers ({run.backend.name}): statuses {statuses}; store {stats}; "
-              f"expected documents={len(doc_ids)} nodes={len(node_ids)} relations={len(rel_ids)}",
-              file=sys.stderr)
+        print(
+            f"concurrent writers ({run.backend.name}): statuses {statuses}; store {stats}; "
+            f"expected documents={len(doc_ids)} nodes={len(node_ids)} relations={len(rel_ids)}",
+            file=sys.stderr,
+        )
     one_lat, _, _, one_s = results[1]
     many_lat, _, _, many_s = results[clients]
     ok = exact and failures == 0
     text = f"counts exact, no errors ({run.concurrency_s:g} s)"
     return [
-        row(run.label(f"{clients} concurrent writers, throughput"), len(many_lat) / many_s, "requests/s",
-            len(one_lat) / one_s, holds=ok, goal_text=text),
-        row(run.label(f"{clients} concurrent writers, p95 latency"), 1000 * percentile(many_lat, 95), "ms",
-            1000 * percentile(one_lat, 95), holds=ok, goal_text=text),
+        row(
+            run.label(f"{clients} concurrent writers, throughput"),
+            len(many_lat) / many_s,
+            "requests/s",
+            len(one_lat) / one_s,
+            holds=ok,
+            goal_text=text,
+        ),
+        row(
+            run.label(f"{clients} concurrent writers, p95 latency"),
+            1000 * percentile(many_lat, 95),
+            "ms",
+            1000 * percentile(one_lat, 95),
+            holds=ok,
+            goal_text=text,
+        ),
     ]
 
 
 # -- lineage ------------------------------------------------------------------------------------
+
 
 def fill(store, settings, docs) -> int:
     """Ingest documents in-process (prepare + put_document); returns the records written."""
@@ -253,8 +302,9 @@ def _provsap_path(product: str, depth: str) -> str:
     return "/provsap?" + urllib.parse.urlencode({"ID": product, "DEPTH": depth})
 
 
-def _time_lineage(run: Run, svc: Service, store, depth: str,
-                  product: str = gen.FANIN_PRODUCT_IRI) -> tuple[list[float], list[float]]:
+def _time_lineage(
+    run: Run, svc: Service, store, depth: str, product: str = gen.FANIN_PRODUCT_IRI
+) -> tuple[list[float], list[float]]:
     """HTTP and in-process (store.trace) seconds: ``run.repeats`` of each after one warm-up,
     within ``run.lineage_s`` seconds. A request that times out counts as its time so far (a lower
     bound); when the first answer alone exceeds the budget it is the only sample."""
@@ -303,8 +353,9 @@ def lineage(run: Run) -> list[dict]:
                 docs = (d for d in gen.documents(run.records, run.seed, runs, nsb) if d.name not in names)
             sizes.append(fill(store, settings, docs) + sum(sizes))
             with run.service(url) as svc:
-                measured[stage] = {d: _time_lineage(run, svc, store, d)
-                                   for d in (["ALL"] if stage == "small" else ["ALL", "3"])}
+                measured[stage] = {
+                    d: _time_lineage(run, svc, store, d) for d in (["ALL"] if stage == "small" else ["ALL", "3"])
+                }
                 if stage == "full":
                     measured["run"] = _time_lineage(run, svc, store, "3", gen.FANIN_DL3_IRI)
                 run.note_rss(svc, f"lineage on the {stage} store")
@@ -319,22 +370,38 @@ def lineage(run: Run) -> list[dict]:
     http_run, trace_run = measured["run"]
     run_records = len(one_run.nodes) + len(one_run.relations)
     where = f"fan-in product ({runs} DL3 x 4 IRFs), {records_full:,} stored records"
+
     def ms(values, p):
         x = percentile(values, p)
         return None if x is None else 1000 * x
 
     return [
-        row(run.label(f"lineage DEPTH=ALL p50, {where}"), ms(http_all, 50), "ms",
-            ms(trace_all, 50)),
-        row(run.label(f"lineage DEPTH=ALL p95, {where}"), ms(http_all, 95), "ms",
-            ms(trace_all, 95), ("value", "<=", goal_ms)),
-        row(run.label(f"lineage DEPTH=3 p95, {where}"), ms(http_3, 95), "ms",
-            ms(trace_3, 95), ("value", "<=", 20)),
-        row(run.label(f"lineage of one DL3 event list, DEPTH=3 p95 ({run_records} records in the answer), "
-                      f"{records_full:,} stored records"), ms(http_run, 95), "ms", ms(trace_run, 95),
-            ("value", "<=", 20)),
-        row(run.label(f"scaling: lineage DEPTH=ALL p50 at {records_full:,} vs {records_small:,} records"),
-            ms(http_all, 50), "ms", ms(small_all, 50), ("ratio", "<=", 1.3)),
+        row(run.label(f"lineage DEPTH=ALL p50, {where}"), ms(http_all, 50), "ms", ms(trace_all, 50)),
+        row(
+            run.label(f"lineage DEPTH=ALL p95, {where}"),
+            ms(http_all, 95),
+            "ms",
+            ms(trace_all, 95),
+            ("value", "<=", goal_ms),
+        ),
+        row(run.label(f"lineage DEPTH=3 p95, {where}"), ms(http_3, 95), "ms", ms(trace_3, 95), ("value", "<=", 20)),
+        row(
+            run.label(
+                f"lineage of one DL3 event list, DEPTH=3 p95 ({run_records} records in the answer), "
+                f"{records_full:,} stored records"
+            ),
+            ms(http_run, 95),
+            "ms",
+            ms(trace_run, 95),
+            ("value", "<=", 20),
+        ),
+        row(
+            run.label(f"scaling: lineage DEPTH=ALL p50 at {records_full:,} vs {records_small:,} records"),
+            ms(http_all, 50),
+            "ms",
+            ms(small_all, 50),
+            ("ratio", "<=", 1.3),
+        ),
     ]
 
 
@@ -342,18 +409,26 @@ def memory(run: Run) -> list[dict]:
     """The largest VmHWM of the service processes of this backend."""
     mine = [(mb, anon, what) for mb, anon, what in run.peak_rss if mb is not None]
     for mb, anon, what in mine:
-        print(f"# {run.backend.name}: service VmHWM {mb:.0f} MB, peak RssAnon {anon:.0f} MB after {what}",
-              file=sys.stderr)
+        print(
+            f"# {run.backend.name}: service VmHWM {mb:.0f} MB, peak RssAnon {anon:.0f} MB after {what}", file=sys.stderr
+        )
     if getattr(run.backend, "server_rss_mb", None):
         print(f"# {run.backend.name}: Bolt server VmHWM {run.backend.server_rss_mb:.0f} MB", file=sys.stderr)
     mb, _, what = max(mine)
     anon, _, anon_what = max((anon, mb, what) for mb, anon, what in mine)
-    return [row(run.label(f"peak RSS of the service ({what})"), mb, "MB", goal=("value", "<=", 500)),
-            row(run.label(f"peak anonymous memory of the service, RSS without mapped files ({anon_what})"),
-                anon, "MB", goal=("value", "<=", 500))]
+    return [
+        row(run.label(f"peak RSS of the service ({what})"), mb, "MB", goal=("value", "<=", 500)),
+        row(
+            run.label(f"peak anonymous memory of the service, RSS without mapped files ({anon_what})"),
+            anon,
+            "MB",
+            goal=("value", "<=", 500),
+        ),
+    ]
 
 
 # -- rendering ----------------------------------------------------------------------------------
+
 
 def rendering() -> list[dict]:
     """500-node SVG, by ``benchmarks/render_bench.run`` when it exists."""
@@ -369,8 +444,7 @@ def rendering() -> list[dict]:
             out.append(r)
         else:
             value = next(r[k] for k in ("seconds", "value", "s", "time_s") if k in r)
-            out.append(row(f"render {r.get('nodes', 500)}-node lineage as SVG", value, "s",
-                           goal=("value", "<=", 2)))
+            out.append(row(f"render {r.get('nodes', 500)}-node lineage as SVG", value, "s", goal=("value", "<=", 2)))
     return out
 
 
@@ -390,7 +464,8 @@ def table(rows: list[dict]) -> str:
 
     cells = [list(KEYS)] + [[cell(r[k]) for k in KEYS] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(KEYS))]
-    lines = ["  ".join(c[i].ljust(widths[i]) if i == 0 else c[i].rjust(widths[i]) for i in range(len(KEYS)))
-             for c in cells]
+    lines = [
+        "  ".join(c[i].ljust(widths[i]) if i == 0 else c[i].rjust(widths[i]) for i in range(len(KEYS))) for c in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

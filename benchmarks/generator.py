@@ -29,6 +29,7 @@ A record is one PROV record as ``prov`` counts it (an element or a relation). Do
 produced one at a time (:func:`documents`), so 10^6 or 10^7 records never sit in memory at once.
 ``python -m benchmarks.generator --records N --out DIR`` writes them as files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,6 +82,7 @@ def nsb_bins_for(records: int) -> int:
 
 # -- PROV-JSON writing ------------------------------------------------------------------------
 
+
 def qn(name: str) -> dict:
     return {"$": name, "type": "prov:QUALIFIED_NAME"}
 
@@ -110,8 +112,13 @@ class Doc:
 
     def new_records(self, other: "Doc") -> int:
         """How many records merging ``other`` would add."""
-        return sum(1 for group, records in other.body.items() if group != "prefix"
-                   for key in records if key not in self.body.get(group, {}))
+        return sum(
+            1
+            for group, records in other.body.items()
+            if group != "prefix"
+            for key in records
+            if key not in self.body.get(group, {})
+        )
 
     def merge(self, other: "Doc") -> None:
         for group, records in other.body.items():
@@ -130,8 +137,7 @@ class Doc:
         self.add("used", f"_:u.{_local(activity)}.{_local(entity)}", attrs)
 
     def generated(self, entity: str, activity: str) -> None:
-        self.add("wasGeneratedBy", f"_:g.{_local(entity)}",
-                 {"prov:entity": entity, "prov:activity": activity})
+        self.add("wasGeneratedBy", f"_:g.{_local(entity)}", {"prov:entity": entity, "prov:activity": activity})
 
     def associated(self, activity: str, agent: str, role: str | None = None) -> None:
         attrs = {"prov:activity": activity, "prov:agent": agent}
@@ -140,13 +146,23 @@ class Doc:
         self.add("wasAssociatedWith", f"_:a.{_local(activity)}.{_local(agent)}", attrs)
 
     def configured(self, activity: str, artefact: str, artefact_type: str) -> None:
-        self.add("wasInfluencedBy", f"_:c.{_local(activity)}.{_local(artefact)}",
-                 {"prov:influencee": activity, "prov:influencer": artefact,
-                  "prov:type": qn("voprov:wasConfiguredBy"), "voprov:artefactType": artefact_type})
+        self.add(
+            "wasInfluencedBy",
+            f"_:c.{_local(activity)}.{_local(artefact)}",
+            {
+                "prov:influencee": activity,
+                "prov:influencer": artefact,
+                "prov:type": qn("voprov:wasConfiguredBy"),
+                "voprov:artefactType": artefact_type,
+            },
+        )
 
     def derived(self, generated: str, used: str) -> None:
-        self.add("wasDerivedFrom", f"_:d.{_local(generated)}.{_local(used)}",
-                 {"prov:generatedEntity": generated, "prov:usedEntity": used})
+        self.add(
+            "wasDerivedFrom",
+            f"_:d.{_local(generated)}.{_local(used)}",
+            {"prov:generatedEntity": generated, "prov:usedEntity": used},
+        )
 
 
 def _local(ident: str) -> str:
@@ -154,6 +170,7 @@ def _local(ident: str) -> str:
 
 
 # -- the shared catalogue -----------------------------------------------------------------------
+
 
 class Catalogue:
     """Shared elements (agents, software, config files, simulations, IRFs, models) by id."""
@@ -189,27 +206,47 @@ class Catalogue:
         return [f"cta:model/{name}-era{min(era, 2)}" for name in ("energy-regressor", "gh-classifier")]
 
     def _build(self) -> None:
-        self.element("agent", "cta:org/ctao", {"prov:type": qn("prov:Organization"),
-                                               "prov:label": "CTAO"})
+        self.element("agent", "cta:org/ctao", {"prov:type": qn("prov:Organization"), "prov:label": "CTAO"})
         self.people = []
         for i in range(12):
-            ident = self.element("agent", f"cta:person/p{i:02d}", {
-                "prov:type": qn("prov:Person"), "voprov:name": f"Observer {i:02d}",
-                "voprov:affiliation": "CTAO", "voprov:email": f"p{i:02d}@provhub.org"})
-            self.setup.add("actedOnBehalfOf", f"_:b.person/p{i:02d}",
-                           {"prov:delegate": ident, "prov:responsible": "cta:org/ctao"})
+            ident = self.element(
+                "agent",
+                f"cta:person/p{i:02d}",
+                {
+                    "prov:type": qn("prov:Person"),
+                    "voprov:name": f"Observer {i:02d}",
+                    "voprov:affiliation": "CTAO",
+                    "voprov:email": f"p{i:02d}@provhub.org",
+                },
+            )
+            self.setup.add(
+                "actedOnBehalfOf", f"_:b.person/p{i:02d}", {"prov:delegate": ident, "prov:responsible": "cta:org/ctao"}
+            )
             self.people.append(ident)
         for tool, versions in SOFTWARE.items():
             for era in range(len(versions)):
                 sw = self.software(tool, era)
-                self.element("agent", sw, {
-                    "prov:type": qn("prov:SoftwareAgent"), "prov:label": f"{tool} {versions[era]}",
-                    "voprov:name": tool, "voprov:version": versions[era],
-                    "voprov:url": f"https://provhub.org/bench/software/{tool}"})
-                self.element("entity", self.config(tool, era), {
-                    "prov:type": qn("voprov:ConfigFile"), "voprov:name": f"{tool} configuration",
-                    "prov:location": f"/cta/config/{_local(self.config(tool, era))}",
-                    "voprov:contentType": "application/x-yaml"})
+                self.element(
+                    "agent",
+                    sw,
+                    {
+                        "prov:type": qn("prov:SoftwareAgent"),
+                        "prov:label": f"{tool} {versions[era]}",
+                        "voprov:name": tool,
+                        "voprov:version": versions[era],
+                        "voprov:url": f"https://provhub.org/bench/software/{tool}",
+                    },
+                )
+                self.element(
+                    "entity",
+                    self.config(tool, era),
+                    {
+                        "prov:type": qn("voprov:ConfigFile"),
+                        "voprov:name": f"{tool} configuration",
+                        "prov:location": f"/cta/config/{_local(self.config(tool, era))}",
+                        "voprov:contentType": "application/x-yaml",
+                    },
+                )
         for zenith in ZENITH_BINS:
             for nsb in self.nsb_bins:
                 self._irf_bin(zenith, nsb)
@@ -217,11 +254,28 @@ class Catalogue:
             self._models(era)
         self.setup_ids = list(self.elements)
 
-    def _activity(self, doc: Doc, ident: str, label: str, start: _dt.datetime, minutes: float,
-                  tool: str, era: int, params: dict, person: str | None = None) -> str:
+    def _activity(
+        self,
+        doc: Doc,
+        ident: str,
+        label: str,
+        start: _dt.datetime,
+        minutes: float,
+        tool: str,
+        era: int,
+        params: dict,
+        person: str | None = None,
+    ) -> str:
         """An activity with its software agent, config file and own parameter entity."""
-        doc.add("activity", ident, {"prov:label": label, "prov:startTime": _iso(start),
-                                    "prov:endTime": _iso(start + _dt.timedelta(minutes=minutes))})
+        doc.add(
+            "activity",
+            ident,
+            {
+                "prov:label": label,
+                "prov:startTime": _iso(start),
+                "prov:endTime": _iso(start + _dt.timedelta(minutes=minutes)),
+            },
+        )
         sw, cfg = self.software(tool, era), self.config(tool, era)
         self.declare(doc, sw, cfg)
         doc.associated(ident, sw, "pipeline")
@@ -238,38 +292,83 @@ class Catalogue:
 
     def _irf_bin(self, zenith: int, nsb: int) -> None:
         doc, t = self.setup, EPOCH - _dt.timedelta(days=90)
-        sim = self.element("entity", f"cta:sim/prod6-zd{zenith}-nsb{nsb}", {
-            "prov:type": qn("voprov:DatasetEntity"), "prov:label": f"Prod6 zd{zenith} nsb{nsb}",
-            "cta:zenith": zenith, "cta:nsb": nsb, "cta:showers": 10_000_000 + self.rng.randrange(10**6)})
-        act = self._activity(doc, f"cta:sim/prod6-zd{zenith}-nsb{nsb}/simulation", "simulation",
-                             t, 600, "sim_telarray", 0, {"zenith": zenith, "nsb": nsb})
+        sim = self.element(
+            "entity",
+            f"cta:sim/prod6-zd{zenith}-nsb{nsb}",
+            {
+                "prov:type": qn("voprov:DatasetEntity"),
+                "prov:label": f"Prod6 zd{zenith} nsb{nsb}",
+                "cta:zenith": zenith,
+                "cta:nsb": nsb,
+                "cta:showers": 10_000_000 + self.rng.randrange(10**6),
+            },
+        )
+        act = self._activity(
+            doc,
+            f"cta:sim/prod6-zd{zenith}-nsb{nsb}/simulation",
+            "simulation",
+            t,
+            600,
+            "sim_telarray",
+            0,
+            {"zenith": zenith, "nsb": nsb},
+        )
         doc.generated(sim, act)
-        irf_act = self._activity(doc, f"cta:irf/production-zd{zenith}-nsb{nsb}", "irf production",
-                                 t + _dt.timedelta(days=1), 90, "pyirf", 0,
-                                 {"zenith": zenith, "nsb": nsb, "gh_efficiency": 0.7})
+        irf_act = self._activity(
+            doc,
+            f"cta:irf/production-zd{zenith}-nsb{nsb}",
+            "irf production",
+            t + _dt.timedelta(days=1),
+            90,
+            "pyirf",
+            0,
+            {"zenith": zenith, "nsb": nsb, "gh_efficiency": 0.7},
+        )
         doc.used(irf_act, sim)
         for ident in self.irfs(zenith, nsb):
-            self.element("entity", ident, {
-                "prov:type": qn("voprov:DatasetEntity"), "prov:label": _local(ident),
-                "prov:location": f"/cta/irf/{_local(ident).split('/')[1]}.fits.gz",
-                "voprov:contentType": "application/fits", "cta:dataLevel": "IRF"})
+            self.element(
+                "entity",
+                ident,
+                {
+                    "prov:type": qn("voprov:DatasetEntity"),
+                    "prov:label": _local(ident),
+                    "prov:location": f"/cta/irf/{_local(ident).split('/')[1]}.fits.gz",
+                    "voprov:contentType": "application/fits",
+                    "cta:dataLevel": "IRF",
+                },
+            )
             doc.generated(ident, irf_act)
             doc.derived(ident, sim)
 
     def _models(self, era: int) -> None:
         doc, t = self.setup, EPOCH - _dt.timedelta(days=60 - era)
-        act = self._activity(doc, f"cta:model/training-era{era}", "model training", t, 240,
-                             "lstchain", era, {"n_estimators": 150, "max_depth": 30})
+        act = self._activity(
+            doc,
+            f"cta:model/training-era{era}",
+            "model training",
+            t,
+            240,
+            "lstchain",
+            era,
+            {"n_estimators": 150, "max_depth": 30},
+        )
         doc.used(act, "cta:sim/prod6-zd20-nsb1")
         for ident in self.models(era):
-            self.element("entity", ident, {
-                "prov:type": qn("voprov:DatasetEntity"), "prov:label": _local(ident),
-                "prov:location": f"/cta/models/{_local(ident).split('/')[1]}.joblib",
-                "cta:dataLevel": "MODEL"})
+            self.element(
+                "entity",
+                ident,
+                {
+                    "prov:type": qn("voprov:DatasetEntity"),
+                    "prov:label": _local(ident),
+                    "prov:location": f"/cta/models/{_local(ident).split('/')[1]}.joblib",
+                    "cta:dataLevel": "MODEL",
+                },
+            )
             doc.generated(ident, act)
 
 
 # -- the fan-in block ---------------------------------------------------------------------------
+
 
 def fanin_dl3(i: int) -> str:
     return f"cta:archive/obs{1000000 + i}/dl3"
@@ -286,31 +385,60 @@ def _fanin_docs(cat: Catalogue, seed: int, runs: int) -> Iterator[Doc]:
         zenith, nsb = rng.choice(ZENITH_BINS), rng.choice(cat.nsb_bins)
         start = EPOCH - _dt.timedelta(days=30, minutes=-30 * i)
         dl3 = fanin_dl3(i)
-        act = cat._activity(doc, dl3 + "/production", "dl2 to dl3", start, 5, "lstchain", 0,
-                            {"gh_cut": round(rng.uniform(0.6, 0.9), 2), "zenith": zenith, "nsb": nsb})
+        act = cat._activity(
+            doc,
+            dl3 + "/production",
+            "dl2 to dl3",
+            start,
+            5,
+            "lstchain",
+            0,
+            {"gh_cut": round(rng.uniform(0.6, 0.9), 2), "zenith": zenith, "nsb": nsb},
+        )
         for irf in cat.irfs(zenith, nsb):
             cat.declare(doc, irf)
             doc.used(act, irf, "irf")
-        doc.add("entity", dl3, {"prov:type": qn("voprov:DatasetEntity"),
-                                "prov:location": f"/cta/archive/dl3/obs{1000000 + i}.fits.gz",
-                                "cta:dataLevel": "DL3", "cta:obsId": 1000000 + i,
-                                "cta:zenith": zenith, "cta:nsb": nsb})
+        doc.add(
+            "entity",
+            dl3,
+            {
+                "prov:type": qn("voprov:DatasetEntity"),
+                "prov:location": f"/cta/archive/dl3/obs{1000000 + i}.fits.gz",
+                "cta:dataLevel": "DL3",
+                "cta:obsId": 1000000 + i,
+                "cta:zenith": zenith,
+                "cta:nsb": nsb,
+            },
+        )
         doc.generated(dl3, act)
     if doc is not None:
         yield doc
     doc = Doc("fanin-dl5")
-    act = cat._activity(doc, FANIN_PRODUCT + "/fit", "joint likelihood fit", EPOCH - _dt.timedelta(days=1),
-                        180, "gammapy", 0, {"model": "log-parabola"}, cat.people[0])
+    act = cat._activity(
+        doc,
+        FANIN_PRODUCT + "/fit",
+        "joint likelihood fit",
+        EPOCH - _dt.timedelta(days=1),
+        180,
+        "gammapy",
+        0,
+        {"model": "log-parabola"},
+        cat.people[0],
+    )
     for i in range(runs):
         doc.add("entity", fanin_dl3(i), {})  # declared elsewhere; named here so the doc stands alone
         doc.used(act, fanin_dl3(i))
-    doc.add("entity", FANIN_PRODUCT, {"prov:type": qn("voprov:DatasetEntity"),
-                                      "prov:label": "archival spectrum", "cta:dataLevel": "DL5"})
+    doc.add(
+        "entity",
+        FANIN_PRODUCT,
+        {"prov:type": qn("voprov:DatasetEntity"), "prov:label": "archival spectrum", "cta:dataLevel": "DL5"},
+    )
     doc.generated(FANIN_PRODUCT, act)
     yield doc
 
 
 # -- nights -------------------------------------------------------------------------------------
+
 
 class Nights:
     """Night documents, one night after another, each from its own random stream."""
@@ -328,15 +456,31 @@ class Nights:
         start = EPOCH + _dt.timedelta(days=night)
         shifter = cat.people[night % len(cat.people)]
         doc = Doc(f"night-{date}")
-        calrun = cat._activity(doc, f"cta:night/{date}/calibration-run", "calibration run", start, 10,
-                               "acada", era, {"kind": "pedestal+flatfield"}, shifter)
+        calrun = cat._activity(
+            doc,
+            f"cta:night/{date}/calibration-run",
+            "calibration run",
+            start,
+            10,
+            "acada",
+            era,
+            {"kind": "pedestal+flatfield"},
+            shifter,
+        )
         coefficients = []
         for tel in range(1, TELESCOPES + 1):
             raw = doc_entity(doc, f"cta:night/{date}/calibration-run/dl0/tel{tel}", "DL0", tel)
             doc.generated(raw, calrun)
-            act = cat._activity(doc, f"cta:night/{date}/calibration/tel{tel}", "calibration",
-                                start + _dt.timedelta(minutes=15), 5, "lstchain", era,
-                                {"pedestal_events": 5000, "flatfield_events": 5000})
+            act = cat._activity(
+                doc,
+                f"cta:night/{date}/calibration/tel{tel}",
+                "calibration",
+                start + _dt.timedelta(minutes=15),
+                5,
+                "lstchain",
+                era,
+                {"pedestal_events": 5000, "flatfield_events": 5000},
+            )
             doc.used(act, raw)
             coef = doc_entity(doc, f"cta:night/{date}/calibration/tel{tel}/coefficients", "CAL", tel)
             doc.generated(coef, act)
@@ -355,8 +499,16 @@ class Nights:
 
         for target, dl3s in sorted(by_target.items()):
             doc = Doc(f"dl4-{date}-{target}")
-            act = cat._activity(doc, f"cta:dl4/{date}/{target}/reduction", "data reduction", t, 20,
-                                "gammapy", era, {"target": target, "on_radius_deg": 0.2})
+            act = cat._activity(
+                doc,
+                f"cta:dl4/{date}/{target}/reduction",
+                "data reduction",
+                t,
+                20,
+                "gammapy",
+                era,
+                {"target": target, "on_radius_deg": 0.2},
+            )
             for dl3 in dl3s:
                 doc.add("entity", dl3, {})
                 doc.used(act, dl3)
@@ -370,9 +522,17 @@ class Nights:
                 if not dl4s:
                     continue
                 doc = Doc(f"dl5-{date}-{target}")
-                act = cat._activity(doc, f"cta:dl5/{date}/{target}/fit", "spectral fit", t, 60,
-                                    "gammapy", era, {"target": target, "model": "power-law"},
-                                    cat.people[(night + 5) % len(cat.people)])
+                act = cat._activity(
+                    doc,
+                    f"cta:dl5/{date}/{target}/fit",
+                    "spectral fit",
+                    t,
+                    60,
+                    "gammapy",
+                    era,
+                    {"target": target, "model": "power-law"},
+                    cat.people[(night + 5) % len(cat.people)],
+                )
                 for dl4 in dl4s:
                     doc.add("entity", dl4, {})
                     doc.used(act, dl4)
@@ -383,15 +543,31 @@ class Nights:
     def _run(self, obs_id, t, era, shifter, target, zenith, nsb, coefficients, rng) -> Doc:
         cat, base = self.cat, f"cta:obs/{obs_id}"
         doc = Doc(f"run-{obs_id}")
-        obs = cat._activity(doc, base + "/observation", "observation", t, 20, "acada", era,
-                            {"target": target, "zenith": zenith, "nsb": nsb}, shifter)
+        obs = cat._activity(
+            doc,
+            base + "/observation",
+            "observation",
+            t,
+            20,
+            "acada",
+            era,
+            {"target": target, "zenith": zenith, "nsb": nsb},
+            shifter,
+        )
         dl1s = []
         for tel in range(1, TELESCOPES + 1):
             dl0 = doc_entity(doc, f"{base}/dl0/tel{tel}", "DL0", tel, obs_id)
             doc.generated(dl0, obs)
-            act = cat._activity(doc, f"{base}/dl0-to-dl1/tel{tel}", "dl0 to dl1",
-                                t + _dt.timedelta(hours=10), 30, "lstchain", era,
-                                {"picture_threshold": 8, "boundary_threshold": 4})
+            act = cat._activity(
+                doc,
+                f"{base}/dl0-to-dl1/tel{tel}",
+                "dl0 to dl1",
+                t + _dt.timedelta(hours=10),
+                30,
+                "lstchain",
+                era,
+                {"picture_threshold": 8, "boundary_threshold": 4},
+            )
             coef, attrs = coefficients[tel - 1]
             doc.add("entity", coef, attrs)
             doc.used(act, dl0)
@@ -399,8 +575,16 @@ class Nights:
             dl1 = doc_entity(doc, f"{base}/dl1/tel{tel}", "DL1", tel, obs_id)
             doc.generated(dl1, act)
             dl1s.append(dl1)
-        act = cat._activity(doc, base + "/dl1-to-dl2", "dl1 to dl2", t + _dt.timedelta(hours=11), 20,
-                            "lstchain", era, {"intensity_min": 50})
+        act = cat._activity(
+            doc,
+            base + "/dl1-to-dl2",
+            "dl1 to dl2",
+            t + _dt.timedelta(hours=11),
+            20,
+            "lstchain",
+            era,
+            {"intensity_min": 50},
+        )
         for dl1 in dl1s:
             doc.used(act, dl1)
         for model in cat.models(era):
@@ -408,8 +592,16 @@ class Nights:
             doc.used(act, model, "model")
         dl2 = doc_entity(doc, base + "/dl2", "DL2", None, obs_id)
         doc.generated(dl2, act)
-        act = cat._activity(doc, base + "/dl2-to-dl3", "dl2 to dl3", t + _dt.timedelta(hours=12), 5,
-                            "lstchain", era, {"gh_cut": round(rng.uniform(0.6, 0.9), 2)})
+        act = cat._activity(
+            doc,
+            base + "/dl2-to-dl3",
+            "dl2 to dl3",
+            t + _dt.timedelta(hours=12),
+            5,
+            "lstchain",
+            era,
+            {"gh_cut": round(rng.uniform(0.6, 0.9), 2)},
+        )
         doc.used(act, dl2)
         for irf in cat.irfs(zenith, nsb):
             cat.declare(doc, irf)
@@ -420,8 +612,11 @@ class Nights:
 
 
 def doc_entity(doc: Doc, ident: str, level: str, tel: int | None = None, obs_id: int | None = None) -> str:
-    attrs = {"prov:type": qn("voprov:DatasetEntity"), "cta:dataLevel": level,
-             "prov:location": "/cta/data/" + _local(ident) + (".h5" if level in ("DL1", "DL2") else ".fits.gz")}
+    attrs = {
+        "prov:type": qn("voprov:DatasetEntity"),
+        "cta:dataLevel": level,
+        "prov:location": "/cta/data/" + _local(ident) + (".h5" if level in ("DL1", "DL2") else ".fits.gz"),
+    }
     if tel is not None:
         attrs["cta:telId"] = tel
     if obs_id is not None:
@@ -445,8 +640,8 @@ def _filler(dl3s: list[str], count: int, name: str) -> Doc:
 
 # -- the streams --------------------------------------------------------------------------------
 
-def documents(records: int, seed: int = 1, fanin_runs: int | None = None,
-              nsb_bins: int | None = None) -> Iterator[Doc]:
+
+def documents(records: int, seed: int = 1, fanin_runs: int | None = None, nsb_bins: int | None = None) -> Iterator[Doc]:
     """Documents holding exactly ``records`` records in total (at least the setup and fan-in).
 
     The sequence for a larger ``records`` starts with the same documents as for a smaller one

@@ -4,6 +4,7 @@
 werkzeug's threaded server (HTTP/1.1, keep-alive) until SIGTERM; it prints ``PORT <n>`` once it
 listens. :class:`Service` starts and stops it and reads its peak RSS (``VmHWM``).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -25,8 +26,7 @@ class Service:
     """A provhub service child process; use as a context manager (stopped on exit)."""
 
     def __init__(self, env: dict[str, str], log: Path):
-        self.env = {**os.environ, **env, "PROVHUB_AUTH": "off", "PROVHUB_SAMPLE": "off",
-                    "PYTHONPATH": str(ROOT)}
+        self.env = {**os.environ, **env, "PROVHUB_AUTH": "off", "PROVHUB_SAMPLE": "off", "PYTHONPATH": str(ROOT)}
         self.log = log
         self.proc: subprocess.Popen | None = None
         self.port = 0
@@ -34,8 +34,9 @@ class Service:
     def __enter__(self) -> "Service":
         self.log.parent.mkdir(parents=True, exist_ok=True)
         logfile = open(self.log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.service"], cwd=ROOT,
-                                     env=self.env, stdout=subprocess.PIPE, stderr=logfile)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.service"], cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=logfile
+        )
         logfile.close()
         box: list[int] = []
         reader = threading.Thread(target=self._read_port, args=(box,), daemon=True)
@@ -92,8 +93,9 @@ class Service:
         self.proc = None
 
 
-def request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
-            headers: dict | None = None) -> tuple[int, bytes, float]:
+def request(
+    conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+) -> tuple[int, bytes, float]:
     """One request on a kept-alive connection: (status, body, seconds)."""
     t0 = time.perf_counter()
     conn.request(method, path, body=body, headers=headers or {})

@@ -12,6 +12,7 @@ gives the product's generation, so both imports meet). It
 - **used** the models file next to the config (``models.yaml``) when there is one;
 - **was associated with** Gammapy (version from the product's ``CREATOR`` when it has one).
 """
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,10 @@ def select_observations(config: dict, store: DataStore, warn: Warnings, where: s
                 selected = [o for o in selected if _in_cone(store.obs_rows[o], cone)]
             except (ValueError, TypeError, KeyError, UnitsError) as exc:
                 warn.add("W09", f"observations.obs_cone cannot be read ({exc}); cone not applied", where)
-        starts, stops = _times((section.get("obs_time") or {}).get("start")), \
-            _times((section.get("obs_time") or {}).get("stop"))
+        starts, stops = (
+            _times((section.get("obs_time") or {}).get("start")),
+            _times((section.get("obs_time") or {}).get("stop")),
+        )
         intervals = [(a, b) for a, b in zip(starts, stops, strict=False) if a or b]
         if intervals:
             selected = [o for o in selected if _overlaps(store.obs_rows[o], intervals)]
@@ -74,8 +77,7 @@ def select_observations(config: dict, store: DataStore, warn: Warnings, where: s
         types = {str(r.get("HDU_TYPE", "")).lower() for r in store.rows(obs_id)}
         lacking = [t for t in ["events", "gti"] + required if t not in types]
         if lacking:
-            warn.add("W10", f"observation {obs_id} lacks {', '.join(lacking)} in the HDU index; "
-                            "left out", where)
+            warn.add("W10", f"observation {obs_id} lacks {', '.join(lacking)} in the HDU index; left out", where)
             continue
         kept.append(obs_id)
     if not kept:
@@ -131,44 +133,77 @@ def import_analysis(config_path, product_path, *, datastore=None) -> ImportResul
     section = config.get("observations") or {}
     sources = [(config.get(k) or {}).get("source") for k in ("flux_points", "light_curve")]
     target = next((s for s in sources if s), None)
-    b.activity(analysis, [(PROV["type"], PROVHUB["Analysis"]),
-                          (PROV["label"], f"gammapy analysis of {target or 'a source'} "
-                                          f"producing {product.basename}"),
-                          (VOPROV["name"], "gammapy high-level analysis")])
+    b.activity(
+        analysis,
+        [
+            (PROV["type"], PROVHUB["Analysis"]),
+            (PROV["label"], f"gammapy analysis of {target or 'a source'} producing {product.basename}"),
+            (VOPROV["name"], "gammapy high-level analysis"),
+        ],
+    )
     creator = product.get("CREATOR")
-    b.relation("wasAssociatedWith", analysis,
-               software_agent(b, str(creator)) if creator else b.software(ids.software("Gammapy"), "Gammapy"),
-               None, attrs=[(PROV["role"], "software")])
+    b.relation(
+        "wasAssociatedWith",
+        analysis,
+        software_agent(b, str(creator)) if creator else b.software(ids.software("Gammapy"), "Gammapy"),
+        None,
+        attrs=[(PROV["role"], "software")],
+    )
 
-    cfg = b.entity(ids.file_by_bytes(ids.file_digest(config_path)), [
-        (PROV["type"], VOPROV["ConfigFile"]), (PROV["label"], Path(config_path).name),
-        (PROV["location"], config_label), (VOPROV["contentType"], "application/yaml")])
+    cfg = b.entity(
+        ids.file_by_bytes(ids.file_digest(config_path)),
+        [
+            (PROV["type"], VOPROV["ConfigFile"]),
+            (PROV["label"], Path(config_path).name),
+            (PROV["location"], config_label),
+            (VOPROV["contentType"], "application/yaml"),
+        ],
+    )
     b.configured_by(analysis, cfg, "ConfigFile")
     for name, value in config_leaves(config):
         b.parameter(ids.sub(analysis, "param", name), analysis, name, value)
     models = Path(config_path).with_name("models.yaml")
     if models.is_file():
-        entity = b.entity(ids.file_by_bytes(ids.file_digest(models)), [
-            (PROV["type"], PROVHUB["ModelFile"]), (PROV["label"], models.name),
-            (PROV["location"], ids.local_path(models)), (VOPROV["contentType"], "application/yaml")])
+        entity = b.entity(
+            ids.file_by_bytes(ids.file_digest(models)),
+            [
+                (PROV["type"], PROVHUB["ModelFile"]),
+                (PROV["label"], models.name),
+                (PROV["location"], ids.local_path(models)),
+                (VOPROV["contentType"], "application/yaml"),
+            ],
+        )
         b.relation("used", analysis, entity, None, attrs=[(PROV["role"], "models")])
 
     directory = datastore or os.path.expandvars(str(section.get("datastore") or ""))
     if not directory or not Path(directory).is_dir():
-        warn.add("W09", f"DataStore {directory or section.get('datastore')!r} not found: pass it "
-                        "explicitly (--datastore); observations are not linked", config_label)
+        warn.add(
+            "W09",
+            f"DataStore {directory or section.get('datastore')!r} not found: pass it "
+            "explicitly (--datastore); observations are not linked",
+            config_label,
+        )
     else:
         store = DataStore(directory, warn)
         for kind in ("obs", "hdu"):
             index = store.index_entity(kind, b, resolver)
             if index is not None:
-                b.relation("used", analysis, index, None,
-                           attrs=[(PROV["role"], f"{kind}-index"), (PROVHUB["usageType"], "Setup")])
+                b.relation(
+                    "used",
+                    analysis,
+                    index,
+                    None,
+                    attrs=[(PROV["role"], f"{kind}-index"), (PROVHUB["usageType"], "Setup")],
+                )
         for obs_id in select_observations(config, store, warn, config_label):
             dl3 = store.add_observation(obs_id, b, resolver)
-            b.relation("used", analysis, dl3, None,
-                       attrs=[(PROV["role"], "observation"), (PROVHUB["usageType"], "Main"),
-                              (PROVHUB["obsId"], obs_id)])
+            b.relation(
+                "used",
+                analysis,
+                dl3,
+                None,
+                attrs=[(PROV["role"], "observation"), (PROVHUB["usageType"], "Main"), (PROVHUB["obsId"], obs_id)],
+            )
         store.report()
     warn.file(config_label).entity = cfg.uri
     resolver.report(warn)

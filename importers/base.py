@@ -6,6 +6,7 @@ Warnings never stop a batch: a file that cannot be read is reported (status ``fa
 other files are imported. The codes are listed in :data:`WARNING_CODES` and in
 ``docs/importers.md`` (like pyvo's ``W01``... spec warnings).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -103,6 +104,7 @@ class Warnings:
 
 
 # -- values ------------------------------------------------------------------------------------
+
 
 def parse_time(text: Any) -> _dt.datetime | None:
     """A FITS/CTA time string as a timezone-aware UTC datetime, else None.
@@ -216,31 +218,50 @@ class DocBuilder:
             self.namespace(n.namespace)
             if isinstance(v, QualifiedName):
                 self.namespace(v.namespace)
-        key = (kind, tuple(_value_key(a) if not isinstance(a, QualifiedName) else a for a in args),
-               tuple(sorted((str(n), repr(_value_key(v))) for n, v in attrs)))
+        key = (
+            kind,
+            tuple(_value_key(a) if not isinstance(a, QualifiedName) else a for a in args),
+            tuple(sorted((str(n), repr(_value_key(v))) for n, v in attrs)),
+        )
         self._relations.setdefault(key, (kind, args, attrs))
 
     # IVOA helpers ----------------------------------------------------------------------------
 
     def configured_by(self, activity: QualifiedName, artefact: QualifiedName, artefact_type: str):
         """voprov:wasConfiguredBy, expressed as wasInfluencedBy typed voprov:wasConfiguredBy."""
-        self.relation("wasInfluencedBy", activity, artefact,
-                      attrs=[(PROV["type"], VOPROV["wasConfiguredBy"]),
-                             (VOPROV["artefactType"], artefact_type)])
+        self.relation(
+            "wasInfluencedBy",
+            activity,
+            artefact,
+            attrs=[(PROV["type"], VOPROV["wasConfiguredBy"]), (VOPROV["artefactType"], artefact_type)],
+        )
 
     def described_by(self, record: QualifiedName, description: QualifiedName):
-        self.relation("wasInfluencedBy", record, description,
-                      attrs=[(PROV["type"], VOPROV["isDescribedBy"])])
+        self.relation("wasInfluencedBy", record, description, attrs=[(PROV["type"], VOPROV["isDescribedBy"])])
 
     def parameter(self, qn: QualifiedName, activity: QualifiedName, name: str, value: Any):
-        self.entity(qn, [(PROV["type"], VOPROV["Parameter"]), (PROV["label"], name),
-                         (VOPROV["name"], name), (VOPROV["value"], literal(value))])
+        self.entity(
+            qn,
+            [
+                (PROV["type"], VOPROV["Parameter"]),
+                (PROV["label"], name),
+                (VOPROV["name"], name),
+                (VOPROV["value"], literal(value)),
+            ],
+        )
         self.configured_by(activity, qn, "Parameter")
 
     def software(self, qn: QualifiedName, name: str, version: str | None = None) -> QualifiedName:
         label = f"{name} {version}" if version else name
-        return self.agent(qn, [(PROV["type"], PROV["SoftwareAgent"]), (PROV["label"], label),
-                               (VOPROV["name"], name), (VOPROV["version"], version)])
+        return self.agent(
+            qn,
+            [
+                (PROV["type"], PROV["SoftwareAgent"]),
+                (PROV["label"], label),
+                (VOPROV["name"], name),
+                (VOPROV["version"], version),
+            ],
+        )
 
     # output ----------------------------------------------------------------------------------
 
@@ -249,8 +270,7 @@ class DocBuilder:
         for prefix in sorted(self._namespaces):
             if prefix not in ("prov", "xsd"):
                 doc.add_namespace(self._namespaces[prefix])
-        order = sorted(self._elements.items(),
-                       key=lambda item: (_ELEMENT_KINDS.index(item[1][0]), item[0].uri))
+        order = sorted(self._elements.items(), key=lambda item: (_ELEMENT_KINDS.index(item[1][0]), item[0].uri))
         for qn, (kind, values_by_name, formal, _seen) in order:
             attrs = [(name, v) for name, values in values_by_name.items() for v in values]
             if kind == "activity":

@@ -4,6 +4,7 @@
 keys, the nested form of newer logs) into ``{(GROUP, KEY): value}``. A FITS file's own metadata
 is :attr:`importers.fitsfile.FitsFile.cta`; :mod:`importers.keywords` maps it to PROV.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,7 @@ def cta_pairs(mapping) -> dict[tuple[str, str], object]:
     of newer ctapipe logs (``{"product": {"id": ...}}``; trailing ``_`` of ``id_``/``type_`` dropped).
     """
     out: dict = {}
-    for key, value in (mapping.items() if isinstance(mapping, dict) else mapping):
+    for key, value in mapping.items() if isinstance(mapping, dict) else mapping:
         if isinstance(value, dict):
             for path, inner in _nested(value, [str(key)]):
                 words = [p.rstrip("_").upper().replace("_", " ") for p in path]
@@ -32,7 +33,7 @@ def cta_pairs(mapping) -> dict[tuple[str, str], object]:
         m = _CTA_PREFIX.match(key)
         if not m:
             continue
-        tokens = [t for t in re.split(r"[ .]+", key[m.end():].strip().upper()) if t]
+        tokens = [t for t in re.split(r"[ .]+", key[m.end() :].strip().upper()) if t]
         if len(tokens) >= 2 and literal(value) != "":
             out.setdefault((tokens[0], " ".join(tokens[1:])), literal(value))
     return out

@@ -14,6 +14,7 @@ is mapped like FITS headers (upstream activity, contact, instrument...). ``confi
 voprov:Parameters (dotted names), ``system`` a software environment entity (python packages,
 platform, arguments) used as context, and ctapipe (version) the associated SoftwareAgent.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,14 @@ def _file_entity(item: dict, b: DocBuilder) -> tuple[QualifiedName, dict]:
     meta = cta_pairs(item.get("reference_meta") or {})
     product = meta.get(("PRODUCT", "ID"))
     qn = ids.file_by_product(product) if product else ids.file_by_name(url or "unnamed")
-    b.entity(qn, [(PROV["label"], ids.file_name(url) if url else None), (PROV["location"], url or None),
-                  (PROV["type"], PROVHUB["FileReference"] if not product else VOPROV["DatasetEntity"])])
+    b.entity(
+        qn,
+        [
+            (PROV["label"], ids.file_name(url) if url else None),
+            (PROV["location"], url or None),
+            (PROV["type"], PROVHUB["FileReference"] if not product else VOPROV["DatasetEntity"]),
+        ],
+    )
     return qn, meta
 
 
@@ -78,29 +85,38 @@ def _environment(act: QualifiedName, system: dict, b: DocBuilder) -> QualifiedNa
         return None
     python = system.get("python") or {}
     platform = system.get("platform") or {}
-    packages = [f"{p.get('name')}=={p.get('version')}" for p in python.get("packages") or []
-                if isinstance(p, dict)]
+    packages = [f"{p.get('name')}=={p.get('version')}" for p in python.get("packages") or [] if isinstance(p, dict)]
     env = ids.sub(act, "environment")
-    b.entity(env, [(PROV["type"], PROVHUB["SoftwareEnvironment"]),
-                   (PROV["label"], "software environment"),
-                   (PROVHUB["executable"], system.get("executable")),
-                   (PROVHUB["arguments"], json.dumps(system.get("arguments"))
-                    if system.get("arguments") is not None else None),
-                   (PROVHUB["pythonVersion"], literal(python.get("version_string")) or None),
-                   (PROVHUB["platform"], " ".join(str(platform.get(k) or "") for k in
-                                                  ("system", "release", "machine")).strip() or None),
-                   (PROVHUB["node"], platform.get("node")),
-                   (PROVHUB["packages"], "\n".join(packages) or None),
-                   (PROVHUB["environmentVariables"],
-                    json.dumps(system.get("environment"), sort_keys=True)
-                    if system.get("environment") else None)])
-    b.relation("used", act, env, None,
-               attrs=[(PROV["role"], "environment"), (PROVHUB["usageType"], "Context")])
+    b.entity(
+        env,
+        [
+            (PROV["type"], PROVHUB["SoftwareEnvironment"]),
+            (PROV["label"], "software environment"),
+            (PROVHUB["executable"], system.get("executable")),
+            (
+                PROVHUB["arguments"],
+                json.dumps(system.get("arguments")) if system.get("arguments") is not None else None,
+            ),
+            (PROVHUB["pythonVersion"], literal(python.get("version_string")) or None),
+            (
+                PROVHUB["platform"],
+                " ".join(str(platform.get(k) or "") for k in ("system", "release", "machine")).strip() or None,
+            ),
+            (PROVHUB["node"], platform.get("node")),
+            (PROVHUB["packages"], "\n".join(packages) or None),
+            (
+                PROVHUB["environmentVariables"],
+                json.dumps(system.get("environment"), sort_keys=True) if system.get("environment") else None,
+            ),
+        ],
+    )
+    b.relation("used", act, env, None, attrs=[(PROV["role"], "environment"), (PROVHUB["usageType"], "Context")])
     return env
 
 
-def map_activity(item: dict, n: int, log_id: QualifiedName, known: set, b: DocBuilder,
-                 warn: Warnings, path: str) -> QualifiedName:
+def map_activity(
+    item: dict, n: int, log_id: QualifiedName, known: set, b: DocBuilder, warn: Warnings, path: str
+) -> QualifiedName:
     uuid = item.get("activity_uuid")
     if not uuid:
         warn.add("W11", f"activity {n} has no activity_uuid; it is named after the log", path)
@@ -109,11 +125,20 @@ def map_activity(item: dict, n: int, log_id: QualifiedName, known: set, b: DocBu
     start = read_time((item.get("start") or {}).get("time_utc"), warn, path)
     end = read_time((item.get("stop") or {}).get("time_utc"), warn, path)
     name = item.get("activity_name")
-    b.activity(act, [(PROV["type"], PROVHUB["CtaActivity"]), (PROV["label"], name),
-                     (VOPROV["name"], name), (PROVHUB["status"], item.get("status")),
-                     (PROVHUB["exitCode"], item.get("exit_code")),
-                     (PROVHUB["durationMin"], item.get("duration_min")),
-                     (PROVHUB["provenanceLog"], path)], start=start, end=end)
+    b.activity(
+        act,
+        [
+            (PROV["type"], PROVHUB["CtaActivity"]),
+            (PROV["label"], name),
+            (VOPROV["name"], name),
+            (PROVHUB["status"], item.get("status")),
+            (PROVHUB["exitCode"], item.get("exit_code")),
+            (PROVHUB["durationMin"], item.get("duration_min")),
+            (PROVHUB["provenanceLog"], path),
+        ],
+        start=start,
+        end=end,
+    )
     b.relation("wasInfluencedBy", act, log_id, attrs=[(PROV["type"], VOPROV["hadReference"])])
     version = system.get("ctapipe_version")
     agent = b.software(ids.software("ctapipe", version), "ctapipe", version)
@@ -143,8 +168,7 @@ def map_activity(item: dict, n: int, log_id: QualifiedName, known: set, b: DocBu
                         b.relation("wasGeneratedBy", entity, producer, None)
                     return producer
 
-                cta_records(meta, entity, b, warn, path, generation,
-                            start_time=str(upstream) not in known)
+                cta_records(meta, entity, b, warn, path, generation, start_time=str(upstream) not in known)
     return act
 
 
@@ -162,9 +186,15 @@ def import_ctapipe_log(path) -> ImportResult:
     activities = read_chunks(text, warn, label)
     if not activities:
         warn.add("W11", "no activity found in the provenance log", label, failed=True)
-    log_id = b.entity(ids.file_by_bytes(ids.file_digest(path)), [
-        (PROV["type"], PROVHUB["ProvenanceLog"]), (PROV["label"], Path(path).name),
-        (PROV["location"], label), (VOPROV["contentType"], "application/json")])
+    log_id = b.entity(
+        ids.file_by_bytes(ids.file_digest(path)),
+        [
+            (PROV["type"], PROVHUB["ProvenanceLog"]),
+            (PROV["label"], Path(path).name),
+            (PROV["location"], label),
+            (VOPROV["contentType"], "application/json"),
+        ],
+    )
     known = {str(a.get("activity_uuid")) for a in activities if a.get("activity_uuid")}
     for n, item in enumerate(activities, 1):
         map_activity(item, n, log_id, known, b, warn, label)

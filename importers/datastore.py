@@ -16,6 +16,7 @@ For each observation (``OBS_ID``) of the indexes:
 Present files are imported with the FITS importer (same ids as ``import-fits``); rows pointing at
 absent files get name placeholders (W07). The index tables are file entities too.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,17 +35,34 @@ from .base import DocBuilder, ImportResult, Warnings, literal, parse_time
 from .fits import FitsFile, Resolver, attribute_name, map_file, read_fits
 from .keywords import dl3_production, obs_id_value, observation_activity
 
-INDEX_NAMES = {"hdu": ("hdu-index.fits.gz", "hdu-index.fits"),
-               "obs": ("obs-index.fits.gz", "obs-index.fits")}
+INDEX_NAMES = {"hdu": ("hdu-index.fits.gz", "hdu-index.fits"), "obs": ("obs-index.fits.gz", "obs-index.fits")}
 INDEX_HDUS = {"hdu": "HDU_INDEX", "obs": "OBS_INDEX"}
 HDU_COLUMNS = ("OBS_ID", "HDU_TYPE", "HDU_CLASS", "FILE_DIR", "FILE_NAME", "HDU_NAME")
 #: obs-index columns describing the instrument configuration of a run. The EVENTS keywords that
 #: an obs-index has no column for (``keywords.HEADER_CONFIGURATION_KEYS``: OBS_MODE, EV_CLASS)
 #: and the TELARRAY HDU come from the FITS importer, so that the configuration says the same
 #: whether the run's file was there when the index was imported or came later.
-CONFIGURATION_KEYS = ("N_TELS", "TELLIST", "ZEN_PNT", "ALT_PNT", "AZ_PNT", "RA_PNT", "DEC_PNT",
-                      "OBS_MODE", "QUALITY", "MUONEFF", "NSBLEVEL", "TRGRATE", "ZTRGRATE",
-                      "BROKPIX", "AIRTEMP", "PRESSURE", "RELHUM", "DEADC", "EV_CLASS")
+CONFIGURATION_KEYS = (
+    "N_TELS",
+    "TELLIST",
+    "ZEN_PNT",
+    "ALT_PNT",
+    "AZ_PNT",
+    "RA_PNT",
+    "DEC_PNT",
+    "OBS_MODE",
+    "QUALITY",
+    "MUONEFF",
+    "NSBLEVEL",
+    "TRGRATE",
+    "ZTRGRATE",
+    "BROKPIX",
+    "AIRTEMP",
+    "PRESSURE",
+    "RELHUM",
+    "DEADC",
+    "EV_CLASS",
+)
 
 
 def _cell(value):
@@ -81,8 +99,7 @@ class DataStore:
     def _read_index(self, kind: str):
         path = next((self.dir / n for n in INDEX_NAMES[kind] if (self.dir / n).is_file()), None)
         if path is None:
-            self.warn.add("W08", f"no {INDEX_NAMES[kind][0]} in {ids.local_path(self.dir)}",
-                          ids.local_path(self.dir))
+            self.warn.add("W08", f"no {INDEX_NAMES[kind][0]} in {ids.local_path(self.dir)}", ids.local_path(self.dir))
             return
         label = ids.local_path(path)
         ff = read_fits(label, self.warn)
@@ -124,8 +141,9 @@ class DataStore:
             candidate = candidate if candidate.is_absolute() else self.dir / candidate
             if candidate.is_dir():
                 return candidate
-            self.warn.add("W08", f"BASE_DIR {base!r} is not a directory; paths are taken relative "
-                                 "to the index", ff.path)
+            self.warn.add(
+                "W08", f"BASE_DIR {base!r} is not a directory; paths are taken relative to the index", ff.path
+            )
         return self.dir
 
     # lookups ---------------------------------------------------------------------------------
@@ -194,13 +212,21 @@ class DataStore:
         end = _utc(row.get("DATE-END"), row.get("TIME-END"))
         observation_activity(b, telescope, obs_id, start, end)
         production = dl3_production(telescope, obs_id)
-        b.activity(production, [(PROV["type"], PROVHUB["Dl3Production"]),
-                                (PROV["label"], f"DL3 production of observation {obs_id}")])
+        b.activity(
+            production,
+            [(PROV["type"], PROVHUB["Dl3Production"]), (PROV["label"], f"DL3 production of observation {obs_id}")],
+        )
         b.relation("wasInformedBy", production, run)
-        dl3 = b.entity(ids.sub(run, "dl3"), [
-            (PROV["type"], VOPROV["DatasetEntity"]), (PROV["type"], PROVHUB["Dl3Observation"]),
-            (PROV["label"], f"DL3 observation {obs_id}"), (PROVHUB["obsId"], obs_id),
-            (PROVHUB["object"], row.get("OBJECT"))])
+        dl3 = b.entity(
+            ids.sub(run, "dl3"),
+            [
+                (PROV["type"], VOPROV["DatasetEntity"]),
+                (PROV["type"], PROVHUB["Dl3Observation"]),
+                (PROV["label"], f"DL3 observation {obs_id}"),
+                (PROVHUB["obsId"], obs_id),
+                (PROVHUB["object"], row.get("OBJECT")),
+            ],
+        )
         hdu_index = self.index_entity("hdu", b, resolver)
         if hdu_index is not None:
             b.relation("wasDerivedFrom", dl3, hdu_index, attrs=[(PROVHUB["hduType"], "index")])
@@ -208,16 +234,24 @@ class DataStore:
         for hdu_row in self.rows(obs_id):
             hid, found = self._hdu_entity(hdu_row, b, resolver)
             hdu_type = str(hdu_row.get("HDU_TYPE") or "").lower()
-            b.relation("wasDerivedFrom", dl3, hid,
-                       attrs=[(PROVHUB["hduType"], hdu_type),
-                              (PROVHUB["hduClassIndex"], hdu_row.get("HDU_CLASS"))])
+            b.relation(
+                "wasDerivedFrom",
+                dl3,
+                hid,
+                attrs=[(PROVHUB["hduType"], hdu_type), (PROVHUB["hduClassIndex"], hdu_row.get("HDU_CLASS"))],
+            )
             if hdu_type in ("events", "gti") and found is None:  # present files: FITS importer
                 b.relation("wasGeneratedBy", hid, production, None)
             if hdu_type == "events" and found is not None:
                 events = found
         configuration = self._configuration(run, telescope, obs_id, row, events, b, resolver)
-        b.relation("used", production, configuration, None,
-                   attrs=[(PROV["role"], "instrument configuration"), (PROVHUB["usageType"], "Context")])
+        b.relation(
+            "used",
+            production,
+            configuration,
+            None,
+            attrs=[(PROV["role"], "instrument configuration"), (PROVHUB["usageType"], "Context")],
+        )
         return dl3
 
     def _hdu_entity(self, row: dict, b: DocBuilder, resolver: Resolver):
@@ -232,12 +266,26 @@ class DataStore:
                     return ids.hdu(fid, hdu.name), (ff, hdu)
             self.warn.add("W07", f"{path} has no HDU named {wanted!r}", path)
         fid = resolver.lookup(row["FILE_NAME"]) or ids.file_by_name(row["FILE_NAME"])
-        b.entity(fid, [(PROV["type"], PROVHUB["FileReference"]), (PROV["type"], PROV["Collection"]),
-                       (PROV["label"], ids.file_name(row["FILE_NAME"])), (PROV["location"], path)])
+        b.entity(
+            fid,
+            [
+                (PROV["type"], PROVHUB["FileReference"]),
+                (PROV["type"], PROV["Collection"]),
+                (PROV["label"], ids.file_name(row["FILE_NAME"])),
+                (PROV["location"], path),
+            ],
+        )
         hid = ids.hdu(fid, wanted)
-        b.entity(hid, [(PROV["type"], PROVHUB["FitsHdu"]), (PROV["label"], f"{row['FILE_NAME']}[{wanted}]"),
-                       (PROVHUB["hduName"], wanted), (PROVHUB["hduClassIndex"], row.get("HDU_CLASS")),
-                       (PROVHUB["obsId"], row["OBS_ID"])])
+        b.entity(
+            hid,
+            [
+                (PROV["type"], PROVHUB["FitsHdu"]),
+                (PROV["label"], f"{row['FILE_NAME']}[{wanted}]"),
+                (PROVHUB["hduName"], wanted),
+                (PROVHUB["hduClassIndex"], row.get("HDU_CLASS")),
+                (PROVHUB["obsId"], row["OBS_ID"]),
+            ],
+        )
         b.relation("hadMember", fid, hid)
         return hid, None
 
@@ -245,10 +293,15 @@ class DataStore:
         """The instrument configuration entity; ``events`` is (file, EVENTS hdu) or None."""
         qn = ids.sub(run, "instrument")
         ff, header = (events[0], dict(events[1].cards)) if events else (None, {})
-        attrs = [(PROV["type"], PROVHUB["InstrumentConfiguration"]),
-                 (PROV["label"], f"configuration of observation {obs_id}"
-                                 + (f" (telescopes {row['TELLIST']})" if row.get("TELLIST") else "")),
-                 (PROVHUB["obsId"], obs_id)]
+        attrs = [
+            (PROV["type"], PROVHUB["InstrumentConfiguration"]),
+            (
+                PROV["label"],
+                f"configuration of observation {obs_id}"
+                + (f" (telescopes {row['TELLIST']})" if row.get("TELLIST") else ""),
+            ),
+            (PROVHUB["obsId"], obs_id),
+        ]
         for key in CONFIGURATION_KEYS:
             value = row.get(key)
             if value not in (None, ""):
@@ -262,10 +315,12 @@ class DataStore:
     def report(self):
         if self.absent:
             shown = ", ".join(ids.file_name(p) for p in self.absent[:3])
-            self.warn.add("W07", f"{len(self.absent)} file(s) listed in the HDU index are absent "
-                                 f"(kept as name placeholders): {shown}"
-                                 + (", ..." if len(self.absent) > 3 else ""),
-                          ids.local_path(self.dir))
+            self.warn.add(
+                "W07",
+                f"{len(self.absent)} file(s) listed in the HDU index are absent "
+                f"(kept as name placeholders): {shown}" + (", ..." if len(self.absent) > 3 else ""),
+                ids.local_path(self.dir),
+            )
 
 
 def _utc(date, time):

@@ -11,6 +11,7 @@ File identity and the resolution of names between files are :mod:`importers.fits
 (:meth:`~importers.fitsfile.FitsFile.identity`, :class:`~importers.fitsfile.Resolver`); its
 names are importable from here too.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterable
@@ -37,6 +38,7 @@ from .fitsfile import (
 
 # -- mapping -----------------------------------------------------------------------------------
 
+
 def hdu_attributes(ff: FitsFile, hdu: Hdu, warn: Warnings) -> list:
     """Every card as a ``fits:`` attribute; commentary cards joined in order."""
     attrs: list = []
@@ -52,8 +54,7 @@ def hdu_attributes(ff: FitsFile, hdu: Hdu, warn: Warnings) -> list:
         attrs.append((attribute_name(key), "\n".join(lines)))
     repeated = sorted(k for k, n in counts.items() if n > 1)
     if repeated:
-        warn.add("W03", f"HDU {hdu.name}: keyword(s) {', '.join(repeated)} repeated; all values kept",
-                 ff.path)
+        warn.add("W03", f"HDU {hdu.name}: keyword(s) {', '.join(repeated)} repeated; all values kept", ff.path)
     return attrs
 
 
@@ -62,25 +63,41 @@ def map_file(ff: FitsFile, b: DocBuilder, resolver: Resolver, warn: Warnings):
     (``.fid`` is the file entity, ``.generation()`` the activity that wrote it)."""
     fid = ff.identity()
     b.namespace(fid.namespace)
-    b.entity(fid, [(PROV["type"], PROV["Collection"]), (PROV["type"], VOPROV["DatasetEntity"]),
-                   (PROV["type"], PROVHUB["FitsFile"]), (PROV["label"], ff.basename),
-                   (PROV["location"], ff.path), (VOPROV["contentType"], "application/fits"),
-                   (PROVHUB["headerSha256"], ff.digest)])
+    b.entity(
+        fid,
+        [
+            (PROV["type"], PROV["Collection"]),
+            (PROV["type"], VOPROV["DatasetEntity"]),
+            (PROV["type"], PROVHUB["FitsFile"]),
+            (PROV["label"], ff.basename),
+            (PROV["location"], ff.path),
+            (VOPROV["contentType"], "application/fits"),
+            (PROVHUB["headerSha256"], ff.digest),
+        ],
+    )
     for hdu in ff.hdus:
         hid = ids.hdu(fid, hdu.name)
-        b.entity(hid, [(PROV["type"], VOPROV["DatasetEntity"]), (PROV["type"], PROVHUB["FitsHdu"]),
-                       (PROV["label"], f"{ff.basename}[{hdu.name}]"),
-                       (PROVHUB["hduIndex"], hdu.index), (PROVHUB["hduName"], hdu.name),
-                       (PROVHUB["hduClass"], "/".join(hdu.hduclass) or None)]
-                 + hdu_attributes(ff, hdu, warn))
+        b.entity(
+            hid,
+            [
+                (PROV["type"], VOPROV["DatasetEntity"]),
+                (PROV["type"], PROVHUB["FitsHdu"]),
+                (PROV["label"], f"{ff.basename}[{hdu.name}]"),
+                (PROVHUB["hduIndex"], hdu.index),
+                (PROVHUB["hduName"], hdu.name),
+                (PROVHUB["hduClass"], "/".join(hdu.hduclass) or None),
+            ]
+            + hdu_attributes(ff, hdu, warn),
+        )
         b.relation("hadMember", fid, hid)
     ctx = keywords.map_keywords(ff, fid, b, resolver, warn)
     warn.file(ff.path).entity = fid.uri
     return ctx
 
 
-def import_fits(paths: Iterable, *, recursive: bool = False,
-                on_file: Callable[[str], None] | None = None) -> ImportResult:
+def import_fits(
+    paths: Iterable, *, recursive: bool = False, on_file: Callable[[str], None] | None = None
+) -> ImportResult:
     """Import FITS files and directories of FITS files as one PROV document.
 
     ``on_file(path)`` is called after each file is read (progress bars).
@@ -96,8 +113,9 @@ def import_fits(paths: Iterable, *, recursive: bool = False,
     return build_import(files, warn)
 
 
-def build_import(files: list[FitsFile], warn: Warnings, b: DocBuilder | None = None,
-                 resolver: Resolver | None = None) -> ImportResult:
+def build_import(
+    files: list[FitsFile], warn: Warnings, b: DocBuilder | None = None, resolver: Resolver | None = None
+) -> ImportResult:
     b = b or DocBuilder()
     resolver = resolver or Resolver()
     for ff in files:
@@ -115,7 +133,21 @@ def import_fits_bytes(data: bytes, *, filename: str = "upload.fits") -> ImportRe
     return build_import([ff] if ff else [], warn)
 
 
-__all__ = ["hdu_attributes", "map_file", "import_fits", "build_import", "import_fits_bytes",
-           # from importers.fitsfile
-           "COMMENTARY", "FITS_SUFFIXES", "GZIP_MAGIC", "HEADER_ONLY_LIMIT", "FitsFile", "Hdu",
-           "Resolver", "attribute_name", "expand_paths", "read_fits"]
+__all__ = [
+    "hdu_attributes",
+    "map_file",
+    "import_fits",
+    "build_import",
+    "import_fits_bytes",
+    # from importers.fitsfile
+    "COMMENTARY",
+    "FITS_SUFFIXES",
+    "GZIP_MAGIC",
+    "HEADER_ONLY_LIMIT",
+    "FitsFile",
+    "Hdu",
+    "Resolver",
+    "attribute_name",
+    "expand_paths",
+    "read_fits",
+]

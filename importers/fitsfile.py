@@ -13,6 +13,7 @@ placeholder.
 :mod:`importers.fits` maps these files to PROV, with :mod:`importers.keywords`; both import this
 module, which imports neither.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -39,8 +40,7 @@ from .ctameta import cta_pairs
 
 #: Commentary keywords: their cards are joined (in order, one line per card) into one attribute.
 COMMENTARY = {"HISTORY": "HISTORY", "COMMENT": "COMMENT", "": "_blank_cards"}
-FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fz", ".fits.fz",
-                 ".fits.bz2", ".hdr")
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fz", ".fits.fz", ".fits.bz2", ".hdr")
 GZIP_MAGIC = b"\x1f\x8b"
 #: most bytes of inflated header-only upload read (headers are small; data are not read)
 HEADER_ONLY_LIMIT = 64 * 1024 * 1024
@@ -149,6 +149,7 @@ class FitsFile:
 
 # -- reading -----------------------------------------------------------------------------------
 
+
 def _hdu_name(index: int, header, seen: set, warn: Warnings, path: str) -> str:
     extname = header.get("EXTNAME")
     name = extname.strip().upper() if isinstance(extname, str) else ""
@@ -164,8 +165,7 @@ def _hdu_name(index: int, header, seen: set, warn: Warnings, path: str) -> str:
 
 
 def _hdu(index: int, header, seen: set, warn: Warnings, path: str) -> Hdu:
-    return Hdu(index, _hdu_name(index, header, seen, warn, path),
-               [(card.keyword, card.value) for card in header.cards])
+    return Hdu(index, _hdu_name(index, header, seen, warn, path), [(card.keyword, card.value) for card in header.cards])
 
 
 def _gzip_length(path: str, expected: int) -> int:
@@ -256,8 +256,7 @@ def _read_headers_only(data: bytes, path: str, warn: Warnings) -> FitsFile:
     return ff
 
 
-def read_fits(source, warn: Warnings, *, path: str | None = None,
-              headers_only_ok: bool = False) -> FitsFile | None:
+def read_fits(source, warn: Warnings, *, path: str | None = None, headers_only_ok: bool = False) -> FitsFile | None:
     """Read every header of a FITS file (path, or bytes of an upload); None if unreadable.
 
     astropy warnings become W02 (or W01 when they say the file is truncated). With
@@ -313,6 +312,7 @@ def expand_paths(paths: Iterable, recursive: bool = False) -> list[str]:
 
 # -- resolution of references between files -----------------------------------------------------
 
+
 class Resolver:
     """Maps the names files give each other to file identities within one import."""
 
@@ -331,22 +331,31 @@ class Resolver:
         name = ids.file_name(reference)
         return self.by_name.get(name) or self.by_name.get(name.rsplit(".gz", 1)[0])
 
-    def file(self, reference: str, b: DocBuilder, referrer: str,
-             fallback: QualifiedName | None = None) -> QualifiedName:
+    def file(
+        self, reference: str, b: DocBuilder, referrer: str, fallback: QualifiedName | None = None
+    ) -> QualifiedName:
         """The entity of a referenced file; a placeholder (recorded for W06) when not imported."""
         found = self.lookup(reference)
         if found is not None:
             return found
         qn = fallback or ids.file_by_name(reference)
-        b.entity(qn, [(PROV["type"], PROVHUB["FileReference"]),
-                      (PROV["label"], ids.file_name(reference)),
-                      (PROVHUB["reference"], str(reference).strip())])
+        b.entity(
+            qn,
+            [
+                (PROV["type"], PROVHUB["FileReference"]),
+                (PROV["label"], ids.file_name(reference)),
+                (PROVHUB["reference"], str(reference).strip()),
+            ],
+        )
         self.unresolved.setdefault(referrer, []).append(ids.file_name(reference))
         return qn
 
     def report(self, warn: Warnings):
         for referrer, names in self.unresolved.items():
             shown = ", ".join(sorted(set(names))[:5]) + (", ..." if len(set(names)) > 5 else "")
-            warn.add("W06", f"{len(set(names))} referenced file(s) not part of this import, kept as "
-                            f"name placeholders: {shown}", referrer)
+            warn.add(
+                "W06",
+                f"{len(set(names))} referenced file(s) not part of this import, kept as name placeholders: {shown}",
+                referrer,
+            )
         self.unresolved.clear()

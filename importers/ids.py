@@ -4,6 +4,7 @@ Every importer mints ids here, so that the same file, observation, product or ag
 same IRI whichever importer meets it first (``import-fits``, ``import-datastore``,
 ``import-analysis``, ``import-ctapipe-log``). See docs/importers.md, "Id scheme".
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -12,6 +12,7 @@ One function per convention, each given a :class:`FileContext`:
 
 Keywords stay on their HDU entity as ``fits:`` attributes whatever is mapped here.
 """
+
 from __future__ import annotations
 
 import os
@@ -95,8 +96,7 @@ def events_observation(ff: FitsFile, warn: Warnings) -> tuple[str, object] | Non
 class FileContext:
     """What the mappers of one file share: its ids, builder, resolver, and generation activity."""
 
-    def __init__(self, ff: FitsFile, fid: QualifiedName, b: DocBuilder, resolver: Resolver,
-                 warn: Warnings):
+    def __init__(self, ff: FitsFile, fid: QualifiedName, b: DocBuilder, resolver: Resolver, warn: Warnings):
         self.ff, self.fid, self.b, self.resolver, self.warn = ff, fid, b, resolver, warn
         self.cta = ff.cta
         self.observation = events_observation(ff, warn)
@@ -115,8 +115,7 @@ class FileContext:
         return read_time(value, self.warn, self.ff.path)
 
     def file_time(self):
-        return self.time(self.cta.get(("PRODUCT", "CREATION TIME")) or self.ff.get("CREATED")
-                         or self.ff.get("DATE"))
+        return self.time(self.cta.get(("PRODUCT", "CREATION TIME")) or self.ff.get("CREATED") or self.ff.get("DATE"))
 
     def hdu_time(self, hdu: Hdu):
         own = hdu.get("CREATED") or hdu.get("DATE")
@@ -142,18 +141,20 @@ class FileContext:
         """The activity that wrote the file (created on first use), generating it and its HDUs."""
         if self._generation is None:
             gen = self._generation = self.generation_id()
-            self.b.activity(gen, [(PROV["label"], f"creation of {self.ff.basename}")]
-                            if gen.localpart.endswith("/generation") else [])
+            self.b.activity(
+                gen,
+                [(PROV["label"], f"creation of {self.ff.basename}")] if gen.localpart.endswith("/generation") else [],
+            )
             role = [(PROV["role"], self.generation_role)] if self.generation_role else []
             self.b.relation("wasGeneratedBy", self.fid, gen, self.file_time(), attrs=role)
             for hdu in self.ff.hdus:
-                self.b.relation("wasGeneratedBy", ids.hdu(self.fid, hdu.name), gen,
-                                self.hdu_time(hdu))
+                self.b.relation("wasGeneratedBy", ids.hdu(self.fid, hdu.name), gen, self.hdu_time(hdu))
         return self._generation
 
     def use(self, entity: QualifiedName, role: str, usage_type: str | None = None):
-        self.b.relation("used", self.generation(), entity, None,
-                        attrs=[(PROV["role"], role), (PROVHUB["usageType"], usage_type)])
+        self.b.relation(
+            "used", self.generation(), entity, None, attrs=[(PROV["role"], role), (PROVHUB["usageType"], usage_type)]
+        )
 
 
 def dl3_production(telescope: str, obs_id) -> QualifiedName:
@@ -166,10 +167,17 @@ def observation_activity(b: DocBuilder, telescope: str, obs_id, start=None, end=
     (``phobs:unknown/<OBS_ID>``) joins the one with it and they must say the same."""
     qn = ids.observation(telescope, obs_id)
     known = telescope and telescope != "unknown"
-    return b.activity(qn, [(PROV["type"], PROVHUB["Observation"]),
-                           (PROV["label"], f"observation {obs_id}"),
-                           (PROVHUB["telescope"], telescope if known else None), (PROVHUB["obsId"], obs_id)],
-                      start=start, end=end)
+    return b.activity(
+        qn,
+        [
+            (PROV["type"], PROVHUB["Observation"]),
+            (PROV["label"], f"observation {obs_id}"),
+            (PROVHUB["telescope"], telescope if known else None),
+            (PROVHUB["obsId"], obs_id),
+        ],
+        start=start,
+        end=end,
+    )
 
 
 def software_agent(b: DocBuilder, text: str) -> QualifiedName:
@@ -179,13 +187,15 @@ def software_agent(b: DocBuilder, text: str) -> QualifiedName:
 
 # -- CTA ---------------------------------------------------------------------------------------
 
+
 def map_cta(ctx: FileContext):
     if ctx.cta:
         cta_records(ctx.cta, ctx.fid, ctx.b, ctx.warn, ctx.ff.path, ctx.generation)
 
 
-def cta_records(cta: dict, fid: QualifiedName, b: DocBuilder, warn: Warnings, path: str,
-                generation, *, start_time: bool = True):
+def cta_records(
+    cta: dict, fid: QualifiedName, b: DocBuilder, warn: Warnings, path: str, generation, *, start_time: bool = True
+):
     """Records of CTA reference metadata describing the product ``fid``.
 
     ``generation()`` returns (and links) the activity that made the product; ``start_time``
@@ -193,45 +203,75 @@ def cta_records(cta: dict, fid: QualifiedName, b: DocBuilder, warn: Warnings, pa
     """
     get = cta.get
     if not get(("PRODUCT", "ID")):
-        warn.add("W13", "CTA reference metadata without CTA PRODUCT ID: the product is identified "
-                        "by its checksum or name", path)
-    b.entity(fid, [(VOPROV["comment"], get(("PRODUCT", "DESCRIPTION"))),
-                   (PROVHUB["productId"], get(("PRODUCT", "ID"))),
-                   (PROVHUB["dataCategory"], get(("PRODUCT", "DATA CATEGORY"))),
-                   (PROVHUB["dataLevels"], get(("PRODUCT", "DATA LEVELS"))),
-                   (PROVHUB["dataAssociation"], get(("PRODUCT", "DATA ASSOCIATION"))),
-                   (PROVHUB["format"], get(("PRODUCT", "FORMAT"))),
-                   (PROVHUB["ctaReferenceVersion"], get(("REFERENCE", "VERSION")))])
+        warn.add(
+            "W13",
+            "CTA reference metadata without CTA PRODUCT ID: the product is identified by its checksum or name",
+            path,
+        )
+    b.entity(
+        fid,
+        [
+            (VOPROV["comment"], get(("PRODUCT", "DESCRIPTION"))),
+            (PROVHUB["productId"], get(("PRODUCT", "ID"))),
+            (PROVHUB["dataCategory"], get(("PRODUCT", "DATA CATEGORY"))),
+            (PROVHUB["dataLevels"], get(("PRODUCT", "DATA LEVELS"))),
+            (PROVHUB["dataAssociation"], get(("PRODUCT", "DATA ASSOCIATION"))),
+            (PROVHUB["format"], get(("PRODUCT", "FORMAT"))),
+            (PROVHUB["ctaReferenceVersion"], get(("REFERENCE", "VERSION"))),
+        ],
+    )
     model = get(("PRODUCT", "DATA MODEL NAME"))
     if model:
         version = get(("PRODUCT", "DATA MODEL VERSION"))
         desc = ids.DESCRIPTION["cta/data-model/" + ids.part(model) + "/" + ids.part(version or "")]
-        b.entity(desc, [(PROV["type"], VOPROV["DatasetDescription"]), (PROV["label"], model),
-                        (VOPROV["name"], model), (VOPROV["version"], version),
-                        (VOPROV["docurl"], get(("PRODUCT", "DATA MODEL URL")))])
+        b.entity(
+            desc,
+            [
+                (PROV["type"], VOPROV["DatasetDescription"]),
+                (PROV["label"], model),
+                (VOPROV["name"], model),
+                (VOPROV["version"], version),
+                (VOPROV["docurl"], get(("PRODUCT", "DATA MODEL URL"))),
+            ],
+        )
         b.described_by(fid, desc)
     if not any(group in ("ACTIVITY", "PROCESS", "INSTRUMENT", "CONTACT") for group, _ in cta):
         return
     gen = generation()
     name = get(("ACTIVITY", "NAME"))
     start = read_time(get(("ACTIVITY", "START TIME")), warn, path)
-    b.activity(gen, [(PROV["type"], PROVHUB["CtaActivity"]), (PROV["label"], name),
-                     (VOPROV["name"], name), (VOPROV["type"], get(("ACTIVITY", "TYPE"))),
-                     # a header is written before its activity ends: its STOP TIME is kept apart
-                     # so that it never contradicts the endTime of the provenance log
-                     (PROVHUB["stopTimeInHeader"], read_time(get(("ACTIVITY", "STOP TIME")), warn, path))],
-               start=start if start_time else None)
+    b.activity(
+        gen,
+        [
+            (PROV["type"], PROVHUB["CtaActivity"]),
+            (PROV["label"], name),
+            (VOPROV["name"], name),
+            (VOPROV["type"], get(("ACTIVITY", "TYPE"))),
+            # a header is written before its activity ends: its STOP TIME is kept apart
+            # so that it never contradicts the endTime of the provenance log
+            (PROVHUB["stopTimeInHeader"], read_time(get(("ACTIVITY", "STOP TIME")), warn, path)),
+        ],
+        start=start if start_time else None,
+    )
     software = get(("ACTIVITY", "SOFTWARE NAME"))
     if software:
         version = get(("ACTIVITY", "SOFTWARE VERSION"))
         agent = b.software(ids.software(software, version), software, version)
         b.relation("wasAssociatedWith", gen, agent, None, attrs=[(PROV["role"], "software")])
         if name:
-            desc = ids.DESCRIPTION["cta/activity/" + ids.part(name) + "/" + ids.part(software)
-                                   + "/" + ids.part(version or "")]
-            b.entity(desc, [(PROV["type"], VOPROV["ActivityDescription"]), (PROV["label"], name),
-                            (VOPROV["name"], name), (VOPROV["version"], version),
-                            (VOPROV["type"], get(("ACTIVITY", "TYPE")))])
+            desc = ids.DESCRIPTION[
+                "cta/activity/" + ids.part(name) + "/" + ids.part(software) + "/" + ids.part(version or "")
+            ]
+            b.entity(
+                desc,
+                [
+                    (PROV["type"], VOPROV["ActivityDescription"]),
+                    (PROV["label"], name),
+                    (VOPROV["name"], name),
+                    (VOPROV["version"], version),
+                    (VOPROV["type"], get(("ACTIVITY", "TYPE"))),
+                ],
+            )
             b.described_by(gen, desc)
     _cta_process(cta, b, gen)
     _cta_contact(cta, b, fid)
@@ -243,10 +283,16 @@ def _cta_process(cta: dict, b: DocBuilder, gen: QualifiedName):
     kind, sub, pid = get(("PROCESS", "TYPE")), get(("PROCESS", "SUBTYPE")), get(("PROCESS", "ID"))
     if kind or pid:
         process = ids.CTA_ACTIVITY["process/" + ids.part(kind or "Other") + "/" + ids.part(pid or "")]
-        b.activity(process, [(PROV["type"], PROVHUB["CtaProcess"]),
-                             (PROV["label"], " ".join(str(x) for x in (kind, sub, pid) if x)),
-                             (VOPROV["type"], kind), (VOPROV["subtype"], sub or None),
-                             (PROVHUB["processId"], pid or None)])
+        b.activity(
+            process,
+            [
+                (PROV["type"], PROVHUB["CtaProcess"]),
+                (PROV["label"], " ".join(str(x) for x in (kind, sub, pid) if x)),
+                (VOPROV["type"], kind),
+                (VOPROV["subtype"], sub or None),
+                (PROVHUB["processId"], pid or None),
+            ],
+        )
         b.relation("wasInformedBy", gen, process)
 
 
@@ -255,14 +301,21 @@ def _cta_contact(cta: dict, b: DocBuilder, fid: QualifiedName):
     name, email, org = get(("CONTACT", "NAME")), get(("CONTACT", "EMAIL")), get(("CONTACT", "ORGANIZATION"))
     person = None
     if name or email:
-        person = b.agent(ids.person(name or email, email),
-                         [(PROV["type"], PROV["Person"]), (PROV["label"], name or email),
-                          (VOPROV["name"], name), (VOPROV["email"], email),
-                          (VOPROV["affiliation"], org)])
+        person = b.agent(
+            ids.person(name or email, email),
+            [
+                (PROV["type"], PROV["Person"]),
+                (PROV["label"], name or email),
+                (VOPROV["name"], name),
+                (VOPROV["email"], email),
+                (VOPROV["affiliation"], org),
+            ],
+        )
         b.relation("wasAttributedTo", fid, person, attrs=[(PROV["role"], "contact")])
     if org:
-        organization = b.agent(ids.organization(org), [(PROV["type"], PROV["Organization"]),
-                                                       (PROV["label"], org), (VOPROV["name"], org)])
+        organization = b.agent(
+            ids.organization(org), [(PROV["type"], PROV["Organization"]), (PROV["label"], org), (VOPROV["name"], org)]
+        )
         if person is not None:
             b.relation("actedOnBehalfOf", person, organization)
         else:
@@ -275,15 +328,14 @@ def _cta_instrument(cta: dict, b: DocBuilder, gen: QualifiedName):
     if not any(values):
         return
     qn = ids.INSTRUMENT["cta/" + "/".join(ids.part(v or "") for v in values)]
-    attrs = [(PROV["type"], PROVHUB["Instrument"]),
-             (PROV["label"], " ".join(str(v) for v in values if v))]
+    attrs = [(PROV["type"], PROVHUB["Instrument"]), (PROV["label"], " ".join(str(v) for v in values if v))]
     attrs += [(PROVHUB["instrument" + k.title()], v) for k, v in zip(keys, values, strict=True)]
     b.entity(qn, attrs)
-    b.relation("used", gen, qn, None,
-               attrs=[(PROV["role"], "instrument"), (PROVHUB["usageType"], "Context")])
+    b.relation("used", gen, qn, None, attrs=[(PROV["role"], "instrument"), (PROVHUB["usageType"], "Context")])
 
 
 # -- ESO ---------------------------------------------------------------------------------------
+
 
 def eso_recipes(ff: FitsFile) -> dict[int, dict]:
     """{i: {"ID":..., "DRS ID":..., "PIPE ID":..., "RAW": {j: {...}}, "CAL": ..., "PARAM": ...}}"""
@@ -307,30 +359,50 @@ def map_eso(ctx: FileContext):
     b, ff = ctx.b, ctx.ff
     ancestor = ff.get("ESO PRO ANCESTOR")
     if ancestor:
-        b.relation("wasDerivedFrom", ctx.fid, ctx.resolver.file(ancestor, b, ff.path),
-                   attrs=[(PROVHUB["keyword"], "ESO PRO ANCESTOR")])
+        b.relation(
+            "wasDerivedFrom",
+            ctx.fid,
+            ctx.resolver.file(ancestor, b, ff.path),
+            attrs=[(PROVHUB["keyword"], "ESO PRO ANCESTOR")],
+        )
     if not recipes:
         return
     ctx.generation_role = literal(ff.get("ESO PRO CATG")) or None
-    b.entity(ctx.fid, [(PROVHUB["category"], ctx.generation_role),
-                       (PROVHUB["productType"], literal(ff.get("ESO PRO TYPE")))])
+    b.entity(
+        ctx.fid, [(PROVHUB["category"], ctx.generation_role), (PROVHUB["productType"], literal(ff.get("ESO PRO TYPE")))]
+    )
     for i in sorted(recipes):
         rec = recipes[i]
         act = ctx.generation() if i == 1 else ids.sub(ctx.fid, f"REC{i}")
         recipe = literal(rec.get("ID")) or f"REC{i}"
-        b.activity(act, [(PROV["type"], PROVHUB["PipelineRecipe"]), (PROV["label"], recipe),
-                         (VOPROV["name"], recipe), (PROVHUB["recipeStep"], i)])
+        b.activity(
+            act,
+            [
+                (PROV["type"], PROVHUB["PipelineRecipe"]),
+                (PROV["label"], recipe),
+                (VOPROV["name"], recipe),
+                (PROVHUB["recipeStep"], i),
+            ],
+        )
         if i > 1:
             b.relation("wasInformedBy", ids.sub(ctx.fid, f"REC{i - 1}") if i > 2 else ctx.generation(), act)
         pipe = literal(rec.get("PIPE ID"))
         for key, role in (("PIPE ID", "pipeline"), ("DRS ID", "DRS")):
             if rec.get(key):
-                b.relation("wasAssociatedWith", act, software_agent(b, literal(rec[key])), None,
-                           attrs=[(PROV["role"], role)])
+                b.relation(
+                    "wasAssociatedWith", act, software_agent(b, literal(rec[key])), None, attrs=[(PROV["role"], role)]
+                )
         desc = ids.DESCRIPTION["eso/recipe/" + ids.part(recipe) + "/" + ids.part(pipe or "")]
-        b.entity(desc, [(PROV["type"], VOPROV["ActivityDescription"]), (PROV["label"], recipe),
-                        (VOPROV["name"], recipe), (VOPROV["version"], split_version(pipe)[1] if pipe else None),
-                        (VOPROV["type"], "ESO pipeline recipe")])
+        b.entity(
+            desc,
+            [
+                (PROV["type"], VOPROV["ActivityDescription"]),
+                (PROV["label"], recipe),
+                (VOPROV["name"], recipe),
+                (VOPROV["version"], split_version(pipe)[1] if pipe else None),
+                (VOPROV["type"], "ESO pipeline recipe"),
+            ],
+        )
         b.described_by(act, desc)
         for kind, usage_type in (("RAW", "Main"), ("CAL", "Calibration")):
             for j, item in sorted(rec[kind].items()):
@@ -340,9 +412,16 @@ def map_eso(ctx: FileContext):
                 fallback = ids.file_by_md5(md5) if isinstance(md5, str) and md5.strip() else None
                 entity = ctx.resolver.file(item["NAME"], b, ff.path, fallback)
                 b.entity(entity, [(PROVHUB["category"], literal(item.get("CATG")))])
-                b.relation("used", act, entity, None,
-                           attrs=[(PROV["role"], literal(item.get("CATG")) or f"{kind}{j}"),
-                                  (PROVHUB["usageType"], usage_type)])
+                b.relation(
+                    "used",
+                    act,
+                    entity,
+                    None,
+                    attrs=[
+                        (PROV["role"], literal(item.get("CATG")) or f"{kind}{j}"),
+                        (PROVHUB["usageType"], usage_type),
+                    ],
+                )
         for _j, item in sorted(rec["PARAM"].items()):
             if item.get("NAME"):
                 name = literal(item["NAME"])
@@ -351,6 +430,7 @@ def map_eso(ctx: FileContext):
 
 # -- GADF --------------------------------------------------------------------------------------
 
+
 def map_gadf(ctx: FileContext):
     b = ctx.b
     for hdu in ctx.ff.hdus:
@@ -358,20 +438,28 @@ def map_gadf(ctx: FileContext):
         if chain:
             version = literal(hdu.get("HDUVERS")) or ""
             desc = ids.DESCRIPTION["/".join(ids.part(c) for c in chain) + "/" + ids.part(version)]
-            b.entity(desc, [(PROV["type"], VOPROV["DatasetDescription"]),
-                            (PROV["label"], " ".join(chain) + (f" {version}" if version else "")),
-                            (VOPROV["name"], " ".join(chain)), (VOPROV["version"], version or None),
-                            (VOPROV["docurl"], literal(hdu.get("HDUDOC")) or None)])
+            b.entity(
+                desc,
+                [
+                    (PROV["type"], VOPROV["DatasetDescription"]),
+                    (PROV["label"], " ".join(chain) + (f" {version}" if version else "")),
+                    (VOPROV["name"], " ".join(chain)),
+                    (VOPROV["version"], version or None),
+                    (VOPROV["docurl"], literal(hdu.get("HDUDOC")) or None),
+                ],
+            )
             b.described_by(ids.hdu(ctx.fid, hdu.name), desc)
         if hdu.has("OBS_ID"):
-            b.entity(ids.hdu(ctx.fid, hdu.name),
-                     [(PROVHUB["obsId"], obs_id_value(hdu.get("OBS_ID"), ctx.warn, ctx.ff.path))])
+            b.entity(
+                ids.hdu(ctx.fid, hdu.name), [(PROVHUB["obsId"], obs_id_value(hdu.get("OBS_ID"), ctx.warn, ctx.ff.path))]
+            )
     if ctx.observation:
         telescope, obs_id = ctx.observation
         _configuration_from_header(ctx, telescope, obs_id)
         gen = ctx.generation()
-        b.activity(gen, [(PROV["type"], PROVHUB["Dl3Production"]),
-                         (PROV["label"], f"DL3 production of observation {obs_id}")])
+        b.activity(
+            gen, [(PROV["type"], PROVHUB["Dl3Production"]), (PROV["label"], f"DL3 production of observation {obs_id}")]
+        )
         b.relation("wasInformedBy", gen, observation_activity(b, telescope, obs_id))
 
 
@@ -385,8 +473,11 @@ def _configuration_from_header(ctx: FileContext, telescope: str, obs_id):
     TELARRAY HDU."""
     events = next((h for h in ctx.ff.hdus if h.name == "EVENTS" or h.has("OBS_ID")), None)
     qn = ids.sub(ids.observation(telescope, obs_id), "instrument")
-    attrs = [(attribute_name(k), literal(events.get(k))) for k in HEADER_CONFIGURATION_KEYS
-             if events is not None and literal(events.get(k)) not in (None, "")]
+    attrs = [
+        (attribute_name(k), literal(events.get(k)))
+        for k in HEADER_CONFIGURATION_KEYS
+        if events is not None and literal(events.get(k)) not in (None, "")
+    ]
     telarrays = [h for h in ctx.ff.hdus if h.name.startswith("TELARRAY")]
     if not attrs and not telarrays:
         return
@@ -397,14 +488,20 @@ def _configuration_from_header(ctx: FileContext, telescope: str, obs_id):
 
 # -- generic -----------------------------------------------------------------------------------
 
+
 def map_generic(ctx: FileContext):
     ff, b = ctx.ff, ctx.b
     seen_software: set = set()
     for _hdu, key, value in ctx.generic_keys():
         if _SOFTWARE_KEYS.match(key) and literal(value) and literal(value) not in seen_software:
             seen_software.add(literal(value))
-            b.relation("wasAssociatedWith", ctx.generation(), software_agent(b, literal(value)), None,
-                       attrs=[(PROV["role"], "creator" if key == "CREATOR" else key.lower())])
+            b.relation(
+                "wasAssociatedWith",
+                ctx.generation(),
+                software_agent(b, literal(value)),
+                None,
+                attrs=[(PROV["role"], "creator" if key == "CREATOR" else key.lower())],
+            )
     if ff.get("CREATED") or ff.get("DATE"):
         ctx.generation()
     for key, role in (("ORIGIN", "origin"), ("AUTHOR", "author")):
@@ -418,9 +515,15 @@ def map_generic(ctx: FileContext):
     telescope, instrument = literal(ff.get("TELESCOP")), literal(ff.get("INSTRUME"))
     if ctx.has_generation and (telescope or instrument):
         qn = ids.INSTRUMENT[ids.part(telescope or "") + "/" + ids.part(instrument or "")]
-        b.entity(qn, [(PROV["type"], PROVHUB["Instrument"]),
-                      (PROV["label"], " ".join(x for x in (telescope, instrument) if x)),
-                      (PROVHUB["telescope"], telescope or None), (PROVHUB["instrument"], instrument or None)])
+        b.entity(
+            qn,
+            [
+                (PROV["type"], PROVHUB["Instrument"]),
+                (PROV["label"], " ".join(x for x in (telescope, instrument) if x)),
+                (PROVHUB["telescope"], telescope or None),
+                (PROVHUB["instrument"], instrument or None),
+            ],
+        )
         ctx.use(qn, "instrument", "Context")
 
 
@@ -432,8 +535,7 @@ def map_references(ctx: FileContext):
         if not isinstance(text, str) or text.upper() in _NOT_A_FILE:
             continue
         if _DERIVED_FROM.match(key):
-            b.relation("wasDerivedFrom", ctx.fid, resolver.file(text, b, ff.path),
-                       attrs=[(PROVHUB["keyword"], key)])
+            b.relation("wasDerivedFrom", ctx.fid, resolver.file(text, b, ff.path), attrs=[(PROVHUB["keyword"], key)])
         elif _DRIZZLE_INPUT.match(key):
             ctx.use(resolver.file(text, b, ff.path), "drizzle input", "Main")
         elif _REFERENCE_FILE.match(key) and key != "PIPEFILE" and ("$" in text or "." in text or "/" in text):
@@ -460,8 +562,7 @@ def caldb_irf(ctx: FileContext, hdu: Hdu, caldb: str, irf: str) -> QualifiedName
     return ctx.resolver.file(name, ctx.b, ctx.ff.path, fallback)
 
 
-def map_keywords(ff: FitsFile, fid: QualifiedName, b: DocBuilder, resolver: Resolver,
-                 warn: Warnings) -> FileContext:
+def map_keywords(ff: FitsFile, fid: QualifiedName, b: DocBuilder, resolver: Resolver, warn: Warnings) -> FileContext:
     ctx = FileContext(ff, fid, b, resolver, warn)
     map_eso(ctx)
     map_cta(ctx)

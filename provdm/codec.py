@@ -9,12 +9,13 @@ here too.
 Anonymous relations get a deterministic id minted from their content
 (``urn:provhub:anon:<sha1>``) so that re-asserting them is idempotent.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
 import json
-from typing import Iterable
+from typing import Any, Iterable
 
 from prov.identifier import Identifier, Namespace, QualifiedName
 from prov.model import (
@@ -80,9 +81,9 @@ class _Decoder:
         if "dt" in enc:
             dt = enc["dt"]
             if dt.startswith(voc.XSD_URI):
-                dtq = Namespace("xsd", voc.XSD_URI)[dt[len(voc.XSD_URI):]]
+                dtq = Namespace("xsd", voc.XSD_URI)[dt[len(voc.XSD_URI) :]]
             elif dt.startswith(voc.PROV_URI):
-                dtq = _PROV[dt[len(voc.PROV_URI):]]
+                dtq = _PROV[dt[len(voc.PROV_URI) :]]
             else:
                 base, _, local = dt.rpartition("#") if "#" in dt else dt.rpartition("/")
                 dtq = self.namespace(base + ("#" if "#" in dt else "/"), None)[local]
@@ -91,6 +92,7 @@ class _Decoder:
 
 
 # -- document -> records ----------------------------------------------------------------------
+
 
 def _encode_attributes(record) -> list:
     pairs = []
@@ -178,8 +180,10 @@ def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str
 def canonical_line(bundle_id: str | None, type_name: str, ident: str | None, canon: list[str]) -> str:
     """One record of the canonical form hashed by :func:`content_hash`."""
     # json.dumps([bundle_id or "", type_name, ident or "", canon])'s text
-    return (f"[{_string_json(bundle_id or '')}, {_string_json(type_name)}, {_string_json(ident or '')}, "
-            f"{_strings_json(canon)}]")
+    return (
+        f"[{_string_json(bundle_id or '')}, {_string_json(type_name)}, {_string_json(ident or '')}, "
+        f"{_strings_json(canon)}]"
+    )
 
 
 def content_hash(lines: list[str]) -> str:
@@ -208,6 +212,7 @@ def canonical_hash(doc: ProvDocument) -> str:
 
 # -- records -> document ----------------------------------------------------------------------
 
+
 def to_document(graph: Graph, prefixes: dict[str, str] | None = None) -> ProvDocument:
     """Build a ProvDocument holding exactly the records of ``graph`` (sorted, deterministic)."""
     dec = _Decoder(prefixes)
@@ -225,8 +230,26 @@ def to_document(graph: Graph, prefixes: dict[str, str] | None = None) -> ProvDoc
     return doc
 
 
-__all__ = ["records_and_hash", "records_of", "to_document", "canonical_hash", "count_records",
-           "canonical_attributes", "canonical_line", "content_hash", "iter_bundles",
-           # from provdm.records
-           "ANON_PREFIX", "ELEMENT_KINDS", "Node", "Relation", "Graph", "encode_qn", "encode_value",
-           "value_key", "attr_iri", "qn_iri", "tree_json"]
+__all__ = [
+    "records_and_hash",
+    "records_of",
+    "to_document",
+    "canonical_hash",
+    "count_records",
+    "canonical_attributes",
+    "canonical_line",
+    "content_hash",
+    "iter_bundles",
+    # from provdm.records
+    "ANON_PREFIX",
+    "ELEMENT_KINDS",
+    "Node",
+    "Relation",
+    "Graph",
+    "encode_qn",
+    "encode_value",
+    "value_key",
+    "attr_iri",
+    "qn_iri",
+    "tree_json",
+]

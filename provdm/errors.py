@@ -4,6 +4,7 @@ Every error has a stable ``code`` (machine-readable), a human ``message`` and an
 ``where`` (the parameter, line/position, record id or file the problem is in). ``app/errors.py``
 maps the classes to HTTP statuses in one table; the CLI maps them to exit code 1.
 """
+
 from __future__ import annotations
 
 

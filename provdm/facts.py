@@ -5,6 +5,7 @@ its OBS_ID, version, title and times, in words.
 lineage pictures (:mod:`provdm.render`), the audits (:mod:`provdm.audit`) and the record pages
 (:mod:`app.web.records`) all read with the same functions.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -156,12 +157,24 @@ class Link:
 
 #: Kind of record each formal reference attribute of a relation points at (prov:activity...).
 REFERENCE_KINDS = {
-    "activity": "activity", "informed": "activity", "informant": "activity",
-    "starter": "activity", "ender": "activity",
-    "entity": "entity", "generatedEntity": "entity", "usedEntity": "entity", "trigger": "entity",
-    "alternate1": "entity", "alternate2": "entity", "specificEntity": "entity",
-    "generalEntity": "entity", "collection": "entity", "plan": "entity",
-    "agent": "agent", "delegate": "agent", "responsible": "agent",
+    "activity": "activity",
+    "informed": "activity",
+    "informant": "activity",
+    "starter": "activity",
+    "ender": "activity",
+    "entity": "entity",
+    "generatedEntity": "entity",
+    "usedEntity": "entity",
+    "trigger": "entity",
+    "alternate1": "entity",
+    "alternate2": "entity",
+    "specificEntity": "entity",
+    "generalEntity": "entity",
+    "collection": "entity",
+    "plan": "entity",
+    "agent": "agent",
+    "delegate": "agent",
+    "responsible": "agent",
 }
 
 
@@ -205,24 +218,31 @@ def read_facts(doc: ProvDocument) -> Flat:
         if isinstance(record, ProvElement):
             iri = record.identifier.uri
             kinds[iri].add(type_name)
-            attrs = [(k.namespace.uri, k.localpart, v) for k, v in record.attributes
-                     if v is not None]
+            attrs = [(k.namespace.uri, k.localpart, v) for k, v in record.attributes if v is not None]
             el = elements.get(iri)
             if el is None:
                 elements[iri] = Element(iri, type_name, _short(record.identifier), attrs)
             else:
                 el.attrs.extend(a for a in attrs if a not in el.attrs)
         elif isinstance(record, ProvRelation):
-            attrs = [(k.localpart if k.namespace.uri == voc.PROV_URI else str(k), v)
-                     for k, v in record.attributes if v is not None]
+            attrs = [
+                (k.localpart if k.namespace.uri == voc.PROV_URI else str(k), v)
+                for k, v in record.attributes
+                if v is not None
+            ]
             src_attr, dst_attr = (a.split(":")[1] for a in voc.RELATION_ENDPOINTS[type_name])
             refs = {k: v for k, v in attrs if isinstance(v, QualifiedName)}
             for v in refs.values():
                 shorts.setdefault(v.uri, _short(v))
             src, dst = refs.get(src_attr), refs.get(dst_attr)
             ident = record.identifier.uri if record.identifier is not None else None
-            link = Link(type_name, src.uri if src else None, dst.uri if dst else None, ident,
-                        [(k, v) for k, v in attrs if k not in (src_attr, dst_attr)])
+            link = Link(
+                type_name,
+                src.uri if src else None,
+                dst.uri if dst else None,
+                ident,
+                [(k, v) for k, v in attrs if k not in (src_attr, dst_attr)],
+            )
             links.append(link)
             for name, ref in refs.items():
                 if name in REFERENCE_KINDS:
@@ -240,6 +260,7 @@ def read_facts(doc: ProvDocument) -> Flat:
 
 # -- what a record is --------------------------------------------------------------------------
 
+
 def ivoa_class(el: Element) -> str | None:
     """IVOA class of a record (``Parameter``, ``ActivityDescription``...) from its prov:type."""
     for t in el.types:
@@ -256,10 +277,32 @@ def prov_types(el: Element) -> set[str]:
 
 
 _DL = re.compile(r"(?<![a-z0-9])dl[ _\-]?([0-6])(?![0-9])", re.I)
-_LEVEL_ATTRS = ("data_level", "data_levels", "datalevel", "product_data_levels",
-                "cta_product_data_levels", "level", "dl")
-_IRF_TYPES = {"aeff", "edisp", "psf", "bkg", "rad_max", "aeff_2d", "edisp_2d", "psf_table",
-              "psf_3gauss", "psf_king", "bkg_2d", "bkg_3d", "rad_max_2d", "irf", "response"}
+_LEVEL_ATTRS = (
+    "data_level",
+    "data_levels",
+    "datalevel",
+    "product_data_levels",
+    "cta_product_data_levels",
+    "level",
+    "dl",
+)
+_IRF_TYPES = {
+    "aeff",
+    "edisp",
+    "psf",
+    "bkg",
+    "rad_max",
+    "aeff_2d",
+    "edisp_2d",
+    "psf_table",
+    "psf_3gauss",
+    "psf_king",
+    "bkg_2d",
+    "bkg_3d",
+    "rad_max_2d",
+    "irf",
+    "response",
+}
 
 
 def is_irf(el: Element) -> bool:
@@ -278,8 +321,7 @@ def data_level(el: Element) -> str | None:
             return "DL" + m.group(1)
     if any(text_of(v).upper() == "EVENTS" for v in el.values("hduclas1", "hdu_type")):
         return "DL3"
-    if el.values("sed_type") or any(text_of(v).upper() == "FLUXPOINTS"
-                                    for v in el.values("extname", "hdu_name")):
+    if el.values("sed_type") or any(text_of(v).upper() == "FLUXPOINTS" for v in el.values("extname", "hdu_name")):
         return "DL5"  # GADF/gammapy flux points, spectra and light curves
     for text in (el.first("label", "name") or "", el.short):
         m = _DL.search(text)
@@ -293,8 +335,7 @@ def obs_id(el: Element) -> str | None:
 
 
 #: HDUVERS is left out: it is the version of the HDU format, not of the data.
-_VERSION_ATTRS = ("version", "software_version", "cal_ver", "ana_ver", "dst_ver", "irf_version",
-                  "data_model_version")
+_VERSION_ATTRS = ("version", "software_version", "cal_ver", "ana_ver", "dst_ver", "irf_version", "data_model_version")
 
 
 def version(el: Element) -> str | None:
@@ -314,18 +355,31 @@ def title(el: Element) -> str:
 
 
 _CLASS_NOUNS = {
-    "Parameter": "parameter", "ConfigFile": "configuration file", "ValueEntity": "value",
+    "Parameter": "parameter",
+    "ConfigFile": "configuration file",
+    "ValueEntity": "value",
     "ActivityDescription": "activity description",
-    "EntityDescription": "entity description", "DatasetDescription": "dataset description",
+    "EntityDescription": "entity description",
+    "DatasetDescription": "dataset description",
     "ActivityFlow": "activity flow",
 }
-_AGENT_NOUNS = {"SoftwareAgent": "software agent", "Person": "person",
-                "Organization": "organization"}
+_AGENT_NOUNS = {"SoftwareAgent": "software agent", "Person": "person", "Organization": "organization"}
 
 
 #: prov:type values too general to name a record.
-_GENERIC_TYPES = {"Entity", "Activity", "Agent", "Collection", "EmptyCollection", "Bundle",
-                  "Plan", "DatasetEntity", "Revision", "Quotation", "PrimarySource"}
+_GENERIC_TYPES = {
+    "Entity",
+    "Activity",
+    "Agent",
+    "Collection",
+    "EmptyCollection",
+    "Bundle",
+    "Plan",
+    "DatasetEntity",
+    "Revision",
+    "Quotation",
+    "PrimarySource",
+}
 _ACRONYMS = {"fits": "FITS", "hdu": "HDU", "irf": "IRF", "gti": "GTI", "sed": "SED"}
 
 

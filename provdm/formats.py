@@ -4,6 +4,7 @@ The names, file suffixes and media types of the syntaxes come from :mod:`provdm.
 entries name the writers below; parse errors become
 :class:`provdm.errors.MalformedDocument` with the line/position the parser reports.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,8 @@ def format_from_media_type(media_type: str) -> str:
     except KeyError:
         raise UnsupportedMediaType(
             f"unsupported content type {base!r}: use one of {', '.join(sorted(MEDIA_TYPE_FORMATS))}",
-            where="Content-Type") from None
+            where="Content-Type",
+        ) from None
 
 
 def format_from_name(name: str, *, where: str = "format") -> str:
@@ -106,8 +108,9 @@ def load_json(text: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise MalformedDocument(f"PROV-JSON syntax error: {exc.msg}",
-                                where=f"line {exc.lineno}, column {exc.colno}") from None
+        raise MalformedDocument(
+            f"PROV-JSON syntax error: {exc.msg}", where=f"line {exc.lineno}, column {exc.colno}"
+        ) from None
 
 
 def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
@@ -133,10 +136,12 @@ def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
         if "prefix" in low and ("unknown" in low or "namespace" in low or "not declared" in low):
             raise UnknownPrefix(f"unknown prefix: {message}", where=where) from None
         if "QualifiedName" in message or "qualified name" in message.lower():
-            raise UnknownPrefix(f"identifier does not resolve to a declared namespace: {message}",
-                                where=where) from None
-        raise MalformedDocument(f"cannot parse {fmt.upper() if fmt != 'provn' else 'PROV-N'} document: {message}",
-                                where=where) from None
+            raise UnknownPrefix(
+                f"identifier does not resolve to a declared namespace: {message}", where=where
+            ) from None
+        raise MalformedDocument(
+            f"cannot parse {fmt.upper() if fmt != 'provn' else 'PROV-N'} document: {message}", where=where
+        ) from None
     return doc, caught
 
 
@@ -156,8 +161,9 @@ def _check_json_prefixes(data, declared: frozenset = frozenset(), path: str = ""
     def check(name: str, where: str) -> None:
         if not isinstance(name, str) or ":" not in name or "://" in name:
             if not has_default and isinstance(name, str) and ":" not in name and not name.startswith("_"):
-                raise UnknownPrefix(f"{name!r} has no prefix and the document declares no default namespace",
-                                    where=where)
+                raise UnknownPrefix(
+                    f"{name!r} has no prefix and the document declares no default namespace", where=where
+                )
             return
         prefix = name.split(":", 1)[0]
         if prefix not in known and prefix not in _BUILTIN_PREFIXES:
@@ -182,10 +188,30 @@ def _check_json_prefixes(data, declared: frozenset = frozenset(), path: str = ""
                         check(value, f"{path}{section}/{rid}/{key}")
 
 
-_REF_ATTRS = {"entity", "activity", "agent", "generatedEntity", "usedEntity", "generation", "usage",
-              "informed", "informant", "trigger", "starter", "ender", "delegate", "responsible",
-              "influencee", "influencer", "specificEntity", "generalEntity", "alternate1", "alternate2",
-              "collection", "plan"}
+_REF_ATTRS = {
+    "entity",
+    "activity",
+    "agent",
+    "generatedEntity",
+    "usedEntity",
+    "generation",
+    "usage",
+    "informed",
+    "informant",
+    "trigger",
+    "starter",
+    "ender",
+    "delegate",
+    "responsible",
+    "influencee",
+    "influencer",
+    "specificEntity",
+    "generalEntity",
+    "alternate1",
+    "alternate2",
+    "collection",
+    "plan",
+}
 
 
 def serialize(doc: ProvDocument, fmt: str) -> str:

@@ -37,6 +37,7 @@ only existed because of a stand-in is dropped when the same relation between the
 is asserted anyway. The store keeps records in this canonical form, so lineage walks need not
 know about joins (see docs/model.md, "Identity and joins").
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -151,11 +152,11 @@ def _node_claims(node: Node) -> list[Claim]:
 
     locations = [t for t in map(_text, values(LOCATION)) if t]
     explicit = [Claim(t, rid, STRONG) for t in map(_text, values(ALIAS)) if t]
-    if rid.startswith(STANDIN_NS) and "/" not in rid[len(STANDIN_NS):]:
-        keys = file_name_keys(unquote(rid[len(STANDIN_NS):])) + ["path:" + p for p in locations]
+    if rid.startswith(STANDIN_NS) and "/" not in rid[len(STANDIN_NS) :]:
+        keys = file_name_keys(unquote(rid[len(STANDIN_NS) :])) + ["path:" + p for p in locations]
         return [Claim(k, rid, STANDIN) for k in keys] + explicit
-    if rid.startswith(UNKNOWN_OBS_NS) and "/" not in rid[len(UNKNOWN_OBS_NS):]:
-        return [Claim("obs:" + unquote(rid[len(UNKNOWN_OBS_NS):]), rid, PARTIAL)] + explicit
+    if rid.startswith(UNKNOWN_OBS_NS) and "/" not in rid[len(UNKNOWN_OBS_NS) :]:
+        return [Claim("obs:" + unquote(rid[len(UNKNOWN_OBS_NS) :]), rid, PARTIAL)] + explicit
     types = {qn_iri(v["qn"]) for v in values(TYPE) if isinstance(v, dict) and "qn" in v}
     if node.kind == "activity" and OBSERVATION in types:
         tel = next((t for t in map(_text, values(TELESCOPE)) if t), None)
@@ -166,13 +167,13 @@ def _node_claims(node: Node) -> list[Claim]:
     if node.kind != "entity":
         return explicit
     strong = [f"hdr-sha256:{t}" for t in map(_text, values(HEADER_SHA)) if t]
-    local = rid[len(FILE_NS):] if rid.startswith(FILE_NS) else ""
+    local = rid[len(FILE_NS) :] if rid.startswith(FILE_NS) else ""
     if local.startswith("sha256-") and "/" not in local:
-        strong.append("sha256:" + local[len("sha256-"):])
+        strong.append("sha256:" + local[len("sha256-") :])
     elif local.startswith("md5-") and "/" not in local:
-        strong.append("md5:" + local[len("md5-"):])
-    if rid.startswith(CTA_PRODUCT_NS) and "/" not in rid[len(CTA_PRODUCT_NS):]:
-        strong.append("cta-product:" + unquote(rid[len(CTA_PRODUCT_NS):]))
+        strong.append("md5:" + local[len("md5-") :])
+    if rid.startswith(CTA_PRODUCT_NS) and "/" not in rid[len(CTA_PRODUCT_NS) :]:
+        strong.append("cta-product:" + unquote(rid[len(CTA_PRODUCT_NS) :]))
     paths = ["path:" + p for p in locations]
     if not strong and not explicit:
         # a record that only has a location joins the file at exactly that location, never by name
@@ -262,7 +263,7 @@ class Canon:
         if rid is None or not self.joins:
             return rid
         root = self.root(rid)
-        return rid if root is None else self.joins[root] + rid[len(root):]
+        return rid if root is None else self.joins[root] + rid[len(root) :]
 
     def standin(self, rid: str) -> bool:
         root = self.root(rid)
@@ -275,7 +276,7 @@ def qn_of(iri: str, known: dict[str, list] | None = None) -> list:
         return known[iri]
     for ns, prefix in ID_PREFIXES.items():
         if iri.startswith(ns):
-            return [ns, iri[len(ns):], prefix]
+            return [ns, iri[len(ns) :], prefix]
     cut = max(iri.rfind("#"), iri.rfind("/"), iri.rfind(":")) + 1
     return [iri[:cut], iri[cut:], "ns"]
 
@@ -285,9 +286,15 @@ def _endpoint_names(rel_type: str) -> tuple[str | None, str | None]:
     return (_P + src.split(":", 1)[1] if src else None, _P + dst.split(":", 1)[1] if dst else None)
 
 
-def canonicalize(nodes: list[Node], relations: list[Relation], canon: Canon, *,
-                 declared: set[str] = frozenset(), qns: dict[str, list] | None = None,
-                 asserted: set[tuple] = frozenset()) -> tuple[list[Node], list[Relation]]:
+def canonicalize(
+    nodes: list[Node],
+    relations: list[Relation],
+    canon: Canon,
+    *,
+    declared: set[str] = frozenset(),
+    qns: dict[str, list] | None = None,
+    asserted: set[tuple] = frozenset(),
+) -> tuple[list[Node], list[Relation]]:
     """A document's records with the joins of ``canon`` applied (see the module docstring).
 
     ``declared``: ids declared elsewhere (stored or in the same write): a stand-in whose target
@@ -327,8 +334,11 @@ def canonicalize(nodes: list[Node], relations: list[Relation], canon: Canon, *,
             attrs.append([name, value])
         rid = _mint_anonymous_id(rel.type, canonical_attributes(attrs)) if rel.id.startswith(ANON_PREFIX) else rel.id
         new = Relation(rid, rel.type, src, dst, rel.category, rel.qn, attrs)
-        if rel.id.startswith(ANON_PREFIX) and len(attrs) <= 2 and (
-                canon.standin(rel.src or "") or canon.standin(rel.dst or "")):
+        if (
+            rel.id.startswith(ANON_PREFIX)
+            and len(attrs) <= 2
+            and (canon.standin(rel.src or "") or canon.standin(rel.dst or ""))
+        ):
             bare.append(new)
         else:
             out_rels.setdefault(rid, new)

@@ -11,6 +11,7 @@ which is then read by prov as before. ``tests/test_jsonreader.py`` checks the eq
 corpus, the benchmark documents and generated documents. Errors are prov's to report: a
 malformed document is never read here.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,18 @@ from prov.constants import PROV_ATTRIBUTE_QNAMES, PROV_RECORD_IDS_MAP
 from prov.model import PROV_REC_CLS, parse_xsd_datetime
 
 from . import vocabulary as voc
-from .codec import (ELEMENT_KINDS, Node, Relation, _mint_anonymous_id, _relation_types, canonical_attributes,
-                    canonical_line, content_hash, qn_iri, value_key)
+from .codec import (
+    ELEMENT_KINDS,
+    Node,
+    Relation,
+    _mint_anonymous_id,
+    _relation_types,
+    canonical_attributes,
+    canonical_line,
+    content_hash,
+    qn_iri,
+    value_key,
+)
 from .errors import Conflict
 from .merge import merge_node, merge_relation
 
@@ -28,14 +39,15 @@ from .merge import merge_node, merge_relation
 #: declaration order
 _FORMAL = {
     name: {"prov:" + a.localpart: a in PROV_ATTRIBUTE_QNAMES for a in PROV_REC_CLS[qn].FORMAL_ATTRIBUTES}
-    for name, qn in PROV_RECORD_IDS_MAP.items() if qn in PROV_REC_CLS
+    for name, qn in PROV_RECORD_IDS_MAP.items()
+    if qn in PROV_REC_CLS
 }
 _ALL_FORMAL = {key for formal in _FORMAL.values() for key in formal}
 _PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 _LOCAL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*\Z")
 _INT = re.compile(r"-?(0|[1-9][0-9]{0,9})\Z")
 _DOUBLE = re.compile(r"-?(0|[1-9][0-9]{0,14})\.[0-9]{1,15}\Z")
-_INT32 = (-2**31, 2**31 - 1)
+_INT32 = (-(2**31), 2**31 - 1)
 
 
 class _Unsupported(Exception):
@@ -53,8 +65,13 @@ class _Names:
             if (prefix, uri) in (("prov", voc.PROV_URI), ("xsd", voc.XSD_URI)):
                 self.prefixes[prefix] = uri  # the standard prefixes, declared again
                 continue
-            if (not isinstance(uri, str) or not _PREFIX.match(prefix) or prefix in ("prov", "xsd", "default")
-                    or uri in uris or not uri):
+            if (
+                not isinstance(uri, str)
+                or not _PREFIX.match(prefix)
+                or prefix in ("prov", "xsd", "default")
+                or uri in uris
+                or not uri
+            ):
                 raise _Unsupported
             uris.add(uri)
             self.prefixes[prefix] = uri
@@ -211,13 +228,19 @@ def _read(data: dict):
             src, dst = (formal.get(k) for k in (src_key, dst_key))
             rel_id = iri or _mint_anonymous_id(type_name, canon)
             category = voc.relation_category(type_name, _relation_types(attrs))
-            rel = Relation(rel_id, type_name, src and qn_iri(src["qn"]), dst and qn_iri(dst["qn"]),
-                           category, ident, attrs)
+            rel = Relation(
+                rel_id, type_name, src and qn_iri(src["qn"]), dst and qn_iri(dst["qn"]), category, ident, attrs
+            )
             with conflicts:
                 relations[rel_id] = merge_relation(relations.get(rel_id), rel)
     conflicts.raise_first()
-    return list(nodes.values()), list(relations.values()), content_hash(lines), records, {
-        p: u for p, u in prefixes.items() if p not in ("prov", "xsd")}
+    return (
+        list(nodes.values()),
+        list(relations.values()),
+        content_hash(lines),
+        records,
+        {p: u for p, u in prefixes.items() if p not in ("prov", "xsd")},
+    )
 
 
 __all__ = ["read"]

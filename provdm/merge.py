@@ -11,6 +11,7 @@ Rules (the same for every store backend, which call these functions inside their
 A conflict raises :class:`provdm.errors.Conflict` whose ``details`` lists
 ``{"id", "attribute", "stored", "new"}`` for each disagreement.
 """
+
 from __future__ import annotations
 
 from . import vocabulary as voc
@@ -36,8 +37,7 @@ def _merge_attrs(record_id: str, stored: list, new: list, conflicts: list) -> li
         if key in seen:
             continue
         if iri in formal:
-            conflicts.append({"id": record_id, "attribute": iri,
-                              "stored": formal[iri], "new": v})
+            conflicts.append({"id": record_id, "attribute": iri, "stored": formal[iri], "new": v})
             continue
         if iri in _FORMAL:
             formal[iri] = v
@@ -55,11 +55,9 @@ def merge_node(stored: Node | None, new: Node, conflicts: list | None = None) ->
         collect.append({"id": new.id, "attribute": "kind", "stored": stored.kind, "new": new.kind})
         merged = stored
     else:
-        merged = Node(stored.id, stored.kind, stored.qn,
-                      _merge_attrs(new.id, stored.attrs, new.attrs, collect))
+        merged = Node(stored.id, stored.kind, stored.qn, _merge_attrs(new.id, stored.attrs, new.attrs, collect))
     if conflicts is None and collect:
-        raise Conflict(f"record {new.id} conflicts with an earlier assertion",
-                       where=new.id, details=collect)
+        raise Conflict(f"record {new.id} conflicts with an earlier assertion", where=new.id, details=collect)
     return merged
 
 
@@ -71,17 +69,23 @@ def merge_relation(stored: Relation | None, new: Relation, conflicts: list | Non
         collect.append({"id": new.id, "attribute": "type", "stored": stored.type, "new": new.type})
         merged = stored
     else:
-        merged = Relation(stored.id, stored.type, stored.src or new.src, stored.dst or new.dst,
-                          stored.category, stored.qn or new.qn,
-                          _merge_attrs(new.id, stored.attrs, new.attrs, collect))
+        merged = Relation(
+            stored.id,
+            stored.type,
+            stored.src or new.src,
+            stored.dst or new.dst,
+            stored.category,
+            stored.qn or new.qn,
+            _merge_attrs(new.id, stored.attrs, new.attrs, collect),
+        )
     if conflicts is None and collect:
-        raise Conflict(f"relation {new.id} conflicts with an earlier assertion",
-                       where=new.id, details=collect)
+        raise Conflict(f"relation {new.id} conflicts with an earlier assertion", where=new.id, details=collect)
     return merged
 
 
-def plan_merge(nodes: list[Node], relations: list[Relation],
-               stored_nodes: dict[str, Node], stored_relations: dict[str, Relation]):
+def plan_merge(
+    nodes: list[Node], relations: list[Relation], stored_nodes: dict[str, Node], stored_relations: dict[str, Relation]
+):
     """Merge a document's records with those already stored.
 
     Returns ``(nodes_to_write, relations_to_write)``: only records that are new or changed.
@@ -100,6 +104,9 @@ def plan_merge(nodes: list[Node], relations: list[Relation],
         if old is None or merged.attrs != old.attrs or (merged.src, merged.dst) != (old.src, old.dst):
             out_rels.append(merged)
     if conflicts:
-        raise Conflict(f"{len(conflicts)} conflict(s) with records already in the store",
-                       where=conflicts[0]["id"], details=conflicts)
+        raise Conflict(
+            f"{len(conflicts)} conflict(s) with records already in the store",
+            where=conflicts[0]["id"],
+            details=conflicts,
+        )
     return out_nodes, out_rels

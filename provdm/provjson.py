@@ -7,6 +7,7 @@ PROV-JSON the ``prov`` serializer would for ``codec.to_document(graph, prefixes)
 document of the corpus and the lineage fixtures. Stores also keep each record's fragment
 (:func:`record_fragment`) and join them (:func:`join_fragments`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,8 +21,7 @@ from .vocabulary import PROV_URI, RELATION_ENDPOINTS, XSD_URI
 
 #: formal attributes written as a bare qualified name / as a bare xsd:dateTime
 _QNAME_ATTRS = {PROV_URI + end.split(":", 1)[1] for pair in RELATION_ENDPOINTS.values() for end in pair}
-_QNAME_ATTRS |= {PROV_URI + n for n in ("generation", "usage", "plan", "activity", "starter", "ender",
-                                        "bundle")}
+_QNAME_ATTRS |= {PROV_URI + n for n in ("generation", "usage", "plan", "activity", "starter", "ender", "bundle")}
 _TIME_ATTRS = {PROV_URI + n for n in ("time", "startTime", "endTime")}
 _BUILTIN = {PROV_URI: "prov", XSD_URI: "xsd"}
 _BUILTIN_TAKEN = {p: u for u, p in _BUILTIN.items()}
@@ -146,7 +146,7 @@ def join_fragments(nodes: list, relations: list) -> str | None:
             key = f'"_:id{anon}"'
         sections.setdefault(rtype, []).append(f"{key}: {body}")
     parts = [f'"prefix": {json.dumps(declared, ensure_ascii=False)}']
-    parts += [f'{_key(name)}: {{{", ".join(items)}}}' for name, items in sections.items()]
+    parts += [f"{_key(name)}: {{{', '.join(items)}}}" for name, items in sections.items()]
     return "{" + ", ".join(parts) + "}"
 
 

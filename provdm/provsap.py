@@ -5,6 +5,7 @@ Parameter names are case-insensitive; values are checked strictly and a bad one 
 ``DIRECTION=FORWARD`` (OPUS) for ``FORTH``, ``AGENTS`` for ``AGENT``, ``1/0``, ``yes/no`` and
 ``true/false`` (any case) for switches.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -54,8 +55,9 @@ class ProvSapQuery:
             key = name.upper()
             key = _ALIASES.get(key, key)
             if key not in PARAMETERS and key not in allowed_extra:
-                raise InvalidParameter(f"unknown parameter {name!r}; ProvSAP parameters are "
-                                       + ", ".join(PARAMETERS), where=name)
+                raise InvalidParameter(
+                    f"unknown parameter {name!r}; ProvSAP parameters are " + ", ".join(PARAMETERS), where=name
+                )
             values.setdefault(key, []).extend(vals)
         q = cls()
         for key, vals in values.items():
@@ -63,8 +65,7 @@ class ProvSapQuery:
                 raise InvalidParameter(f"{key} given {len(vals)} times; it takes one value", where=key)
         q.ids = [v.strip() for v in values.get("ID", []) if v.strip()]
         if not q.ids:
-            raise InvalidParameter("ID is required (the identifier of an entity, activity or agent)",
-                                   where="ID")
+            raise InvalidParameter("ID is required (the identifier of an entity, activity or agent)", where="ID")
         if "DEPTH" in values:
             q.depth = parse_depth(values["DEPTH"][0], max_depth=max_depth)
         if "DIRECTION" in values:
@@ -74,8 +75,9 @@ class ProvSapQuery:
             elif v in ("FORTH", "FORWARD"):
                 q.direction = "FORTH"
             else:
-                raise InvalidParameter(f"DIRECTION must be BACK or FORTH, not {values['DIRECTION'][0]!r}",
-                                       where="DIRECTION")
+                raise InvalidParameter(
+                    f"DIRECTION must be BACK or FORTH, not {values['DIRECTION'][0]!r}", where="DIRECTION"
+                )
         q.members = _switch(values, "MEMBERS")
         q.steps = _switch(values, "STEPS")
         q.agents = _switch(values, "AGENT")
@@ -101,8 +103,7 @@ def parse_depth(raw: str, *, max_depth: int) -> int | None:
     if depth < 0:
         raise InvalidParameter(f"DEPTH must be >= 0, not {depth}", where="DEPTH")
     if depth > max_depth:
-        raise InvalidParameter(f"DEPTH {depth} is above this service's maximum {max_depth}; use ALL",
-                               where="DEPTH")
+        raise InvalidParameter(f"DEPTH {depth} is above this service's maximum {max_depth}; use ALL", where="DEPTH")
     return depth
 
 
@@ -113,8 +114,9 @@ def parse_responseformat(raw: str) -> str:
     alias = _MEDIA_ALIASES.get(v.split(";", 1)[0].strip().lower())
     if alias:
         return alias
-    raise InvalidParameter(f"RESPONSEFORMAT {raw!r} is not supported; use one of "
-                           + ", ".join(RESPONSE_FORMATS), where="RESPONSEFORMAT")
+    raise InvalidParameter(
+        f"RESPONSEFORMAT {raw!r} is not supported; use one of " + ", ".join(RESPONSE_FORMATS), where="RESPONSEFORMAT"
+    )
 
 
 def _switch(values: dict, key: str) -> bool:
@@ -132,7 +134,7 @@ def _items(args) -> Iterable[tuple[str, list[str]]]:
     if hasattr(args, "lists"):
         yield from args.lists()
         return
-    for k, v in (args.items() if isinstance(args, Mapping) else args):
+    for k, v in args.items() if isinstance(args, Mapping) else args:
         if isinstance(v, (list, tuple)):
             yield k, [str(x) for x in v]
         elif v is not None:

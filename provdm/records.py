@@ -22,6 +22,7 @@ Ids are full IRIs. Anonymous relations get a deterministic id minted from their 
 
 This module imports nothing else of provdm, so that every other module can import it.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -76,6 +77,7 @@ class Graph:
 
 
 # -- values ------------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=8192)
 def encode_qn(qn: QualifiedName) -> dict:
@@ -133,5 +135,16 @@ def qn_iri(qn: list) -> str:
     return qn[0] + qn[1]
 
 
-__all__ = ["ANON_PREFIX", "ELEMENT_KINDS", "Node", "Relation", "Graph", "encode_qn", "encode_value",
-           "value_key", "attr_iri", "qn_iri", "tree_json"]
+__all__ = [
+    "ANON_PREFIX",
+    "ELEMENT_KINDS",
+    "Node",
+    "Relation",
+    "Graph",
+    "encode_qn",
+    "encode_value",
+    "value_key",
+    "attr_iri",
+    "qn_iri",
+    "tree_json",
+]

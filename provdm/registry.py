@@ -21,6 +21,7 @@ Names are unique within a kind (``json`` is both a syntax and a report format). 
 ``"module:function"`` and imported when first used, so this module imports none of the modules
 that derive their tables from it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -66,30 +67,44 @@ class Format:
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("json", SYNTAX, "PROV-JSON",
-           ("application/x-prov+json", "application/json", "application/prov+json"), (".json",),
-           "PROV-JSON", "provdm.formats:write_json", names=("prov-json", "provjson")),
-    Format("provn", SYNTAX, "PROV-N", ("text/provenance-notation", "text/prov-n"), (".provn", ".pn"),
-           "PROV-N", "provdm.formats:write_provn", names=("prov-n",)),
-    Format("xml", SYNTAX, "PROV-XML",
-           ("application/provenance+xml", "application/xml", "text/xml", "application/prov+xml"),
-           (".xml", ".provx"), "PROV-XML", "provdm.formats:write_xml", names=("prov-xml", "provx")),
-    Format("svg", PICTURE, "SVG picture", ("image/svg+xml",), (".svg",), "PROV-SVG",
-           "provdm.render:render"),
-    Format("png", PICTURE, "PNG picture", ("image/png",), (".png",), "PROV-PNG",
-           "provdm.render:render"),
-    Format("pdf", PICTURE, "PDF", ("application/pdf",), (".pdf",), "PROV-PDF",
-           "provdm.render:render"),
-    Format("dot", PICTURE, "Graphviz DOT", ("text/vnd.graphviz",), (".dot",), "PROV-DOT",
-           "provdm.render:render"),
-    Format("json", REPORT, "JSON", ("application/json",), (".json",), None,
-           "provdm.audit_report:write_json"),
-    Format("html", REPORT, "HTML", ("text/html",), (".html",), None,
-           "provdm.audit_report:write_html"),
-    Format("text", REPORT, "plain text", ("text/plain",), (".txt",), None,
-           "provdm.audit_report:write_text"),
-    Format("md", REPORT, "Markdown", ("text/markdown",), (".md",), None,
-           "provdm.audit_report:write_markdown"),
+    Format(
+        "json",
+        SYNTAX,
+        "PROV-JSON",
+        ("application/x-prov+json", "application/json", "application/prov+json"),
+        (".json",),
+        "PROV-JSON",
+        "provdm.formats:write_json",
+        names=("prov-json", "provjson"),
+    ),
+    Format(
+        "provn",
+        SYNTAX,
+        "PROV-N",
+        ("text/provenance-notation", "text/prov-n"),
+        (".provn", ".pn"),
+        "PROV-N",
+        "provdm.formats:write_provn",
+        names=("prov-n",),
+    ),
+    Format(
+        "xml",
+        SYNTAX,
+        "PROV-XML",
+        ("application/provenance+xml", "application/xml", "text/xml", "application/prov+xml"),
+        (".xml", ".provx"),
+        "PROV-XML",
+        "provdm.formats:write_xml",
+        names=("prov-xml", "provx"),
+    ),
+    Format("svg", PICTURE, "SVG picture", ("image/svg+xml",), (".svg",), "PROV-SVG", "provdm.render:render"),
+    Format("png", PICTURE, "PNG picture", ("image/png",), (".png",), "PROV-PNG", "provdm.render:render"),
+    Format("pdf", PICTURE, "PDF", ("application/pdf",), (".pdf",), "PROV-PDF", "provdm.render:render"),
+    Format("dot", PICTURE, "Graphviz DOT", ("text/vnd.graphviz",), (".dot",), "PROV-DOT", "provdm.render:render"),
+    Format("json", REPORT, "JSON", ("application/json",), (".json",), None, "provdm.audit_report:write_json"),
+    Format("html", REPORT, "HTML", ("text/html",), (".html",), None, "provdm.audit_report:write_html"),
+    Format("text", REPORT, "plain text", ("text/plain",), (".txt",), None, "provdm.audit_report:write_text"),
+    Format("md", REPORT, "Markdown", ("text/markdown",), (".md",), None, "provdm.audit_report:write_markdown"),
 )
 
 
@@ -121,5 +136,16 @@ def spoken(words) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
 
 
-__all__ = ["Format", "FORMATS", "KINDS", "SYNTAX", "PICTURE", "REPORT", "of_kind", "get",
-           "by_suffix", "answers", "spoken"]
+__all__ = [
+    "Format",
+    "FORMATS",
+    "KINDS",
+    "SYNTAX",
+    "PICTURE",
+    "REPORT",
+    "of_kind",
+    "get",
+    "by_suffix",
+    "answers",
+    "spoken",
+]

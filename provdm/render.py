@@ -17,6 +17,7 @@ output) and pipes it through the Graphviz ``dot`` binary. Conventions:
 What a record is (kind, data level, OBS_ID, version...) comes from :mod:`provdm.facts`, which the
 audits and the record pages read too.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,23 @@ from prov.model import ProvDocument
 from . import registry
 from . import vocabulary as voc
 from .errors import InvalidParameter, RenderError
-from .facts import (Element, Flat, Link, data_level, is_irf, ivoa_class, noun, obs_id, plural, prov_types,
-                    read_facts, text_of, time_of, title, version)
+from .facts import (
+    Element,
+    Flat,
+    Link,
+    data_level,
+    is_irf,
+    ivoa_class,
+    noun,
+    obs_id,
+    plural,
+    prov_types,
+    read_facts,
+    text_of,
+    time_of,
+    title,
+    version,
+)
 
 #: Content-Security-Policy to serve rendered SVG with: no scripts, no external loads.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -63,13 +79,21 @@ _EDGE_STYLE = {
     "wasAssociatedWith": 'color="#FED37F"',
     "actedOnBehalfOf": 'color="#FED37F"',
     "wasInfluencedBy": 'color="grey", fontcolor="grey40"',
-    "hadMember": 'style=dashed',
+    "hadMember": "style=dashed",
 }
 _DESCRIPTION_EDGE = 'color="grey", fontcolor="grey40", style=dashed'
 #: IVOA records drawn inside the label of the record that points at them.
-_FOLDED = {"Parameter", "ParameterDescription", "ActivityDescription", "EntityDescription",
-           "DatasetDescription", "ValueDescription", "UsageDescription", "GenerationDescription",
-           "ConfigFileDescription"}
+_FOLDED = {
+    "Parameter",
+    "ParameterDescription",
+    "ActivityDescription",
+    "EntityDescription",
+    "DatasetDescription",
+    "ValueDescription",
+    "UsageDescription",
+    "GenerationDescription",
+    "ConfigFileDescription",
+}
 #: IVOA records drawn as small notes when they are not folded into another record.
 _NOTE_CLASSES = _FOLDED | {"ConfigFile"}
 _MAX_LINE = 48
@@ -162,8 +186,7 @@ def _record_node(el: Element, folded: list[str], url: str | None, highlight: boo
     times = _times_line(el) if el.kind == "activity" else None
     if times:
         lines.append(small.format(_h(times)))
-    lines += [f'<FONT POINT-SIZE="8" COLOR="#333333">{_h(text)}</FONT>'
-              for text in folded[:_MAX_FOLDED_LINES]]
+    lines += [f'<FONT POINT-SIZE="8" COLOR="#333333">{_h(text)}</FONT>' for text in folded[:_MAX_FOLDED_LINES]]
     if len(folded) > _MAX_FOLDED_LINES:
         lines.append(small.format(f"+{len(folded) - _MAX_FOLDED_LINES} more"))
     if title(el) != el.short:
@@ -193,9 +216,12 @@ class _Drawing:
         for iri, el in sorted(flat.elements.items()):
             if iri not in hosts:
                 self.titles[iri] = title(el)
-                self.nodes[iri] = _record_node(el, sorted(folded_lines.get(iri, [])),
-                                               safe_link(link(iri)) if link else None,
-                                               iri in highlight or el.short in highlight)
+                self.nodes[iri] = _record_node(
+                    el,
+                    sorted(folded_lines.get(iri, [])),
+                    safe_link(link(iri)) if link else None,
+                    iri in highlight or el.short in highlight,
+                )
         for rel in flat.links:
             if rel.dst in hosts and rel.src in hosts[rel.dst]:
                 continue  # drawn as a line of the source's label
@@ -241,14 +267,15 @@ class _Drawing:
         """Merge groups of siblings (largest first) until at most ``cap`` nodes are drawn."""
         while len(self.nodes) > cap:
             groups: dict[tuple, set[str]] = defaultdict(set)
-            for (src, dst, label) in self.edges:
+            for src, dst, label in self.edges:
                 kind = self.edge_type[(src, dst, label)] or label
                 for member, neighbour, way in ((src, dst, "out"), (dst, src, "in")):
                     node = self.nodes[member]
                     if not node.highlight:
                         groups[(neighbour, kind, way, node.kind, node.signature)].add(member)
-            ranked = sorted(((len(m), _group_id(k), k) for k, m in groups.items() if len(m) > 1),
-                            key=lambda t: (-t[0], t[1]))
+            ranked = sorted(
+                ((len(m), _group_id(k), k) for k, m in groups.items() if len(m) > 1), key=lambda t: (-t[0], t[1])
+            )
             moved: dict[str, str] = {}  # member -> group id, for this round
             for _, gid, key in ranked:
                 if gid in expand:
@@ -272,9 +299,16 @@ class _Drawing:
         names = sorted(self.titles.get(p.key, p.tooltip) for p in parts)
         tip = f"{count:,} {plural(sig)}: " + ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         self.titles[gid] = f"{count:,} {plural(sig)}"
-        self.nodes[gid] = _Node(gid, parts[0].kind, sig, [
-            '<FONT POINT-SIZE="8">collapsed group · click to expand</FONT>'], tip,
-            f"#expand={gid}", count, summary=True)
+        self.nodes[gid] = _Node(
+            gid,
+            parts[0].kind,
+            sig,
+            ['<FONT POINT-SIZE="8">collapsed group · click to expand</FONT>'],
+            tip,
+            f"#expand={gid}",
+            count,
+            summary=True,
+        )
 
     def _move_edges(self, moved: dict[str, str]) -> None:
         """Point edges of collapsed members at their group; merge duplicates, counting them."""
@@ -312,12 +346,12 @@ class _Drawing:
             if node.highlight:
                 attrs.append('penwidth=3, color="#C0392B"')
             out.append(f"  {names[k]} [{', '.join(attrs)}];")
-        for (src, dst, label) in sorted(self.edges, key=lambda e: (names[e[0]], names[e[1]], e[2])):
+        for src, dst, label in sorted(self.edges, key=lambda e: (names[e[0]], names[e[1]], e[2])):
             count = self.edges[(src, dst, label)]
             kind = self.edge_type[(src, dst, label)]
             style = _EDGE_STYLE.get(kind, "") if kind else _DESCRIPTION_EDGE
             text = label + (f" ×{count:,}" if count > 1 else "")
-            attrs = [f'label=<{_h(text, 40)}>'] + ([style] if style else [])
+            attrs = [f"label=<{_h(text, 40)}>"] + ([style] if style else [])
             out.append(f"  {names[src]} -> {names[dst]} [{', '.join(attrs)}];")
         out.append("}")
         return "\n".join(out) + "\n"
@@ -327,23 +361,36 @@ def _group_id(key: tuple) -> str:
     return "g" + hashlib.sha1(repr(key).encode("utf-8")).hexdigest()[:12]
 
 
-def to_dot(doc: ProvDocument, *, direction: str = "BT", node_cap: int = 150,
-           highlight: Collection[str] | None = None,
-           link: Callable[[str], str | None] | None = None,
-           expand: Collection[str] = ()) -> str:
+def to_dot(
+    doc: ProvDocument,
+    *,
+    direction: str = "BT",
+    node_cap: int = 150,
+    highlight: Collection[str] | None = None,
+    link: Callable[[str], str | None] | None = None,
+    expand: Collection[str] = (),
+) -> str:
     """The DOT text :func:`render` lays out (same arguments)."""
     direction = (direction or "").upper()
     if direction not in DIRECTIONS:
-        raise InvalidParameter(f"layout direction {direction!r} is not one of "
-                               + ", ".join(DIRECTIONS), where="direction")
+        raise InvalidParameter(
+            f"layout direction {direction!r} is not one of " + ", ".join(DIRECTIONS), where="direction"
+        )
     drawing = _Drawing(read_facts(doc), set(highlight or ()), link)
     drawing.collapse(max(int(node_cap), 1), set(expand))
     return drawing.dot(direction)
 
 
-def render(doc: ProvDocument, fmt: str = "svg", *, direction: str = "BT", node_cap: int = 150,
-           highlight: set[str] | None = None, link: Callable[[str], str | None] | None = None,
-           expand: Collection[str] = ()) -> bytes:
+def render(
+    doc: ProvDocument,
+    fmt: str = "svg",
+    *,
+    direction: str = "BT",
+    node_cap: int = 150,
+    highlight: set[str] | None = None,
+    link: Callable[[str], str | None] | None = None,
+    expand: Collection[str] = (),
+) -> bytes:
     """Draw ``doc``: ``fmt`` is a name of :data:`FORMATS`; ``direction`` BT, TB, LR or RL.
 
     ``highlight``: IRIs (or prefixed names) drawn with a thick red border, never collapsed.
@@ -353,10 +400,10 @@ def render(doc: ProvDocument, fmt: str = "svg", *, direction: str = "BT", node_c
     """
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
-        raise InvalidParameter(f"picture format {fmt!r} is not one of " + ", ".join(FORMATS),
-                               where="format")
-    source = to_dot(doc, direction=direction, node_cap=node_cap, highlight=highlight, link=link,
-                    expand=expand).encode("utf-8")
+        raise InvalidParameter(f"picture format {fmt!r} is not one of " + ", ".join(FORMATS), where="format")
+    source = to_dot(doc, direction=direction, node_cap=node_cap, highlight=highlight, link=link, expand=expand).encode(
+        "utf-8"
+    )
     if fmt == "dot":
         return source
     return run_dot(source, fmt)
@@ -366,11 +413,9 @@ def run_dot(source: bytes, fmt: str) -> bytes:
     """Lay out DOT text with the Graphviz ``dot`` binary."""
     exe = shutil.which("dot")
     if exe is None:
-        raise RenderError("the Graphviz 'dot' program is not installed (apt-get install graphviz)",
-                          where="render")
+        raise RenderError("the Graphviz 'dot' program is not installed (apt-get install graphviz)", where="render")
     try:
-        done = subprocess.run([exe, "-T" + fmt], input=source, capture_output=True,
-                              timeout=DOT_TIMEOUT, check=False)
+        done = subprocess.run([exe, "-T" + fmt], input=source, capture_output=True, timeout=DOT_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise RenderError(f"Graphviz took longer than {DOT_TIMEOUT} s", where="render") from None
     if done.returncode != 0 or not done.stdout:
@@ -379,7 +424,28 @@ def run_dot(source: bytes, fmt: str) -> bytes:
     return done.stdout
 
 
-__all__ = ["render", "to_dot", "run_dot", "SVG_CSP", "FORMATS", "DIRECTIONS", "RenderError",
-           "read_facts", "Flat", "Element", "Link", "data_level", "obs_id", "version", "title",
-           "noun", "plural", "ivoa_class", "prov_types", "is_irf", "time_of", "text_of",
-           "safe_link"]
+__all__ = [
+    "render",
+    "to_dot",
+    "run_dot",
+    "SVG_CSP",
+    "FORMATS",
+    "DIRECTIONS",
+    "RenderError",
+    "read_facts",
+    "Flat",
+    "Element",
+    "Link",
+    "data_level",
+    "obs_id",
+    "version",
+    "title",
+    "noun",
+    "plural",
+    "ivoa_class",
+    "prov_types",
+    "is_irf",
+    "time_of",
+    "text_of",
+    "safe_link",
+]

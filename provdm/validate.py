@@ -14,6 +14,7 @@ Checks, each with a stable code that starts the message:
   ``generation-outside-activity``: the PROV-CONSTRAINTS event orderings that need times.
 - ``attribute-too-large``: a value larger than the configured limit (always an error).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -75,8 +76,9 @@ def _ref(rel: Relation, name: str) -> str | None:
     return v["qn"][0] + v["qn"][1] if isinstance(v, dict) and "qn" in v else None
 
 
-def structure_findings(nodes: list[Node], relations: list[Relation],
-                       known_ids: set[str] = frozenset()) -> tuple[list[str], list[str]]:
+def structure_findings(
+    nodes: list[Node], relations: list[Relation], known_ids: set[str] = frozenset()
+) -> tuple[list[str], list[str]]:
     """Return (errors that always reject, findings subject to the validation level)."""
     errors, findings = [], []
     declared = {n.id for n in nodes} | set(known_ids)
@@ -87,8 +89,9 @@ def structure_findings(nodes: list[Node], relations: list[Relation],
             continue
         for end in (rel.src, rel.dst):
             if end is not None and end not in declared:
-                findings.append(f"dangling: {rel.type} {_label(rel)} refers to {end}, "
-                                "which this document does not declare")
+                findings.append(
+                    f"dangling: {rel.type} {_label(rel)} refers to {end}, which this document does not declare"
+                )
     return errors, findings
 
 
@@ -101,8 +104,9 @@ def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]
         start, end = _time(_first(n.attrs, _P + "startTime")), _time(_first(n.attrs, _P + "endTime"))
         intervals[n.id] = (start, end)
         if start and end and start > end:
-            out.append(f"start-after-end: activity {n.id} starts at {start.isoformat()} "
-                       f"after it ends at {end.isoformat()}")
+            out.append(
+                f"start-after-end: activity {n.id} starts at {start.isoformat()} after it ends at {end.isoformat()}"
+            )
     generated = {}
     for rel in relations:
         if rel.type == "wasGeneratedBy":
@@ -111,8 +115,10 @@ def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]
                 generated[rel.src] = t
                 start, end = intervals.get(rel.dst, (None, None))
                 if (start and t < start) or (end and t > end):
-                    out.append(f"generation-outside-activity: {rel.src} is generated at {t.isoformat()}, "
-                               f"outside the interval of activity {rel.dst}")
+                    out.append(
+                        f"generation-outside-activity: {rel.src} is generated at {t.isoformat()}, "
+                        f"outside the interval of activity {rel.dst}"
+                    )
     for rel in relations:
         if rel.type != "used":
             continue
@@ -121,12 +127,16 @@ def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]
             continue
         start, end = intervals.get(rel.src, (None, None))
         if (start and t < start) or (end and t > end):
-            out.append(f"usage-outside-activity: activity {rel.src} uses {rel.dst} at {t.isoformat()}, "
-                       "outside its start/end interval")
+            out.append(
+                f"usage-outside-activity: activity {rel.src} uses {rel.dst} at {t.isoformat()}, "
+                "outside its start/end interval"
+            )
         g = generated.get(rel.dst)
         if g and g > t:
-            out.append(f"generation-after-usage: {rel.dst} is used at {t.isoformat()} "
-                       f"before it is generated at {g.isoformat()}")
+            out.append(
+                f"generation-after-usage: {rel.dst} is used at {t.isoformat()} "
+                f"before it is generated at {g.isoformat()}"
+            )
     return out
 
 
@@ -134,16 +144,27 @@ def size_errors(nodes: list[Node], relations: list[Relation], max_bytes: int) ->
     out = []
     for rec in [*nodes, *relations]:
         for n, v in rec.attrs:
-            size = len(v) if isinstance(v, str) else len(v.get("lit", "")) if isinstance(v, dict) and isinstance(v.get("lit"), str) else 0
+            size = (
+                len(v)
+                if isinstance(v, str)
+                else len(v.get("lit", ""))
+                if isinstance(v, dict) and isinstance(v.get("lit"), str)
+                else 0
+            )
             if size > max_bytes:
-                out.append(f"attribute-too-large: {attr_iri(n)} of {rec.id} has {size} bytes "
-                           f"(limit {max_bytes})")
+                out.append(f"attribute-too-large: {attr_iri(n)} of {rec.id} has {size} bytes (limit {max_bytes})")
     return out
 
 
-def validate(nodes: list[Node], relations: list[Relation], *, level: str = "warn",
-             provjson: dict | None = None, max_attribute_bytes: int = 1_000_000,
-             known_ids: set[str] | None = None) -> list[str]:
+def validate(
+    nodes: list[Node],
+    relations: list[Relation],
+    *,
+    level: str = "warn",
+    provjson: dict | None = None,
+    max_attribute_bytes: int = 1_000_000,
+    known_ids: set[str] | None = None,
+) -> list[str]:
     """Check a document; return warnings, or raise InvalidDocument (422) when it must be refused.
 
     ``known_ids``: ids already in the store; a dangling reference to one of them is not reported.
@@ -153,16 +174,18 @@ def validate(nodes: list[Node], relations: list[Relation], *, level: str = "warn
     errors, findings = structure_findings(nodes, relations, known_ids or set())
     errors += size_errors(nodes, relations, max_attribute_bytes)
     if errors:
-        raise InvalidDocument(f"{len(errors)} error(s): {errors[0]}", where=_where(errors[0]),
-                              details=errors)
+        raise InvalidDocument(f"{len(errors)} error(s): {errors[0]}", where=_where(errors[0]), details=errors)
     if level == "off":
         return []
     if provjson is not None:
         findings = schema_findings(provjson) + findings
     findings += ordering_findings(nodes, relations)
     if level == "strict" and findings:
-        raise InvalidDocument(f"{len(findings)} problem(s) (validation=strict): {findings[0]}",
-                              where=_where(findings[0]), details=findings)
+        raise InvalidDocument(
+            f"{len(findings)} problem(s) (validation=strict): {findings[0]}",
+            where=_where(findings[0]),
+            details=findings,
+        )
     return findings
 
 

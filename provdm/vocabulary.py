@@ -6,6 +6,7 @@ W3C lacks (isDescribedBy, wasConfiguredBy, hadReference, hadStep) are ``wasInflu
 with such a ``prov:type``. Two voprov namespace URIs are in use; both are accepted on input and
 :data:`VOPROV` is written.
 """
+
 from __future__ import annotations
 
 from prov.identifier import Namespace
@@ -43,9 +44,15 @@ IVOA_ACTIVITY_CLASSES = ("ActivityFlow",)
 
 #: IVOA relations expressed as wasInfluencedBy + prov:type voprov:<name> (local names, any case
 #: variants voprov wrote are listed too).
-DESCRIPTION_RELATIONS = ("isDescribedBy", "DescriptionRelation", "wasConfiguredBy",
-                         "ConfigurationRelation", "hadReference", "isRelatedTo",
-                         "RelatedToRelation")
+DESCRIPTION_RELATIONS = (
+    "isDescribedBy",
+    "DescriptionRelation",
+    "wasConfiguredBy",
+    "ConfigurationRelation",
+    "hadReference",
+    "isRelatedTo",
+    "RelatedToRelation",
+)
 STEP_RELATIONS = ("hadStep",)
 
 # -- relations ---------------------------------------------------------------------------------
@@ -73,17 +80,25 @@ RELATION_ENDPOINTS = {
 
 #: Formal attributes that are not endpoints but must agree when two records share an id.
 FORMAL_ATTRIBUTES = {
-    "prov:time", "prov:startTime", "prov:endTime", "prov:plan", "prov:activity",
-    "prov:generation", "prov:usage", "prov:starter", "prov:ender", "prov:bundle",
+    "prov:time",
+    "prov:startTime",
+    "prov:endTime",
+    "prov:plan",
+    "prov:activity",
+    "prov:generation",
+    "prov:usage",
+    "prov:starter",
+    "prov:ender",
+    "prov:bundle",
 }
 
 #: Relation categories used by lineage (ProvSAP) traversal, see app/stores/base.py.
-CAUSAL = "causal"        # followed in the DIRECTION asked for (BACK: source -> target)
-AGENT = "agent"          # towards agents: attached to every returned record; AGENT=true expands
-MEMBER = "member"        # collection -> member: attached upwards; MEMBERS=true descends
-STEP = "step"            # activity flow -> step: attached upwards; STEPS=true descends
+CAUSAL = "causal"  # followed in the DIRECTION asked for (BACK: source -> target)
+AGENT = "agent"  # towards agents: attached to every returned record; AGENT=true expands
+MEMBER = "member"  # collection -> member: attached upwards; MEMBERS=true descends
+STEP = "step"  # activity flow -> step: attached upwards; STEPS=true descends
 DESCRIPTION = "description"  # IVOA descriptions/configuration: attached (MODEL=IVOA)
-OTHER = "other"          # alternateOf, specializationOf, mentionOf: stored, not traversed
+OTHER = "other"  # alternateOf, specializationOf, mentionOf: stored, not traversed
 
 RELATION_CATEGORY = {
     "used": CAUSAL,
@@ -110,7 +125,7 @@ def voprov_local(uri: str) -> str | None:
     """The local name of a voprov IRI (either namespace URI), else None."""
     for base in VOPROV_URIS:
         if uri.startswith(base):
-            return uri[len(base):]
+            return uri[len(base) :]
     return None
 
 

@@ -34,6 +34,7 @@ only) and read with prov, so prov parses every value. voprov's PROV-N writes the
 of IVOA statements unquoted, so a name or value holding a comma cannot be split: such a statement
 raises :class:`~provdm.errors.MalformedDocument`, as does any input that cannot be translated.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,12 @@ RELATION_ENDS = {
 }
 
 #: The prov:type get_w3c() gives each IVOA relation -> provhub's name for it.
-W3C_RELATION_NAMES = {"DescriptionRelation": "isDescribedBy", "RelatedToRelation": "isRelatedTo",
-                      "ConfigurationRelation": "wasConfiguredBy", "HadReference": "hadReference"}
+W3C_RELATION_NAMES = {
+    "DescriptionRelation": "isDescribedBy",
+    "RelatedToRelation": "isRelatedTo",
+    "ConfigurationRelation": "wasConfiguredBy",
+    "HadReference": "hadReference",
+}
 
 #: Attributes voprov holds qualified names in (written as bare strings in its JSON).
 QNAME_ATTRIBUTES = {end for ends in RELATION_ENDS.values() for end in ends}
@@ -86,8 +91,12 @@ PROVN_ARGUMENTS = {
 }
 
 #: An agent's voprov:type -> the W3C agent type it adds.
-AGENT_TYPES = {"SoftwareAgent": "SoftwareAgent", "Person": "Person", "Individual": "Person",
-               "Organization": "Organization"}
+AGENT_TYPES = {
+    "SoftwareAgent": "SoftwareAgent",
+    "Person": "Person",
+    "Individual": "Person",
+    "Organization": "Organization",
+}
 
 #: wasConfiguredBy's artefactType, from the IVOA class of the configuring record.
 ARTEFACT_TYPES = {"Parameter": "Parameter", "ConfigFile": "ConfigFile"}
@@ -105,6 +114,7 @@ _PROVN_WORD = re.compile(r"[A-Za-z_][\w.\-:]*")
 
 
 # -- what kind of voprov output ----------------------------------------------------------------
+
 
 def voprov_kind(text: str, fmt: str) -> str | None:
     """Which of voprov's outputs ``text`` is (KIND_*), or None when it does not look like one."""
@@ -140,8 +150,7 @@ def _has_ivoa_sections(data: dict) -> bool:
     if any(key in ELEMENT_CLASSES or key in RELATION_ENDS for key in data):
         return True
     bundles = data.get("bundle")
-    return isinstance(bundles, dict) and any(isinstance(b, dict) and _has_ivoa_sections(b)
-                                             for b in bundles.values())
+    return isinstance(bundles, dict) and any(isinstance(b, dict) and _has_ivoa_sections(b) for b in bundles.values())
 
 
 def _prefixes(data: dict) -> dict:
@@ -150,6 +159,7 @@ def _prefixes(data: dict) -> dict:
 
 
 # -- translation -------------------------------------------------------------------------------
+
 
 def to_w3c(text: str, fmt: str) -> str:
     """PROV-JSON text (voprov prefix declared) for a document voprov wrote in ``fmt``.
@@ -160,8 +170,9 @@ def to_w3c(text: str, fmt: str) -> str:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise MalformedDocument(f"PROV-JSON syntax error: {exc.msg}",
-                                    where=f"line {exc.lineno}, column {exc.colno}") from None
+            raise MalformedDocument(
+                f"PROV-JSON syntax error: {exc.msg}", where=f"line {exc.lineno}, column {exc.colno}"
+            ) from None
     elif fmt == "xml":
         data = _read_w3c(_provxml_of(text), "xml")
     elif fmt == "provn":
@@ -178,8 +189,7 @@ def to_w3c(text: str, fmt: str) -> str:
         voprov_prefixes.add(vp)
     vp = "voprov" if "voprov" in voprov_prefixes else min(voprov_prefixes)
     out = {"prefix": prefixes}
-    out.update(_w3c_container({k: v for k, v in data.items() if k != "prefix"},
-                              _Names(vp, voprov_prefixes), ""))
+    out.update(_w3c_container({k: v for k, v in data.items() if k != "prefix"}, _Names(vp, voprov_prefixes), ""))
     return json.dumps(out, indent=2, ensure_ascii=False)
 
 
@@ -231,19 +241,18 @@ def _w3c_container(data: dict, names: _Names, where: str) -> dict:
                 if not isinstance(bundle, dict):
                     raise MalformedDocument("a bundle must be a JSON object", where=f"{where}bundle/{bid}")
                 inner = {"prefix": bundle["prefix"]} if "prefix" in bundle else {}
-                inner.update(_w3c_container({k: v for k, v in bundle.items() if k != "prefix"},
-                                            names, f"{where}bundle/{bid}/"))
+                inner.update(
+                    _w3c_container({k: v for k, v in bundle.items() if k != "prefix"}, names, f"{where}bundle/{bid}/")
+                )
                 out["bundle"][bid] = inner
             continue
         if not isinstance(records, dict):
             raise MalformedDocument(f"{section!r} must map record ids to records", where=f"{where}{section}")
-        target = ("entity" if section in ELEMENT_CLASSES
-                  else "wasInfluencedBy" if section in RELATION_ENDS else section)
+        target = "entity" if section in ELEMENT_CLASSES else "wasInfluencedBy" if section in RELATION_ENDS else section
         for rid, body in records.items():
             for attrs in _values(body):
                 if not isinstance(attrs, dict):
-                    raise MalformedDocument("a record must be a JSON object",
-                                            where=f"{where}{section}/{rid}")
+                    raise MalformedDocument("a record must be a JSON object", where=f"{where}{section}/{rid}")
                 _put(out.setdefault(target, {}), rid, _w3c_record(section, attrs, names))
     _restore_artefact_types(out, names)
     return out
@@ -288,27 +297,31 @@ def _renamed_relation_type(value, names: _Names):
 
 
 def _ivoa_classes(record: dict, names: _Names) -> set[str]:
-    return {names.local(v) for v in map(_lexical, _values(record.get("prov:type", [])))
-            if isinstance(v, str)} - {None}
+    return {names.local(v) for v in map(_lexical, _values(record.get("prov:type", []))) if isinstance(v, str)} - {None}
 
 
 def _restore_artefact_types(container: dict, names: _Names) -> None:
     """Give a wasConfiguredBy without voprov:artefactType (get_w3c() drops it) the class of its
     configuring record, when that record is in the same container."""
     key = f"{names.vp}:artefactType"
-    classes = {rid: _ivoa_classes(body, names)
-               for rid, bodies in container.get("entity", {}).items() for body in _values(bodies)}
+    classes = {
+        rid: _ivoa_classes(body, names)
+        for rid, bodies in container.get("entity", {}).items()
+        for body in _values(bodies)
+    }
     for bodies in container.get("wasInfluencedBy", {}).values():
         for body in _values(bodies):
             if "wasConfiguredBy" not in _ivoa_classes(body, names) or key in body:
                 continue
-            found = sorted(ARTEFACT_TYPES[c] for c in classes.get(body.get("prov:influencer"), ())
-                           if c in ARTEFACT_TYPES)
+            found = sorted(
+                ARTEFACT_TYPES[c] for c in classes.get(body.get("prov:influencer"), ()) if c in ARTEFACT_TYPES
+            )
             if found:
                 body[key] = found[0]
 
 
 # -- native XML -> PROV-XML --------------------------------------------------------------------
+
 
 def _xml_root(text: str):
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
@@ -316,8 +329,9 @@ def _xml_root(text: str):
         return etree.fromstring(text.encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (None, None)
-        raise MalformedDocument(f"XML syntax error: {exc.msg}",
-                                where=f"line {line}, column {col}" if line else None) from None
+        raise MalformedDocument(
+            f"XML syntax error: {exc.msg}", where=f"line {line}, column {col}" if line else None
+        ) from None
 
 
 def _provxml_of(text: str) -> str:
@@ -326,8 +340,9 @@ def _provxml_of(text: str) -> str:
     root = _xml_root(text)
     ns = etree.QName(root).namespace
     if ns not in voc.VOPROV_URIS:
-        raise MalformedDocument(f"not a voprov XML document: the root element is {root.tag}",
-                                where=f"line {root.sourceline}")
+        raise MalformedDocument(
+            f"not a voprov XML document: the root element is {root.tag}", where=f"line {root.sourceline}"
+        )
     vp = next((p for p, uri in root.nsmap.items() if uri == ns and p), "voprov")
     root.tag = _PROV_NS + "document"
     for element in root.iter():
@@ -370,6 +385,7 @@ def _provxml_record(record, ns: str, vp: str) -> None:
 
 # -- voprov PROV-N -> PROV-N -------------------------------------------------------------------
 
+
 def _provn_of(text: str) -> str:
     """Rewrite the IVOA statements of voprov's PROV-N into standard PROV-N statements; everything
     else (strings, comments, IRIs, other statements) is copied as it is, line numbers kept."""
@@ -395,12 +411,12 @@ def _provn_of(text: str) -> str:
         while k < n and text[k] in " \t":
             k += 1
         if word.group() not in PROVN_ARGUMENTS or k >= n or text[k] != "(":
-            out.append(text[i:word.end()])
+            out.append(text[i : word.end()])
             i = word.end()
             continue
         close = _closing(text, k)
         line = text.count("\n", 0, i) + 1
-        statement = _w3c_statement(word.group(), _split_arguments(text[k + 1:close]), vp, f"line {line}")
+        statement = _w3c_statement(word.group(), _split_arguments(text[k + 1 : close]), vp, f"line {line}")
         out.append(statement + "\n" * text.count("\n", i, close))
         i = close + 1
     return "".join(out)
@@ -491,13 +507,19 @@ def _w3c_statement(keyword: str, args: list[str], vp: str, where: str) -> str:
     if len(values) > len(formals) == 1:
         values = [", ".join(values)]  # an unquoted name that held a comma
     if len(head) != head_count or len(values) != len(formals):
-        raise MalformedDocument(f"{keyword}(...) needs {head_count + len(formals)} arguments before its "
-                                f"attribute list, found {len(head) + len(values)}: a name or value with "
-                                "a comma cannot be read back from voprov's PROV-N", where=where)
+        raise MalformedDocument(
+            f"{keyword}(...) needs {head_count + len(formals)} arguments before its "
+            f"attribute list, found {len(head) + len(values)}: a name or value with "
+            "a comma cannot be read back from voprov's PROV-N",
+            where=where,
+        )
     ivoa_type = ELEMENT_CLASSES.get(keyword, keyword)
     extra = [f"prov:type='{vp}:{ivoa_type}'"]
-    extra += [f"{vp if ns == 'voprov' else ns}:{local}={_provn_literal(value)}"
-              for (ns, local), value in zip(formals, values) if value != "-"]
+    extra += [
+        f"{vp if ns == 'voprov' else ns}:{local}={_provn_literal(value)}"
+        for (ns, local), value in zip(formals, values, strict=True)
+        if value != "-"
+    ]
     if attributes:
         extra.append(attributes)
     record = "wasInfluencedBy" if keyword in RELATION_ENDS else "entity"

@@ -1,7 +1,8 @@
 """Write docs/cli.md from the `provhub` commands' own help (tests/test_docs.py checks it is current).
 
-    python scripts/cli_reference.py > docs/cli.md
+python scripts/cli_reference.py > docs/cli.md
 """
+
 from __future__ import annotations
 
 import click
@@ -28,8 +29,9 @@ def reference() -> str:
     root = load_commands()
     parts = [INTRO]
     for path, cmd in _walk(root, ["provhub"]):
-        ctx = click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100,
-                            help_option_names=["-h", "--help"])
+        ctx = click.Context(
+            cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100, help_option_names=["-h", "--help"]
+        )
         parts.append(f"## `{' '.join(path)}`\n\n```\n{cmd.get_help(ctx)}\n```\n")
     return "\n".join(parts)
 

@@ -10,6 +10,7 @@ that its ``./log`` lands in ``DIR``, not in the repository.
 set, :func:`external_server` describes that server instead (user/password/database from
 ``PROVHUB_TEST_NEO4J_USER``/``_PASSWORD``/``_DATABASE``) and nothing is started.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,13 @@ class BoltServer:
         """A :class:`app.config.Settings` that points at this server."""
         from app.config import Settings
 
-        values = dict(store_url=self.url, neo4j_user=self.user, neo4j_password=self.password,
-                      neo4j_database=self.database, store_timeout=10.0)
+        values = dict(
+            store_url=self.url,
+            neo4j_user=self.user,
+            neo4j_password=self.password,
+            neo4j_database=self.database,
+            store_timeout=10.0,
+        )
         values.update(overrides)
         return Settings(**values)
 
@@ -102,13 +108,15 @@ def external_server() -> BoltServer | None:
     url = os.environ.get("PROVHUB_TEST_NEO4J_URL")
     if not url:
         return None
-    return BoltServer(url=url, user=os.environ.get("PROVHUB_TEST_NEO4J_USER", "neo4j"),
-                      password=os.environ.get("PROVHUB_TEST_NEO4J_PASSWORD", ""),
-                      database=os.environ.get("PROVHUB_TEST_NEO4J_DATABASE", ""))
+    return BoltServer(
+        url=url,
+        user=os.environ.get("PROVHUB_TEST_NEO4J_USER", "neo4j"),
+        password=os.environ.get("PROVHUB_TEST_NEO4J_PASSWORD", ""),
+        database=os.environ.get("PROVHUB_TEST_NEO4J_DATABASE", ""),
+    )
 
 
-def start_bolt_server(workdir: pathlib.Path, timeout: float = READY_TIMEOUT,
-                      port: int | None = None) -> BoltServer:
+def start_bolt_server(workdir: pathlib.Path, timeout: float = READY_TIMEOUT, port: int | None = None) -> BoltServer:
     """Start ArcadeDB with Bolt on a free loopback port in a child process; wait until it answers.
 
     ``port`` (with the same ``workdir``) restarts a stopped or killed server on its old address.
@@ -118,8 +126,7 @@ def start_bolt_server(workdir: pathlib.Path, timeout: float = READY_TIMEOUT,
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     argv = [sys.executable, "-m", "tests.bolt_server", str(workdir)] + ([str(port)] if port else [])
-    proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     port = _read_port(proc, timeout)
     server = BoltServer(url=f"bolt://127.0.0.1:{port}", process=proc, workdir=workdir)
     threading.Thread(target=_drain, args=(proc, workdir / "arcadedb.out"), daemon=True).start()
@@ -171,8 +178,7 @@ def wait_until_answers(server: BoltServer, timeout: float = READY_TIMEOUT) -> No
     from neo4j.exceptions import Neo4jError, DriverError
 
     deadline = time.monotonic() + timeout
-    with GraphDatabase.driver(server.url, auth=(server.user, server.password),
-                              connection_timeout=2.0) as driver:
+    with GraphDatabase.driver(server.url, auth=(server.user, server.password), connection_timeout=2.0) as driver:
         while True:
             try:
                 driver.execute_query("RETURN 1 AS one", database_=server.database or None)
@@ -200,8 +206,12 @@ def reset(store_or_url, user: str = USER, password: str = PASSWORD, database: st
         _delete_all(driver, store_or_url.database)
         return
     if isinstance(store_or_url, BoltServer):
-        url, user, password, database = (store_or_url.url, store_or_url.user,
-                                          store_or_url.password, store_or_url.database)
+        url, user, password, database = (
+            store_or_url.url,
+            store_or_url.user,
+            store_or_url.password,
+            store_or_url.database,
+        )
     elif hasattr(store_or_url, "store_url"):
         s = store_or_url
         url, user, password, database = s.store_url, s.neo4j_user, s.neo4j_password, s.neo4j_database
@@ -213,8 +223,7 @@ def reset(store_or_url, user: str = USER, password: str = PASSWORD, database: st
 
 def _delete_all(driver, database) -> None:
     def batch(tx):
-        return tx.run("MATCH (n) WITH n LIMIT $n DETACH DELETE n RETURN count(*) AS c",
-                      n=RESET_BATCH).single()["c"]
+        return tx.run("MATCH (n) WITH n LIMIT $n DETACH DELETE n RETURN count(*) AS c", n=RESET_BATCH).single()["c"]
 
     with driver.session(database=database) as session:
         while session.execute_write(batch):
@@ -223,6 +232,7 @@ def _delete_all(driver, database) -> None:
 
 # -- the child process -------------------------------------------------------------------------
 
+
 def serve(workdir: pathlib.Path, bolt_port: int | None = None) -> None:
     """Run ArcadeDB until SIGTERM/SIGINT; print ``BOLT_PORT <port>`` once Bolt listens."""
     from arcadedb import create_server
@@ -230,10 +240,18 @@ def serve(workdir: pathlib.Path, bolt_port: int | None = None) -> None:
 
     os.chdir(workdir)  # ArcadeDB writes ./log relative to the cwd
     bolt_port, http_port = bolt_port or free_port(), free_port()
-    srv = create_server(str(workdir / "databases"), root_password=PASSWORD, config={
-        "host": "127.0.0.1", "http_port": http_port, "bolt_port": bolt_port, "bolt_host": "127.0.0.1",
-        "server_plugins": "Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
-        "bolt_defaultDatabase": DATABASE})
+    srv = create_server(
+        str(workdir / "databases"),
+        root_password=PASSWORD,
+        config={
+            "host": "127.0.0.1",
+            "http_port": http_port,
+            "bolt_port": bolt_port,
+            "bolt_host": "127.0.0.1",
+            "server_plugins": "Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
+            "bolt_defaultDatabase": DATABASE,
+        },
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -3,6 +3,7 @@
 ``sqlite``: a file in tmp_path. ``bolt``: a real Bolt server (ArcadeDB, started once per session
 by tests/bolt_server.py), or the server named by PROVHUB_TEST_NEO4J_URL.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,9 +25,12 @@ BACKENDS = ["sqlite", "bolt"]
 def bolt_server(tmp_path_factory):
     url = os.environ.get("PROVHUB_TEST_NEO4J_URL")
     if url:
-        yield SimpleNamespace(url=url, user=os.environ.get("PROVHUB_TEST_NEO4J_USER", "neo4j"),
-                              password=os.environ.get("PROVHUB_TEST_NEO4J_PASSWORD", ""),
-                              database=os.environ.get("PROVHUB_TEST_NEO4J_DATABASE", ""))
+        yield SimpleNamespace(
+            url=url,
+            user=os.environ.get("PROVHUB_TEST_NEO4J_USER", "neo4j"),
+            password=os.environ.get("PROVHUB_TEST_NEO4J_PASSWORD", ""),
+            database=os.environ.get("PROVHUB_TEST_NEO4J_DATABASE", ""),
+        )
         return
     try:
         from tests.bolt_server import start_bolt_server
@@ -47,8 +51,13 @@ def make_settings(backend: str, request, tmp_path: Path, **overrides) -> Setting
     server = request.getfixturevalue("bolt_server")
     from tests.bolt_server import reset
 
-    settings = Settings(store_url=server.url, neo4j_user=server.user, neo4j_password=server.password,
-                        neo4j_database=server.database, **overrides)
+    settings = Settings(
+        store_url=server.url,
+        neo4j_user=server.user,
+        neo4j_password=server.password,
+        neo4j_database=server.database,
+        **overrides,
+    )
     reset(settings)
     return settings
 

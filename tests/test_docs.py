@@ -1,4 +1,5 @@
 """The documentation and the layout keep up with the code."""
+
 from __future__ import annotations
 
 import subprocess
@@ -31,10 +32,12 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_command():
 
 def test_provdm_imports_no_service_layer():
     """provdm is the model: it must import without Flask, neo4j, click or the app package."""
-    code = ("import sys, importlib, pkgutil, provdm\n"
-            "for m in pkgutil.iter_modules(provdm.__path__): importlib.import_module('provdm.' + m.name)\n"
-            "bad = [m for m in ('flask', 'neo4j', 'click', 'app', 'werkzeug') if m in sys.modules]\n"
-            "print(','.join(bad))")
+    code = (
+        "import sys, importlib, pkgutil, provdm\n"
+        "for m in pkgutil.iter_modules(provdm.__path__): importlib.import_module('provdm.' + m.name)\n"
+        "bad = [m for m in ('flask', 'neo4j', 'click', 'app', 'werkzeug') if m in sys.modules]\n"
+        "print(','.join(bad))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "", f"provdm imports {out.stdout.strip()}"

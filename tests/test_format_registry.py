@@ -6,6 +6,7 @@ writer and the audit accept), and is run once per registered format of the kinds
 so a format one place leaves out fails with the place and the format in the test id. Adding a
 format: CONTRIBUTING.md, "Adding a format".
 """
+
 from __future__ import annotations
 
 import html
@@ -54,6 +55,7 @@ def doc():
 
 # -- the registry itself -----------------------------------------------------------------------
 
+
 def test_entries_are_whole_and_unique():
     assert len({(f.kind, f.name) for f in registry.FORMATS}) == len(registry.FORMATS)
     answers = [f.provsap for f in ANSWERS]
@@ -70,6 +72,7 @@ def test_entries_are_whole_and_unique():
 
 
 # -- provdm: serializers, ProvSAP, pictures, audit reports --------------------------------------
+
 
 @pytest.mark.parametrize("fmt", SYNTAXES, ids=ids(SYNTAXES))
 def test_serializers_read_and_write_every_syntax(fmt, doc):
@@ -101,12 +104,15 @@ def test_pictures_draw_every_picture_format(fmt, doc):
 def test_audit_writes_every_report_format(fmt, client, doc):
     assert REPORT_FORMATS[fmt.name].split(";")[0] == fmt.media_type
     assert format_report(audit(doc, roots=[PRODUCT]), fmt.name)
-    for r in (client.get(f"/audit?ID=ex:dl5&format={fmt.name}"),
-              client.get("/audit?ID=ex:dl5", headers={"Accept": fmt.media_type})):
+    for r in (
+        client.get(f"/audit?ID=ex:dl5&format={fmt.name}"),
+        client.get("/audit?ID=ex:dl5", headers={"Accept": fmt.media_type}),
+    ):
         assert r.status_code == 200 and r.mimetype == fmt.media_type and r.data
 
 
 # -- the HTTP API: OpenAPI and VOSI capabilities ------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def openapi(client):
@@ -156,6 +162,7 @@ def test_capabilities_name_every_answer_format(fmt, capabilities):
 
 # -- the CLI ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def cli_help():
     runner, cli = CliRunner(), load_commands()
@@ -188,6 +195,7 @@ def test_cli_choices_and_help_name_every_format(fmt, cli_help):
 
 # -- the web page -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def record_page_links(client):
     """Media type -> file name of each download link of a record page, and the media types
@@ -200,8 +208,7 @@ def record_page_links(client):
         r = client.get(html.unescape(url))
         assert r.status_code == 200, (url, r.data[:300])
         downloads[r.mimetype] = filename
-    documents = {client.get(html.unescape(url)).mimetype
-                 for url in re.findall(r'<a href="(/documents/[^"]+)"', text)}
+    documents = {client.get(html.unescape(url)).mimetype for url in re.findall(r'<a href="(/documents/[^"]+)"', text)}
     return downloads, documents
 
 

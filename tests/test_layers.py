@@ -5,6 +5,7 @@ Read from the source with ``ast``: every ``import`` counts, at module level or i
 ``__init__`` is an edge only when it is imported by name (``from importers import import_fits``),
 not when a submodule is (``from . import ids``).
 """
+
 from __future__ import annotations
 
 import ast
@@ -72,7 +73,7 @@ def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(name)
         for other in sorted(graph.get(name, ())):
             if state.get(other) == 1:
-                return path[path.index(other):] + [other]
+                return path[path.index(other) :] + [other]
             if other not in state:
                 circle = visit(other)
                 if circle:
@@ -113,17 +114,25 @@ def test_known_circles_are_still_circles(importer, imported):
 
 def test_provdm_imports_nothing_from_importers():
     graph = import_graph()
-    wrong = {name: sorted(t for t in targets if t.split(".")[0] == "importers")
-             for name, targets in graph.items() if name.split(".")[0] == "provdm"}
+    wrong = {
+        name: sorted(t for t in targets if t.split(".")[0] == "importers")
+        for name, targets in graph.items()
+        if name.split(".")[0] == "provdm"
+    }
     assert not {name: t for name, t in wrong.items() if t}
 
 
-@pytest.mark.parametrize("source, circle", [
-    ({"a": "from . import b\n", "b": "def f():\n    from .a import x\n"}, ["provdm.a", "provdm.b", "provdm.a"]),
-    ({"a": "from .b import x\n", "b": "import provdm.c\n", "c": "from provdm import a\n"},
-     ["provdm.a", "provdm.b", "provdm.c", "provdm.a"]),
-    ({"a": "from . import b\n", "b": "from provdm.c import y\n", "c": ""}, None),
-])
+@pytest.mark.parametrize(
+    "source, circle",
+    [
+        ({"a": "from . import b\n", "b": "def f():\n    from .a import x\n"}, ["provdm.a", "provdm.b", "provdm.a"]),
+        (
+            {"a": "from .b import x\n", "b": "import provdm.c\n", "c": "from provdm import a\n"},
+            ["provdm.a", "provdm.b", "provdm.c", "provdm.a"],
+        ),
+        ({"a": "from . import b\n", "b": "from provdm.c import y\n", "c": ""}, None),
+    ],
+)
 def test_the_check_sees_a_circle(tmp_path, source, circle):
     """The check itself: a function-level import back is a circle, a chain is not."""
     (tmp_path / "provdm").mkdir()

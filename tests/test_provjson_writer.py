@@ -1,4 +1,5 @@
 """provdm.provjson writes the PROV-JSON that prov would: prov reads it back equal, both ways."""
+
 from __future__ import annotations
 
 import json
@@ -50,11 +51,22 @@ def test_sample_lineage_with_fits_keywords():
 
 
 def test_prefix_clashes_and_unknown_namespaces():
-    text = json.dumps({"prefix": {"ex": "http://one.example/"}, "entity": {
-        "ex:a": {"ex:n": 1, "ex:when": {"$": "2020-01-01T00:00:00+01:00", "type": "xsd:dateTime"},
-                 "ex:t": [{"$": "x", "lang": "en"}, "plain"], "ex:d": {"$": "1.5", "type": "xsd:double"},
-                 "ex:q": {"$": "ex:b", "type": "xsd:QName"}, "ex:u": {"$": "http://x/y", "type": "xsd:anyURI"}}},
-        "bundle": {"ex:bun": {"prefix": {"ex": "http://two.example/"}, "entity": {"ex:a": {"ex:m": True}}}}})
+    text = json.dumps(
+        {
+            "prefix": {"ex": "http://one.example/"},
+            "entity": {
+                "ex:a": {
+                    "ex:n": 1,
+                    "ex:when": {"$": "2020-01-01T00:00:00+01:00", "type": "xsd:dateTime"},
+                    "ex:t": [{"$": "x", "lang": "en"}, "plain"],
+                    "ex:d": {"$": "1.5", "type": "xsd:double"},
+                    "ex:q": {"$": "ex:b", "type": "xsd:QName"},
+                    "ex:u": {"$": "http://x/y", "type": "xsd:anyURI"},
+                }
+            },
+            "bundle": {"ex:bun": {"prefix": {"ex": "http://two.example/"}, "entity": {"ex:a": {"ex:m": True}}}},
+        }
+    )
     doc, _ = formats.parse(text, "json")
     # the store knows "ex" for yet another URI: both document namespaces must get other prefixes
     out = check(doc, {"ex": "http://zero.example/"})
@@ -62,15 +74,22 @@ def test_prefix_clashes_and_unknown_namespaces():
 
 
 def test_fragments_join_or_refuse_on_a_prefix_clash():
-    one = json.dumps({"prefix": {"ex": "http://one.example/"},
-                      "entity": {"ex:a": {"ex:n": 1}}, "activity": {"ex:p": {}},
-                      "wasGeneratedBy": {"_:g": {"prov:entity": "ex:a", "prov:activity": "ex:p"}}})
+    one = json.dumps(
+        {
+            "prefix": {"ex": "http://one.example/"},
+            "entity": {"ex:a": {"ex:n": 1}},
+            "activity": {"ex:p": {}},
+            "wasGeneratedBy": {"_:g": {"prov:entity": "ex:a", "prov:activity": "ex:p"}},
+        }
+    )
     two = json.dumps({"prefix": {"ex": "http://two.example/"}, "entity": {"ex:b": {"ex:m": "x"}}})
     (d1, _), (d2, _) = formats.parse(one, "json"), formats.parse(two, "json")
     g1, g2 = Graph(*records_of(d1)), Graph(*records_of(d2))
     joined = json.loads(join(g1))
     assert joined["prefix"] == {"ex": "http://one.example/"}
-    assert joined["entity"] == {"ex:a": {"ex:n": {"$": "1", "type": "xsd:int"}}} and list(joined["wasGeneratedBy"]) == ["_:id1"]
+    assert joined["entity"] == {"ex:a": {"ex:n": {"$": "1", "type": "xsd:int"}}} and list(joined["wasGeneratedBy"]) == [
+        "_:id1"
+    ]
     both = Graph(g1.nodes + g2.nodes, g1.relations + g2.relations)
     assert join(both) is None  # "ex" names two namespaces: the caller writes it from the records
     assert formats.parse(graph_to_provjson(both), "json")[0] == to_document(both)

@@ -1,6 +1,7 @@
 """A missing part fails at start, loudly: ``create_app`` and the ``provhub`` command import every
 blueprint, ``app.security`` and every command module by name (no optional imports that fail open:
 without ``app.security`` writes would silently stop needing a token)."""
+
 from __future__ import annotations
 
 import importlib
@@ -12,8 +13,17 @@ import app.cli
 from app import create_app
 from tests.conftest import make_settings
 
-APP_MODULES = ["app.errors", "app.security", "app.api.documents", "app.api.provsap", "app.api.health",
-               "app.api.openapi", "app.api.fits", "app.api.audit", "app.web"]
+APP_MODULES = [
+    "app.errors",
+    "app.security",
+    "app.api.documents",
+    "app.api.provsap",
+    "app.api.health",
+    "app.api.openapi",
+    "app.api.fits",
+    "app.api.audit",
+    "app.web",
+]
 COMMAND_MODULES = ["app.cli.core", "app.cli.importers", "app.cli.visual", "app.cli.admin"]
 
 

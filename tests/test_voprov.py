@@ -1,5 +1,6 @@
 """Documents written by the voprov package (tests/fixtures/voprov, made by make_fixtures.py with
 voprov 0.0.4 and prov 2) are read as W3C PROV in provhub's IVOA mapping (provdm/voprov.py)."""
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,23 @@ KINDS = {
 STEMS = ("voprov", "voprov-all", "voprov-described-relation")
 #: The prov:type get_w3c() adds to every W3C record (voprov's own record classes): provhub keeps
 #: them, so get_w3c() output has these attribute values on top of what the native writers give.
-GET_W3C_RECORD_TYPES = {"Entity", "Activity", "Agent", "Usage", "Generation", "Association",
-                        "Attribution", "Delegation", "Derivation", "Communication", "Start", "End",
-                        "Invalidation", "Influence", "Membership"}
+GET_W3C_RECORD_TYPES = {
+    "Entity",
+    "Activity",
+    "Agent",
+    "Usage",
+    "Generation",
+    "Association",
+    "Attribution",
+    "Delegation",
+    "Derivation",
+    "Communication",
+    "Start",
+    "End",
+    "Invalidation",
+    "Influence",
+    "Membership",
+}
 
 
 def read(stem: str, suffix: str) -> tuple[str, str]:
@@ -70,6 +85,7 @@ def types_of(attrs: dict) -> set[str]:
 
 # -- every fixture is readable -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("stem", STEMS)
 @pytest.mark.parametrize("suffix", list(KINDS))
 def test_every_voprov_output_is_read_and_said_to_be_translated(stem, suffix):
@@ -102,11 +118,11 @@ def test_w3c_documents_are_not_translated():
 
 # -- the IVOA records come out as provhub expects -----------------------------------------------
 
+
 @pytest.mark.parametrize("suffix", list(KINDS))
 def test_ivoa_records_in_provhub_mapping(suffix):
     recs = records(parsed("voprov", suffix))
-    run, param, ad, pd, agent = (CTA + x for x in ("spectrum_run_1", "p_emin", "ad_spectrum", "pd_emin",
-                                                   "gammapy"))
+    run, param, ad, pd, agent = (CTA + x for x in ("spectrum_run_1", "p_emin", "ad_spectrum", "pd_emin", "gammapy"))
 
     kind, _, _, _, attrs = recs[param]
     assert kind == "entity"
@@ -123,8 +139,11 @@ def test_ivoa_records_in_provhub_mapping(suffix):
     assert VOPROV + "ParameterDescription" in types_of(recs[pd][4])
     assert recs[pd][4][VOPROV + "valueType"] == ["float"] and recs[pd][4][VOPROV + "unit"] == ["TeV"]
 
-    influences = {(src, dst): (category, attrs) for rtype, src, dst, category, attrs in recs.values()
-                  if rtype == "wasInfluencedBy"}
+    influences = {
+        (src, dst): (category, attrs)
+        for rtype, src, dst, category, attrs in recs.values()
+        if rtype == "wasInfluencedBy"
+    }
     category, attrs = influences[(run, param)]
     assert category == voc.DESCRIPTION and VOPROV + "wasConfiguredBy" in types_of(attrs)
     assert attrs[VOPROV + "artefactType"] == ["Parameter"]  # get_w3c() drops it: restored
@@ -142,11 +161,20 @@ def test_ivoa_records_in_provhub_mapping(suffix):
 @pytest.mark.parametrize("suffix", list(KINDS))
 def test_every_record_kind_voprov_writes(suffix):
     recs = records(parsed("voprov-all", suffix))
-    classes = {"ad_calib": "ActivityDescription", "ed_events": "EntityDescription",
-               "dd_fits": "DatasetDescription", "vd_thr": "ValueDescription", "ud_events": "UsageDescription",
-               "gd_calib": "GenerationDescription", "dl3_1": "DatasetEntity", "thr_1": "ValueEntity",
-               "cfd_yaml": "ConfigFileDescription", "cf_1": "ConfigFile", "pd_thr": "ParameterDescription",
-               "p_thr": "Parameter"}
+    classes = {
+        "ad_calib": "ActivityDescription",
+        "ed_events": "EntityDescription",
+        "dd_fits": "DatasetDescription",
+        "vd_thr": "ValueDescription",
+        "ud_events": "UsageDescription",
+        "gd_calib": "GenerationDescription",
+        "dl3_1": "DatasetEntity",
+        "thr_1": "ValueEntity",
+        "cfd_yaml": "ConfigFileDescription",
+        "cf_1": "ConfigFile",
+        "pd_thr": "ParameterDescription",
+        "p_thr": "Parameter",
+    }
     for local, cls in classes.items():
         assert recs[CTA + local][0] == "entity" and VOPROV + cls in types_of(recs[CTA + local][4]), local
     assert recs[CTA + "ud_events"][4][PROV + "role"] == ["events"]
@@ -155,13 +183,14 @@ def test_every_record_kind_voprov_writes(suffix):
     assert recs[CTA + "dd_fits"][4][VOPROV + "contentType"] == ["application/fits"]
 
     by_type = {}
-    for rid, (rtype, src, dst, category, attrs) in recs.items():
+    for rid, (_rtype, src, dst, _category, attrs) in recs.items():
         for t in types_of(attrs):
             by_type.setdefault(t, set()).add((src, dst, rid if not rid.startswith("urn:") else None))
     assert (CTA + "p_thr", CTA + "thr_1", None) in by_type[VOPROV + "hadReference"]
     assert (CTA + "calib_1", CTA + "ad_calib", CTA + "desc_calib_1") in by_type[VOPROV + "isDescribedBy"]
-    configured = {(s, d): recs[r][4] for r, (t, s, d, c, a) in recs.items()
-                  if VOPROV + "wasConfiguredBy" in types_of(a)}
+    configured = {
+        (s, d): recs[r][4] for r, (t, s, d, c, a) in recs.items() if VOPROV + "wasConfiguredBy" in types_of(a)
+    }
     assert configured[(CTA + "calib_1", CTA + "cf_1")][VOPROV + "artefactType"] == ["ConfigFile"]
     assert configured[(CTA + "calib_1", CTA + "p_thr")][VOPROV + "artefactType"] == ["Parameter"]
     assert CTA + "conf_thr" in recs  # relation ids are kept
@@ -181,6 +210,7 @@ def test_every_record_kind_voprov_writes(suffix):
 
 
 # -- the four outputs give the same records ------------------------------------------------------
+
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_native_json_and_xml_give_the_same_document(stem):
@@ -221,9 +251,15 @@ def without_get_w3c_record_types(w3c_json: str) -> str:
                 types = body.get("prov:type")
                 if types is None:
                     continue
-                kept = [t for t in (types if isinstance(types, list) else [types])
-                        if not (isinstance(t, dict) and t["$"].startswith("voprov:")
-                                and t["$"][len("voprov:"):] in GET_W3C_RECORD_TYPES)]
+                kept = [
+                    t
+                    for t in (types if isinstance(types, list) else [types])
+                    if not (
+                        isinstance(t, dict)
+                        and t["$"].startswith("voprov:")
+                        and t["$"][len("voprov:") :] in GET_W3C_RECORD_TYPES
+                    )
+                ]
                 if kept:
                     body["prov:type"] = kept if len(kept) > 1 else kept[0]
                 else:
@@ -249,8 +285,11 @@ def test_the_working_draft_voprov_uri_is_accepted():
     text = text.replace(voc.VOPROV_URI, voc.VOPROV_URI_WD)
     recs = records(formats.parse_any(text, fmt)[0])
     assert voc.VOPROV_URI_WD + "Parameter" in types_of(recs[CTA + "p_emin"][4])
-    configured = [r for r in recs.values() if r[0] == "wasInfluencedBy" and r[2] == CTA + "p_emin"
-                  and r[1] == CTA + "spectrum_run_1"]
+    configured = [
+        r
+        for r in recs.values()
+        if r[0] == "wasInfluencedBy" and r[2] == CTA + "p_emin" and r[1] == CTA + "spectrum_run_1"
+    ]
     assert configured and configured[0][3] == voc.DESCRIPTION
 
 
@@ -265,6 +304,7 @@ def test_another_prefix_for_voprov_and_provn_without_the_voprov_prefix():
 
 
 # -- ingest and lineage --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("suffix", list(KINDS))
 def test_ingested_parameter_is_attached_to_the_activity_in_lineage(tmp_path, suffix):
@@ -330,6 +370,7 @@ def test_voprov_output_passes_strict_validation(tmp_path, suffix):
 
 # -- what cannot be mapped or translated ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("suffix", list(KINDS))
 def test_a_described_relation_is_kept_with_the_relation_as_influencee(tmp_path, suffix):
     """voprov's ``used(...).isDescribedBy(usageDescription)`` writes isDescribedBy(<used id>, <desc>):
@@ -366,11 +407,14 @@ def test_a_name_with_a_comma_is_kept_when_it_is_the_only_formal_argument():
     assert recs[CTA + "ad_spectrum"][4][VOPROV + "name"] == ["spectrum, extraction"]
 
 
-@pytest.mark.parametrize("suffix, broken, where", [
-    ("-native.json", lambda t: t[:-20], "line"),
-    ("-native.xml", lambda t: t.replace("</voprov:document>", ""), "line"),
-    ("-native.json", lambda t: t.replace('"parameter": {', '"parameter": ["x"], "unused": {'), "parameter"),
-])
+@pytest.mark.parametrize(
+    "suffix, broken, where",
+    [
+        ("-native.json", lambda t: t[:-20], "line"),
+        ("-native.xml", lambda t: t.replace("</voprov:document>", ""), "line"),
+        ("-native.json", lambda t: t.replace('"parameter": {', '"parameter": ["x"], "unused": {'), "parameter"),
+    ],
+)
 def test_broken_voprov_documents_raise_malformed_with_where(suffix, broken, where):
     text, fmt = read("voprov", suffix)
     with pytest.raises(MalformedDocument) as info:

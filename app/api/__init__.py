@@ -1,4 +1,5 @@
 """HTTP API blueprints and the helpers routes share."""
+
 from __future__ import annotations
 
 from flask import current_app, g, request
@@ -27,8 +28,14 @@ def wants_html() -> bool:
     return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
 
 
-def negotiate(offers: dict[str, str], default: str, *, param: str | None = None,
-              names: dict[str, str] | None = None, media_types: dict[str, str] | None = None) -> str:
+def negotiate(
+    offers: dict[str, str],
+    default: str,
+    *,
+    param: str | None = None,
+    names: dict[str, str] | None = None,
+    media_types: dict[str, str] | None = None,
+) -> str:
     """Pick a key of ``offers`` ({key: media type}) from ``?param=`` (by ``names``) or Accept.
 
     ``media_types`` ({media type: key}) are further types Accept may name for a key (a format's
@@ -37,8 +44,9 @@ def negotiate(offers: dict[str, str], default: str, *, param: str | None = None,
         raw = request.args[param].strip().lower()
         key = (names or {}).get(raw, raw)
         if key not in offers:
-            raise NotAcceptable(f"unknown {param} {request.args[param]!r}; use one of {', '.join(sorted(offers))}",
-                                where=param)
+            raise NotAcceptable(
+                f"unknown {param} {request.args[param]!r}; use one of {', '.join(sorted(offers))}", where=param
+            )
         return key
     if not request.accept_mimetypes or request.accept_mimetypes.best in ("*/*", None):
         return default
@@ -50,8 +58,10 @@ def negotiate(offers: dict[str, str], default: str, *, param: str | None = None,
     if best in by_type:
         return by_type[best]
     if best is None:
-        raise NotAcceptable("none of the media types in Accept is offered; offered: "
-                            + ", ".join(sorted(offers.values())), where="Accept")
+        raise NotAcceptable(
+            "none of the media types in Accept is offered; offered: " + ", ".join(sorted(offers.values())),
+            where="Accept",
+        )
     return default
 
 

@@ -5,6 +5,7 @@ format of :mod:`provdm.registry`.
 The caller sees the lineage its access rights allow (like ProvSAP). :func:`app.services.audit_product`
 is what ``provhub audit`` runs too (as the operator, who sees everything).
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
@@ -28,8 +29,7 @@ def audit_view():
         raise InvalidParameter("say which product to audit: /audit?ID=<id>", where="ID")
     offers = {name: media_type.split(";")[0] for name, media_type in REPORT_FORMATS.items()}
     fmt = negotiate(offers, "json", param="format")
-    report = services.audit_product(current_store(), ids, settings=current_settings(),
-                           viewer=current_viewer())
+    report = services.audit_product(current_store(), ids, settings=current_settings(), viewer=current_viewer())
     resp = Response(format_report(report, fmt), mimetype=REPORT_FORMATS[fmt].split(";")[0])
     resp.headers["X-Content-Type-Options"] = "nosniff"
     if fmt == "html":

@@ -1,4 +1,5 @@
 """/documents: ingest PROV documents and read them back."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -17,20 +18,27 @@ def post_document():
     settings = current_settings()
     ctype = request.headers.get("Content-Type")
     if not ctype:
-        raise UnsupportedMediaType("Content-Type is required: " + registry.spoken(formats.MEDIA_TYPES.values()),
-                                   where="Content-Type")
+        raise UnsupportedMediaType(
+            "Content-Type is required: " + registry.spoken(formats.MEDIA_TYPES.values()), where="Content-Type"
+        )
     fmt = formats.format_from_media_type(ctype)
     raw = request.get_data(cache=False)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MalformedDocument(f"the body is not UTF-8 text (byte {exc.start})",
-                                where=f"byte {exc.start}") from None
+        raise MalformedDocument(f"the body is not UTF-8 text (byte {exc.start})", where=f"byte {exc.start}") from None
     result = services.ingest(
-        current_store(), text, fmt, settings=settings, viewer=current_viewer(),
-        validation=request.args.get("validation"), rights=request.args.get("rights"),
-        group=request.args.get("group"), release=request.args.get("release"),
-        supersedes=request.args.get("supersedes") or None)
+        current_store(),
+        text,
+        fmt,
+        settings=settings,
+        viewer=current_viewer(),
+        validation=request.args.get("validation"),
+        rights=request.args.get("rights"),
+        group=request.args.get("group"),
+        release=request.args.get("release"),
+        supersedes=request.args.get("supersedes") or None,
+    )
     resp = jsonify(result.to_dict())
     resp.status_code = 201 if result.created else 200
     resp.headers["Location"] = url_for("documents.get_document", doc_id=result.id)
@@ -43,8 +51,17 @@ def list_documents():
     limit = int_arg("limit", settings.page_size, low=1, high=1000)
     offset = int_arg("offset", 0, high=10**9)
     docs, total = services.list_documents(current_store(), viewer=current_viewer(), offset=offset, limit=limit)
-    items = [{"id": d.id, "format": d.format, "records": d.records, "created_at": d.created_at,
-              "rights": d.rights, "url": url_for("documents.get_document", doc_id=d.id)} for d in docs]
+    items = [
+        {
+            "id": d.id,
+            "format": d.format,
+            "records": d.records,
+            "created_at": d.created_at,
+            "rights": d.rights,
+            "url": url_for("documents.get_document", doc_id=d.id),
+        }
+        for d in docs
+    ]
     body = {"documents": items, "total": total, "offset": offset, "limit": limit}
     if offset + limit < total:
         body["next"] = url_for("documents.list_documents", offset=offset + limit, limit=limit)
@@ -53,8 +70,9 @@ def list_documents():
 
 @bp.get("/documents/<doc_id>")
 def get_document(doc_id: str):
-    fmt = negotiate(formats.MEDIA_TYPES, "json", param="format", names=formats.NAME_FORMATS,
-                    media_types=formats.MEDIA_TYPE_FORMATS)
+    fmt = negotiate(
+        formats.MEDIA_TYPES, "json", param="format", names=formats.NAME_FORMATS, media_types=formats.MEDIA_TYPE_FORMATS
+    )
     text = services.document_text(current_store(), doc_id, fmt, viewer=current_viewer())
     return Response(text, mimetype=formats.MEDIA_TYPES[fmt])
 
@@ -70,8 +88,9 @@ def put_rights(doc_id: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidParameter("the body must be a JSON object with rights, group and release", where="body")
-    stored = services.set_rights(current_store(), doc_id, body.get("rights"), body.get("group"),
-                                 body.get("release"), viewer=current_viewer())
+    stored = services.set_rights(
+        current_store(), doc_id, body.get("rights"), body.get("group"), body.get("release"), viewer=current_viewer()
+    )
     return jsonify({"id": stored.id, "rights": stored.rights, "group": stored.group, "release": stored.release})
 
 

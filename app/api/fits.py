@@ -7,6 +7,7 @@ blocks back to back, or the cards as text lines (``END`` between HDUs). Bodies l
 answer is ``{"id", "records", "created", "warnings", "entity"}``, 201 when the document is new,
 200 when it was already stored.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
@@ -23,8 +24,7 @@ bp = Blueprint("fits", __name__)
 def _body(limit: int) -> tuple[bytes, str]:
     """The uploaded bytes and a file name for them; PayloadTooLarge above ``limit``."""
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"the upload has {request.content_length} bytes; the limit is {limit}",
-                              where="body")
+        raise PayloadTooLarge(f"the upload has {request.content_length} bytes; the limit is {limit}", where="body")
     if request.files:
         upload = next(iter(request.files.values()))
         data = upload.stream.read(limit + 1)
@@ -45,12 +45,17 @@ def post_fits():
     data, name = _body(settings.max_body_bytes)
     result = import_fits_bytes(data, filename=name)
     if result.failed:
-        raise IngestError(result.failed[0].message or "the upload is not a readable FITS file",
-                          where=name)
+        raise IngestError(result.failed[0].message or "the upload is not a readable FITS file", where=name)
     ingested = services.ingest_prov(
-        current_store(), result.document, settings=settings, viewer=current_viewer(),
-        validation=request.args.get("validation"), rights=request.args.get("rights"),
-        group=request.args.get("group"), release=request.args.get("release"))
+        current_store(),
+        result.document,
+        settings=settings,
+        viewer=current_viewer(),
+        validation=request.args.get("validation"),
+        rights=request.args.get("rights"),
+        group=request.args.get("group"),
+        release=request.args.get("release"),
+    )
     body = ingested.to_dict()
     body["warnings"] = [str(w) for w in result.warnings] + list(ingested.warnings)
     body["entity"] = result.files[0].entity if result.files else None

@@ -1,4 +1,5 @@
 """/health (for load balancers), VOSI /availability and /capabilities (IVOA)."""
+
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
@@ -40,11 +41,13 @@ def health():
 @bp.get("/availability")
 def availability():
     ok, note = _store_ok()
-    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-           '<vosi:availability xmlns:vosi="http://www.ivoa.net/xml/VOSIAvailability/v1.0">\n'
-           f'  <vosi:available>{"true" if ok else "false"}</vosi:available>\n'
-           f'  <vosi:note>{escape(note)}</vosi:note>\n'
-           '</vosi:availability>\n')
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<vosi:availability xmlns:vosi="http://www.ivoa.net/xml/VOSIAvailability/v1.0">\n'
+        f"  <vosi:available>{'true' if ok else 'false'}</vosi:available>\n"
+        f"  <vosi:note>{escape(note)}</vosi:note>\n"
+        "</vosi:availability>\n"
+    )
     return Response(xml, mimetype="text/xml")
 
 
@@ -53,9 +56,12 @@ def capabilities():
     base = request.url_root.rstrip("/")
     s = current_settings()
     limits = {
-        "max_body_mb": s.max_body_mb, "max_records": s.max_records,
-        "max_attribute_bytes": s.max_attribute_bytes, "max_depth": s.max_depth,
-        "node_cap": s.node_cap, "query_timeout": s.query_timeout,
+        "max_body_mb": s.max_body_mb,
+        "max_records": s.max_records,
+        "max_attribute_bytes": s.max_attribute_bytes,
+        "max_depth": s.max_depth,
+        "node_cap": s.node_cap,
+        "query_timeout": s.query_timeout,
     }
     answers = ", ".join(RESPONSE_FORMATS)  # provdm.registry's answer formats
     limit_xml = "".join(f'\n      <provhub:limit name="{k}" value="{escape(str(v))}"/>' for k, v in limits.items())

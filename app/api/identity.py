@@ -1,4 +1,5 @@
 """/resolve: what a name (id, stand-in id, file name, digest, OBS_ID...) means in this store."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -26,12 +27,24 @@ def resolve():
 def put_pin():
     """An admin's decision for an ambiguous name: ``{"key": ..., "to": record id}``."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("key"), str) or not isinstance(body.get("to"), str) \
-            or not isinstance(body.get("remove", False), bool):
-        raise InvalidParameter('the body must be {"key": "<alias>", "to": "<record id>", "remove": true|false}',
-                               where="body")
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("key"), str)
+        or not isinstance(body.get("to"), str)
+        or not isinstance(body.get("remove", False), bool)
+    ):
+        raise InvalidParameter(
+            'the body must be {"key": "<alias>", "to": "<record id>", "remove": true|false}', where="body"
+        )
     if not body["key"].strip() or not body["to"].strip():
         raise InvalidParameter("key and to must not be empty", where="body")
     store = current_store()
-    return jsonify(identity.pin(store, body["key"], services.resolve_id(store, body["to"]),
-                                viewer=current_viewer(), remove=bool(body.get("remove"))))
+    return jsonify(
+        identity.pin(
+            store,
+            body["key"],
+            services.resolve_id(store, body["to"]),
+            viewer=current_viewer(),
+            remove=bool(body.get("remove")),
+        )
+    )

@@ -1,4 +1,5 @@
 """GET /openapi.json: the OpenAPI 3 document of the HTTP API (kept beside the routes it describes)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -12,8 +13,13 @@ ERROR = {"$ref": "#/components/responses/Error"}
 
 
 def _param(name, where="query", schema=None, description="", required=False):
-    return {"name": name, "in": where, "required": required, "description": description,
-            "schema": schema or {"type": "string"}}
+    return {
+        "name": name,
+        "in": where,
+        "required": required,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
 
 
 def _content(media_type: str) -> dict:
@@ -27,25 +33,57 @@ def spec(base_url: str = "/") -> dict:
     doc_body = {t: _content(t) for f in syntaxes for t in f.media_types}
     doc_content = {f.media_type: _content(f.media_type) for f in syntaxes}
     report_content = {f.media_type: _content(f.media_type) for f in reports}
-    ingest_result = {"type": "object", "required": ["id", "records", "created", "warnings"],
-                     "properties": {"id": {"type": "string"}, "records": {"type": "integer"},
-                                    "created": {"type": "boolean"},
-                                    "warnings": {"type": "array", "items": {"type": "string"}}}}
-    rights = {"type": "object", "required": ["id", "rights"], "properties": {
-        "id": {"type": "string"}, "rights": {"type": "string", "enum": ["public", "proprietary"]},
-        "group": {"type": "string", "nullable": True}, "release": {"type": "string", "nullable": True}}}
-    rights_in = {"type": "object", "required": ["rights"], "properties": {
-        "rights": {"type": "string", "enum": ["public", "proprietary"]}, "group": {"type": "string"},
-        "release": {"type": "string", "format": "date"}}}
-    fits_result = {**ingest_result, "properties": {**ingest_result["properties"],
-                                                   "entity": {"type": "string", "nullable": True}}}
-    errors = {"400": ERROR, "404": ERROR, "406": ERROR, "409": ERROR, "413": ERROR, "415": ERROR,
-              "422": ERROR, "503": ERROR}
+    ingest_result = {
+        "type": "object",
+        "required": ["id", "records", "created", "warnings"],
+        "properties": {
+            "id": {"type": "string"},
+            "records": {"type": "integer"},
+            "created": {"type": "boolean"},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    rights = {
+        "type": "object",
+        "required": ["id", "rights"],
+        "properties": {
+            "id": {"type": "string"},
+            "rights": {"type": "string", "enum": ["public", "proprietary"]},
+            "group": {"type": "string", "nullable": True},
+            "release": {"type": "string", "nullable": True},
+        },
+    }
+    rights_in = {
+        "type": "object",
+        "required": ["rights"],
+        "properties": {
+            "rights": {"type": "string", "enum": ["public", "proprietary"]},
+            "group": {"type": "string"},
+            "release": {"type": "string", "format": "date"},
+        },
+    }
+    fits_result = {
+        **ingest_result,
+        "properties": {**ingest_result["properties"], "entity": {"type": "string", "nullable": True}},
+    }
+    errors = {
+        "400": ERROR,
+        "404": ERROR,
+        "406": ERROR,
+        "409": ERROR,
+        "413": ERROR,
+        "415": ERROR,
+        "422": ERROR,
+        "503": ERROR,
+    }
     prov_content = {mt: _content(mt) for _, mt in RESPONSE_FORMATS.values()}
     return {
         "openapi": "3.0.3",
-        "info": {"title": "provhub", "version": "0.1.0",
-                 "description": "Provenance store service: IVOA ProvenanceDM 1.0 on W3C PROV, ProvSAP."},
+        "info": {
+            "title": "provhub",
+            "version": "0.1.0",
+            "description": "Provenance store service: IVOA ProvenanceDM 1.0 on W3C PROV, ProvSAP.",
+        },
         "servers": [{"url": base_url}],
         "paths": {
             "/documents": {
@@ -55,42 +93,81 @@ def spec(base_url: str = "/") -> dict:
                     "parameters": [
                         _param("validation", schema={"type": "string", "enum": ["strict", "warn", "off"]}),
                         _param("rights", schema={"type": "string", "enum": ["public", "proprietary"]}),
-                        _param("group"), _param("release", schema={"type": "string", "format": "date"}),
-                        _param("supersedes", description="id of a live document this one corrects (it becomes superseded)"),
+                        _param("group"),
+                        _param("release", schema={"type": "string", "format": "date"}),
+                        _param(
+                            "supersedes", description="id of a live document this one corrects (it becomes superseded)"
+                        ),
                     ],
                     "requestBody": {"required": True, "content": doc_body},
-                    "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": ingest_result}}},
-                                  "200": {"description": "already stored, nothing changed", "content": {"application/json": {"schema": ingest_result}}},
-                                  **errors},
+                    "responses": {
+                        "201": {"description": "stored", "content": {"application/json": {"schema": ingest_result}}},
+                        "200": {
+                            "description": "already stored, nothing changed",
+                            "content": {"application/json": {"schema": ingest_result}},
+                        },
+                        **errors,
+                    },
                 },
                 "get": {
                     "summary": "List documents",
                     "operationId": "listDocuments",
-                    "parameters": [_param("offset", schema={"type": "integer", "minimum": 0}),
-                                   _param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000})],
-                    "responses": {"200": {"description": "a page of documents", "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["documents", "total"],
-                        "properties": {"documents": {"type": "array", "items": {"type": "object"}},
-                                       "total": {"type": "integer"}, "offset": {"type": "integer"},
-                                       "limit": {"type": "integer"}, "next": {"type": "string"}}}}}},
-                                  "400": ERROR},
+                    "parameters": [
+                        _param("offset", schema={"type": "integer", "minimum": 0}),
+                        _param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000}),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "a page of documents",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["documents", "total"],
+                                        "properties": {
+                                            "documents": {"type": "array", "items": {"type": "object"}},
+                                            "total": {"type": "integer"},
+                                            "offset": {"type": "integer"},
+                                            "limit": {"type": "integer"},
+                                            "next": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "400": ERROR,
+                    },
                 },
             },
             "/documents/{doc_id}": {
                 "get": {
                     "summary": "A document as ingested, in " + registry.spoken(f.label for f in syntaxes),
                     "operationId": "getDocument",
-                    "parameters": [_param("doc_id", "path", required=True),
-                                   _param("format", schema={"type": "string", "enum": [f.name for f in syntaxes]})],
-                    "responses": {"200": {"description": "the document", "content": doc_content},
-                                  "404": ERROR, "406": ERROR},
+                    "parameters": [
+                        _param("doc_id", "path", required=True),
+                        _param("format", schema={"type": "string", "enum": [f.name for f in syntaxes]}),
+                    ],
+                    "responses": {
+                        "200": {"description": "the document", "content": doc_content},
+                        "404": ERROR,
+                        "406": ERROR,
+                    },
                 },
                 "delete": {
                     "summary": "Retract a document (owner group writer or admin); its history is kept",
                     "operationId": "retractDocument",
                     "parameters": [_param("doc_id", "path", required=True)],
-                    "responses": {"200": {"description": "retracted", "content": {"application/json": {"schema": {"type": "object"}}}},
-                                  "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR, "503": ERROR},
+                    "responses": {
+                        "200": {
+                            "description": "retracted",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "400": ERROR,
+                        "401": ERROR,
+                        "403": ERROR,
+                        "404": ERROR,
+                        "503": ERROR,
+                    },
                 },
             },
             "/documents/{doc_id}/history": {
@@ -98,8 +175,13 @@ def spec(base_url: str = "/") -> dict:
                     "summary": "What happened to a document: ingested, superseded, supersedes, retracted",
                     "operationId": "documentHistory",
                     "parameters": [_param("doc_id", "path", required=True)],
-                    "responses": {"200": {"description": "its status and history", "content": {"application/json": {"schema": {"type": "object"}}}},
-                                  "404": ERROR},
+                    "responses": {
+                        "200": {
+                            "description": "its status and history",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "404": ERROR,
+                    },
                 },
             },
             "/resolve": {
@@ -107,19 +189,46 @@ def spec(base_url: str = "/") -> dict:
                     "summary": "The canonical id of a record known by ID (id, file name, path, digest, OBS_ID...) and its aliases",
                     "operationId": "resolve",
                     "parameters": [_param("ID", required=True)],
-                    "responses": {"200": {"description": "canonical id, aliases and joined stand-ins", "content": {"application/json": {"schema": {"type": "object"}}}},
-                                  "400": ERROR, "404": ERROR},
+                    "responses": {
+                        "200": {
+                            "description": "canonical id, aliases and joined stand-ins",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "400": ERROR,
+                        "404": ERROR,
+                    },
                 },
             },
             "/pins": {
                 "put": {
                     "summary": "An admin's decision for an ambiguous name: key means the record 'to'",
                     "operationId": "putPin",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["key", "to"],
-                        "properties": {"key": {"type": "string"}, "to": {"type": "string"}, "remove": {"type": "boolean"}}}}}},
-                    "responses": {"200": {"description": "pinned", "content": {"application/json": {"schema": {"type": "object"}}}},
-                                  "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["key", "to"],
+                                    "properties": {
+                                        "key": {"type": "string"},
+                                        "to": {"type": "string"},
+                                        "remove": {"type": "boolean"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "pinned",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "400": ERROR,
+                        "401": ERROR,
+                        "403": ERROR,
+                        "404": ERROR,
+                    },
                 },
             },
             "/provsap": {
@@ -127,80 +236,195 @@ def spec(base_url: str = "/") -> dict:
                     "summary": "ProvSAP lineage query",
                     "operationId": "provsap",
                     "parameters": [
-                        {**_param("ID", required=True, description="entity, activity or agent id (repeatable)"),
-                         "schema": {"type": "array", "items": {"type": "string"}}, "explode": True},
+                        {
+                            **_param("ID", required=True, description="entity, activity or agent id (repeatable)"),
+                            "schema": {"type": "array", "items": {"type": "string"}},
+                            "explode": True,
+                        },
                         _param("DEPTH", description="0, 1, ... or ALL"),
                         _param("DIRECTION", schema={"type": "string", "enum": ["BACK", "FORTH", "FORWARD"]}),
-                        _param("MEMBERS", schema=bool_schema), _param("STEPS", schema=bool_schema),
+                        _param("MEMBERS", schema=bool_schema),
+                        _param("STEPS", schema=bool_schema),
                         _param("AGENT", schema=bool_schema),
                         _param("MODEL", schema={"type": "string", "enum": ["IVOA", "W3C"]}),
                         _param("RESPONSEFORMAT", schema={"type": "string", "enum": list(RESPONSE_FORMATS)}),
                     ],
-                    "responses": {"200": {"description": "the lineage", "content": prov_content},
-                                  "400": ERROR, "404": ERROR, "422": ERROR, "503": ERROR},
+                    "responses": {
+                        "200": {"description": "the lineage", "content": prov_content},
+                        "400": ERROR,
+                        "404": ERROR,
+                        "422": ERROR,
+                        "503": ERROR,
+                    },
                 },
             },
             "/documents/{doc_id}/rights": {
-                "get": {"summary": "Access rights of a document", "operationId": "getRights",
-                        "parameters": [_param("doc_id", "path", required=True)],
-                        "responses": {"200": {"description": "rights", "content": {"application/json": {"schema": rights}}},
-                                      "404": ERROR}},
-                "put": {"summary": "Change the access rights of a document (owner group writer or admin)",
-                        "operationId": "putRights",
-                        "parameters": [_param("doc_id", "path", required=True)],
-                        "requestBody": {"required": True, "content": {"application/json": {"schema": rights_in}}},
-                        "responses": {"200": {"description": "new rights", "content": {"application/json": {"schema": rights}}},
-                                      "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}},
+                "get": {
+                    "summary": "Access rights of a document",
+                    "operationId": "getRights",
+                    "parameters": [_param("doc_id", "path", required=True)],
+                    "responses": {
+                        "200": {"description": "rights", "content": {"application/json": {"schema": rights}}},
+                        "404": ERROR,
+                    },
+                },
+                "put": {
+                    "summary": "Change the access rights of a document (owner group writer or admin)",
+                    "operationId": "putRights",
+                    "parameters": [_param("doc_id", "path", required=True)],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": rights_in}}},
+                    "responses": {
+                        "200": {"description": "new rights", "content": {"application/json": {"schema": rights}}},
+                        "400": ERROR,
+                        "401": ERROR,
+                        "403": ERROR,
+                        "404": ERROR,
+                    },
+                },
             },
             "/fits": {
                 "post": {
                     "summary": "Import the headers of a FITS file (whole file or header-only upload) as one PROV document",
                     "operationId": "postFits",
-                    "parameters": [_param("filename"),
-                                   _param("validation", schema={"type": "string", "enum": ["strict", "warn", "off"]}),
-                                   _param("rights", schema={"type": "string", "enum": ["public", "proprietary"]}),
-                                   _param("group"), _param("release", schema={"type": "string", "format": "date"})],
-                    "requestBody": {"required": True, "content": {
-                        "application/fits": {"schema": {"type": "string", "format": "binary"}},
-                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                        "multipart/form-data": {"schema": {"type": "object", "properties": {
-                            "file": {"type": "string", "format": "binary"}}}}}},
-                    "responses": {"201": {"description": "stored", "content": {"application/json": {"schema": fits_result}}},
-                                  "200": {"description": "already stored", "content": {"application/json": {"schema": fits_result}}},
-                                  "400": ERROR, "401": ERROR, "403": ERROR, "413": ERROR, "422": ERROR, "503": ERROR},
+                    "parameters": [
+                        _param("filename"),
+                        _param("validation", schema={"type": "string", "enum": ["strict", "warn", "off"]}),
+                        _param("rights", schema={"type": "string", "enum": ["public", "proprietary"]}),
+                        _param("group"),
+                        _param("release", schema={"type": "string", "format": "date"}),
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/fits": {"schema": {"type": "string", "format": "binary"}},
+                            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                }
+                            },
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "stored", "content": {"application/json": {"schema": fits_result}}},
+                        "200": {
+                            "description": "already stored",
+                            "content": {"application/json": {"schema": fits_result}},
+                        },
+                        "400": ERROR,
+                        "401": ERROR,
+                        "403": ERROR,
+                        "413": ERROR,
+                        "422": ERROR,
+                        "503": ERROR,
+                    },
                 },
             },
             "/audit": {
                 "get": {
                     "summary": "Audit report of a product's backward lineage (summary, completeness, consistency)",
                     "operationId": "audit",
-                    "parameters": [{**_param("ID", required=True), "schema": {"type": "array", "items": {"type": "string"}},
-                                    "explode": True},
-                                   _param("format", schema={"type": "string", "enum": [f.name for f in reports]})],
-                    "responses": {"200": {"description": "the report", "content": report_content},
-                                  "400": ERROR, "404": ERROR, "406": ERROR, "422": ERROR, "503": ERROR},
+                    "parameters": [
+                        {
+                            **_param("ID", required=True),
+                            "schema": {"type": "array", "items": {"type": "string"}},
+                            "explode": True,
+                        },
+                        _param("format", schema={"type": "string", "enum": [f.name for f in reports]}),
+                    ],
+                    "responses": {
+                        "200": {"description": "the report", "content": report_content},
+                        "400": ERROR,
+                        "404": ERROR,
+                        "406": ERROR,
+                        "422": ERROR,
+                        "503": ERROR,
+                    },
                 },
             },
-            "/health": {"get": {"summary": "Service and store health", "operationId": "health",
-                                "responses": {"200": {"description": "healthy", "content": {"application/json": {"schema": {"type": "object"}}}},
-                                              "503": {"description": "store unavailable", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-            "/availability": {"get": {"summary": "VOSI availability", "operationId": "availability",
-                                      "responses": {"200": {"description": "VOSI availability XML", "content": {"text/xml": {"schema": {"type": "string"}}}}}}},
-            "/capabilities": {"get": {"summary": "VOSI capabilities (with the service limits)", "operationId": "capabilities",
-                                      "responses": {"200": {"description": "VOSI capabilities XML", "content": {"text/xml": {"schema": {"type": "string"}}}}}}},
-            "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
-                                      "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/health": {
+                "get": {
+                    "summary": "Service and store health",
+                    "operationId": "health",
+                    "responses": {
+                        "200": {
+                            "description": "healthy",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "503": {
+                            "description": "store unavailable",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                    },
+                }
+            },
+            "/availability": {
+                "get": {
+                    "summary": "VOSI availability",
+                    "operationId": "availability",
+                    "responses": {
+                        "200": {
+                            "description": "VOSI availability XML",
+                            "content": {"text/xml": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/capabilities": {
+                "get": {
+                    "summary": "VOSI capabilities (with the service limits)",
+                    "operationId": "capabilities",
+                    "responses": {
+                        "200": {
+                            "description": "VOSI capabilities XML",
+                            "content": {"text/xml": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": {
-            "responses": {"Error": {"description": "an error", "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
-                "application/x-votable+xml": {"schema": {"type": "string"}}}}},
-            "schemas": {"Error": {"type": "object", "required": ["error", "status"], "properties": {
-                "status": {"type": "integer"},
-                "error": {"type": "object", "required": ["code", "message", "where"], "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"},
-                    "where": {"type": "string", "nullable": True},
-                    "details": {"type": "array", "items": {}}}}}}},
+            "responses": {
+                "Error": {
+                    "description": "an error",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+                        "application/x-votable+xml": {"schema": {"type": "string"}},
+                    },
+                }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "status"],
+                    "properties": {
+                        "status": {"type": "integer"},
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message", "where"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "where": {"type": "string", "nullable": True},
+                                "details": {"type": "array", "items": {}},
+                            },
+                        },
+                    },
+                }
+            },
         },
     }
 

@@ -1,4 +1,5 @@
 """GET /provsap: ProvSAP lineage queries."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
@@ -27,6 +28,5 @@ def security_headers(resp: Response, media_type: str) -> Response:
 def provsap():
     settings = current_settings()
     query = ProvSapQuery.from_args(request.args, max_depth=settings.max_depth, allow_extra=EXTRA)
-    body, media_type = services.provsap_response(current_store(), query, settings=settings,
-                                                viewer=current_viewer())
+    body, media_type = services.provsap_response(current_store(), query, settings=settings, viewer=current_viewer())
     return security_headers(Response(body, mimetype=media_type), media_type)

@@ -1,6 +1,7 @@
 """The ``provhub`` command. Commands live in modules of this package, each imported by name at
 start (a missing one is an ImportError, not a command that quietly is not there): ``core`` (serve,
 ingest, provsap, validate), ``importers``, ``visual`` and ``admin`` (tokens, export)."""
+
 from __future__ import annotations
 
 import click
@@ -30,8 +31,13 @@ def cli():
     """
 
 
-store_option = click.option("--store", "store_url", metavar="URL", default=None,
-                            help="Store URL (sqlite:///FILE or bolt://HOST:PORT); default PROVHUB_STORE_URL.")
+store_option = click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    default=None,
+    help="Store URL (sqlite:///FILE or bolt://HOST:PORT); default PROVHUB_STORE_URL.",
+)
 
 
 def settings_from(store_url: str | None = None) -> Settings:

@@ -1,4 +1,5 @@
 """Operator commands: API tokens, document rights, backup (export / import-export)."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ def tokens():
 
 @tokens.command("create")
 @click.option("--role", type=click.Choice(ROLES), default="reader", show_default=True)
-@click.option("--group", "groups", multiple=True, help="Group whose proprietary documents the token reads (repeatable).")
+@click.option(
+    "--group", "groups", multiple=True, help="Group whose proprietary documents the token reads (repeatable)."
+)
 @click.option("--name", default=None, help="Who the token is for (default: role and groups).")
 @store_option
 def tokens_create(role, groups, name, store_url):
@@ -30,8 +33,14 @@ def tokens_create(role, groups, name, store_url):
     store = open_store_from(store_url)
     try:
         token = new_token()
-        record = TokenRecord(id=secrets.token_hex(4), name=name or f"{role}:{','.join(groups) or '-'}",
-                             role=role, groups=sorted(groups), hash=hash_token(token), created_at=utcnow_iso())
+        record = TokenRecord(
+            id=secrets.token_hex(4),
+            name=name or f"{role}:{','.join(groups) or '-'}",
+            role=role,
+            groups=sorted(groups),
+            hash=hash_token(token),
+            created_at=utcnow_iso(),
+        )
         store.save_token(record)
     finally:
         store.close()
@@ -46,8 +55,10 @@ def tokens_list(store_url):
     store = open_store_from(store_url)
     try:
         for t in store.list_tokens():
-            click.echo(f"{t.id}\t{t.name}\t{t.role}\t{','.join(t.groups) or '-'}\t{t.created_at}"
-                       f"\t{'revoked' if t.revoked else 'active'}")
+            click.echo(
+                f"{t.id}\t{t.name}\t{t.role}\t{','.join(t.groups) or '-'}\t{t.created_at}"
+                f"\t{'revoked' if t.revoked else 'active'}"
+            )
     finally:
         store.close()
 
@@ -83,8 +94,14 @@ def rights(doc_id, rights, group, release, store_url):
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.File("w"), default="-", show_default=True,
-              help="File to write (JSON lines: one document with its rights per line).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w"),
+    default="-",
+    show_default=True,
+    help="File to write (JSON lines: one document with its rights per line).",
+)
 @store_option
 def export(output, store_url):
     """Write every document, as ingested, with its rights (a backup that import-export reads)."""
@@ -95,12 +112,28 @@ def export(output, store_url):
         while True:
             docs, total = store.list_documents(offset=offset, limit=500, retired=True)
             for d in docs:
-                history = [{"doc": h.doc_id, "action": h.action, "by": h.actor, "at": h.at, "other": h.other}
-                           for h in store.history(d.id) if h.doc_id == d.id]
-                output.write(json.dumps({"id": d.id, "format": d.format, "document": d.original,
-                                         "rights": d.rights, "group": d.group, "release": d.release,
-                                         "created_at": d.created_at, "status": d.status,
-                                         "superseded_by": d.superseded_by, "history": history}) + "\n")
+                history = [
+                    {"doc": h.doc_id, "action": h.action, "by": h.actor, "at": h.at, "other": h.other}
+                    for h in store.history(d.id)
+                    if h.doc_id == d.id
+                ]
+                output.write(
+                    json.dumps(
+                        {
+                            "id": d.id,
+                            "format": d.format,
+                            "document": d.original,
+                            "rights": d.rights,
+                            "group": d.group,
+                            "release": d.release,
+                            "created_at": d.created_at,
+                            "status": d.status,
+                            "superseded_by": d.superseded_by,
+                            "history": history,
+                        }
+                    )
+                    + "\n"
+                )
                 n += 1
             offset += len(docs)
             if not docs or offset >= total:
@@ -128,8 +161,16 @@ def import_export(file, store_url):
                 text, fmt = item["document"], item["format"]
             except (ValueError, KeyError) as exc:
                 raise InvalidParameter(f"not an export line: {exc}", where=f"line {lineno}") from None
-            res = services.ingest(store, text, fmt, settings=settings, validation="off",
-                                  rights=item.get("rights"), group=item.get("group"), release=item.get("release"))
+            res = services.ingest(
+                store,
+                text,
+                fmt,
+                settings=settings,
+                validation="off",
+                rights=item.get("rights"),
+                group=item.get("group"),
+                release=item.get("release"),
+            )
             if res.id != item.get("id", res.id):
                 click.echo(f"line {lineno}: document id changed from {item['id']} to {res.id}", err=True)
             created += res.created

@@ -1,4 +1,5 @@
 """Core commands: serve, ingest, provsap, validate."""
+
 from __future__ import annotations
 
 import sys
@@ -18,8 +19,11 @@ from . import cli, open_store_from, settings_from, store_option
 @store_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-@click.option("--sample/--no-sample", default=None,
-              help="Load the sample lineage into an empty store first (default: PROVHUB_SAMPLE, on).")
+@click.option(
+    "--sample/--no-sample",
+    default=None,
+    help="Load the sample lineage into an empty store first (default: PROVHUB_SAMPLE, on).",
+)
 def serve(store_url, host, port, sample):
     """Run the HTTP service (Flask/werkzeug; use gunicorn 'app:create_app()' in production)."""
     from .. import create_app, settle
@@ -53,15 +57,29 @@ def load_sample(store, settings) -> int:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", *formats.FORMATS]), help="Syntax of the files.")
-@click.option("--validation", type=click.Choice(["strict", "warn", "off"]), default=None,
-              help="Validation level (default PROVHUB_VALIDATION, warn).")
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", *formats.FORMATS]),
+    help="Syntax of the files.",
+)
+@click.option(
+    "--validation",
+    type=click.Choice(["strict", "warn", "off"]),
+    default=None,
+    help="Validation level (default PROVHUB_VALIDATION, warn).",
+)
 @click.option("--rights", type=click.Choice(["public", "proprietary"]), default="public", show_default=True)
 @click.option("--group", default=None, help="Owner group of proprietary documents.")
 @click.option("--release", default=None, help="Date (YYYY-MM-DD) a proprietary document becomes public.")
-@click.option("--supersedes", default=None, metavar="DOC_ID",
-              help="Id of a stored document this one corrects (it is then superseded; one file only).")
+@click.option(
+    "--supersedes",
+    default=None,
+    metavar="DOC_ID",
+    help="Id of a stored document this one corrects (it is then superseded; one file only).",
+)
 @store_option
 def ingest(files, fmt, validation, rights, group, release, supersedes, store_url):
     """Store PROV documents; print one line per file: id, records, created/unchanged."""
@@ -75,16 +93,26 @@ def ingest(files, fmt, validation, rights, group, release, supersedes, store_url
             try:
                 text, f = services.read_file(path, fmt)
                 t0 = time.perf_counter()
-                res = services.ingest(store, text, f, settings=settings, validation=validation,
-                                      rights=rights, group=group, release=release, supersedes=supersedes)
+                res = services.ingest(
+                    store,
+                    text,
+                    f,
+                    settings=settings,
+                    validation=validation,
+                    rights=rights,
+                    group=group,
+                    release=release,
+                    supersedes=supersedes,
+                )
                 dt = time.perf_counter() - t0
             except ProvhubError as exc:
                 failed += 1
                 where = f" at {exc.where}" if exc.where else ""
                 click.echo(f"{path}: error {exc.code}: {exc.message}{where}", err=True)
                 continue
-            click.echo(f"{path}\t{res.id}\t{res.records} records\t{'created' if res.created else 'unchanged'}"
-                       f"\t{dt:.3f}s")
+            click.echo(
+                f"{path}\t{res.id}\t{res.records} records\t{'created' if res.created else 'unchanged'}\t{dt:.3f}s"
+            )
             for w in res.warnings:
                 click.echo(f"  warning: {w}", err=True)
     finally:
@@ -100,15 +128,24 @@ def ingest(files, fmt, validation, rights, group, release, supersedes, store_url
 @click.option("--steps", is_flag=True, help="Follow activity flows to their steps.")
 @click.option("--agent", is_flag=True, help="Expand agents (what they are responsible for).")
 @click.option("--model", default="IVOA", show_default=True, help="IVOA or W3C.")
-@click.option("--responseformat", default="PROV-JSON", show_default=True,
-              help=", ".join(RESPONSE_FORMATS) + " (or a media type).")
+@click.option(
+    "--responseformat", default="PROV-JSON", show_default=True, help=", ".join(RESPONSE_FORMATS) + " (or a media type)."
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to a file.")
 @store_option
 def provsap(ids, depth, direction, members, steps, agent, model, responseformat, output, store_url):
     """Answer a ProvSAP query, the same answer as GET /provsap, to stdout."""
     settings = settings_from(store_url)
-    args = {"ID": list(ids), "DEPTH": depth, "DIRECTION": direction, "MEMBERS": str(members),
-            "STEPS": str(steps), "AGENT": str(agent), "MODEL": model, "RESPONSEFORMAT": responseformat}
+    args = {
+        "ID": list(ids),
+        "DEPTH": depth,
+        "DIRECTION": direction,
+        "MEMBERS": str(members),
+        "STEPS": str(steps),
+        "AGENT": str(agent),
+        "MODEL": model,
+        "RESPONSEFORMAT": responseformat,
+    }
     query = ProvSapQuery.from_args(args, max_depth=settings.max_depth)
     store = open_store_from(settings=settings)
     try:
@@ -126,10 +163,14 @@ def provsap(ids, depth, direction, members, steps, agent, model, responseformat,
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", *formats.FORMATS]))
-@click.option("--level", type=click.Choice(["strict", "warn"]), default="strict", show_default=True,
-              help="strict: any finding makes the file invalid; warn: only errors do.")
+@click.option("--format", "fmt", default="auto", show_default=True, type=click.Choice(["auto", *formats.FORMATS]))
+@click.option(
+    "--level",
+    type=click.Choice(["strict", "warn"]),
+    default="strict",
+    show_default=True,
+    help="strict: any finding makes the file invalid; warn: only errors do.",
+)
 def validate(files, fmt, level):
     """Check PROV files without storing them; exit code 1 when any is invalid."""
     settings = settings_from(None)
@@ -145,8 +186,10 @@ def validate(files, fmt, level):
             for d in exc.details[1:]:
                 click.echo(f"  {d}")
             continue
-        click.echo(f"{path}: valid ({prepared.records} records, {len(prepared.nodes)} elements, "
-                   f"{len(prepared.relations)} relations)")
+        click.echo(
+            f"{path}: valid ({prepared.records} records, {len(prepared.nodes)} elements, "
+            f"{len(prepared.relations)} relations)"
+        )
         for w in warnings:
             click.echo(f"  warning: {w}")
     sys.exit(1 if bad else 0)

@@ -5,6 +5,7 @@ PROVHUB_STORE_URL) like any other, or written as PROV-JSON with ``--output`` wit
 store. Warnings (numbered, see docs/importers.md) and a per-file summary go to stderr; the exit
 code is 1 when a file could not be imported.
 """
+
 from __future__ import annotations
 
 import sys
@@ -20,18 +21,29 @@ from .. import services
 from . import cli, open_store_from, settings_from, store_option
 
 output_option = click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-    help="Write the PROV-JSON document to this file ('-' for stdout) instead of storing it.")
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Write the PROV-JSON document to this file ('-' for stdout) instead of storing it.",
+)
 
 
 def ingest_options(command):
     """--rights/--group/--release, as for `provhub ingest` (the command gets them as **ingest)."""
-    for option in reversed([
-            click.option("--rights", type=click.Choice(["public", "proprietary"]), default="public",
-                         show_default=True, help="Who may read the stored document."),
+    for option in reversed(
+        [
+            click.option(
+                "--rights",
+                type=click.Choice(["public", "proprietary"]),
+                default="public",
+                show_default=True,
+                help="Who may read the stored document.",
+            ),
             click.option("--group", default=None, help="Owner group of a proprietary document."),
-            click.option("--release", default=None,
-                         help="Date (YYYY-MM-DD) a proprietary document becomes public.")]):
+            click.option("--release", default=None, help="Date (YYYY-MM-DD) a proprietary document becomes public."),
+        ]
+    ):
         command = option(command)
     return command
 
@@ -39,11 +51,15 @@ def ingest_options(command):
 def summary_table(files) -> str:
     """The per-file summary: status, HDUs, keywords, path, entity IRI (or the problem)."""
     rows = [("status", "hdus", "keywords", "file", "entity")]
-    rows += [(f.status, str(f.hdus), str(f.keywords), f.path,
-              f.entity or "" if f.status != "failed" else f"({f.message})") for f in files]
+    rows += [
+        (f.status, str(f.hdus), str(f.keywords), f.path, f.entity or "" if f.status != "failed" else f"({f.message})")
+        for f in files
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  "
-                     f"{r[3]:<{widths[3]}}  {r[4]}".rstrip() for r in rows)
+    return "\n".join(
+        f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:<{widths[3]}}  {r[4]}".rstrip()
+        for r in rows
+    )
 
 
 def finish(result, *, output: str | None, store_url: str | None, started: float, **ingest) -> None:
@@ -54,8 +70,11 @@ def finish(result, *, output: str | None, store_url: str | None, started: float,
     seconds = max(time.perf_counter() - started, 1e-9)
     read = [f for f in result.files if f.status != "failed"]
     keywords = sum(f.keywords for f in read)
-    click.echo(f"{len(read)} file(s), {keywords} keyword(s) in {seconds:.2f} s "
-               f"({len(read) / seconds:.1f} files/s, {keywords / seconds:.0f} keywords/s)", err=True)
+    click.echo(
+        f"{len(read)} file(s), {keywords} keyword(s) in {seconds:.2f} s "
+        f"({len(read) / seconds:.1f} files/s, {keywords / seconds:.0f} keywords/s)",
+        err=True,
+    )
     if not result.document.get_records():
         click.echo("nothing to import", err=True)
     elif output:
@@ -114,25 +133,38 @@ def _single_input_command(name: str, importer, argument, help_text: str):
 
 
 import_datastore_command = _single_input_command(
-    "import-datastore", import_datastore,
+    "import-datastore",
+    import_datastore,
     click.argument("path", metavar="DIR", type=click.Path(exists=True, file_okay=False)),
-    "Import a gammapy DataStore (obs-index, hdu-index and the DL3 files they list).")
+    "Import a gammapy DataStore (obs-index, hdu-index and the DL3 files they list).",
+)
 import_ctapipe_log_command = _single_input_command(
-    "import-ctapipe-log", import_ctapipe_log,
+    "import-ctapipe-log",
+    import_ctapipe_log,
     click.argument("path", metavar="LOGFILE", type=click.Path(exists=True, dir_okay=False)),
-    "Import a ctapipe provenance log (*.provenance.log, JSON arrays back to back).")
+    "Import a ctapipe provenance log (*.provenance.log, JSON arrays back to back).",
+)
 
 
 @cli.command("import-analysis")
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
 @click.argument("product", type=click.Path(exists=True, dir_okay=False))
-@click.option("--datastore", type=click.Path(exists=True, file_okay=False), default=None,
-              help="DataStore directory (default: the config's observations.datastore, env vars expanded).")
+@click.option(
+    "--datastore",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="DataStore directory (default: the config's observations.datastore, env vars expanded).",
+)
 @output_option
 @ingest_options
 @store_option
 def import_analysis_command(config, product, datastore, output, store_url, **ingest):
     """Import a gammapy analysis: its config YAML, its DL5 product and the DL3 observations used."""
     started = time.perf_counter()
-    finish(import_analysis(config, product, datastore=datastore), output=output,
-           store_url=store_url, started=started, **ingest)
+    finish(
+        import_analysis(config, product, datastore=datastore),
+        output=output,
+        store_url=store_url,
+        started=started,
+        **ingest,
+    )

@@ -1,4 +1,5 @@
 """Identity and lifecycle commands: retract, history, resolve."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,7 @@ def retract(doc_id, store_url):
         out = identity.retract(store, doc_id)
     finally:
         store.close()
-    click.echo(f"{out['id']}\tretracted\t{out['records_removed']} records removed\t"
-               f"{out['records_rebuilt']} rebuilt")
+    click.echo(f"{out['id']}\tretracted\t{out['records_removed']} records removed\t{out['records_rebuilt']} rebuilt")
 
 
 @cli.command()
@@ -44,8 +44,13 @@ def history(doc_id, store_url):
 
 @cli.command()
 @click.argument("ident")
-@click.option("--pin", "pin_to", default=None, metavar="RECORD_ID",
-              help="Decide an ambiguous name: IDENT (an alias, or id:<stand-in id>) means RECORD_ID.")
+@click.option(
+    "--pin",
+    "pin_to",
+    default=None,
+    metavar="RECORD_ID",
+    help="Decide an ambiguous name: IDENT (an alias, or id:<stand-in id>) means RECORD_ID.",
+)
 @click.option("--unpin", is_flag=True, help="Take back a --pin decision.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @store_option

@@ -1,4 +1,5 @@
 """Pictures and audits of lineage: ``provhub render`` and ``provhub audit``."""
+
 from __future__ import annotations
 
 import sys
@@ -15,21 +16,49 @@ from .. import services
 from . import cli, open_store_from, settings_from, store_option
 
 
-@cli.command("render", help="Draw the lineage of ID (entity, activity or agent) as "
-             + registry.spoken(name.upper() for name in FORMATS) + ".")
+@cli.command(
+    "render",
+    help="Draw the lineage of ID (entity, activity or agent) as "
+    + registry.spoken(name.upper() for name in FORMATS)
+    + ".",
+)
 @click.argument("ident", metavar="ID")
 @click.option("--depth", default="ALL", show_default=True, help="Relations to follow: N or ALL.")
-@click.option("--direction", default="BACK", show_default=True,
-              type=click.Choice(["BACK", "FORTH"], case_sensitive=False),
-              help="BACK: what it came from; FORTH: what came of it.")
-@click.option("--layout", default="BT", show_default=True,
-              type=click.Choice(DIRECTIONS, case_sensitive=False), help="Graphviz rank direction.")
-@click.option("--format", "fmt", default=None, type=click.Choice(sorted(FORMATS)),
-              help="Picture format (default: from the -o suffix, else svg).")
-@click.option("--node-cap", type=int, default=None,
-              help="Collapse siblings above this many nodes (default PROVHUB_RENDER_NODE_CAP).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", show_default=True,
-              help="File to write (- for standard output).")
+@click.option(
+    "--direction",
+    default="BACK",
+    show_default=True,
+    type=click.Choice(["BACK", "FORTH"], case_sensitive=False),
+    help="BACK: what it came from; FORTH: what came of it.",
+)
+@click.option(
+    "--layout",
+    default="BT",
+    show_default=True,
+    type=click.Choice(DIRECTIONS, case_sensitive=False),
+    help="Graphviz rank direction.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default=None,
+    type=click.Choice(sorted(FORMATS)),
+    help="Picture format (default: from the -o suffix, else svg).",
+)
+@click.option(
+    "--node-cap",
+    type=int,
+    default=None,
+    help="Collapse siblings above this many nodes (default PROVHUB_RENDER_NODE_CAP).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="-",
+    show_default=True,
+    help="File to write (- for standard output).",
+)
 @store_option
 def render_command(ident, depth, direction, layout, fmt, node_cap, output, store_url):
     if fmt is None:
@@ -38,14 +67,20 @@ def render_command(ident, depth, direction, layout, fmt, node_cap, output, store
     settings = settings_from(store_url)
     store = open_store_from(store_url, settings)
     try:
-        query = ProvSapQuery.from_args({"ID": ident, "DEPTH": depth, "DIRECTION": direction.upper()},
-                                       max_depth=settings.max_depth)
+        query = ProvSapQuery.from_args(
+            {"ID": ident, "DEPTH": depth, "DIRECTION": direction.upper()}, max_depth=settings.max_depth
+        )
         doc = services.trace(store, query, settings=settings)
         highlight = {services.resolve_id(store, ident)}
     finally:
         store.close()
-    body = render(doc, fmt, direction=layout.upper(), highlight=highlight,
-                  node_cap=node_cap if node_cap is not None else settings.render_node_cap)
+    body = render(
+        doc,
+        fmt,
+        direction=layout.upper(),
+        highlight=highlight,
+        node_cap=node_cap if node_cap is not None else settings.render_node_cap,
+    )
     if output == "-":
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
@@ -56,10 +91,17 @@ def render_command(ident, depth, direction, layout, fmt, node_cap, output, store
 
 @cli.command("audit")
 @click.argument("idents", metavar="ID", nargs=-1, required=True)
-@click.option("--format", "fmt", default="text", show_default=True,
-              type=click.Choice(list(REPORT_FORMATS)), help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="-", show_default=True,
-              help="File to write (- for standard output).")
+@click.option(
+    "--format", "fmt", default="text", show_default=True, type=click.Choice(list(REPORT_FORMATS)), help="Report format."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default="-",
+    show_default=True,
+    help="File to write (- for standard output).",
+)
 @store_option
 def audit_command(idents, fmt, output, store_url):
     """Audit the full backward lineage of a product: summary, completeness, consistency.

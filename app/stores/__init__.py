@@ -6,6 +6,7 @@ URL of its scheme is opened (so the Neo4j driver is not loaded for an embedded s
 its own typed configuration from the settings (``SQLiteConfig``, ``Neo4jConfig``). Adding one is
 one entry here and the checklist in docs/backends.md.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,8 +31,12 @@ class Backend:
 
 BACKENDS = (
     Backend("embedded", ("sqlite",), "app.stores.sqlite:SQLiteStore", "sqlite:///FILE"),
-    Backend("neo4j", ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"),
-            "app.stores.neo4j:Neo4jStore", "bolt://HOST:PORT"),
+    Backend(
+        "neo4j",
+        ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"),
+        "app.stores.neo4j:Neo4jStore",
+        "bolt://HOST:PORT",
+    ),
 )
 SCHEMES = {scheme: backend for backend in BACKENDS for scheme in backend.schemes}
 
@@ -47,5 +52,13 @@ def open_store(url: str, settings=None) -> Store:
     return backend.load()(url, settings=settings)
 
 
-__all__ = ["open_store", "BACKENDS", "Backend", "Store", "PreparedDocument", "PutResult", "StoredDocument",
-           "TraceQuery"]
+__all__ = [
+    "open_store",
+    "BACKENDS",
+    "Backend",
+    "Store",
+    "PreparedDocument",
+    "PutResult",
+    "StoredDocument",
+    "TraceQuery",
+]

@@ -101,6 +101,7 @@ cycles are safe. If more than ``query.node_cap`` nodes would be returned the sto
 :class:`provdm.errors.QueryTimeout`. Unknown start ids are not an error for the store (the
 service checks them first).
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -230,8 +231,7 @@ class EdgeSource(Protocol):
     """What the shared lineage walk (:func:`app.stores.lineage.walk`) reads: a backend gives it
     one of these (itself, or an object bound to one read transaction)."""
 
-    def edges_from(self, ids: list[str], out: Iterable[str],
-                   into: Iterable[str]) -> list[tuple[Hashable, str, str]]:
+    def edges_from(self, ids: list[str], out: Iterable[str], into: Iterable[str]) -> list[tuple[Hashable, str, str]]:
         """``(relation key, this end, other end)`` for relations with category in ``out`` whose
         src is in ``ids`` (this end = src) and with category in ``into`` whose dst is in ``ids``
         (this end = dst), in ONE query. The key is what the backend reads the relation back by:
@@ -254,8 +254,14 @@ class DocumentStore(Protocol):
 
     def has_document(self, doc_id: str) -> bool: ...
 
-    def list_documents(self, offset: int = 0, limit: int = 50, groups: frozenset | None = None,
-                       today: str | None = None, retired: bool = False) -> tuple[list[StoredDocument], int]: ...
+    def list_documents(
+        self,
+        offset: int = 0,
+        limit: int = 50,
+        groups: frozenset | None = None,
+        today: str | None = None,
+        retired: bool = False,
+    ) -> tuple[list[StoredDocument], int]: ...
 
     def get_nodes(self, ids: list[str]) -> list[Node]: ...
 
@@ -267,8 +273,15 @@ class DocumentStore(Protocol):
 
     def trace_provjson(self, query: TraceQuery) -> str | None: ...
 
-    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0,
-               groups: frozenset | None = None, today: str | None = None) -> tuple[list[Node], int]: ...
+    def search(
+        self,
+        text: str = "",
+        kind: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        groups: frozenset | None = None,
+        today: str | None = None,
+    ) -> tuple[list[Node], int]: ...
 
     def rights_of(self, ids: list[str]) -> dict[str, list[DocumentRights]]: ...
 
@@ -279,8 +292,13 @@ class DocumentStore(Protocol):
     def namespaces(self) -> dict[str, str]: ...
 
     # identity and lifecycle
-    def find_aliases(self, keys: Iterable[str] = (), record_ids: Iterable[str] = (),
-                     doc_ids: Iterable[str] = (), distinct: bool = False) -> list: ...
+    def find_aliases(
+        self,
+        keys: Iterable[str] = (),
+        record_ids: Iterable[str] = (),
+        doc_ids: Iterable[str] = (),
+        distinct: bool = False,
+    ) -> list: ...
 
     def document_records(self, doc_ids: list[str]) -> dict[str, list[str]]: ...
 
@@ -317,6 +335,22 @@ def utcnow_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-__all__ = ["Store", "DocumentStore", "TokenStore", "EdgeSource", "PreparedDocument", "PutResult", "StoredDocument", "TraceQuery", "Stats",
-           "DocumentRights", "TokenRecord", "HistoryEntry", "Rewrite",
-           "Graph", "Node", "Relation", "utcnow_iso"]
+__all__ = [
+    "Store",
+    "DocumentStore",
+    "TokenStore",
+    "EdgeSource",
+    "PreparedDocument",
+    "PutResult",
+    "StoredDocument",
+    "TraceQuery",
+    "Stats",
+    "DocumentRights",
+    "TokenRecord",
+    "HistoryEntry",
+    "Rewrite",
+    "Graph",
+    "Node",
+    "Relation",
+    "utcnow_iso",
+]

@@ -6,6 +6,7 @@ set of nodes. :func:`walk` runs the breadth-first traversal level by level (one 
 level reached, not per node), then one query for the attachments, so every backend gives exactly
 the same answer.
 """
+
 from __future__ import annotations
 
 import time
@@ -43,20 +44,23 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
         # Agents are expanded only when AGENT=true.
         expand = frontier if query.agents else [i for i in frontier if kinds.get(i) != "agent"]
         nxt = []
-        for key, _this, other in (source.edges_from(expand, out, into) if expand else []):
+        for key, _this, other in source.edges_from(expand, out, into) if expand else []:
             relations.add(key)
             if other not in distance:
                 distance[other] = level + 1
                 nxt.append(other)
         if len(distance) > query.node_cap:
-            raise AnswerTooLarge(f"the answer would hold more than {query.node_cap} records; "
-                                 "ask for a smaller DEPTH", where="DEPTH")
+            raise AnswerTooLarge(
+                f"the answer would hold more than {query.node_cap} records; ask for a smaller DEPTH", where="DEPTH"
+            )
         frontier = sorted(nxt)
         kinds.update(source.kinds(frontier))
         level += 1
         if deadline is not None and time.monotonic() > deadline:
-            raise QueryTimeout(f"the lineage query ran longer than {query.timeout:g} s (at depth {level}); "
-                               "ask for a smaller DEPTH", where="DEPTH")
+            raise QueryTimeout(
+                f"the lineage query ran longer than {query.timeout:g} s (at depth {level}); ask for a smaller DEPTH",
+                where="DEPTH",
+            )
 
     # Attachments: agents, containing collections / flows, IVOA descriptions.
     holders = [i for i in distance if query.agents or kinds.get(i) != "agent"]
@@ -68,6 +72,7 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
             relations.add(key)
             nodes.add(other)
     if len(nodes) > query.node_cap:
-        raise AnswerTooLarge(f"the answer would hold more than {query.node_cap} records; "
-                             "ask for a smaller DEPTH", where="DEPTH")
+        raise AnswerTooLarge(
+            f"the answer would hold more than {query.node_cap} records; ask for a smaller DEPTH", where="DEPTH"
+        )
     return nodes, relations

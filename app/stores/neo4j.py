@@ -30,6 +30,7 @@ Cypher only from the fixed tables below. Lineage is :func:`app.stores.lineage.wa
 per depth level, the same answer as SQLite). The choices forced by ArcadeDB, the CI server, are
 listed in docs/deployment.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,18 @@ from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreB
 from provdm.merge import plan_merge
 from provdm.provjson import join_fragments, record_fragment
 
-from .base import (DocumentRights, HistoryEntry, PreparedDocument, PutResult, Rewrite, Stats, StoredDocument,
-                   TokenRecord, TraceQuery, utcnow_iso)
+from .base import (
+    DocumentRights,
+    HistoryEntry,
+    PreparedDocument,
+    PutResult,
+    Rewrite,
+    Stats,
+    StoredDocument,
+    TokenRecord,
+    TraceQuery,
+    utcnow_iso,
+)
 from .lineage import walk
 
 log = logging.getLogger(__name__)
@@ -70,20 +81,29 @@ PUT_MIN_ATTEMPTS = 3  # a uniqueness race with concurrent ingests is redone for 
 
 KIND_LABEL = {"entity": "Entity", "activity": "Activity", "agent": "Agent"}
 REL_TYPE = {
-    "used": "USED", "wasGeneratedBy": "WAS_GENERATED_BY", "wasInformedBy": "WAS_INFORMED_BY",
-    "wasStartedBy": "WAS_STARTED_BY", "wasEndedBy": "WAS_ENDED_BY",
-    "wasInvalidatedBy": "WAS_INVALIDATED_BY", "wasDerivedFrom": "WAS_DERIVED_FROM",
-    "wasAttributedTo": "WAS_ATTRIBUTED_TO", "wasAssociatedWith": "WAS_ASSOCIATED_WITH",
-    "actedOnBehalfOf": "ACTED_ON_BEHALF_OF", "wasInfluencedBy": "WAS_INFLUENCED_BY",
-    "alternateOf": "ALTERNATE_OF", "specializationOf": "SPECIALIZATION_OF", "mentionOf": "MENTION_OF",
+    "used": "USED",
+    "wasGeneratedBy": "WAS_GENERATED_BY",
+    "wasInformedBy": "WAS_INFORMED_BY",
+    "wasStartedBy": "WAS_STARTED_BY",
+    "wasEndedBy": "WAS_ENDED_BY",
+    "wasInvalidatedBy": "WAS_INVALIDATED_BY",
+    "wasDerivedFrom": "WAS_DERIVED_FROM",
+    "wasAttributedTo": "WAS_ATTRIBUTED_TO",
+    "wasAssociatedWith": "WAS_ASSOCIATED_WITH",
+    "actedOnBehalfOf": "ACTED_ON_BEHALF_OF",
+    "wasInfluencedBy": "WAS_INFLUENCED_BY",
+    "alternateOf": "ALTERNATE_OF",
+    "specializationOf": "SPECIALIZATION_OF",
+    "mentionOf": "MENTION_OF",
     "hadMember": "HAD_MEMBER",
 }
 #: wasInfluencedBy relations of the IVOA categories get their own types (typed traversal).
 INFLUENCE_TYPE = {voc.STEP: "HAD_STEP", voc.DESCRIPTION: "IS_DESCRIBED_BY"}
 ALL_REL_TYPES = tuple(REL_TYPE.values()) + tuple(INFLUENCE_TYPE.values())
 #: Relationship types of each lineage category (typed traversal).
-CATEGORY_TYPES = {cat: tuple(t for name, t in REL_TYPE.items() if voc.RELATION_CATEGORY[name] == cat)
-                  for cat in voc.CATEGORIES}
+CATEGORY_TYPES = {
+    cat: tuple(t for name, t in REL_TYPE.items() if voc.RELATION_CATEGORY[name] == cat) for cat in voc.CATEGORIES
+}
 CATEGORY_TYPES.update({cat: (t,) for cat, t in INFLUENCE_TYPE.items()})
 TYPE_CATEGORY = {t: cat for cat, types in CATEGORY_TYPES.items() for t in types}
 
@@ -97,22 +117,39 @@ def rel_type(rel: Relation) -> str:
 
 def schema_statements() -> list[str]:
     """Constraints and indexes, Neo4j 5 syntax, idempotent, one statement each."""
-    out = [f"CREATE CONSTRAINT {name}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
-           for name, label in (("record", "Record"), ("entity", "Entity"), ("activity", "Activity"),
-                               ("agent", "Agent"), ("document", "Document"))]
-    out += [f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
-            for name, label, prop in (("namespace_prefix", "Namespace", "prefix"), ("token_id", "Token", "id"),
-                                      ("token_hash", "Token", "hash"), ("meta_key", "Meta", "key"))]
-    out += [f"CREATE CONSTRAINT rel_{t.lower()}_id IF NOT EXISTS FOR ()-[e:{t}]-() REQUIRE e.id IS UNIQUE"
-            for t in ALL_REL_TYPES]
-    out += ["CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
-            "CREATE INDEX document_part_doc IF NOT EXISTS FOR (n:DocumentPart) ON (n.doc)",
-            "CREATE INDEX assertion_record IF NOT EXISTS FOR (n:Assertion) ON (n.record)",
-            "CREATE INDEX assertion_doc IF NOT EXISTS FOR (n:Assertion) ON (n.doc)",
-            "CREATE INDEX alias_key IF NOT EXISTS FOR (n:Alias) ON (n.key)",
-            "CREATE INDEX alias_record IF NOT EXISTS FOR (n:Alias) ON (n.record)",
-            "CREATE INDEX alias_doc IF NOT EXISTS FOR (n:Alias) ON (n.doc)",
-            "CREATE INDEX history_doc IF NOT EXISTS FOR (n:History) ON (n.doc)"]
+    out = [
+        f"CREATE CONSTRAINT {name}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+        for name, label in (
+            ("record", "Record"),
+            ("entity", "Entity"),
+            ("activity", "Activity"),
+            ("agent", "Agent"),
+            ("document", "Document"),
+        )
+    ]
+    out += [
+        f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+        for name, label, prop in (
+            ("namespace_prefix", "Namespace", "prefix"),
+            ("token_id", "Token", "id"),
+            ("token_hash", "Token", "hash"),
+            ("meta_key", "Meta", "key"),
+        )
+    ]
+    out += [
+        f"CREATE CONSTRAINT rel_{t.lower()}_id IF NOT EXISTS FOR ()-[e:{t}]-() REQUIRE e.id IS UNIQUE"
+        for t in ALL_REL_TYPES
+    ]
+    out += [
+        "CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
+        "CREATE INDEX document_part_doc IF NOT EXISTS FOR (n:DocumentPart) ON (n.doc)",
+        "CREATE INDEX assertion_record IF NOT EXISTS FOR (n:Assertion) ON (n.record)",
+        "CREATE INDEX assertion_doc IF NOT EXISTS FOR (n:Assertion) ON (n.doc)",
+        "CREATE INDEX alias_key IF NOT EXISTS FOR (n:Alias) ON (n.key)",
+        "CREATE INDEX alias_record IF NOT EXISTS FOR (n:Alias) ON (n.record)",
+        "CREATE INDEX alias_doc IF NOT EXISTS FOR (n:Alias) ON (n.doc)",
+        "CREATE INDEX history_doc IF NOT EXISTS FOR (n:History) ON (n.doc)",
+    ]
     return out
 
 
@@ -126,21 +163,25 @@ RETURN n.id AS id, n.declared AS declared, n.kind AS kind, n.qn AS qn, n.attrs A
 CREATE_PLACEHOLDERS = "UNWIND $ids AS id CREATE (n:Record {id: id, declared: false})"
 #: a document (``$doc``) asserts the records ``$ids`` (each once: a document is written once)
 CREATE_ASSERTIONS = "UNWIND $ids AS id CREATE (:Assertion {record: id, doc: $doc})"
-REL_COLUMNS = ("e.id AS id, e.type AS type, e.src AS src, e.dst AS dst, e.category AS category, "
-               "e.qn AS qn, e.attrs AS attrs")
+REL_COLUMNS = (
+    "e.id AS id, e.type AS type, e.src AS src, e.dst AS dst, e.category AS category, e.qn AS qn, e.attrs AS attrs"
+)
 NODE_COLUMNS = "n.id AS id, n.kind AS kind, n.qn AS qn, n.attrs AS attrs"
 #: a record ``n`` asserted by a document whose id is a key of the map ``$readable`` (a map: ArcadeDB
 #: checks ``x IN $list`` linearly; this was 2x faster than the ``docs`` lists it replaces)
 ASSERTED_READABLE = "EXISTS { MATCH (a:Assertion {record: n.id}) WHERE $readable[a.doc] }"
-TOKEN_COLUMNS = ("t.id AS id, t.name AS name, t.role AS role, t.groups AS groups, t.hash AS hash, "
-                 "t.created_at AS created_at, t.revoked AS revoked")
-DOC_COLUMNS = ("d.id AS id, d.format AS format, d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
-               "d.rights AS rights, d.group AS group, d.release AS release, "
-               "coalesce(d.status, 'live') AS status, d.superseded_by AS superseded_by")
+TOKEN_COLUMNS = (
+    "t.id AS id, t.name AS name, t.role AS role, t.groups AS groups, t.hash AS hash, "
+    "t.created_at AS created_at, t.revoked AS revoked"
+)
+DOC_COLUMNS = (
+    "d.id AS id, d.format AS format, d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
+    "d.rights AS rights, d.group AS group, d.release AS release, "
+    "coalesce(d.status, 'live') AS status, d.superseded_by AS superseded_by"
+)
 LIVE = "coalesce(d.status, 'live') = 'live'"
 ALIAS_COLUMNS = "a.key AS key, a.record AS record, a.strength AS strength, a.doc AS doc"
-CREATE_ALIASES = ("UNWIND $rows AS r CREATE (:Alias {key: r.key, record: r.record, strength: r.strength, "
-                  "doc: r.doc})")
+CREATE_ALIASES = "UNWIND $rows AS r CREATE (:Alias {key: r.key, record: r.record, strength: r.strength, doc: r.doc})"
 
 
 @lru_cache(maxsize=None)
@@ -158,12 +199,15 @@ def write_nodes_cypher(label: str, new: bool) -> str:
 # new ones are CREATEd after the lookup (a relationship MERGE expands the start node: 3 ms a row
 # on a node with 1,000 relationships in ArcadeDB).
 
+
 @lru_cache(maxsize=None)
 def create_rels_cypher(rtype: str) -> str:
     assert rtype in ALL_REL_TYPES
-    return ("UNWIND $rows AS r MATCH (a:Record {id: coalesce(r.src, $nil)}) "
-            "MATCH (b:Record {id: coalesce(r.dst, $nil)}) "
-            f"CREATE (a)-[e:{rtype}]->(b) SET e = r")
+    return (
+        "UNWIND $rows AS r MATCH (a:Record {id: coalesce(r.src, $nil)}) "
+        "MATCH (b:Record {id: coalesce(r.dst, $nil)}) "
+        f"CREATE (a)-[e:{rtype}]->(b) SET e = r"
+    )
 
 
 @lru_cache(maxsize=None)
@@ -187,8 +231,10 @@ def find_rels_cypher(branches: tuple[tuple[str, str], ...]) -> str:
 
 #: what the walk of trace_provjson brings of each relation and of the node it reaches: their
 #: PROV-JSON fragments (one query instead of a second round of node lookups)
-FRAGMENT_COLUMNS = ("e.type AS type, e.id AS id, e.pjkey AS pjkey, e.pj AS pj, e.pjns AS pjns, "
-                    "m.pjkey AS other_pjkey, m.pj AS other_pj, m.pjns AS other_pjns")
+FRAGMENT_COLUMNS = (
+    "e.type AS type, e.id AS id, e.pjkey AS pjkey, e.pj AS pj, e.pjns AS pjns, "
+    "m.pjkey AS other_pjkey, m.pj AS other_pj, m.pjns AS other_pjns"
+)
 
 
 @lru_cache(maxsize=None)
@@ -218,20 +264,34 @@ def wanted_edge(rtype: str, leaves: bool, loop: bool, out: tuple[str, ...], into
 
 # -- row encoding ------------------------------------------------------------------------------
 
+
 def node_row(node: Node) -> dict:
-    return {"id": node.id, "kind": node.kind, "qn": tree_json(node.qn), "attrs": tree_json(node.attrs),
-            "declared": True, **fragment(node.qn, node.attrs)}
+    return {
+        "id": node.id,
+        "kind": node.kind,
+        "qn": tree_json(node.qn),
+        "attrs": tree_json(node.attrs),
+        "declared": True,
+        **fragment(node.qn, node.attrs),
+    }
 
 
 def rel_row(rel: Relation) -> dict:
-    return {"id": rel.id, "type": rel.type, "category": rel.category, "src": rel.src, "dst": rel.dst,
-            "qn": tree_json(rel.qn) if rel.qn else None, "attrs": tree_json(rel.attrs),
-            **fragment(rel.qn, rel.attrs)}
+    return {
+        "id": rel.id,
+        "type": rel.type,
+        "category": rel.category,
+        "src": rel.src,
+        "dst": rel.dst,
+        "qn": tree_json(rel.qn) if rel.qn else None,
+        "attrs": tree_json(rel.attrs),
+        **fragment(rel.qn, rel.attrs),
+    }
 
 
 def fragment(qn, attrs) -> dict:
     """The record's PROV-JSON fragment (:func:`provdm.provjson.record_fragment`) as properties."""
-    return dict(zip(("pjkey", "pj", "pjns"), record_fragment(qn, attrs)))
+    return dict(zip(("pjkey", "pj", "pjns"), record_fragment(qn, attrs), strict=True))
 
 
 def to_node(rec) -> Node:
@@ -239,27 +299,49 @@ def to_node(rec) -> Node:
 
 
 def to_relation(rec) -> Relation:
-    return Relation(rec["id"], rec["type"], rec["src"], rec["dst"], rec["category"],
-                    json.loads(rec["qn"]) if rec["qn"] else None, json.loads(rec["attrs"]))
+    return Relation(
+        rec["id"],
+        rec["type"],
+        rec["src"],
+        rec["dst"],
+        rec["category"],
+        json.loads(rec["qn"]) if rec["qn"] else None,
+        json.loads(rec["attrs"]),
+    )
 
 
 def to_document(rec, texts: dict) -> StoredDocument:
     """``texts``: (doc id, field) -> the text of the document's parts, in order."""
-    return StoredDocument(id=rec["id"], format=rec["format"], original=texts.get((rec["id"], "original"), ""),
-                          provjson=texts.get((rec["id"], "provjson")) or texts.get((rec["id"], "original"), ""),
-                          prefixes=json.loads(rec["prefixes"]),
-                          records=rec["records"], created_at=rec["created_at"], rights=rec["rights"],
-                          group=rec["group"], release=rec["release"], status=rec["status"],
-                          superseded_by=rec["superseded_by"])
+    return StoredDocument(
+        id=rec["id"],
+        format=rec["format"],
+        original=texts.get((rec["id"], "original"), ""),
+        provjson=texts.get((rec["id"], "provjson")) or texts.get((rec["id"], "original"), ""),
+        prefixes=json.loads(rec["prefixes"]),
+        records=rec["records"],
+        created_at=rec["created_at"],
+        rights=rec["rights"],
+        group=rec["group"],
+        release=rec["release"],
+        status=rec["status"],
+        superseded_by=rec["superseded_by"],
+    )
 
 
 def to_token(rec) -> TokenRecord:
-    return TokenRecord(rec["id"], rec["name"], rec["role"], json.loads(rec["groups"]), rec["hash"],
-                       rec["created_at"], bool(rec["revoked"]))
+    return TokenRecord(
+        rec["id"],
+        rec["name"],
+        rec["role"],
+        json.loads(rec["groups"]),
+        rec["hash"],
+        rec["created_at"],
+        bool(rec["revoked"]),
+    )
 
 
 def text_parts(text: str) -> list[str]:
-    return [text[i:i + PART_CHARS] for i in range(0, len(text), PART_CHARS)]
+    return [text[i : i + PART_CHARS] for i in range(0, len(text), PART_CHARS)]
 
 
 def batches(rows: list[dict], size: int):
@@ -278,12 +360,13 @@ def batches(rows: list[dict], size: int):
 
 def chunks(rows: list, size: int):
     for i in range(0, len(rows), size):
-        yield rows[i:i + size]
+        yield rows[i : i + size]
 
 
 # -- the store ---------------------------------------------------------------------------------
 
 # -- identity and lifecycle ----------------------------------------------------------------------
+
 
 def _claims(recs) -> list:
     from provdm.identity import Claim
@@ -295,22 +378,31 @@ class _Lifecycle:
     """The identity and lifecycle part of the contract (mixed into Neo4jStore)."""
 
     def find_aliases(self, keys=(), record_ids=(), doc_ids=(), distinct=False):
-        columns = ("DISTINCT a.key AS key, a.record AS record, a.strength AS strength, '' AS doc"
-                   if distinct else ALIAS_COLUMNS)
+        columns = (
+            "DISTINCT a.key AS key, a.record AS record, a.strength AS strength, '' AS doc"
+            if distinct
+            else ALIAS_COLUMNS
+        )
 
         def work(tx):
             out = []
             for prop, values in (("key", keys), ("record", record_ids), ("doc", doc_ids)):
                 if values:
-                    out += _claims(tx.run(f"UNWIND $values AS v MATCH (a:Alias {{{prop}: v}}) RETURN {columns}",
-                                          values=sorted(set(values))))
+                    out += _claims(
+                        tx.run(
+                            f"UNWIND $values AS v MATCH (a:Alias {{{prop}: v}}) RETURN {columns}",
+                            values=sorted(set(values)),
+                        )
+                    )
             return out
+
         return sorted(set(self._read(work)), key=lambda c: (c.key, c.record_id, c.doc_id))
 
     def document_records(self, doc_ids):
         out: dict[str, list[str]] = {d: [] for d in doc_ids}
-        for rec in self._query("UNWIND $docs AS d MATCH (a:Assertion {doc: d}) RETURN a.doc AS doc, a.record AS record",
-                               docs=list(doc_ids)):
+        for rec in self._query(
+            "UNWIND $docs AS d MATCH (a:Assertion {doc: d}) RETURN a.doc AS doc, a.record AS record", docs=list(doc_ids)
+        ):
             out[rec["doc"]].append(rec["record"])
         return out
 
@@ -325,8 +417,11 @@ class _Lifecycle:
 
     def history(self, doc_id=None):
         where = " WHERE h.doc = $id OR h.other = $id" if doc_id else ""
-        rows = self._query(f"MATCH (h:History){where} RETURN h.doc AS doc, h.action AS action, h.actor AS actor, "
-                           "h.at AS at, h.other AS other ORDER BY h.seq", id=doc_id)
+        rows = self._query(
+            f"MATCH (h:History){where} RETURN h.doc AS doc, h.action AS action, h.actor AS actor, "
+            "h.at AS at, h.other AS other ORDER BY h.seq",
+            id=doc_id,
+        )
         return [HistoryEntry(r["doc"], r["action"], r["actor"], r["at"], r["other"]) for r in rows]
 
     def rewrite(self, plan: Rewrite) -> bool:
@@ -373,14 +468,23 @@ class _Lifecycle:
         if doc is not None:
             self._create_document(tx, doc)
         for doc_id, (status, other) in sorted(plan.status.items()):
-            tx.run("MATCH (d:Document {id: $id}) SET d.status = $status, d.superseded_by = $other",
-                   id=doc_id, status=status, other=other).consume()
+            tx.run(
+                "MATCH (d:Document {id: $id}) SET d.status = $status, d.superseded_by = $other",
+                id=doc_id,
+                status=status,
+                other=other,
+            ).consume()
         for entry in plan.history:
-            tx.run("CREATE (:History {seq: $seq, doc: $doc, action: $action, actor: $actor, at: $at, "
-                   "other: $other})", seq=time.time_ns(), doc=entry.doc_id, action=entry.action,
-                   actor=entry.actor, at=entry.at, other=entry.other).consume()
+            tx.run(
+                "CREATE (:History {seq: $seq, doc: $doc, action: $action, actor: $actor, at: $at, other: $other})",
+                seq=time.time_ns(),
+                doc=entry.doc_id,
+                action=entry.action,
+                actor=entry.actor,
+                at=entry.at,
+                other=entry.other,
+            ).consume()
         return True
-
 
 
 @dataclass(frozen=True)
@@ -398,9 +502,14 @@ class Neo4jConfig:
     def from_settings(cls, url: str, settings=None) -> "Neo4jConfig":
         if settings is None:
             return cls(url)
-        return cls(url, settings.neo4j_user or "neo4j", settings.neo4j_password or "",
-                   settings.neo4j_database or None, float(settings.store_timeout or 10.0),
-                   float(settings.query_timeout or 30.0))
+        return cls(
+            url,
+            settings.neo4j_user or "neo4j",
+            settings.neo4j_password or "",
+            settings.neo4j_database or None,
+            float(settings.store_timeout or 10.0),
+            float(settings.query_timeout or 30.0),
+        )
 
 
 class Neo4jStore(_Lifecycle):
@@ -415,9 +524,12 @@ class Neo4jStore(_Lifecycle):
         self.batch = BATCH
         self._rel_types: dict[str, str] = {}  # relation id -> relationship type (never changes)
         self.driver = GraphDatabase.driver(
-            url, auth=(self.user, config.password),
-            connection_timeout=timeout, connection_acquisition_timeout=timeout,
-            max_transaction_retry_time=timeout)
+            url,
+            auth=(self.user, config.password),
+            connection_timeout=timeout,
+            connection_acquisition_timeout=timeout,
+            max_transaction_retry_time=timeout,
+        )
         self._schema_ready = False
         try:
             self._ensure_schema()
@@ -434,23 +546,33 @@ class Neo4jStore(_Lifecycle):
         except ProvhubError:
             raise
         except nx.AuthError as exc:
-            raise StoreUnavailable(f"the Neo4j store at {self.url} refused the credentials of user "
-                                   f"{self.user!r}: {exc.message}", where="PROVHUB_NEO4J_PASSWORD") from None
+            raise StoreUnavailable(
+                f"the Neo4j store at {self.url} refused the credentials of user {self.user!r}: {exc.message}",
+                where="PROVHUB_NEO4J_PASSWORD",
+            ) from None
         except nx.ConstraintError as exc:
             raise Conflict(f"the store refused a duplicate: {exc.message}", where="id") from None
-        except (nx.ServiceUnavailable, nx.SessionExpired, nx.ConnectionAcquisitionTimeoutError,
-                nx.DatabaseUnavailable, OSError) as exc:
+        except (
+            nx.ServiceUnavailable,
+            nx.SessionExpired,
+            nx.ConnectionAcquisitionTimeoutError,
+            nx.DatabaseUnavailable,
+            OSError,
+        ) as exc:
             raise StoreUnavailable(f"the Neo4j store at {self.url} is unreachable: {exc}", where=where) from None
         except nx.TransientError as exc:
-            raise StoreUnavailable(f"the Neo4j store at {self.url} is busy, retried for the store "
-                                   f"timeout: {exc.message}", where=where) from None
+            raise StoreUnavailable(
+                f"the Neo4j store at {self.url} is busy, retried for the store timeout: {exc.message}", where=where
+            ) from None
         except nx.ClientError as exc:
             if exc.code and "TransactionTimedOut" in exc.code:
-                raise QueryTimeout(f"the query ran longer than {self.query_timeout:g} s (PROVHUB_QUERY_TIMEOUT)",
-                                   where="DEPTH") from None
+                raise QueryTimeout(
+                    f"the query ran longer than {self.query_timeout:g} s (PROVHUB_QUERY_TIMEOUT)", where="DEPTH"
+                ) from None
             if exc.code and "DatabaseNotFound" in exc.code:
-                raise StoreUnavailable(f"the Neo4j store at {self.url} has no database "
-                                       f"{self.database!r}", where="PROVHUB_NEO4J_DATABASE") from None
+                raise StoreUnavailable(
+                    f"the Neo4j store at {self.url} has no database {self.database!r}", where="PROVHUB_NEO4J_DATABASE"
+                ) from None
             raise ProvhubError(f"the Neo4j store at {self.url} rejected a query: {exc.message}") from exc
         except (nx.Neo4jError, nx.DriverError) as exc:
             raise ProvhubError(f"the Neo4j store at {self.url} failed: {exc}") from exc
@@ -498,9 +620,12 @@ class Neo4jStore(_Lifecycle):
     def _fetch_nodes(tx, ids: list[str]) -> list[Node]:
         out = []
         for part in chunks(ids, BATCH):
-            out += [to_node(r) for r in tx.run(
-                f"UNWIND $ids AS id MATCH (n:Record {{id: id}}) WHERE n.declared RETURN {NODE_COLUMNS}",
-                ids=part)]
+            out += [
+                to_node(r)
+                for r in tx.run(
+                    f"UNWIND $ids AS id MATCH (n:Record {{id: id}}) WHERE n.declared RETURN {NODE_COLUMNS}", ids=part
+                )
+            ]
         return out
 
     def get_relations(self, ids: list[str]) -> list[Relation]:
@@ -533,8 +658,9 @@ class Neo4jStore(_Lifecycle):
             for rid, rtype in part:
                 groups.setdefault(rtype or "*", []).append(rid)
             params = {f"p{k}": group for k, group in enumerate(groups.values())}
-            branches = tuple((t, f"p{k}") for k, key in enumerate(groups)
-                             for t in (ALL_REL_TYPES if key == "*" else (key,)))
+            branches = tuple(
+                (t, f"p{k}") for k, key in enumerate(groups) for t in (ALL_REL_TYPES if key == "*" else (key,))
+            )
             out += list(tx.run(find_rels_cypher(branches), **params))
         return out
 
@@ -548,6 +674,7 @@ class Neo4jStore(_Lifecycle):
     def get_document(self, doc_id: str) -> StoredDocument:
         def work(tx):
             return self._documents(tx, tx.run(f"MATCH (d:Document {{id: $id}}) RETURN {DOC_COLUMNS}", id=doc_id))
+
         docs = self._read(work)
         if not docs:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
@@ -558,9 +685,11 @@ class Neo4jStore(_Lifecycle):
         """Documents from their ``DOC_COLUMNS`` records, with their texts (``:DocumentPart``)."""
         recs = list(recs)
         texts: dict[tuple, list] = {}
-        for rec in tx.run("UNWIND $ids AS id MATCH (p:DocumentPart {doc: id}) "
-                          "RETURN p.doc AS doc, p.field AS field, p.n AS n, p.text AS text ORDER BY p.n",
-                          ids=[r["id"] for r in recs]):
+        for rec in tx.run(
+            "UNWIND $ids AS id MATCH (p:DocumentPart {doc: id}) "
+            "RETURN p.doc AS doc, p.field AS field, p.n AS n, p.text AS text ORDER BY p.n",
+            ids=[r["id"] for r in recs],
+        ):
             texts.setdefault((rec["doc"], rec["field"]), []).append(rec["text"])
         joined = {key: "".join(parts) for key, parts in texts.items()}
         return [to_document(r, joined) for r in recs]
@@ -575,9 +704,14 @@ class Neo4jStore(_Lifecycle):
 
         def work(tx):
             total = tx.run(f"{match} RETURN count(d) AS c", **params).single()["c"]
-            rows = tx.run(f"{match} RETURN {DOC_COLUMNS} ORDER BY d.seq SKIP $offset LIMIT $limit",
-                          offset=int(offset), limit=int(limit), **params)
+            rows = tx.run(
+                f"{match} RETURN {DOC_COLUMNS} ORDER BY d.seq SKIP $offset LIMIT $limit",
+                offset=int(offset),
+                limit=int(limit),
+                **params,
+            )
             return self._documents(tx, rows), total
+
         return self._read(work)
 
     def documents_asserting(self, record_id: str) -> list[str]:
@@ -591,35 +725,58 @@ class Neo4jStore(_Lifecycle):
         def work(tx):
             docs: dict[str, list] = {}
             for part in chunks(ids, BATCH):
-                for rec in tx.run("UNWIND $ids AS id MATCH (a:Assertion {record: id}) "
-                                  "RETURN a.record AS id, a.doc AS doc", ids=part):
+                for rec in tx.run(
+                    "UNWIND $ids AS id MATCH (a:Assertion {record: id}) RETURN a.record AS id, a.doc AS doc", ids=part
+                ):
                     docs.setdefault(rec["id"], []).append(rec["doc"])
             wanted = sorted({d for ds in docs.values() for d in ds})
             rights = {}
             for part in chunks(wanted, BATCH):
-                for rec in tx.run("UNWIND $ids AS id MATCH (d:Document {id: id}) RETURN d.id AS id, "
-                                  "d.rights AS rights, d.group AS group, d.release AS release, d.seq AS seq",
-                                  ids=part):
-                    rights[rec["id"]] = (rec["seq"], DocumentRights(rec["id"], rec["rights"], rec["group"],
-                                                                    rec["release"]))
-            return {rid: [rights[d][1] for d in sorted(set(ds), key=lambda d: rights[d][0]) if d in rights]
-                    for rid, ds in docs.items() if ds}
+                for rec in tx.run(
+                    "UNWIND $ids AS id MATCH (d:Document {id: id}) RETURN d.id AS id, "
+                    "d.rights AS rights, d.group AS group, d.release AS release, d.seq AS seq",
+                    ids=part,
+                ):
+                    rights[rec["id"]] = (
+                        rec["seq"],
+                        DocumentRights(rec["id"], rec["rights"], rec["group"], rec["release"]),
+                    )
+            return {
+                rid: [rights[d][1] for d in sorted(set(ds), key=lambda d: rights[d][0]) if d in rights]
+                for rid, ds in docs.items()
+                if ds
+            }
+
         return self._read(work)
 
     def set_rights(self, doc_id, rights, group, release):
         def work(tx):
-            return tx.run("MATCH (d:Document {id: $id}) SET d.rights = $rights, d.group = $group, "
-                          "d.release = $release RETURN d.id AS id", id=doc_id, rights=rights, group=group,
-                          release=release).single()
+            return tx.run(
+                "MATCH (d:Document {id: $id}) SET d.rights = $rights, d.group = $group, "
+                "d.release = $release RETURN d.id AS id",
+                id=doc_id,
+                rights=rights,
+                group=group,
+                release=release,
+            ).single()
+
         if self._write(work) is None:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
 
     def save_token(self, token: TokenRecord) -> None:
-        self._write(lambda tx: tx.run(
-            "CREATE (t:Token {id: $id, name: $name, role: $role, groups: $groups, hash: $hash, "
-            "created_at: $created_at, revoked: $revoked})", id=token.id, name=token.name, role=token.role,
-            groups=json.dumps(token.groups), hash=token.hash, created_at=token.created_at,
-            revoked=bool(token.revoked)).consume())
+        self._write(
+            lambda tx: tx.run(
+                "CREATE (t:Token {id: $id, name: $name, role: $role, groups: $groups, hash: $hash, "
+                "created_at: $created_at, revoked: $revoked})",
+                id=token.id,
+                name=token.name,
+                role=token.role,
+                groups=json.dumps(token.groups),
+                hash=token.hash,
+                created_at=token.created_at,
+                revoked=bool(token.revoked),
+            ).consume()
+        )
 
     def find_token(self, token_hash):
         rows = self._query(f"MATCH (t:Token {{hash: $hash}}) RETURN {TOKEN_COLUMNS}", hash=token_hash)
@@ -629,13 +786,22 @@ class Neo4jStore(_Lifecycle):
         return [to_token(r) for r in self._query(f"MATCH (t:Token) RETURN {TOKEN_COLUMNS} ORDER BY t.created_at, t.id")]
 
     def revoke_token(self, token_id):
-        return self._write(lambda tx: tx.run("MATCH (t:Token {id: $id}) SET t.revoked = true RETURN t.id AS id",
-                                             id=token_id).single()) is not None
+        return (
+            self._write(
+                lambda tx: tx.run(
+                    "MATCH (t:Token {id: $id}) SET t.revoked = true RETURN t.id AS id", id=token_id
+                ).single()
+            )
+            is not None
+        )
 
     def secret(self) -> str:
-        return self._write(lambda tx: tx.run(
-            "MERGE (m:Meta {key: 'secret'}) ON CREATE SET m.value = $value RETURN m.value AS value",
-            value=secrets.token_hex(32)).single()["value"])
+        return self._write(
+            lambda tx: tx.run(
+                "MERGE (m:Meta {key: 'secret'}) ON CREATE SET m.value = $value RETURN m.value AS value",
+                value=secrets.token_hex(32),
+            ).single()["value"]
+        )
 
     def namespaces(self) -> dict[str, str]:
         rows = self._query("MATCH (s:Namespace) RETURN s.prefix AS prefix, s.uri AS uri ORDER BY s.prefix")
@@ -645,30 +811,43 @@ class Neo4jStore(_Lifecycle):
         def work(tx):
             def count(cypher):
                 return tx.run(cypher).single()["c"]
-            return Stats(count("MATCH (d:Document) RETURN count(d) AS c"),
-                         sum(count(f"MATCH (n:{label}) WHERE n.declared RETURN count(n) AS c") for label in KIND_LABEL.values()),
-                         count("MATCH ()-[e]->() RETURN count(e) AS c"))
+
+            return Stats(
+                count("MATCH (d:Document) RETURN count(d) AS c"),
+                sum(count(f"MATCH (n:{label}) WHERE n.declared RETURN count(n) AS c") for label in KIND_LABEL.values()),
+                count("MATCH ()-[e]->() RETURN count(e) AS c"),
+            )
+
         return self._read(work)
 
-    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0,
-               groups=None, today=None):
+    def search(
+        self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0, groups=None, today=None
+    ):
         label = KIND_LABEL.get(kind) if kind else "Record"
         needle = (text or "").lower()
         if label is None:  # no such kind
             return [], 0
-        match = f"MATCH (n:{label}) WHERE n.declared AND (toLower(n.id) CONTAINS $text OR toLower(n.attrs) CONTAINS $text)"
+        match = (
+            f"MATCH (n:{label}) WHERE n.declared AND (toLower(n.id) CONTAINS $text OR toLower(n.attrs) CONTAINS $text)"
+        )
 
         def work(tx):
             params = {"text": needle}
             if groups is not None:  # only records asserted by a readable document
                 rule, rule_params = Readable.of(groups, today).cypher("d")
-                params["readable"] = {r["id"]: True for r in tx.run(
-                    f"MATCH (d:Document) WHERE {rule} RETURN d.id AS id", **rule_params)}
+                params["readable"] = {
+                    r["id"]: True for r in tx.run(f"MATCH (d:Document) WHERE {rule} RETURN d.id AS id", **rule_params)
+                }
             where = "" if groups is None else f" AND {ASSERTED_READABLE}"
             total = tx.run(f"{match}{where} RETURN count(n) AS c", **params).single()["c"]
-            rows = tx.run(f"{match}{where} RETURN {NODE_COLUMNS} ORDER BY n.id SKIP $offset LIMIT $limit",
-                          offset=int(offset), limit=int(limit), **params)
+            rows = tx.run(
+                f"{match}{where} RETURN {NODE_COLUMNS} ORDER BY n.id SKIP $offset LIMIT $limit",
+                offset=int(offset),
+                limit=int(limit),
+                **params,
+            )
             return [to_node(r) for r in rows], total
+
         return self._read(work)
 
     # -- lineage -----------------------------------------------------------------------------
@@ -691,9 +870,14 @@ class Neo4jStore(_Lifecycle):
             node_ids, rel_ids = walk(source, query)
             nodes = [source.nodes[i] for i in node_ids if i in source.nodes]
             for part in chunks(sorted(i for i in node_ids if i not in source.nodes), BATCH):
-                nodes += [tuple(r) for r in tx.run(
-                    "UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared "
-                    "RETURN n.kind AS kind, n.id AS id, n.pjkey AS pjkey, n.pj AS pj, n.pjns AS pjns", ids=part)]
+                nodes += [
+                    tuple(r)
+                    for r in tx.run(
+                        "UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared "
+                        "RETURN n.kind AS kind, n.id AS id, n.pjkey AS pjkey, n.pj AS pj, n.pjns AS pjns",
+                        ids=part,
+                    )
+                ]
             return nodes, [source.relations[r] for r in rel_ids]
 
         return join_fragments(*self._read(work))
@@ -735,8 +919,11 @@ class Neo4jStore(_Lifecycle):
         types = {r.id: rel_type(r) for r in prepared.relations}
         # An anonymous relation's id hashes its content, endpoints included: it cannot be stored
         # when one of its endpoints is not.
-        maybe = [r.id for r in prepared.relations
-                 if not (r.anonymous and any(end and end not in existing for end in (r.src, r.dst)))]
+        maybe = [
+            r.id
+            for r in prepared.relations
+            if not (r.anonymous and any(end and end not in existing for end in (r.src, r.dst)))
+        ]
         stored_rels = {rec["id"]: to_relation(rec) for rec in self._find_relations(tx, maybe, types)}
         changed_nodes, changed_rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
 
@@ -769,8 +956,9 @@ class Neo4jStore(_Lifecycle):
             new_rels.setdefault(rtype, []).extend(rows)
         for rtype, rows in updated.items():
             for part in chunks(rows, ID_CHUNK):
-                tx.run(update_rels_cypher(rtype), ids=[row["id"] for row in part],
-                       rows={row["id"]: row for row in part}).consume()
+                tx.run(
+                    update_rels_cypher(rtype), ids=[row["id"] for row in part], rows={row["id"]: row for row in part}
+                ).consume()
         for rtype, rows in new_rels.items():
             self._run_batches(tx, create_rels_cypher(rtype), rows, nil=NIL)
         asserted = list(dict.fromkeys([n.id for n in prepared.nodes] + [r.id for r in prepared.relations]))
@@ -782,27 +970,44 @@ class Neo4jStore(_Lifecycle):
         return True
 
     def _create_aliases(self, tx, claims, doc_id: str | None = None) -> None:
-        rows = [{"key": c.key, "record": c.record_id, "strength": c.strength,
-                 "doc": c.doc_id if doc_id is None else doc_id} for c in claims]
+        rows = [
+            {"key": c.key, "record": c.record_id, "strength": c.strength, "doc": c.doc_id if doc_id is None else doc_id}
+            for c in claims
+        ]
         self._run_batches(tx, CREATE_ALIASES, rows)
 
     @staticmethod
     def _create_document(tx, prepared: PreparedDocument) -> None:
-        tx.run("UNWIND $rows AS r MERGE (s:Namespace {prefix: r.prefix}) ON CREATE SET s.uri = r.uri",
-               rows=[{"prefix": p, "uri": u} for p, u in sorted(prepared.prefixes.items())]).consume()
+        tx.run(
+            "UNWIND $rows AS r MERGE (s:Namespace {prefix: r.prefix}) ON CREATE SET s.uri = r.uri",
+            rows=[{"prefix": p, "uri": u} for p, u in sorted(prepared.prefixes.items())],
+        ).consume()
         # One part a statement: messages stay small. The PROV-JSON is not kept twice when it is
         # the original text.
         fields = ("original",) if prepared.provjson == prepared.original else ("original", "provjson")
         for field in fields:
             for n, text in enumerate(text_parts(getattr(prepared, field))):
-                tx.run("CREATE (:DocumentPart {doc: $doc, field: $field, n: $n, text: $text})",
-                       doc=prepared.id, field=field, n=n, text=text).consume()
-        tx.run("CREATE (d:Document {id: $id, format: $format, "
-               "prefixes: $prefixes, records: $records, created_at: $created_at, seq: $seq, "
-               "rights: $rights, group: $group, release: $release})",
-               id=prepared.id, format=prepared.format, prefixes=json.dumps(prepared.prefixes),
-               records=prepared.records, created_at=utcnow_iso(), seq=time.time_ns(),
-               rights=prepared.rights, group=prepared.group, release=prepared.release).consume()
+                tx.run(
+                    "CREATE (:DocumentPart {doc: $doc, field: $field, n: $n, text: $text})",
+                    doc=prepared.id,
+                    field=field,
+                    n=n,
+                    text=text,
+                ).consume()
+        tx.run(
+            "CREATE (d:Document {id: $id, format: $format, "
+            "prefixes: $prefixes, records: $records, created_at: $created_at, seq: $seq, "
+            "rights: $rights, group: $group, release: $release})",
+            id=prepared.id,
+            format=prepared.format,
+            prefixes=json.dumps(prepared.prefixes),
+            records=prepared.records,
+            created_at=utcnow_iso(),
+            seq=time.time_ns(),
+            rights=prepared.rights,
+            group=prepared.group,
+            release=prepared.release,
+        ).consume()
 
     def _run_batches(self, tx, cypher: str, rows: list, **params) -> None:
         for part in batches(rows, self.batch):
@@ -813,9 +1018,13 @@ def _kinds(tx, ids: list[str]) -> dict[str, str]:
     """Kind of each declared node among ``ids``."""
     out = {}
     for part in chunks(ids, BATCH):
-        out.update((r["id"], r["kind"]) for r in tx.run(
-            "UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared RETURN n.id AS id, n.kind AS kind",
-            ids=part))
+        out.update(
+            (r["id"], r["kind"])
+            for r in tx.run(
+                "UNWIND $ids AS id MATCH (n:Record {id: id}) WHERE n.declared RETURN n.id AS id, n.kind AS kind",
+                ids=part,
+            )
+        )
     return out
 
 
@@ -870,4 +1079,3 @@ class _Walk:
 
 
 __all__ = ["Neo4jStore", "NIL", "schema_statements", "rel_type"]
-

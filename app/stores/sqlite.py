@@ -7,6 +7,7 @@ each record also keeps its PROV-JSON fragment (``pjkey``, ``pj``, ``pjns``: see
 Each ingest is one ``BEGIN IMMEDIATE`` transaction (writers queue, readers go on under WAL).
 Connections are per thread.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,18 @@ from provdm.errors import InvalidParameter, NotFound, StoreBusy, StoreUnavailabl
 from provdm.merge import plan_merge
 from provdm.provjson import join_fragments, record_fragment
 
-from .base import (DocumentRights, HistoryEntry, PreparedDocument, PutResult, Rewrite, Stats, StoredDocument,
-                   TokenRecord, TraceQuery, utcnow_iso)
+from .base import (
+    DocumentRights,
+    HistoryEntry,
+    PreparedDocument,
+    PutResult,
+    Rewrite,
+    Stats,
+    StoredDocument,
+    TokenRecord,
+    TraceQuery,
+    utcnow_iso,
+)
 from .lineage import walk
 
 #: A rowid table: rows written together (one document, sorted by src) lie together in the file, so
@@ -53,7 +64,8 @@ CREATE INDEX IF NOT EXISTS relations_out ON relations(src, category, dst);
 CREATE INDEX IF NOT EXISTS relations_in ON relations(dst, category, src);
 """
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS documents (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -80,9 +92,13 @@ CREATE TABLE IF NOT EXISTS nodes (
     pjns TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
-""" + RELATIONS_TABLE + """DROP INDEX IF EXISTS relations_src;
+"""
+    + RELATIONS_TABLE
+    + """DROP INDEX IF EXISTS relations_src;
 DROP INDEX IF EXISTS relations_dst;
-""" + RELATION_INDEXES + """
+"""
+    + RELATION_INDEXES
+    + """
 CREATE TABLE IF NOT EXISTS assertions (
     record_id TEXT NOT NULL,
     doc_id TEXT NOT NULL,
@@ -127,6 +143,7 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE INDEX IF NOT EXISTS history_doc ON history(doc_id);
 """
+)
 
 IDLE_CONNECTIONS = 8  # connections of ended threads kept for new ones
 _CHUNK = 900  # ids per IN-list query (json_each takes any number; chunks bound memory)
@@ -137,10 +154,11 @@ def path_from_url(url: str) -> str:
     ``sqlite://:memory:`` is refused (each connection would see another database)."""
     if not url.startswith("sqlite://"):
         raise InvalidParameter(f"not a sqlite URL: {url!r}", where="PROVHUB_STORE_URL")
-    rest = url[len("sqlite://"):]
+    rest = url[len("sqlite://") :]
     if not rest.startswith("/") or rest == "/":
-        raise InvalidParameter("sqlite store URL must look like sqlite:///relative.db or sqlite:////abs/path.db",
-                               where="PROVHUB_STORE_URL")
+        raise InvalidParameter(
+            "sqlite store URL must look like sqlite:///relative.db or sqlite:////abs/path.db", where="PROVHUB_STORE_URL"
+        )
     return rest[1:]
 
 
@@ -149,15 +167,24 @@ def _node(row) -> Node:
 
 
 def _relation(row) -> Relation:
-    return Relation(row[0], row[1], row[2], row[3], row[4],
-                    json.loads(row[5]) if row[5] else None, json.loads(row[6]))
+    return Relation(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None, json.loads(row[6]))
 
 
 def _doc(row) -> StoredDocument:
-    return StoredDocument(id=row[0], format=row[1], original=row[2], provjson=row[3] or row[2],
-                          prefixes=json.loads(row[4]), records=row[5], created_at=row[6],
-                          rights=row[7], group=row[8], release=row[9], status=row[10],
-                          superseded_by=row[11])
+    return StoredDocument(
+        id=row[0],
+        format=row[1],
+        original=row[2],
+        provjson=row[3] or row[2],
+        prefixes=json.loads(row[4]),
+        records=row[5],
+        created_at=row[6],
+        rights=row[7],
+        group=row[8],
+        release=row[9],
+        status=row[10],
+        superseded_by=row[11],
+    )
 
 
 def _by_id(record) -> str:
@@ -225,6 +252,7 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 def _add_lifecycle(conn: sqlite3.Connection) -> None:
     """Stores made before documents had a lifecycle get its two columns (every document live)."""
+
     def add():
         conn.execute("ALTER TABLE documents ADD COLUMN status TEXT NOT NULL DEFAULT 'live'")
         conn.execute("ALTER TABLE documents ADD COLUMN superseded_by TEXT")
@@ -238,15 +266,17 @@ def _add_lifecycle(conn: sqlite3.Connection) -> None:
 def _add_fragments(conn: sqlite3.Connection) -> None:
     """Stores made before records kept their PROV-JSON fragments get the columns, filled once."""
     for table in ("nodes", "relations"):
+
         def fill(table=table):
             have = _columns(conn, table)
             for col in _FRAGMENT_COLUMNS:
                 if col not in have:
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
             rows = conn.execute(f"SELECT id, qn, attrs FROM {table}").fetchall()
-            conn.executemany(f"UPDATE {table} SET pjkey = ?, pj = ?, pjns = ? WHERE id = ?",
-                             [(*record_fragment(json.loads(qn) if qn else None, json.loads(attrs)), rid)
-                              for rid, qn, attrs in rows])
+            conn.executemany(
+                f"UPDATE {table} SET pjkey = ?, pj = ?, pjns = ? WHERE id = ?",
+                [(*record_fragment(json.loads(qn) if qn else None, json.loads(attrs)), rid) for rid, qn, attrs in rows],
+            )
 
         _upgrade(conn, lambda table=table: "pj" not in _columns(conn, table), fill)
 
@@ -259,14 +289,17 @@ def _relations_by_row(conn: sqlite3.Connection) -> None:
     the rowid table, in the order a new store has them: by the first document asserting them,
     then by src (see RELATIONS_TABLE). In dst order instead, the relations that use one IRF
     lay together and those of one run apart: a fan-in lineage touched 3x the pages."""
+
     def rewrite():
         conn.execute("ALTER TABLE relations RENAME TO relations_by_id")
         conn.execute(RELATIONS_TABLE)
         # copied before the old table and its indexes are dropped: their pages, once free, would
         # be reused in free-list order and scatter the new table over the file
-        conn.execute(f"INSERT INTO relations ({_RELATION_COLS}) SELECT {_RELATION_COLS} FROM relations_by_id "
-                     "ORDER BY (SELECT min(d.seq) FROM assertions a JOIN documents d ON d.id = a.doc_id "
-                     "WHERE a.record_id = relations_by_id.id), src, id")
+        conn.execute(
+            f"INSERT INTO relations ({_RELATION_COLS}) SELECT {_RELATION_COLS} FROM relations_by_id "
+            "ORDER BY (SELECT min(d.seq) FROM assertions a JOIN documents d ON d.id = a.doc_id "
+            "WHERE a.record_id = relations_by_id.id), src, id"
+        )
         conn.execute("DROP TABLE relations_by_id")  # and its indexes, named as the new ones
         for statement in RELATION_INDEXES.strip().splitlines():
             conn.execute(statement)
@@ -280,25 +313,50 @@ def _write_records(conn: sqlite3.Connection, nodes, relations) -> None:
         "INSERT INTO nodes (id, kind, qn, attrs, pjkey, pj, pjns) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, qn = excluded.qn, attrs = excluded.attrs, "
         "pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
-        [(n.id, n.kind, tree_json(n.qn), tree_json(n.attrs), *record_fragment(n.qn, n.attrs))
-         for n in sorted(nodes, key=_by_id)])
+        [
+            (n.id, n.kind, tree_json(n.qn), tree_json(n.attrs), *record_fragment(n.qn, n.attrs))
+            for n in sorted(nodes, key=_by_id)
+        ],
+    )
     conn.executemany(
         "INSERT INTO relations (id, type, src, dst, category, qn, attrs, pjkey, pj, pjns) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET type = excluded.type, category = excluded.category, "
         "attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
         "qn = excluded.qn, pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
-        [(r.id, r.type, r.src, r.dst, r.category, tree_json(r.qn) if r.qn else None,
-          tree_json(r.attrs), *record_fragment(r.qn, r.attrs)) for r in sorted(relations, key=_by_src)])
+        [
+            (
+                r.id,
+                r.type,
+                r.src,
+                r.dst,
+                r.category,
+                tree_json(r.qn) if r.qn else None,
+                tree_json(r.attrs),
+                *record_fragment(r.qn, r.attrs),
+            )
+            for r in sorted(relations, key=_by_src)
+        ],
+    )
 
 
 def _insert_document(conn: sqlite3.Connection, doc: PreparedDocument) -> None:
     conn.executemany("INSERT OR IGNORE INTO namespaces (prefix, uri) VALUES (?, ?)", sorted(doc.prefixes.items()))
     conn.execute(
         f"INSERT INTO documents ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (doc.id, doc.format, doc.original,
-         "" if doc.provjson == doc.original else doc.provjson,  # "": the same text
-         json.dumps(doc.prefixes), doc.records, utcnow_iso(), doc.rights, doc.group, doc.release))
+        (
+            doc.id,
+            doc.format,
+            doc.original,
+            "" if doc.provjson == doc.original else doc.provjson,  # "": the same text
+            json.dumps(doc.prefixes),
+            doc.records,
+            utcnow_iso(),
+            doc.rights,
+            doc.group,
+            doc.release,
+        ),
+    )
 
 
 class _Checkpointer:
@@ -362,8 +420,9 @@ class SQLiteConfig:
     def from_settings(cls, url: str, settings=None) -> "SQLiteConfig":
         if settings is None:
             return cls(path_from_url(url))
-        return cls(path_from_url(url), float(settings.store_timeout or 10.0),
-                   int(settings.sqlite_mmap_mb) * 1024 * 1024)
+        return cls(
+            path_from_url(url), float(settings.store_timeout or 10.0), int(settings.sqlite_mmap_mb) * 1024 * 1024
+        )
 
 
 class SQLiteStore:
@@ -378,8 +437,7 @@ class SQLiteStore:
         self._checkpointer = _Checkpointer(self._open)
         parent = Path(self.path).parent
         if not parent.exists():
-            raise StoreUnavailable(f"directory {parent} of the SQLite store does not exist",
-                                   where="PROVHUB_STORE_URL")
+            raise StoreUnavailable(f"directory {parent} of the SQLite store does not exist", where="PROVHUB_STORE_URL")
         conn = self._conn()
         with _patient(conn):
             conn.executescript(SCHEMA)
@@ -399,15 +457,13 @@ class SQLiteStore:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA mmap_size={self.mmap_bytes}")
             conn.execute("PRAGMA wal_autocheckpoint=0")  # the _Checkpointer's work
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}",
-                                   where="PROVHUB_STORE_URL") from None
+            raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}", where="PROVHUB_STORE_URL") from None
         return conn
 
     def _reuse(self) -> sqlite3.Connection | None:
@@ -447,13 +503,12 @@ class SQLiteStore:
         conn = self._conn()
         out = []
         for i in range(0, len(ids), _CHUNK):
-            chunk = json.dumps(ids[i:i + _CHUNK])
+            chunk = json.dumps(ids[i : i + _CHUNK])
             out.extend(conn.execute(sql, (chunk, *extra)).fetchall())
         return out
 
     def get_nodes(self, ids: list[str]) -> list[Node]:
-        rows = self._in("SELECT id, kind, qn, attrs FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
-                        list(ids))
+        rows = self._in("SELECT id, kind, qn, attrs FROM nodes WHERE id IN (SELECT value FROM json_each(?))", list(ids))
         return [_node(r) for r in rows]
 
     def get_relations(self, ids: list[str]) -> list[Relation]:
@@ -477,14 +532,21 @@ class SQLiteStore:
             where.append(clause)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         total = conn.execute(f"SELECT count(*) FROM documents d{clause}", params).fetchone()[0]
-        rows = conn.execute(f"SELECT {_DOC_READ} FROM documents d{clause} ORDER BY seq LIMIT ? OFFSET ?",
-                            (*params, limit, offset)).fetchall()
+        rows = conn.execute(
+            f"SELECT {_DOC_READ} FROM documents d{clause} ORDER BY seq LIMIT ? OFFSET ?", (*params, limit, offset)
+        ).fetchall()
         return [_doc(r) for r in rows], total
 
     def documents_asserting(self, record_id: str) -> list[str]:
-        rows = self._conn().execute(
-            "SELECT a.doc_id FROM assertions a JOIN documents d ON d.id = a.doc_id "
-            "WHERE a.record_id = ? ORDER BY d.seq", (record_id,)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT a.doc_id FROM assertions a JOIN documents d ON d.id = a.doc_id "
+                "WHERE a.record_id = ? ORDER BY d.seq",
+                (record_id,),
+            )
+            .fetchall()
+        )
         return [r[0] for r in rows]
 
     def namespaces(self) -> dict[str, str]:
@@ -492,16 +554,20 @@ class SQLiteStore:
 
     def stats(self) -> Stats:
         conn = self._conn()
-        return Stats(*(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                       for t in ("documents", "nodes", "relations")))
+        return Stats(
+            *(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("documents", "nodes", "relations"))
+        )
 
-    def search(self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0,
-               groups=None, today=None):
+    def search(
+        self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0, groups=None, today=None
+    ):
         where, params = [], []
         if groups is not None:
             clause, params = Readable.of(groups, today).sql("d")
-            where.append("EXISTS (SELECT 1 FROM assertions a JOIN documents d INDEXED BY documents_access "
-                         f"ON d.id = a.doc_id WHERE a.record_id = nodes.id AND {clause})")
+            where.append(
+                "EXISTS (SELECT 1 FROM assertions a JOIN documents d INDEXED BY documents_access "
+                f"ON d.id = a.doc_id WHERE a.record_id = nodes.id AND {clause})"
+            )
         if text:
             where.append("(instr(lower(id), ?) > 0 OR instr(lower(attrs), ?) > 0)")
             params += [text.lower(), text.lower()]
@@ -511,36 +577,54 @@ class SQLiteStore:
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         conn = self._conn()
         total = conn.execute(f"SELECT count(*) FROM nodes{clause}", params).fetchone()[0]
-        rows = conn.execute(f"SELECT id, kind, qn, attrs FROM nodes{clause} ORDER BY id LIMIT ? OFFSET ?",
-                            [*params, limit, offset]).fetchall()
+        rows = conn.execute(
+            f"SELECT id, kind, qn, attrs FROM nodes{clause} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
+        ).fetchall()
         return [_node(r) for r in rows], total
 
     # -- access rights -------------------------------------------------------------------------
     def rights_of(self, ids):
-        rows = self._in("SELECT a.record_id, d.id, d.rights, d.grp, d.release FROM assertions a "
-                        "JOIN documents d INDEXED BY documents_access ON d.id = a.doc_id "
-                        "WHERE a.record_id IN (SELECT value FROM json_each(?)) ORDER BY d.seq", list(ids))
+        rows = self._in(
+            "SELECT a.record_id, d.id, d.rights, d.grp, d.release FROM assertions a "
+            "JOIN documents d INDEXED BY documents_access ON d.id = a.doc_id "
+            "WHERE a.record_id IN (SELECT value FROM json_each(?)) ORDER BY d.seq",
+            list(ids),
+        )
         out: dict[str, list[DocumentRights]] = {}
         for rid, doc_id, rights, grp, release in rows:
             out.setdefault(rid, []).append(DocumentRights(doc_id, rights, grp, release))
         return out
 
     def set_rights(self, doc_id, rights, group, release):
-        cur = self._conn().execute("UPDATE documents SET rights = ?, grp = ?, release = ? WHERE id = ?",
-                                   (rights, group, release, doc_id))
+        cur = self._conn().execute(
+            "UPDATE documents SET rights = ?, grp = ?, release = ? WHERE id = ?", (rights, group, release, doc_id)
+        )
         if cur.rowcount == 0:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
 
     def save_token(self, token: TokenRecord) -> None:
         self._conn().execute(
             "INSERT INTO tokens (id, name, role, groups, hash, created_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (token.id, token.name, token.role, json.dumps(token.groups), token.hash, token.created_at,
-             int(token.revoked)))
+            (
+                token.id,
+                token.name,
+                token.role,
+                json.dumps(token.groups),
+                token.hash,
+                token.created_at,
+                int(token.revoked),
+            ),
+        )
 
     def _tokens(self, where: str = "", params: tuple = ()) -> list[TokenRecord]:
-        rows = self._conn().execute(
-            f"SELECT id, name, role, groups, hash, created_at, revoked FROM tokens{where} ORDER BY created_at, id",
-            params).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT id, name, role, groups, hash, created_at, revoked FROM tokens{where} ORDER BY created_at, id",
+                params,
+            )
+            .fetchall()
+        )
         return [TokenRecord(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], bool(r[6])) for r in rows]
 
     def find_token(self, token_hash):
@@ -563,11 +647,19 @@ class SQLiteStore:
         out, into = list(out), list(into)
         res = []
         if out:
-            res += self._in("SELECT rid, src, dst FROM relations WHERE src IN (SELECT value FROM json_each(?)) "
-                            "AND category IN (SELECT value FROM json_each(?))", list(ids), (json.dumps(out),))
+            res += self._in(
+                "SELECT rid, src, dst FROM relations WHERE src IN (SELECT value FROM json_each(?)) "
+                "AND category IN (SELECT value FROM json_each(?))",
+                list(ids),
+                (json.dumps(out),),
+            )
         if into:
-            res += self._in("SELECT rid, dst, src FROM relations WHERE dst IN (SELECT value FROM json_each(?)) "
-                            "AND category IN (SELECT value FROM json_each(?))", list(ids), (json.dumps(into),))
+            res += self._in(
+                "SELECT rid, dst, src FROM relations WHERE dst IN (SELECT value FROM json_each(?)) "
+                "AND category IN (SELECT value FROM json_each(?))",
+                list(ids),
+                (json.dumps(into),),
+            )
         return [r for r in res if r[2] is not None]
 
     def kinds(self, ids):
@@ -582,9 +674,12 @@ class SQLiteStore:
     def trace_provjson(self, query: TraceQuery) -> str | None:
         node_ids, rids = walk(self, query)
         return join_fragments(
-            self._in("SELECT kind, id, pjkey, pj, pjns FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
-                     list(node_ids)),
-            self._in("SELECT type, id, pjkey, pj, pjns FROM relations" + _IN_ROWIDS, sorted(rids)))
+            self._in(
+                "SELECT kind, id, pjkey, pj, pjns FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
+                list(node_ids),
+            ),
+            self._in("SELECT type, id, pjkey, pj, pjns FROM relations" + _IN_ROWIDS, sorted(rids)),
+        )
 
     # -- writes ------------------------------------------------------------------------------
     @contextmanager
@@ -615,18 +710,23 @@ class SQLiteStore:
             stored_rels = {r.id: r for r in self.get_relations([r.id for r in prepared.relations])}
             nodes, rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
             _write_records(conn, nodes, rels)
-            conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
-                             [(rid, prepared.id) for rid in
-                              sorted([n.id for n in prepared.nodes] + [r.id for r in prepared.relations])])
+            conn.executemany(
+                "INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
+                [
+                    (rid, prepared.id)
+                    for rid in sorted([n.id for n in prepared.nodes] + [r.id for r in prepared.relations])
+                ],
+            )
             self._write_aliases(conn, prepared.aliases, prepared.id)
             _insert_document(conn, prepared)
         return PutResult(prepared.id, prepared.records, True)
 
     @staticmethod
     def _write_aliases(conn, claims, doc_id: str | None = None) -> None:
-        conn.executemany("INSERT OR IGNORE INTO aliases (key, record_id, strength, doc_id) VALUES (?, ?, ?, ?)",
-                         [(c.key, c.record_id, c.strength, c.doc_id if doc_id is None else doc_id)
-                          for c in claims])
+        conn.executemany(
+            "INSERT OR IGNORE INTO aliases (key, record_id, strength, doc_id) VALUES (?, ?, ?, ?)",
+            [(c.key, c.record_id, c.strength, c.doc_id if doc_id is None else doc_id) for c in claims],
+        )
 
     # -- identity and lifecycle ----------------------------------------------------------------
     def find_aliases(self, keys=(), record_ids=(), doc_ids=(), distinct=False):
@@ -636,26 +736,37 @@ class SQLiteStore:
         cols = "DISTINCT key, record_id, strength, ''" if distinct else "key, record_id, strength, doc_id"
         for column, values in (("key", keys), ("record_id", record_ids), ("doc_id", doc_ids)):
             if values:
-                rows += self._in(f"SELECT {cols} FROM aliases "
-                                 f"WHERE {column} IN (SELECT value FROM json_each(?))", sorted(set(values)))
+                rows += self._in(
+                    f"SELECT {cols} FROM aliases WHERE {column} IN (SELECT value FROM json_each(?))",
+                    sorted(set(values)),
+                )
         return sorted({Claim(*r) for r in rows}, key=lambda c: (c.key, c.record_id, c.doc_id))
 
     def document_records(self, doc_ids):
         out: dict[str, list[str]] = {d: [] for d in doc_ids}
-        for doc_id, rid in self._in("SELECT doc_id, record_id FROM assertions "
-                                    "WHERE doc_id IN (SELECT value FROM json_each(?))", list(doc_ids)):
+        for doc_id, rid in self._in(
+            "SELECT doc_id, record_id FROM assertions WHERE doc_id IN (SELECT value FROM json_each(?))", list(doc_ids)
+        ):
             out[doc_id].append(rid)
         return out
 
     def version(self) -> tuple:
         conn = self._conn()
-        return (conn.execute("SELECT coalesce(max(seq), 0) FROM documents").fetchone()[0],
-                conn.execute("SELECT coalesce(max(seq), 0) FROM history").fetchone()[0])
+        return (
+            conn.execute("SELECT coalesce(max(seq), 0) FROM documents").fetchone()[0],
+            conn.execute("SELECT coalesce(max(seq), 0) FROM history").fetchone()[0],
+        )
 
     def history(self, doc_id=None):
         sql = "SELECT doc_id, action, actor, at, other FROM history"
-        rows = self._conn().execute(sql + (" WHERE doc_id = ? OR other = ?" if doc_id else "") + " ORDER BY seq",
-                                    (doc_id, doc_id) if doc_id else ()).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                sql + (" WHERE doc_id = ? OR other = ?" if doc_id else "") + " ORDER BY seq",
+                (doc_id, doc_id) if doc_id else (),
+            )
+            .fetchall()
+        )
         return [HistoryEntry(*r) for r in rows]
 
     def rewrite(self, plan: Rewrite) -> bool:
@@ -673,14 +784,16 @@ class SQLiteStore:
             conn.execute("DELETE FROM nodes WHERE id IN (SELECT value FROM json_each(?))", (gone,))
             conn.execute("DELETE FROM relations WHERE id IN (SELECT value FROM json_each(?))", (gone,))
             _write_records(conn, plan.nodes, plan.relations)
-            conn.executemany("INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
-                             sorted(set(plan.assertions)))
+            conn.executemany(
+                "INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)", sorted(set(plan.assertions))
+            )
             self._write_aliases(conn, plan.aliases)
             if doc is not None:
                 _insert_document(conn, doc)
             for doc_id, (status, other) in sorted(plan.status.items()):
-                conn.execute("UPDATE documents SET status = ?, superseded_by = ? WHERE id = ?",
-                             (status, other, doc_id))
-            conn.executemany("INSERT INTO history (doc_id, action, actor, at, other) VALUES (?, ?, ?, ?, ?)",
-                             [(h.doc_id, h.action, h.actor, h.at, h.other) for h in plan.history])
+                conn.execute("UPDATE documents SET status = ?, superseded_by = ? WHERE id = ?", (status, other, doc_id))
+            conn.executemany(
+                "INSERT INTO history (doc_id, action, actor, at, other) VALUES (?, ?, ?, ?, ?)",
+                [(h.doc_id, h.action, h.actor, h.at, h.other) for h in plan.history],
+            )
         return True

@@ -4,6 +4,7 @@ Server-rendered HTML (Jinja, autoescaped) with one stylesheet and one small scri
 blueprint: nothing is fetched from elsewhere, so the page works on closed networks. Every page
 goes through :mod:`app.services` with the request's viewer, so access rights apply. See docs/web.md.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
@@ -19,12 +20,13 @@ from . import lineage
 from .records import KINDS, LEVELS, attributes, elements, facts, parse_filters, record_path
 from .search import SCAN_LIMIT, find
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/web")
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
 
 #: Pages load only this blueprint's own stylesheet and script.
-PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 MAX_PAGE_SIZE = 200
 #: the syntaxes a page links a document in besides PROV-JSON, which the plain link gives
 OTHER_SYNTAXES = tuple(f for f in registry.of_kind(registry.SYNTAX) if f.name != "json")
@@ -44,14 +46,26 @@ def index():
     filters = parse_filters(request.args)
     limit = int_arg("limit", settings.page_size, low=1, high=MAX_PAGE_SIZE)
     page = int_arg("page", 1, low=1, high=10**7)
-    results = find(current_store(), text, kind, filters, viewer=current_viewer(), limit=limit,
-                   offset=(page - 1) * limit)
+    results = find(
+        current_store(), text, kind, filters, viewer=current_viewer(), limit=limit, offset=(page - 1) * limit
+    )
     exact = _record_named(text) if text and not any(c.isspace() for c in text) else None
     kept = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("web/search.html", results=results, page=page, kinds=KINDS, levels=LEVELS,
-                           q=text, kind=kind, args=request.args, scan_limit=SCAN_LIMIT,
-                           searched=bool(text or kind or filters.active), record_url=record_url, exact=exact,
-                           page_url=lambda n: url_for("web.index", **kept, page=n))
+    return render_template(
+        "web/search.html",
+        results=results,
+        page=page,
+        kinds=KINDS,
+        levels=LEVELS,
+        q=text,
+        kind=kind,
+        args=request.args,
+        scan_limit=SCAN_LIMIT,
+        searched=bool(text or kind or filters.active),
+        record_url=record_url,
+        exact=exact,
+        page_url=lambda n: url_for("web.index", **kept, page=n),
+    )
 
 
 def _record_named(text: str):
@@ -73,10 +87,19 @@ def record(record_id: str):
     head = facts(elements([node])[node.id])
     stem = "lineage-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in head.short)[:80]
     graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem)
-    return render_template("web/record.html", record=head, attributes=attributes(node),
-                           documents=detail.documents, syntaxes=OTHER_SYNTAXES, view=view, lineage=graph,
-                           depths=lineage.DEPTHS, directions=lineage.DIRECTION_NAMES,
-                           layouts=lineage.LAYOUT_NAMES, here=record_url(node.id))
+    return render_template(
+        "web/record.html",
+        record=head,
+        attributes=attributes(node),
+        documents=detail.documents,
+        syntaxes=OTHER_SYNTAXES,
+        view=view,
+        lineage=graph,
+        depths=lineage.DEPTHS,
+        directions=lineage.DIRECTION_NAMES,
+        layouts=lineage.LAYOUT_NAMES,
+        here=record_url(node.id),
+    )
 
 
 @bp.errorhandler(ProvhubError)

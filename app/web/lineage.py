@@ -6,6 +6,7 @@ with :func:`provdm.render.render`; node links go to record pages. A collapsed gr
 ``#expand=<group id>``: the page script turns that into ``?expand=<group id>``, and the page also
 lists the groups as plain links, so expanding works without JavaScript.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,7 @@ class View:
         parse_depth(depth, max_depth=max_depth)
         layout = (args.get("layout") or "BT").strip().upper()
         if layout not in DIRECTIONS:
-            raise InvalidParameter(f"layout must be one of {', '.join(DIRECTIONS)}, not {layout!r}",
-                                   where="layout")
+            raise InvalidParameter(f"layout must be one of {', '.join(DIRECTIONS)}, not {layout!r}", where="layout")
         expand = sorted({g for g in args.getlist("expand") if _GROUP_ID.fullmatch(g)})
         return cls(direction, depth, layout, args.get("agents") in ("1", "on", "true"), expand)
 
@@ -96,8 +96,7 @@ def downloads(record_id: str, view: View, provsap_url: str, stem: str) -> list[t
     return out
 
 
-def build(store, record_id: str, view: View, *, settings, viewer,
-          link: Callable[[str], str]) -> Lineage:
+def build(store, record_id: str, view: View, *, settings, viewer, link: Callable[[str], str]) -> Lineage:
     """Trace and draw the lineage of ``record_id`` as ``view`` says."""
     query = ProvSapQuery.from_args(view.provsap_args(record_id), max_depth=settings.max_depth)
     try:
@@ -105,17 +104,27 @@ def build(store, record_id: str, view: View, *, settings, viewer,
     except AnswerTooLarge as exc:
         return Lineage(error=f"{exc.message}. Choose a smaller depth.")
     elements = read_facts(doc).elements
-    linked = {iri: link(iri) for iri, el in elements.items()
-              if el.declared and not iri.startswith(HIDDEN_NS)}  # placeholders have no page
+    linked = {
+        iri: link(iri) for iri, el in elements.items() if el.declared and not iri.startswith(HIDDEN_NS)
+    }  # placeholders have no page
     try:
-        picture = render(doc, "svg", direction=view.layout, node_cap=settings.render_node_cap,
-                         highlight={record_id}, link=linked.get, expand=view.expand)
+        picture = render(
+            doc,
+            "svg",
+            direction=view.layout,
+            node_cap=settings.render_node_cap,
+            highlight={record_id},
+            link=linked.get,
+            expand=view.expand,
+        )
     except RenderError as exc:
         picture, error = None, f"The graph could not be drawn: {exc.message}"
     else:
         error = None
-    records = sorted(((facts(el), linked.get(iri)) for iri, el in elements.items()),
-                     key=lambda r: (r[0].kind, r[0].title.lower(), r[0].id))
+    records = sorted(
+        ((facts(el), linked.get(iri)) for iri, el in elements.items()),
+        key=lambda r: (r[0].kind, r[0].title.lower(), r[0].id),
+    )
     if picture is None:
         return Lineage(error=error, records=records)
     svg, groups = for_page(picture)
@@ -145,12 +154,11 @@ def for_page(picture: bytes) -> tuple[Markup, list[tuple[str, str]]]:
         if tip and "node" in g.get("class", "").split():
             title.text = tip
             if g.get("id", "").startswith("group-"):
-                groups.append((g.get("id")[len("group-"):], tip))
+                groups.append((g.get("id")[len("group-") :], tip))
         else:
             g.remove(title)  # the graph's and the edges' Graphviz names
     svg = etree.tostring(root, encoding="unicode")
     return Markup(svg), sorted(groups)
 
 
-__all__ = ["View", "Lineage", "build", "downloads", "for_page", "DEPTHS",
-           "DIRECTION_NAMES", "LAYOUT_NAMES"]
+__all__ = ["View", "Lineage", "build", "downloads", "for_page", "DEPTHS", "DIRECTION_NAMES", "LAYOUT_NAMES"]

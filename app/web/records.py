@@ -4,6 +4,7 @@ Records arrive as :class:`provdm.codec.Node` (encoded attribute pairs, see provd
 facts (data level, OBS_ID, version, display title, what it is in words) are read with the same
 functions the pictures use (:mod:`provdm.render`), so the page and the graph agree.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -13,8 +14,7 @@ from urllib.parse import quote, urlsplit
 from provdm import vocabulary as voc
 from provdm.codec import Graph, Node, to_document
 from provdm.errors import InvalidParameter
-from provdm.facts import (Element, data_level, is_irf, noun, norm, obs_id, read_facts, text_of, time_of, title,
-                           version)
+from provdm.facts import Element, data_level, is_irf, noun, norm, obs_id, read_facts, text_of, time_of, title, version
 
 KINDS = ("entity", "activity", "agent")
 #: Data levels a search can ask for (``IRF``: instrument response functions).
@@ -25,8 +25,7 @@ TIME_NAMES = {"starttime", "endtime", "time"}
 #: ``DATE`` (when the file was written) is left out: a time window is about observations.
 FITS_DATES = {"dateobs": "timeobs", "datebeg": "timeobs", "dateend": "timeend"}
 
-_WELL_KNOWN = {voc.XSD_URI: "xsd", voc.PROV_URI: "prov",
-               "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf"}
+_WELL_KNOWN = {voc.XSD_URI: "xsd", voc.PROV_URI: "prov", "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf"}
 _PLAIN_TYPES = {int: "xsd:int", float: "xsd:double", str: "xsd:string"}
 
 
@@ -71,8 +70,18 @@ class Facts:
 def facts(el: Element) -> Facts:
     times = sorted(record_times(el))
     level = "IRF" if is_irf(el) else data_level(el)
-    return Facts(el.id, el.kind, el.short, title(el), noun(el), level, obs_id(el), version(el),
-                 times[0] if times else None, times[-1] if times else None)
+    return Facts(
+        el.id,
+        el.kind,
+        el.short,
+        title(el),
+        noun(el),
+        level,
+        obs_id(el),
+        version(el),
+        times[0] if times else None,
+        times[-1] if times else None,
+    )
 
 
 def record_times(el: Element) -> list[_dt.datetime]:
@@ -94,6 +103,7 @@ def record_times(el: Element) -> list[_dt.datetime]:
 
 
 # -- search filters ----------------------------------------------------------------------------
+
 
 @dataclass
 class Filters:
@@ -132,8 +142,9 @@ def parse_time(raw: str | None, *, where: str, end_of_day: bool = False) -> _dt.
         else:
             t = _dt.datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidParameter(f"{where} must be a date (2020-01-02) or a time (2020-01-02T03:04), "
-                               f"not {raw!r}", where=where) from None
+        raise InvalidParameter(
+            f"{where} must be a date (2020-01-02) or a time (2020-01-02T03:04), not {raw!r}", where=where
+        ) from None
     return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
 
 
@@ -150,6 +161,7 @@ def parse_filters(args) -> Filters:
 
 # -- attribute table ---------------------------------------------------------------------------
 
+
 @dataclass
 class Attribute:
     name: str  # prefix:local
@@ -162,7 +174,7 @@ class Attribute:
 def _short_iri(iri: str) -> str:
     for uri, known in _WELL_KNOWN.items():
         if iri.startswith(uri):
-            return f"{known}:{iri[len(uri):]}"
+            return f"{known}:{iri[len(uri) :]}"
     return iri
 
 
@@ -199,5 +211,17 @@ def attributes(node: Node) -> list[Attribute]:
     return rows
 
 
-__all__ = ["KINDS", "LEVELS", "Facts", "Filters", "Attribute", "facts", "elements", "attributes",
-           "parse_filters", "parse_time", "record_path", "record_times"]
+__all__ = [
+    "KINDS",
+    "LEVELS",
+    "Facts",
+    "Filters",
+    "Attribute",
+    "facts",
+    "elements",
+    "attributes",
+    "parse_filters",
+    "parse_time",
+    "record_path",
+    "record_times",
+]

@@ -2,6 +2,7 @@
 level and time window are read off each record here (the store cannot filter on them), scanning
 at most :data:`SCAN_LIMIT` text matches.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,22 +45,19 @@ def _facts(nodes) -> list[Facts]:
     return [facts(by_id[n.id]) for n in nodes]
 
 
-def find(store, text: str, kind: str | None, filters: Filters, *, viewer, limit: int,
-         offset: int) -> Results:
+def find(store, text: str, kind: str | None, filters: Filters, *, viewer, limit: int, offset: int) -> Results:
     if not filters.active:
-        nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=limit,
-                                               offset=offset)
+        nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=limit, offset=offset)
         return Results(_facts(nodes), total, offset, limit)
     kept: list[Facts] = []
     scanned, total = 0, 1
     while scanned < min(total, SCAN_LIMIT):
-        nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=_BATCH,
-                                               offset=scanned)
+        nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=_BATCH, offset=scanned)
         if not nodes:
             break
         scanned += len(nodes)
         kept.extend(f for f in _facts(nodes) if filters.keep(f))
-    return Results(kept[offset:offset + limit], len(kept), offset, limit, complete=scanned >= total)
+    return Results(kept[offset : offset + limit], len(kept), offset, limit, complete=scanned >= total)
 
 
 __all__ = ["Results", "find", "SCAN_LIMIT"]

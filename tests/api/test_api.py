@@ -1,4 +1,5 @@
 """The HTTP API over real stores (Flask test client), each backend."""
+
 from __future__ import annotations
 
 import json
@@ -74,13 +75,21 @@ def test_provsap_over_http(client):
     assert ProvDocument.deserialize(content=x.get_data(as_text=True), format="xml").get_record("ex:dl5")
 
 
-@pytest.mark.parametrize("query,where", [
-    ("", "ID"), ("ID=ex:dl5&DEPTH=-1", "DEPTH"), ("ID=ex:dl5&DEPTH=two", "DEPTH"),
-    ("ID=ex:dl5&DEPTH=100000", "DEPTH"), ("ID=ex:dl5&DIRECTION=sideways", "DIRECTION"),
-    ("ID=ex:dl5&MEMBERS=maybe", "MEMBERS"), ("ID=ex:dl5&MODEL=UML", "MODEL"),
-    ("ID=ex:dl5&RESPONSEFORMAT=csv", "RESPONSEFORMAT"), ("ID=ex:dl5&FOO=1", "FOO"),
-    ("ID=ex:dl5&DEPTH=1&DEPTH=2", "DEPTH"),
-])
+@pytest.mark.parametrize(
+    "query,where",
+    [
+        ("", "ID"),
+        ("ID=ex:dl5&DEPTH=-1", "DEPTH"),
+        ("ID=ex:dl5&DEPTH=two", "DEPTH"),
+        ("ID=ex:dl5&DEPTH=100000", "DEPTH"),
+        ("ID=ex:dl5&DIRECTION=sideways", "DIRECTION"),
+        ("ID=ex:dl5&MEMBERS=maybe", "MEMBERS"),
+        ("ID=ex:dl5&MODEL=UML", "MODEL"),
+        ("ID=ex:dl5&RESPONSEFORMAT=csv", "RESPONSEFORMAT"),
+        ("ID=ex:dl5&FOO=1", "FOO"),
+        ("ID=ex:dl5&DEPTH=1&DEPTH=2", "DEPTH"),
+    ],
+)
 def test_provsap_bad_parameters(client, query, where):
     post(client, KNOWN, "provn")
     assert_error(client.get("/provsap?" + query), 400, "invalid-parameter", where)
@@ -96,26 +105,40 @@ def test_provsap_unknown_id_and_votable_errors(client):
 def test_error_codes_and_shapes(client, settings, store, backend, request, tmp_path):
     e = assert_error(post(client, '{"entity": {"ex:e": {}', "json"), 400, "malformed-document", "line 1")
     assert "column" in e["where"]
-    assert_error(post(client, "document\n prefix ex <http://e/>\n entity(ex:e\nendDocument", "provn"), 400,
-                 "malformed-document", "line 4")
-    assert_error(client.post("/documents", data=b"x", headers={"Content-Type": "text/csv"}),
-                 415, "unsupported-media-type", "Content-Type")
+    assert_error(
+        post(client, "document\n prefix ex <http://e/>\n entity(ex:e\nendDocument", "provn"),
+        400,
+        "malformed-document",
+        "line 4",
+    )
+    assert_error(
+        client.post("/documents", data=b"x", headers={"Content-Type": "text/csv"}),
+        415,
+        "unsupported-media-type",
+        "Content-Type",
+    )
     assert_error(post(client, json.dumps({"entity": {"nope:e": {}}}), "json"), 400, "unknown-prefix")
     assert_error(client.get("/documents/" + "0" * 32), 404, "not-found")
     assert_error(client.get("/documents/" + "0" * 32 + "?format=csv"), 406, "not-acceptable", "format")
     assert_error(post(client, KNOWN, "provn", "?validation=loose"), 400, "invalid-parameter", "validation")
-    bad_order = ('document\nprefix ex <http://example.org/cta#>\n'
-                 'activity(ex:a, 2020-01-02T00:00:00Z, 2020-01-01T00:00:00Z)\nendDocument')
+    bad_order = (
+        "document\nprefix ex <http://example.org/cta#>\n"
+        "activity(ex:a, 2020-01-02T00:00:00Z, 2020-01-01T00:00:00Z)\nendDocument"
+    )
     assert_error(post(client, bad_order, "provn", "?validation=strict"), 422, "invalid-document")
     assert post(client, bad_order, "provn").get_json()["warnings"][0].startswith("start-after-end")
     post(client, KNOWN, "provn")
-    conflict = ('document\nprefix ex <http://example.org/cta#>\n'
-                'activity(ex:analysis, 2021-01-01T00:00:00Z, -)\nendDocument')
+    conflict = (
+        "document\nprefix ex <http://example.org/cta#>\nactivity(ex:analysis, 2021-01-01T00:00:00Z, -)\nendDocument"
+    )
     e = assert_error(post(client, conflict, "provn"), 409, "conflict")
     assert e["details"][0]["id"] == EX + "analysis"
-    small = create_app(make_settings(backend, request, tmp_path / "small", max_body_mb=0.001)
-                       if backend == "sqlite" else settings.__class__(**{**settings.__dict__, "max_body_mb": 0.001}),
-                       store=store).test_client()
+    small = create_app(
+        make_settings(backend, request, tmp_path / "small", max_body_mb=0.001)
+        if backend == "sqlite"
+        else settings.__class__(**{**settings.__dict__, "max_body_mb": 0.001}),
+        store=store,
+    ).test_client()
     assert_error(post(small, KNOWN, "provn"), 413, "payload-too-large", "body")
 
 

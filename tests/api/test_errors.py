@@ -5,6 +5,7 @@ The cases are keyed by class and the test runs over STATUS, so a class added to 
 a case here fails. The mapping is the service's, not the store's: one SQLite store serves the
 cases (tests/api/test_api.py and tests/faults see the errors each backend raises).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,10 +26,13 @@ from tests.conftest import ROOT, make_settings
 
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
 NEW = "document\n prefix ex <http://example.org/cta#>\n entity(ex:new1)\n entity(ex:new2)\nendDocument"
-CONFLICT = ("document\n prefix ex <http://example.org/cta#>\n"
-            " activity(ex:analysis, 2021-01-01T00:00:00Z, -)\nendDocument")
-BAD_ORDER = ("document\n prefix ex <http://example.org/cta#>\n"
-             " activity(ex:a, 2020-01-02T00:00:00Z, 2020-01-01T00:00:00Z)\nendDocument")
+CONFLICT = (
+    "document\n prefix ex <http://example.org/cta#>\n activity(ex:analysis, 2021-01-01T00:00:00Z, -)\nendDocument"
+)
+BAD_ORDER = (
+    "document\n prefix ex <http://example.org/cta#>\n"
+    " activity(ex:a, 2020-01-02T00:00:00Z, 2020-01-01T00:00:00Z)\nendDocument"
+)
 PROVN = {"Content-Type": "text/provenance-notation"}
 VOTABLE = "application/x-votable+xml"
 
@@ -58,8 +62,11 @@ class Service:
 
 
 def reader_token(service: Service) -> dict:
-    r = CliRunner().invoke(load_commands(), ["tokens", "create", "--role", "reader",
-                                             "--store", service.settings.store_url], catch_exceptions=False)
+    r = CliRunner().invoke(
+        load_commands(),
+        ["tokens", "create", "--role", "reader", "--store", service.settings.store_url],
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     return {"Authorization": "Bearer " + r.output.strip().splitlines()[-1]}
 
@@ -79,8 +86,9 @@ def hide_graphviz(service: Service) -> dict:
 
 CASES = {
     e.InvalidParameter: Case("GET", "/provsap?ID=ex:dl5&DEPTH=two", "DEPTH"),
-    e.MalformedDocument: Case("POST", "/documents", "line 1", '{"entity": {"ex:e": {}',
-                              {"Content-Type": "application/json"}),
+    e.MalformedDocument: Case(
+        "POST", "/documents", "line 1", '{"entity": {"ex:e": {}', {"Content-Type": "application/json"}
+    ),
     e.Unauthorized: Case("POST", "/documents", "Authorization", NEW, PROVN, {"auth": "on"}),
     e.Forbidden: Case("POST", "/documents", "Authorization", NEW, PROVN, {"auth": "on"}, reader_token),
     e.NotFound: Case("GET", "/provsap?ID=ex:nothing", "ID"),
@@ -91,8 +99,13 @@ CASES = {
     e.InvalidDocument: Case("POST", "/documents?validation=strict", "start-after-end", BAD_ORDER, PROVN),
     e.AnswerTooLarge: Case("GET", "/provsap?ID=ex:dl5&DEPTH=ALL", "DEPTH", settings={"node_cap": 2}),
     e.QueryTimeout: Case("GET", "/provsap?ID=ex:dl5&DEPTH=ALL", "DEPTH", settings={"query_timeout": 1e-9}),
-    e.IngestError: Case("POST", "/fits?filename=notes.fits", "notes.fits", b"not a FITS file",
-                        {"Content-Type": "application/octet-stream"}),
+    e.IngestError: Case(
+        "POST",
+        "/fits?filename=notes.fits",
+        "notes.fits",
+        b"not a FITS file",
+        {"Content-Type": "application/octet-stream"},
+    ),
     e.StoreUnavailable: Case("POST", "/documents", None, NEW, PROVN, {"store_timeout": 0.05}, lock_the_store),
     e.RenderError: Case("GET", "/provsap?ID=ex:dl5&RESPONSEFORMAT=PROV-SVG", "render", setup=hide_graphviz),
 }
@@ -109,14 +122,26 @@ def provoke(request, tmp_path, monkeypatch):
             pytest.fail(f"{cls.__name__} is in app.errors.STATUS, but no case in CASES provokes it")
         settings = make_settings("sqlite", request, tmp_path, **case.settings)
         store = open_store(settings.store_url, settings)
-        seeded = services.ingest(store, KNOWN, "provn", settings=make_settings("sqlite", request, tmp_path),
-                                 viewer=Viewer(name="op", role="admin"))
+        seeded = services.ingest(
+            store,
+            KNOWN,
+            "provn",
+            settings=make_settings("sqlite", request, tmp_path),
+            viewer=Viewer(name="op", role="admin"),
+        )
         service = Service(settings, store, monkeypatch, tmp_path, [store.close])
         services_made.append(service)
         headers = {**case.headers, **(case.setup(service) if case.setup else {})}
         client = create_app(settings, store=store).test_client()
-        return case, [client.open(case.path.format(doc_id=seeded.id), method=case.method, data=case.body,
-                                  headers={**headers, **({"Accept": a} if a else {})}) for a in accepts]
+        return case, [
+            client.open(
+                case.path.format(doc_id=seeded.id),
+                method=case.method,
+                data=case.body,
+                headers={**headers, **({"Accept": a} if a else {})},
+            )
+            for a in accepts
+        ]
 
     yield run
     for service in services_made:
@@ -172,19 +197,28 @@ def test_plain_text_has_one_line_per_detail(provoke):
 
 
 def test_json_stays_the_default_unless_plain_text_is_preferred(provoke):
-    json_accepts = ["*/*", "application/json, text/plain", "text/html,application/xhtml+xml,*/*;q=0.8",
-                    "text/plain;q=0.5, application/json", "image/png"]
+    json_accepts = [
+        "*/*",
+        "application/json, text/plain",
+        "text/html,application/xhtml+xml,*/*;q=0.8",
+        "text/plain;q=0.5, application/json",
+        "image/png",
+    ]
     text_accepts = ["text/plain", "text/*", "text/plain, */*;q=0.1", "application/json;q=0.5, text/plain"]
     _, answers = provoke(e.NotFound, json_accepts + text_accepts)
     assert all(r.status_code == 404 for r in answers)
-    assert [r.mimetype for r in answers] == (["application/json"] * len(json_accepts)
-                                             + ["text/plain"] * len(text_accepts))
+    assert [r.mimetype for r in answers] == (
+        ["application/json"] * len(json_accepts) + ["text/plain"] * len(text_accepts)
+    )
 
 
-@pytest.mark.parametrize("method,path,status,code,where", [
-    ("GET", "/no/such/page", 404, "not-found", "path"),
-    ("DELETE", "/provsap", 405, "method-not-allowed", "path"),
-])
+@pytest.mark.parametrize(
+    "method,path,status,code,where",
+    [
+        ("GET", "/no/such/page", 404, "not-found", "path"),
+        ("DELETE", "/provsap", 405, "method-not-allowed", "path"),
+    ],
+)
 def test_errors_of_the_http_layer_have_the_same_shapes(client, method, path, status, code, where):
     err = error_of(client.open(path, method=method), status)
     assert err["code"] == code and err["where"] == where

@@ -3,6 +3,7 @@
 ``clean_chain()`` is a complete, consistent DL5 <- DL3 + IRF lineage (no audit findings);
 the tests break it in one place at a time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,62 +35,98 @@ def clean_chain(n_obs: int = 2) -> ProvDocument:
     (each from its own observation, raw data declared DL0) and one IRF, with a software agent,
     a person, a parameter, a configuration file and an activity description."""
     doc = new_doc()
-    doc.agent("ex:gammapy", other_attributes={"prov:type": "prov:SoftwareAgent",
-                                              "prov:label": "gammapy", "voprov:version": "1.2"})
+    doc.agent(
+        "ex:gammapy",
+        other_attributes={"prov:type": "prov:SoftwareAgent", "prov:label": "gammapy", "voprov:version": "1.2"},
+    )
     doc.agent("ex:alice", other_attributes={"prov:type": "prov:Person", "prov:label": "Alice"})
-    doc.agent("ex:dataops", other_attributes={"prov:type": "prov:SoftwareAgent",
-                                              "prov:label": "hess-dl3-writer",
-                                              "voprov:version": "0.9"})
-    doc.entity("ex:irf", other_attributes={
-        "prov:label": "IRF effective area", "ex:HDUCLAS1": "RESPONSE", "ex:HDUCLAS2": "EFF_AREA",
-        "ex:CAL_VER": "3.1", "prov:location": "irf/aeff.fits", "ex:checksum": "md5:aa"})
+    doc.agent(
+        "ex:dataops",
+        other_attributes={"prov:type": "prov:SoftwareAgent", "prov:label": "hess-dl3-writer", "voprov:version": "0.9"},
+    )
+    doc.entity(
+        "ex:irf",
+        other_attributes={
+            "prov:label": "IRF effective area",
+            "ex:HDUCLAS1": "RESPONSE",
+            "ex:HDUCLAS2": "EFF_AREA",
+            "ex:CAL_VER": "3.1",
+            "prov:location": "irf/aeff.fits",
+            "ex:checksum": "md5:aa",
+        },
+    )
     doc.wasGeneratedBy("ex:irf", "ex:irf-sim", time=t(1))
-    doc.activity("ex:irf-sim", t(0), t(2), other_attributes={"prov:label": "IRF simulation",
-                                                             "voprov:version": "3.1"})
+    doc.activity("ex:irf-sim", t(0), t(2), other_attributes={"prov:label": "IRF simulation", "voprov:version": "3.1"})
     doc.wasAssociatedWith("ex:irf-sim", "ex:dataops", other_attributes={"prov:role": "Creator"})
     doc.activity("ex:analysis", t(10), t(11), other_attributes={"prov:label": "flux points"})
     doc.wasAssociatedWith("ex:analysis", "ex:gammapy", other_attributes={"prov:role": "Creator"})
     doc.wasAssociatedWith("ex:analysis", "ex:alice", other_attributes={"prov:role": "Operator"})
-    doc.entity("ex:dl5", other_attributes={"prov:label": "Crab flux points",
-                                           "ex:data_level": "DL5",
-                                           "prov:location": "crab_fp.fits",
-                                           "ex:checksum": "md5:ff"})
+    doc.entity(
+        "ex:dl5",
+        other_attributes={
+            "prov:label": "Crab flux points",
+            "ex:data_level": "DL5",
+            "prov:location": "crab_fp.fits",
+            "ex:checksum": "md5:ff",
+        },
+    )
     doc.wasGeneratedBy("ex:dl5", "ex:analysis", time=t(10, 50))
     doc.wasAttributedTo("ex:dl5", "ex:alice", other_attributes={"prov:role": "Author"})
     doc.used("ex:analysis", "ex:irf", time=t(10, 5), other_attributes={"prov:role": "aeff"})
     for i in range(n_obs):
         obs = 23523 + i
-        doc.entity(f"ex:raw{i}", other_attributes={"prov:label": f"raw run {obs}",
-                                                   "ex:data_level": "DL0"})
-        doc.activity(f"ex:dl3prod{i}", t(3, i), t(4, i), other_attributes={
-            "prov:label": f"DL3 production {obs}"})
+        doc.entity(f"ex:raw{i}", other_attributes={"prov:label": f"raw run {obs}", "ex:data_level": "DL0"})
+        doc.activity(f"ex:dl3prod{i}", t(3, i), t(4, i), other_attributes={"prov:label": f"DL3 production {obs}"})
         doc.wasAssociatedWith(f"ex:dl3prod{i}", "ex:dataops")
         doc.used(f"ex:dl3prod{i}", f"ex:raw{i}", time=t(3, i + 1))
         doc.used(f"ex:dl3prod{i}", "ex:irf", time=t(3, i + 1))
-        doc.entity(f"ex:dl3_{obs}", other_attributes={
-            "prov:label": f"events {obs}", "ex:HDUCLAS1": "EVENTS", "ex:OBS_ID": obs,
-            "ex:DATE-OBS": "2004-03-01", "prov:location": f"hess_dl3_dr1_obs_id_0{obs}.fits.gz",
-            "ex:checksum": f"md5:{i:02d}"})
+        doc.entity(
+            f"ex:dl3_{obs}",
+            other_attributes={
+                "prov:label": f"events {obs}",
+                "ex:HDUCLAS1": "EVENTS",
+                "ex:OBS_ID": obs,
+                "ex:DATE-OBS": "2004-03-01",
+                "prov:location": f"hess_dl3_dr1_obs_id_0{obs}.fits.gz",
+                "ex:checksum": f"md5:{i:02d}",
+            },
+        )
         doc.wasGeneratedBy(f"ex:dl3_{obs}", f"ex:dl3prod{i}", time=t(3, 30 + i))
         doc.wasDerivedFrom(f"ex:dl3_{obs}", f"ex:raw{i}")
-        doc.used("ex:analysis", f"ex:dl3_{obs}", time=t(10, 10 + i),
-                 other_attributes={"prov:role": "events"})
+        doc.used("ex:analysis", f"ex:dl3_{obs}", time=t(10, 10 + i), other_attributes={"prov:role": "events"})
     # IVOA configuration: a parameter, a config file and a description, all of ex:analysis
-    doc.entity("ex:emin", other_attributes={"prov:type": "voprov:Parameter",
-                                            "voprov:name": "e_min", "voprov:value": "1 TeV"})
-    doc.entity("ex:cfg", other_attributes={"prov:type": "voprov:ConfigFile",
-                                           "voprov:name": "config.yaml",
-                                           "prov:location": "config.yaml",
-                                           "ex:checksum": "md5:cc"})
-    doc.entity("ex:desc", other_attributes={"prov:type": "voprov:ActivityDescription",
-                                            "voprov:name": "gammapy.estimators.FluxPoints",
-                                            "voprov:version": "1.2", "voprov:type": "Analysis"})
-    doc.wasInfluencedBy("ex:analysis", "ex:emin", other_attributes={
-        "prov:type": "voprov:wasConfiguredBy", "voprov:artefactType": "Parameter"})
-    doc.wasInfluencedBy("ex:analysis", "ex:cfg", other_attributes={
-        "prov:type": "voprov:wasConfiguredBy", "voprov:artefactType": "ConfigFile"})
-    doc.wasInfluencedBy("ex:analysis", "ex:desc", other_attributes={
-        "prov:type": "voprov:isDescribedBy"})
+    doc.entity(
+        "ex:emin", other_attributes={"prov:type": "voprov:Parameter", "voprov:name": "e_min", "voprov:value": "1 TeV"}
+    )
+    doc.entity(
+        "ex:cfg",
+        other_attributes={
+            "prov:type": "voprov:ConfigFile",
+            "voprov:name": "config.yaml",
+            "prov:location": "config.yaml",
+            "ex:checksum": "md5:cc",
+        },
+    )
+    doc.entity(
+        "ex:desc",
+        other_attributes={
+            "prov:type": "voprov:ActivityDescription",
+            "voprov:name": "gammapy.estimators.FluxPoints",
+            "voprov:version": "1.2",
+            "voprov:type": "Analysis",
+        },
+    )
+    doc.wasInfluencedBy(
+        "ex:analysis",
+        "ex:emin",
+        other_attributes={"prov:type": "voprov:wasConfiguredBy", "voprov:artefactType": "Parameter"},
+    )
+    doc.wasInfluencedBy(
+        "ex:analysis",
+        "ex:cfg",
+        other_attributes={"prov:type": "voprov:wasConfiguredBy", "voprov:artefactType": "ConfigFile"},
+    )
+    doc.wasInfluencedBy("ex:analysis", "ex:desc", other_attributes={"prov:type": "voprov:isDescribedBy"})
     return doc
 
 

@@ -1,4 +1,5 @@
 """provdm.audit: a clean chain gives no findings; each known defect gives exactly its finding."""
+
 from __future__ import annotations
 
 import json
@@ -29,29 +30,32 @@ def test_a_clean_chain_has_no_findings():
 def test_summary_of_a_clean_chain():
     s = audit(clean_chain(), roots=[DL5]).summary
     assert s["products"] == [{"id": DL5, "name": "Crab flux points", "kind": "DL5 dataset"}]
-    assert [(o["obs_id"], o["date"]) for o in s["observations"]] == [("23523", "2004-03-01"),
-                                                                    ("23524", "2004-03-01")]
+    assert [(o["obs_id"], o["date"]) for o in s["observations"]] == [("23523", "2004-03-01"), ("23524", "2004-03-01")]
     assert [(i["name"], i["version"]) for i in s["irfs"]] == [("IRF effective area", "3.1")]
     assert {(c["kind"], c["name"], c["value"]) for c in s["configuration"]} == {
-        ("parameter", "e_min", "1 TeV"), ("configuration file", "config.yaml", "config.yaml")}
+        ("parameter", "e_min", "1 TeV"),
+        ("configuration file", "config.yaml", "config.yaml"),
+    }
     assert {(w["name"], w["version"]) for w in s["software"]} == {
-        ("gammapy", "1.2"), ("hess-dl3-writer", "0.9"), ("gammapy.estimators.FluxPoints", "1.2")}
+        ("gammapy", "1.2"),
+        ("hess-dl3-writer", "0.9"),
+        ("gammapy.estimators.FluxPoints", "1.2"),
+    }
     agents = {a["name"]: (a["type"], a["roles"], a["activities"]) for a in s["agents"]}
-    assert agents == {"Alice": ("person", ["Author", "Operator"], 1),
-                      "gammapy": ("software agent", ["Creator"], 1),
-                      "hess-dl3-writer": ("software agent", ["Creator"], 3)}
-    assert s["time_span"] == {"start": "2024-03-01T00:00:00+00:00",
-                              "end": "2024-03-01T11:00:00+00:00"}
+    assert agents == {
+        "Alice": ("person", ["Author", "Operator"], 1),
+        "gammapy": ("software agent", ["Creator"], 1),
+        "hess-dl3-writer": ("software agent", ["Creator"], 3),
+    }
+    assert s["time_span"] == {"start": "2024-03-01T00:00:00+00:00", "end": "2024-03-01T11:00:00+00:00"}
     assert [o["name"] for o in s["other_inputs"]] == ["raw run 23523", "raw run 23524"]
 
 
 def test_dl3_records_are_grouped_by_obs_id_and_dated_by_their_observation():
     doc = clean_chain(1)
-    doc.activity("ex:obs7", t(1), t(2), other_attributes={"prov:type": "ex:Observation",
-                                                         "ex:obsId": "7"})
+    doc.activity("ex:obs7", t(1), t(2), other_attributes={"prov:type": "ex:Observation", "ex:obsId": "7"})
     doc.wasAssociatedWith("ex:obs7", "ex:dataops")
-    doc.entity("ex:run7.fits", other_attributes={"prov:type": "prov:Collection",
-                                                 "ex:checksum": "md5:77"})
+    doc.entity("ex:run7.fits", other_attributes={"prov:type": "prov:Collection", "ex:checksum": "md5:77"})
     doc.entity("ex:run7-events", other_attributes={"ex:HDUCLAS1": "EVENTS", "ex:OBS_ID": 7})
     doc.entity("ex:run7-gti", other_attributes={"prov:label": "dl3 gti"})
     doc.entity("ex:run7-aeff", other_attributes={"ex:HDUCLAS1": "RESPONSE"})
@@ -62,14 +66,19 @@ def test_dl3_records_are_grouped_by_obs_id_and_dated_by_their_observation():
     report = audit(doc, roots=[DL5])
     assert report.findings == []  # an observation activity needs no software version
     assert report.summary["observations"] == [
-        {"obs_id": "23523", "date": "2004-03-01", "name": "events 23523",
-         "records": [iri("dl3_23523")]},
-        {"obs_id": "7", "date": "2024-03-01T01:00:00+00:00", "name": "dl3 gti",
-         "records": list(ids("run7-events", "run7-gti"))}]  # the file has no data level
+        {"obs_id": "23523", "date": "2004-03-01", "name": "events 23523", "records": [iri("dl3_23523")]},
+        {
+            "obs_id": "7",
+            "date": "2024-03-01T01:00:00+00:00",
+            "name": "dl3 gti",
+            "records": list(ids("run7-events", "run7-gti")),
+        },
+    ]  # the file has no data level
     assert "OBS_ID 7 (2024-03-01T01:00:00+00:00): dl3 gti and 1 other record" in report.to_text()
 
 
 # -- completeness ----------------------------------------------------------------------------
+
 
 def test_entity_without_generation_unless_declared_raw():
     doc = clean_chain()
@@ -78,11 +87,13 @@ def test_entity_without_generation_unless_declared_raw():
     doc.entity("ex:raw-extra", other_attributes={"prov:type": "ex:RawData"})
     doc.used("ex:analysis", "ex:raw-extra", time=t(10, 20))
     assert found(doc) == {("entity-without-generation", ids("orphan"))}
-    assert found(doc, raw_types={"DL0"}) == {("entity-without-generation", ids("orphan")),
-                                             ("entity-without-generation", ids("raw-extra"))}
-    assert found(doc, raw_types={"ex:RawData"}) == {
-        ("entity-without-generation", ids(f"raw{i}")) for i in (0, 1)} | {
-        ("entity-without-generation", ids("orphan"))}
+    assert found(doc, raw_types={"DL0"}) == {
+        ("entity-without-generation", ids("orphan")),
+        ("entity-without-generation", ids("raw-extra")),
+    }
+    assert found(doc, raw_types={"ex:RawData"}) == {("entity-without-generation", ids(f"raw{i}")) for i in (0, 1)} | {
+        ("entity-without-generation", ids("orphan"))
+    }
 
 
 def test_collections_of_generated_members_and_context_entities_need_no_generation():
@@ -100,8 +111,7 @@ def test_collections_of_generated_members_and_context_entities_need_no_generatio
     doc.hadMember("ex:half", "ex:irf")
     doc.hadMember("ex:half", "ex:orphan")
     doc.used("ex:analysis", "ex:half", time=t(10, 20))
-    assert found(doc) == {("entity-without-generation", ids("site")),
-                          ("entity-without-generation", ids("half"))}
+    assert found(doc) == {("entity-without-generation", ids("site")), ("entity-without-generation", ids("half"))}
 
 
 def test_content_addressed_files_need_no_checksum_attribute():
@@ -119,9 +129,13 @@ def test_activity_without_time():
     doc.wasAssociatedWith("ex:plot2", "ex:gammapy")
     report = audit(doc, roots=[DL5])
     assert {(f.code, f.records) for f in report.findings} == {
-        ("activity-without-time", ids("plot")), ("activity-without-time", ids("plot2"))}
+        ("activity-without-time", ids("plot")),
+        ("activity-without-time", ids("plot2")),
+    }
     assert sorted(f.message for f in report.findings) == [
-        "Activity ex:plot has no start time.", "Activity ex:plot2 has neither start nor end time."]
+        "Activity ex:plot has no start time.",
+        "Activity ex:plot2 has neither start nor end time.",
+    ]
 
 
 def test_activity_without_agent():
@@ -135,8 +149,7 @@ def test_activity_without_software_version():
     doc.activity("ex:manual", t(12), t(13))
     doc.wasAssociatedWith("ex:manual", "ex:alice")
     doc.activity("ex:named", t(12), t(13))
-    doc.agent("ex:ctapipe", other_attributes={"prov:type": "prov:SoftwareAgent",
-                                              "prov:label": "ctapipe 0.19.2"})
+    doc.agent("ex:ctapipe", other_attributes={"prov:type": "prov:SoftwareAgent", "prov:label": "ctapipe 0.19.2"})
     doc.wasAssociatedWith("ex:named", "ex:ctapipe")  # a version in the agent's name counts
     assert found(doc) == {("activity-without-software-version", ids("manual"))}
 
@@ -166,8 +179,7 @@ def test_file_without_checksum():
     doc.wasGeneratedBy("ex:skymap", "ex:analysis", time=t(10, 55))
     doc.entity("ex:log.txt")
     doc.wasGeneratedBy("ex:log.txt", "ex:analysis", time=t(10, 55))
-    assert found(doc) == {("file-without-checksum", ids("skymap")),
-                          ("file-without-checksum", ids("log.txt"))}
+    assert found(doc) == {("file-without-checksum", ids("skymap")), ("file-without-checksum", ids("log.txt"))}
 
 
 def test_references_to_records_not_in_the_store():
@@ -175,10 +187,12 @@ def test_references_to_records_not_in_the_store():
     doc.used("ex:analysis", "ex:ghost", time=t(10, 30))
     report = audit(doc, roots=[DL5], missing={iri("ghost")})
     assert [(f.code, f.severity, f.records) for f in report.findings] == [
-        ("missing-record", ERROR, ids("ghost", "analysis"))]
+        ("missing-record", ERROR, ids("ghost", "analysis"))
+    ]
     assert report.has_errors
     assert report.findings[0].message == (
-        "ex:ghost is referred to by ex:analysis (flux points) but the store has no record of it.")
+        "ex:ghost is referred to by ex:analysis (flux points) but the store has no record of it."
+    )
 
 
 def test_hidden_placeholders_are_not_judged():
@@ -186,14 +200,15 @@ def test_hidden_placeholders_are_not_judged():
     doc.used("ex:analysis", "ex:hidden1", time=t(10, 30))
     doc.entity("ex:hidden1")
     report = audit(doc, roots=[DL5], hidden={iri("hidden1")}, missing={iri("hidden1")})
-    assert [(f.code, f.severity, f.records) for f in report.findings] == [
-        ("hidden-records", INFO, ids("hidden1"))]
+    assert [(f.code, f.severity, f.records) for f in report.findings] == [("hidden-records", INFO, ids("hidden1"))]
     assert report.findings[0].message == (
-        "1 record of this lineage is hidden from you by access rights and could not be audited.")
+        "1 record of this lineage is hidden from you by access rights and could not be audited."
+    )
     assert not report.has_errors
 
 
 # -- consistency -----------------------------------------------------------------------------
+
 
 def test_start_after_end():
     doc = clean_chain()
@@ -228,8 +243,10 @@ def test_usage_before_generation_from_activity_bounds():
 def test_derivation_before_source_and_the_cycle_it_closes():
     doc = clean_chain()
     doc.wasDerivedFrom("ex:dl3_23523", "ex:dl5")
-    assert found(doc) == {("derivation-before-source", ids("dl3_23523", "dl5")),
-                          ("cycle", ids("analysis", "dl3_23523", "dl5"))}
+    assert found(doc) == {
+        ("derivation-before-source", ids("dl3_23523", "dl5")),
+        ("cycle", ids("analysis", "dl3_23523", "dl5")),
+    }
 
 
 def test_informant_after_informed():
@@ -253,9 +270,10 @@ def test_cycle_through_informed_by():
     doc.wasInformedBy("ex:irf-sim", "ex:analysis")
     # analysis -used-> irf -wasGeneratedBy-> irf-sim -wasInformedBy-> analysis, and the DL3
     # branch (analysis -> DL3 -> dl3prod -> irf) is in the same loop
-    assert found(doc) == {("cycle", ids("analysis", "dl3_23523", "dl3_23524", "dl3prod0",
-                                        "dl3prod1", "irf", "irf-sim")),
-                          ("informant-after-informed", ids("irf-sim", "analysis"))}
+    assert found(doc) == {
+        ("cycle", ids("analysis", "dl3_23523", "dl3_23524", "dl3prod0", "dl3prod1", "irf", "irf-sim")),
+        ("informant-after-informed", ids("irf-sim", "analysis")),
+    }
 
 
 def test_entity_activity_overlap():
@@ -267,12 +285,14 @@ def test_entity_activity_overlap():
 def test_every_code_is_documented_with_a_severity():
     assert all(sev in (ERROR, WARNING, INFO) and text for sev, text in CODES.values())
     from tests.conftest import ROOT
+
     doc = (ROOT / "docs" / "audit.md").read_text()
     for code in CODES:
         assert f"`{code}`" in doc, code
 
 
 # -- formats ---------------------------------------------------------------------------------
+
 
 def broken() -> object:
     doc = clean_chain()
@@ -287,8 +307,11 @@ def test_formats():
     data = json.loads(format_report(report, "json"))
     assert data["has_errors"] is True and data["counts"] == {"error": 1, "warning": 3, "info": 0}
     assert [f["code"] for f in data["findings"]] == [
-        "start-after-end", "activity-without-agent", "activity-without-software-version",
-        "entity-without-generation"]
+        "start-after-end",
+        "activity-without-agent",
+        "activity-without-software-version",
+        "entity-without-generation",
+    ]
     text = format_report(report, "text")
     assert text.startswith(f"Audit of {DL5}: 1 error, 3 warnings, 0 notes")
     assert "ERROR    start-after-end: Activity ex:backwards ends" in text
@@ -312,11 +335,12 @@ def test_prov_json_fixture_with_known_defects():
     doc = ProvDocument.deserialize(content=path.read_text(), format="json")
     base = "https://example.org/defects/"
     report = audit(doc, roots=[base + "dl5"])
-    assert {(f.code, tuple(r[len(base):] for r in f.records)) for f in report.findings} == {
+    assert {(f.code, tuple(r[len(base) :] for r in f.records)) for f in report.findings} == {
         ("start-after-end", ("analysis",)),
         ("usage-before-generation", ("dl3", "analysis")),
         ("dl3-without-irf", ("dl3",)),
     }
     assert report.has_errors
-    assert report.summary["configuration"] == [{"id": base + "param", "name": "emin",
-                                                "kind": "parameter", "value": "1 TeV"}]
+    assert report.summary["configuration"] == [
+        {"id": base + "param", "name": "emin", "kind": "parameter", "value": "1 TeV"}
+    ]

@@ -1,4 +1,5 @@
 """provhub audit and GET /audit against a real sqlite:/// store."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,7 @@ def test_cli_errors_exit_1(tmp_path):
     r = run("audit", "ex:dl5", "--store", url, "--format", "json")
     assert r.exit_code == 1
     findings = json.loads(r.output)["findings"]
-    assert [(f["code"], f["records"]) for f in findings] == [
-        ("missing-record", [iri("ghost"), iri("analysis")])]
+    assert [(f["code"], f["records"]) for f in findings] == [("missing-record", [iri("ghost"), iri("analysis")])]
     out = tmp_path / "audit.md"
     assert run("audit", "ex:dl5", "--store", url, "--format", "md", "-o", str(out)).exit_code == 1
     assert "`missing-record`" in out.read_text()
@@ -57,8 +57,9 @@ def test_api_json_html_and_format_override(tmp_path):
     r = client.get("/audit?ID=ex:dl5")
     assert r.status_code == 200 and r.mimetype == "application/json"
     assert r.get_json()["has_errors"] is True
-    page = client.get("/audit?ID=ex:dl5", headers={
-        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    page = client.get(
+        "/audit?ID=ex:dl5", headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    )
     assert page.mimetype == "text/html" and b"missing-record" in page.data
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     md = client.get("/audit?ID=ex:dl5&format=md")

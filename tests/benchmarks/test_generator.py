@@ -1,4 +1,5 @@
 """The benchmark generator: deterministic, valid PROV-JSON, exact record counts, stable fan-in."""
+
 from __future__ import annotations
 
 import itertools
@@ -41,13 +42,11 @@ def test_ivoa_conventions():
     types = {str(t) for rec in setup.get_records() for t in rec.get_asserted_types()}
     assert {"prov:SoftwareAgent", "prov:Person", "voprov:ConfigFile", "voprov:Parameter"} <= types
     configured = [r for r in setup.get_records() if r.get_type().localpart == "Influence"]
-    assert configured and all("voprov:wasConfiguredBy" in {str(t) for t in r.get_asserted_types()}
-                              for r in configured)
+    assert configured and all("voprov:wasConfiguredBy" in {str(t) for t in r.get_asserted_types()} for r in configured)
 
 
 def _fanin(records: int) -> list[gen.Doc]:
-    return [d for d in itertools.islice(gen.documents(records), 30)
-            if d.name == "setup" or d.name.startswith("fanin-")]
+    return [d for d in itertools.islice(gen.documents(records), 30) if d.name == "setup" or d.name.startswith("fanin-")]
 
 
 def test_fanin_product_has_1000_dl3_runs_each_with_4_irfs():

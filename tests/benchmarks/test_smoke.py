@@ -2,6 +2,7 @@
 
 A smoke test, not a timed one: it checks the table's rows and keys, never the figures' values.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"figure", "value", "unit", "baseline", "ratio", "goal", "holds"}
-PER_BACKEND = ("ingest POST /documents", "store write, batched vs one statement per record",
-               "8 concurrent writers, throughput", "8 concurrent writers, p95 latency",
-               "lineage DEPTH=ALL p50", "lineage DEPTH=ALL p95", "lineage DEPTH=3 p95",
-               "lineage of one DL3 event list, DEPTH=3 p95",
-               "scaling: lineage DEPTH=ALL p50", "peak RSS of the service",
-               "peak anonymous memory of the service")
+PER_BACKEND = (
+    "ingest POST /documents",
+    "store write, batched vs one statement per record",
+    "8 concurrent writers, throughput",
+    "8 concurrent writers, p95 latency",
+    "lineage DEPTH=ALL p50",
+    "lineage DEPTH=ALL p95",
+    "lineage DEPTH=3 p95",
+    "lineage of one DL3 event list, DEPTH=3 p95",
+    "scaling: lineage DEPTH=ALL p50",
+    "peak RSS of the service",
+    "peak anonymous memory of the service",
+)
 
 
 def stop_group(proc: subprocess.Popen) -> None:
@@ -48,12 +56,31 @@ def is_number(x) -> bool:
 @pytest.mark.timeout(240)
 def test_benchmarks_run_at_small_size(tmp_path):
     out = tmp_path / "rows.json"
-    argv = [sys.executable, "-m", "benchmarks", "--records", "10000", "--store", "both",
-            "--json", str(out), "--workdir", str(tmp_path / "work"), "--writers-seconds", "2",
-            "--per-record-seconds", "2", "--lineage-seconds", "5", "--repeats", "3"]
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--records",
+        "10000",
+        "--store",
+        "both",
+        "--json",
+        str(out),
+        "--workdir",
+        str(tmp_path / "work"),
+        "--writers-seconds",
+        "2",
+        "--per-record-seconds",
+        "2",
+        "--lineage-seconds",
+        "5",
+        "--repeats",
+        "3",
+    ]
     # its own process group, so that on any failure the service and Bolt server it started stop too
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         stdout, stderr = proc.communicate(timeout=200)
     finally:

@@ -1,4 +1,5 @@
 """The provhub command: CliRunner for each command, and one subprocess test of the installed script."""
+
 from __future__ import annotations
 
 import json
@@ -52,6 +53,10 @@ def test_installed_command_in_a_subprocess(tmp_path):
         assert name in help_.stdout
     ing = subprocess.run(cmd + ["ingest", "--store", url, str(KNOWN)], capture_output=True, text=True, timeout=60)
     assert ing.returncode == 0 and "created" in ing.stdout
-    ans = subprocess.run(cmd + ["provsap", "--store", url, "--id", "ex:dl5", "--depth", "2",
-                                "--responseformat", "PROV-N"], capture_output=True, text=True, timeout=60)
+    ans = subprocess.run(
+        cmd + ["provsap", "--store", url, "--id", "ex:dl5", "--depth", "2", "--responseformat", "PROV-N"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ans.returncode == 0 and "used(ex:u1; ex:analysis, ex:dl3a" in ans.stdout

@@ -3,6 +3,7 @@
 Runs against the ArcadeDB Bolt server of tests/bolt_server.py (or PROVHUB_TEST_NEO4J_URL); the
 fault tests start a server of their own so that they can kill it.
 """
+
 from __future__ import annotations
 
 import random
@@ -35,8 +36,8 @@ def ingest(store, body: str):
 def count_all(store) -> tuple[int, int]:
     """Every node and relationship in the database (placeholders and documents included)."""
     records = store.driver.execute_query(
-        "MATCH (n) OPTIONAL MATCH (n)-[e]->() RETURN count(DISTINCT n) AS n, count(e) AS e",
-        database_=store.database).records
+        "MATCH (n) OPTIONAL MATCH (n)-[e]->() RETURN count(DISTINCT n) AS n, count(e) AS e", database_=store.database
+    ).records
     return records[0]["n"], records[0]["e"]
 
 
@@ -57,6 +58,7 @@ def sqlite(tmp_path):
 
 
 # -- batches and transactions ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("batch", [2000, 7])
 def test_relationship_batches_on_fresh_nodes(bolt, batch):
@@ -161,24 +163,32 @@ def test_concurrent_overlapping_ingests_lose_nothing(bolt):
 
 # -- assertions ----------------------------------------------------------------------------------
 
+
 def test_shared_records_do_not_grow_with_the_documents_asserting_them(bolt):
     """Every document asserts the same hub node and relation: their properties after the last
     document are those after the first (they once held a list of document ids that each
     document rewrote, so the cost of a write grew with the store), and the assertions still
     answer rights_of, documents_asserting and the readable-records filter of search."""
+
     def properties(cypher, rid):
         return bolt.driver.execute_query(cypher, id=rid, database_=bolt.database).records[0]["p"]
 
     def hub_properties():
-        return (properties("MATCH (n:Record {id: $id}) RETURN properties(n) AS p", EX + "hub"),
-                properties("MATCH ()-[e:WAS_ATTRIBUTED_TO]->() WHERE e.id IN [$id] RETURN properties(e) AS p",
-                           EX + "link"))
+        return (
+            properties("MATCH (n:Record {id: $id}) RETURN properties(n) AS p", EX + "hub"),
+            properties("MATCH ()-[e:WAS_ATTRIBUTED_TO]->() WHERE e.id IN [$id] RETURN properties(e) AS p", EX + "link"),
+        )
 
     n = 12
     ids = []
     for i in range(n):
-        ids.append(ingest(bolt, f"agent(ex:hub)\nentity(ex:tool)\nwasAttributedTo(ex:link; ex:tool, ex:hub)\n"
-                                f"entity(ex:own{i})\nwasAttributedTo(ex:own{i}, ex:hub)").id)
+        ids.append(
+            ingest(
+                bolt,
+                f"agent(ex:hub)\nentity(ex:tool)\nwasAttributedTo(ex:link; ex:tool, ex:hub)\n"
+                f"entity(ex:own{i})\nwasAttributedTo(ex:own{i}, ex:hub)",
+            ).id
+        )
         if i == 0:
             first = hub_properties()
     assert len(set(ids)) == n
@@ -196,6 +206,7 @@ def test_shared_records_do_not_grow_with_the_documents_asserting_them(bolt):
 
 # -- faults ---------------------------------------------------------------------------------------
 
+
 def test_server_down_gives_store_unavailable_quickly():
     url = f"bolt://127.0.0.1:{free_port()}"  # nothing listens there
     settings = Settings(store_url=url, neo4j_user="root", neo4j_password="x", store_timeout=1.0)
@@ -203,8 +214,12 @@ def test_server_down_gives_store_unavailable_quickly():
     store = open_store(url, settings)  # starts anyway; answers 503 until the server is there
     try:
         assert time.monotonic() - t0 < 10
-        for call in (store.ping, store.stats, lambda: store.trace(TraceQuery(ids=[EX + "x"])),
-                     lambda: ingest(store, "entity(ex:x)")):
+        for call in (
+            store.ping,
+            store.stats,
+            lambda: store.trace(TraceQuery(ids=[EX + "x"])),
+            lambda: ingest(store, "entity(ex:x)"),
+        ):
             t0 = time.monotonic()
             with pytest.raises(StoreUnavailable) as info:
                 call()
@@ -239,8 +254,10 @@ def test_killed_server_then_back(own_server):
 
 
 def test_wrong_password_and_database_are_clear(own_server):
-    for overrides, where in (({"neo4j_password": "wrong-password"}, "PROVHUB_NEO4J_PASSWORD"),
-                             ({"neo4j_database": "nosuchdb"}, "PROVHUB_NEO4J_DATABASE")):
+    for overrides, where in (
+        ({"neo4j_password": "wrong-password"}, "PROVHUB_NEO4J_PASSWORD"),
+        ({"neo4j_database": "nosuchdb"}, "PROVHUB_NEO4J_DATABASE"),
+    ):
         store = Neo4jStore(own_server.url, settings=own_server.settings(store_timeout=1.0, **overrides))
         try:
             with pytest.raises(StoreUnavailable) as info:
@@ -253,13 +270,18 @@ def test_wrong_password_and_database_are_clear(own_server):
 # -- same answers as the embedded store on a random graph ------------------------------------------
 
 RELATION_TEMPLATES = (
-    "used({rid}ex:{a}, ex:{e}, -)", "wasGeneratedBy({rid}ex:{e}, ex:{a}, -)",
-    "wasDerivedFrom({rid}ex:{e}, ex:{f})", "wasInformedBy({rid}ex:{a}, ex:{b})",
-    "wasAssociatedWith({rid}ex:{a}, ex:{g}, -)", "wasAttributedTo({rid}ex:{e}, ex:{g})",
-    "actedOnBehalfOf({rid}ex:{g}, ex:{h}, -)", "hadMember(ex:{e}, ex:{f})",
+    "used({rid}ex:{a}, ex:{e}, -)",
+    "wasGeneratedBy({rid}ex:{e}, ex:{a}, -)",
+    "wasDerivedFrom({rid}ex:{e}, ex:{f})",
+    "wasInformedBy({rid}ex:{a}, ex:{b})",
+    "wasAssociatedWith({rid}ex:{a}, ex:{g}, -)",
+    "wasAttributedTo({rid}ex:{e}, ex:{g})",
+    "actedOnBehalfOf({rid}ex:{g}, ex:{h}, -)",
+    "hadMember(ex:{e}, ex:{f})",
     "wasInfluencedBy({rid}ex:{a}, ex:{b}, [prov:type='voprov:hadStep'])",
     "wasInfluencedBy({rid}ex:{a}, ex:{e}, [prov:type='voprov:wasConfiguredBy'])",
-    "specializationOf(ex:{e}, ex:{f})", "used({rid}ex:{a}, ex:{u}, -)",
+    "specializationOf(ex:{e}, ex:{f})",
+    "used({rid}ex:{a}, ex:{u}, -)",
 )
 
 
@@ -277,8 +299,16 @@ def random_documents(seed: int) -> list[str]:
         lines += [f"activity(ex:{a})" for a in rnd.sample(acts, 10)]
         lines += [f"agent(ex:{g})" for g in rnd.sample(agents, 3)]
         for k in range(60):
-            pools = {"a": pick(acts), "b": pick(acts), "e": pick(ents), "f": pick(ents), "g": pick(agents),
-                     "h": pick(agents), "u": f"undeclared{rnd.randrange(5)}", "rid": f"ex:r{d}_{k}; "}
+            pools = {
+                "a": pick(acts),
+                "b": pick(acts),
+                "e": pick(ents),
+                "f": pick(ents),
+                "g": pick(agents),
+                "h": pick(agents),
+                "u": f"undeclared{rnd.randrange(5)}",
+                "rid": f"ex:r{d}_{k}; ",
+            }
             lines.append(pick(RELATION_TEMPLATES).format(**pools))
         # a missing endpoint, filled in by the next document
         lines.append(f"wasGeneratedBy(ex:half{d}; ex:{pick(ents)}, -, 2020-01-01T00:00:00Z)")
@@ -291,8 +321,10 @@ def random_documents(seed: int) -> list[str]:
 
 
 def snapshot(nodes, relations=()):
-    return (sorted((n.id, n.kind, n.qn, n.attrs) for n in nodes),
-            sorted((r.id, r.type, r.src or "", r.dst or "", r.category, r.qn or [], r.attrs) for r in relations))
+    return (
+        sorted((n.id, n.kind, n.qn, n.attrs) for n in nodes),
+        sorted((r.id, r.type, r.src or "", r.dst or "", r.category, r.qn or [], r.attrs) for r in relations),
+    )
 
 
 def test_same_answers_as_the_embedded_store(bolt, sqlite):
@@ -311,10 +343,17 @@ def test_same_answers_as_the_embedded_store(bolt, sqlite):
     for text, kind in (("", None), ("E1", None), ("w2", "entity"), ("", "agent"), ("activity", None)):
         assert bolt.search(text, kind, limit=7, offset=2) == sqlite.search(text, kind, limit=7, offset=2)
     rnd = random.Random(3)
-    options = [dict(depth=d, direction=dr, members=m, steps=s, agents=a, model=mo)
-               for d in (0, 1, 2, 4, None) for dr in ("BACK", "FORTH")
-               for m, s, a, mo in ((False, False, False, "IVOA"), (True, True, True, "IVOA"),
-                                   (False, True, False, "W3C"), (True, False, True, "W3C"))]
+    options = [
+        dict(depth=d, direction=dr, members=m, steps=s, agents=a, model=mo)
+        for d in (0, 1, 2, 4, None)
+        for dr in ("BACK", "FORTH")
+        for m, s, a, mo in (
+            (False, False, False, "IVOA"),
+            (True, True, True, "IVOA"),
+            (False, True, False, "W3C"),
+            (True, False, True, "W3C"),
+        )
+    ]
     starts = everything + [EX + f"g{i}" for i in range(5)] + [EX + "undeclared0"]
     for opts in options:
         ids = rnd.sample(starts, rnd.choice((1, 1, 2, 3)))

@@ -1,4 +1,5 @@
 """What only the embedded (SQLite) store does: its schema upgrade and its settings."""
+
 from __future__ import annotations
 
 import json
@@ -50,9 +51,13 @@ def test_relations_lie_in_the_order_their_documents_came(tmp_path):
         conn = sqlite3.connect(tmp_path / "o.db")
         try:
             key = "rid" if "rid" in {r[1] for r in conn.execute("PRAGMA table_info(relations)")} else "id"
-            return [row[0] for row in conn.execute(
-                "SELECT (SELECT min(d.seq) FROM assertions a JOIN documents d ON d.id = a.doc_id "
-                f"WHERE a.record_id = r.id) FROM relations r ORDER BY r.{key}")]
+            return [
+                row[0]
+                for row in conn.execute(
+                    "SELECT (SELECT min(d.seq) FROM assertions a JOIN documents d ON d.id = a.doc_id "
+                    f"WHERE a.record_id = r.id) FROM relations r ORDER BY r.{key}"
+                )
+            ]
         finally:
             conn.close()
 
@@ -80,9 +85,11 @@ def test_a_store_made_before_fragments_is_upgraded_on_open(tmp_path):
     assert {"relations_out", "relations_in", "documents_access"} <= names and "relations_src" not in names
     assert "rid" in {r[1] for r in conn.execute("PRAGMA table_info(relations)")}
     # the walk reads the relations_in index alone, and the fragments by row number
-    plan = conn.execute("EXPLAIN QUERY PLAN SELECT rid, dst, src FROM relations WHERE dst IN "
-                        "(SELECT value FROM json_each(?)) AND category IN (SELECT value FROM json_each(?))",
-                        ("[]", "[]")).fetchall()
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT rid, dst, src FROM relations WHERE dst IN "
+        "(SELECT value FROM json_each(?)) AND category IN (SELECT value FROM json_each(?))",
+        ("[]", "[]"),
+    ).fetchall()
     assert "COVERING INDEX relations_in" in " ".join(r[3] for r in plan), plan
     store.close()
     # opening it again changes nothing
@@ -108,8 +115,11 @@ def test_rights_checks_do_not_read_the_document_texts(tmp_path):
     from app.access import Readable
 
     clause, params = Readable.of(frozenset({"A"}), "2026-01-01").sql("d")
-    plans = [conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM documents d WHERE d.status = 'live' AND "
-                          + clause, params).fetchall()]
+    plans = [
+        conn.execute(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM documents d WHERE d.status = 'live' AND " + clause, params
+        ).fetchall()
+    ]
     calls = []
     real = store._in
     store._in = lambda sql, ids, extra=(): calls.append(sql) or real(sql, ids, extra)

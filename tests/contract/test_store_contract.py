@@ -1,4 +1,5 @@
 """The store contract (app/stores/base.py), run against every backend."""
+
 from __future__ import annotations
 
 import json
@@ -23,15 +24,16 @@ def ingest(store, text, fmt="provn", **kw):
 
 
 def short(iri: str) -> str:
-    return iri[len(EX):] if iri.startswith(EX) else iri
+    return iri[len(EX) :] if iri.startswith(EX) else iri
 
 
 def answer(store, ids, **kw):
     """Node names and relation names of a trace; anonymous relations as type(src,dst)."""
     g = store.trace(TraceQuery(ids=[EX + i for i in ids], **kw))
     nodes = {short(n.id) for n in g.nodes}
-    rels = {f"{r.type}({short(r.src)},{short(r.dst)})" if r.id.startswith(ANON_PREFIX) else short(r.id)
-            for r in g.relations}
+    rels = {
+        f"{r.type}({short(r.src)},{short(r.dst)})" if r.id.startswith(ANON_PREFIX) else short(r.id) for r in g.relations
+    }
     return nodes, rels
 
 
@@ -43,8 +45,7 @@ def known(store):
 
 D0 = ({"dl5", "alice"}, {"attr1"})
 D1 = (D0[0] | {"analysis", "gammapy", "emin"}, D0[1] | {"gen5", "assoc1", "conf"})
-D2 = (D1[0] | {"dl3a", "dl3b", "dataset"},
-      D1[1] | {"u1", "u2", "hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)"})
+D2 = (D1[0] | {"dl3a", "dl3b", "dataset"}, D1[1] | {"u1", "u2", "hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)"})
 D3 = (D2[0] | {"dl3prod"}, D2[1] | {"g3a", "g3b"})
 DALL = (D3[0] | {"irf", "sim"}, D3[1] | {"u3", "d1"})
 
@@ -56,31 +57,44 @@ MATRIX = [
     (["dl5"], {"depth": 3}, *D3),
     (["dl5"], {"depth": None}, *DALL),
     (["dl5"], {"depth": 50}, *DALL),
-    (["dl5"], {"depth": 1, "model": "W3C"}, {"dl5", "alice", "analysis", "gammapy"},
-     {"attr1", "gen5", "assoc1"}),
+    (["dl5"], {"depth": 1, "model": "W3C"}, {"dl5", "alice", "analysis", "gammapy"}, {"attr1", "gen5", "assoc1"}),
     (["dl5"], {"depth": 1, "agents": True}, D1[0] | {"hess"}, D1[1] | {"dele"}),
     (["dl5"], {"depth": 2, "agents": True}, D2[0] | {"hess", "other"}, D2[1] | {"dele", "attr2"}),
     (["alice"], {"depth": 1}, {"alice"}, set()),
-    (["alice"], {"depth": 1, "agents": True}, {"alice", "dl5", "other", "hess"},
-     {"attr1", "attr2", "dele"}),
+    (["alice"], {"depth": 1, "agents": True}, {"alice", "dl5", "other", "hess"}, {"attr1", "attr2", "dele"}),
     (["dl5"], {"depth": 2, "direction": "FORTH"}, {"dl5", "alice", "later", "dl6"}, {"attr1", "u9", "g9"}),
-    (["dl3a"], {"depth": 1, "direction": "FORTH"}, {"dl3a", "dataset", "analysis", "gammapy", "emin"},
-     {"hadMember(dataset,dl3a)", "u1", "assoc1", "conf"}),
+    (
+        ["dl3a"],
+        {"depth": 1, "direction": "FORTH"},
+        {"dl3a", "dataset", "analysis", "gammapy", "emin"},
+        {"hadMember(dataset,dl3a)", "u1", "assoc1", "conf"},
+    ),
     (["dataset"], {"depth": 1}, {"dataset"}, set()),
-    (["dataset"], {"depth": 1, "members": True}, {"dataset", "dl3a", "dl3b"},
-     {"hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)"}),
-    (["dataset"], {"depth": 2, "members": True}, {"dataset", "dl3a", "dl3b", "dl3prod"},
-     {"hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)", "g3a", "g3b"}),
-    (["dl3a", "irf"], {"depth": 1}, {"dl3a", "dataset", "dl3prod", "irf", "sim"},
-     {"hadMember(dataset,dl3a)", "g3a", "d1"}),
+    (
+        ["dataset"],
+        {"depth": 1, "members": True},
+        {"dataset", "dl3a", "dl3b"},
+        {"hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)"},
+    ),
+    (
+        ["dataset"],
+        {"depth": 2, "members": True},
+        {"dataset", "dl3a", "dl3b", "dl3prod"},
+        {"hadMember(dataset,dl3a)", "hadMember(dataset,dl3b)", "g3a", "g3b"},
+    ),
+    (
+        ["dl3a", "irf"],
+        {"depth": 1},
+        {"dl3a", "dataset", "dl3prod", "irf", "sim"},
+        {"hadMember(dataset,dl3a)", "g3a", "d1"},
+    ),
     (["c1"], {"depth": None}, {"c1", "c2"}, {"dc1", "dc2"}),
     (["c1"], {"depth": 7}, {"c1", "c2"}, {"dc1", "dc2"}),
     (["c1"], {"depth": None, "direction": "FORTH"}, {"c1", "c2"}, {"dc1", "dc2"}),
 ]
 
 
-@pytest.mark.parametrize("ids,options,nodes,rels", MATRIX,
-                         ids=[f"{'+'.join(m[0])}-{m[1]}" for m in MATRIX])
+@pytest.mark.parametrize("ids,options,nodes,rels", MATRIX, ids=[f"{'+'.join(m[0])}-{m[1]}" for m in MATRIX])
 def test_provsap_matrix(known, ids, options, nodes, rels):
     assert answer(known, ids, **options) == (nodes, rels)
     check_joined_answer(known, TraceQuery(ids=[EX + i for i in ids], **options))
@@ -153,7 +167,7 @@ endDocument"""
 
 
 def test_merge_across_documents(store):
-    a = ingest(store, 'document\nprefix ex <http://example.org/cta#>\nentity(ex:e, [ex:v=1])\nendDocument')
+    a = ingest(store, "document\nprefix ex <http://example.org/cta#>\nentity(ex:e, [ex:v=1])\nendDocument")
     b = ingest(store, 'document\nprefix ex <http://example.org/cta#>\nentity(ex:e, [ex:w="x"])\nendDocument')
     (node,) = store.get_nodes([EX + "e"])
     assert [v for _, v in node.attrs] == [1, "x"]
@@ -164,12 +178,15 @@ def test_merge_across_documents(store):
 
 
 def test_kind_conflict_and_self_contradiction(store):
-    ingest(store, 'document\nprefix ex <http://example.org/cta#>\nentity(ex:x)\nendDocument')
+    ingest(store, "document\nprefix ex <http://example.org/cta#>\nentity(ex:x)\nendDocument")
     with pytest.raises(Conflict):
-        ingest(store, 'document\nprefix ex <http://example.org/cta#>\nactivity(ex:x)\nendDocument')
+        ingest(store, "document\nprefix ex <http://example.org/cta#>\nactivity(ex:x)\nendDocument")
     with pytest.raises(InvalidDocument):
-        ingest(store, 'document\nprefix ex <http://example.org/cta#>\nactivity(ex:y, 2020-01-01T00:00:00Z, -)\n'
-                      'activity(ex:y, 2021-01-01T00:00:00Z, -)\nendDocument')
+        ingest(
+            store,
+            "document\nprefix ex <http://example.org/cta#>\nactivity(ex:y, 2020-01-01T00:00:00Z, -)\n"
+            "activity(ex:y, 2021-01-01T00:00:00Z, -)\nendDocument",
+        )
 
 
 def test_documents_listing_and_not_found(store):
@@ -189,8 +206,13 @@ def test_search_and_namespaces(known):
 
 
 def test_bundles_stay_bundles(store):
-    text = json.dumps({"prefix": {"ex": EX}, "entity": {"ex:top": {}},
-                       "bundle": {"ex:b1": {"prefix": {"ex": EX}, "entity": {"ex:inner": {"ex:n": 1}}}}})
+    text = json.dumps(
+        {
+            "prefix": {"ex": EX},
+            "entity": {"ex:top": {}},
+            "bundle": {"ex:b1": {"prefix": {"ex": EX}, "entity": {"ex:inner": {"ex:n": 1}}}},
+        }
+    )
     res = ingest(store, text, "json")
     back = ProvDocument.deserialize(content=services.document_text(store, res.id, "json"), format="json")
     assert [b.identifier.uri for b in back.bundles] == [EX + "b1"]
@@ -216,8 +238,13 @@ def test_the_readable_rule_is_the_same_in_python_and_in_the_backend(store):
 
     ids = {}
     for name, (rights, group, release) in RIGHTS_CASES.items():
-        res = ingest(store, f"document\nprefix ex <{EX}>\nentity(ex:{name}, [ex:word=\"needle\"])\nendDocument",
-                     rights=rights, group=group, release=release)
+        res = ingest(
+            store,
+            f'document\nprefix ex <{EX}>\nentity(ex:{name}, [ex:word="needle"])\nendDocument',
+            rights=rights,
+            group=group,
+            release=release,
+        )
         ids[res.id] = name
     today = "2026-06-01"
     for groups in READERS:
@@ -231,7 +258,9 @@ def test_the_readable_rule_is_the_same_in_python_and_in_the_backend(store):
 
 def test_rights_of_and_set_rights(store):
     res = ingest(store, f"document\nprefix ex <{EX}>\nentity(ex:r)\nendDocument", rights="proprietary", group="A")
-    assert [(d.doc_id, d.rights, d.group) for d in store.rights_of([EX + "r"])[EX + "r"]] == [(res.id, "proprietary", "A")]
+    assert [(d.doc_id, d.rights, d.group) for d in store.rights_of([EX + "r"])[EX + "r"]] == [
+        (res.id, "proprietary", "A")
+    ]
     store.set_rights(res.id, "public", None, "2030-01-01")
     stored = store.get_document(res.id)
     assert (stored.rights, stored.group, stored.release) == ("public", None, "2030-01-01")
@@ -257,9 +286,13 @@ def test_aliases_versions_rewrite_and_history(store):
     from provdm.errors import StoreBusy
     from provdm.identity import STRONG, Claim
 
-    res = ingest(store, f"document\nprefix ex <{EX}>\nentity(ex:f, [prov:location=\"/d/f.fits\", "
-                        f"provhub:alias=\"ivo://x/f\"])\nendDocument".replace(
-                            "document\n", "document\nprefix provhub <https://provhub.org/ns#>\n", 1))
+    res = ingest(
+        store,
+        f'document\nprefix ex <{EX}>\nentity(ex:f, [prov:location="/d/f.fits", '
+        f'provhub:alias="ivo://x/f"])\nendDocument'.replace(
+            "document\n", "document\nprefix provhub <https://provhub.org/ns#>\n", 1
+        ),
+    )
     claims = store.find_aliases(keys=["ivo://x/f"])
     assert claims == [Claim("ivo://x/f", EX + "f", STRONG, res.id)]
     assert Claim("path:/d/f.fits", EX + "f", STRONG, res.id) in store.find_aliases(record_ids=[EX + "f"])
@@ -270,8 +303,9 @@ def test_aliases_versions_rewrite_and_history(store):
         store.rewrite(Rewrite(version=(-1, -1), delete=[EX + "f"]))
     assert store.get_nodes([EX + "f"])
     entry = HistoryEntry(res.id, "retracted", "tester", "2026-01-01T00:00:00+00:00")
-    assert store.rewrite(Rewrite(version=before, docs=[res.id], delete=[EX + "f"],
-                                 status={res.id: ("retracted", None)}, history=[entry]))
+    assert store.rewrite(
+        Rewrite(version=before, docs=[res.id], delete=[EX + "f"], status={res.id: ("retracted", None)}, history=[entry])
+    )
     assert not store.get_nodes([EX + "f"]) and not store.find_aliases(keys=["ivo://x/f"])
     assert store.get_document(res.id).status == "retracted"
     assert store.list_documents()[1] == 0 and store.list_documents(retired=True)[1] == 1

@@ -1,5 +1,6 @@
 """Faults and load on real stores: a store that goes away, a process killed mid-ingest,
 concurrent writers over real HTTP, backup and restore across backends."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -38,9 +38,14 @@ def chain_document(n: int, tag: str = "big") -> dict:
 
 
 def env_for(settings) -> dict:
-    return {**os.environ, "PROVHUB_STORE_URL": settings.store_url, "PROVHUB_NEO4J_USER": settings.neo4j_user,
-            "PROVHUB_NEO4J_PASSWORD": settings.neo4j_password, "PROVHUB_NEO4J_DATABASE": settings.neo4j_database,
-            "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "PROVHUB_STORE_URL": settings.store_url,
+        "PROVHUB_NEO4J_USER": settings.neo4j_user,
+        "PROVHUB_NEO4J_PASSWORD": settings.neo4j_password,
+        "PROVHUB_NEO4J_DATABASE": settings.neo4j_database,
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 @pytest.mark.slow
@@ -52,9 +57,12 @@ def test_killed_ingest_leaves_no_partial_document(backend, request, tmp_path):
     for i, delay in enumerate((0.3, 0.9, 1.5, 2.5, 4.0)):
         (tmp_path / f"run{i}").mkdir()
         settings = make_settings(backend, request, tmp_path / f"run{i}")
-        proc = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "ingest",
-                                 "--validation", "off", str(big)], env=env_for(settings),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from app.cli import main; main()", "ingest", "--validation", "off", str(big)],
+            env=env_for(settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(delay)
         finished = proc.poll() is not None
         if not finished:
@@ -117,8 +125,12 @@ def test_concurrent_writers_lose_and_duplicate_nothing(backend, request, tmp_pat
                 k = next(counter)
             # every fourth post repeats an earlier document (idempotent re-post under load)
             k = rnd.randrange(k) if k > 8 and k % 4 == 0 else k
-            r = session.post(f"{base}/documents", data=json.dumps(overlapping_document(k)),
-                             headers={"Content-Type": "application/json"}, timeout=60)
+            r = session.post(
+                f"{base}/documents",
+                data=json.dumps(overlapping_document(k)),
+                headers={"Content-Type": "application/json"},
+                timeout=60,
+            )
             with lock:
                 if r.status_code in (200, 201):
                     posted[k] = posted.get(k, 0) + 1
@@ -159,8 +171,11 @@ def test_backup_and_restore_across_backends(request, tmp_path):
     client = app.test_client()
     for p in sorted((ROOT / "data" / "prov" / "provtoolbox").glob("*.provn")):
         client.post("/documents", data=p.read_text(), headers={"Content-Type": "text/provenance-notation"})
-    client.post("/documents?rights=proprietary&group=hess&release=2031-01-01",
-                data=json.dumps(chain_document(3, "priv")), headers={"Content-Type": "application/json"})
+    client.post(
+        "/documents?rights=proprietary&group=hess&release=2031-01-01",
+        data=json.dumps(chain_document(3, "priv")),
+        headers={"Content-Type": "application/json"},
+    )
     app.extensions["provhub.store"].close()
 
     def export(settings) -> list[dict]:
@@ -171,8 +186,7 @@ def test_backup_and_restore_across_backends(request, tmp_path):
     def restore(settings, lines):
         f = tmp_path / f"export-{random.random()}.jsonl"
         f.write_text("".join(json.dumps(x) + "\n" for x in lines))
-        r = runner.invoke(load_commands(), ["import-export", str(f)], env=env_for(settings),
-                          catch_exceptions=False)
+        r = runner.invoke(load_commands(), ["import-export", str(f)], env=env_for(settings), catch_exceptions=False)
         assert r.exit_code == 0, r.output
 
     first = export(src)
@@ -205,8 +219,11 @@ def test_bolt_store_going_away_gives_503_then_recovers(tmp_path):
         assert client.post("/documents", data=known, headers=ct).status_code == 201
         server.kill()
         t0 = time.monotonic()
-        for method, path, body in (("get", "/provsap?ID=ex:dl5&DEPTH=ALL", None), ("get", "/health", None),
-                                   ("post", "/documents", json.dumps(chain_document(2, "down")))):
+        for method, path, body in (
+            ("get", "/provsap?ID=ex:dl5&DEPTH=ALL", None),
+            ("get", "/health", None),
+            ("post", "/documents", json.dumps(chain_document(2, "down"))),
+        ):
             r = getattr(client, method)(path, data=body, headers={"Content-Type": "application/json"})
             assert r.status_code == 503, (path, r.get_data(as_text=True))
             assert r.headers["Retry-After"]
@@ -220,7 +237,9 @@ def test_bolt_store_going_away_gives_503_then_recovers(tmp_path):
             time.sleep(0.5)
         r = client.get("/provsap?ID=ex:dl5&DEPTH=ALL")
         assert r.status_code == 200 and "ex:irf" in r.get_data(as_text=True)
-        r = client.post("/documents", data=json.dumps(chain_document(2, "down")), headers={"Content-Type": "application/json"})
+        r = client.post(
+            "/documents", data=json.dumps(chain_document(2, "down")), headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 201
         app.extensions["provhub.store"].close()
     finally:

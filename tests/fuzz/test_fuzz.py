@@ -1,5 +1,6 @@
 """Property-based tests: the parsers and the ProvSAP parameter parser never fail with anything
 but a provhub error, and the running API never answers 5xx or off its OpenAPI document."""
+
 from __future__ import annotations
 
 import json
@@ -21,15 +22,41 @@ PC1 = (ROOT / "data" / "prov" / "provtoolbox" / "pc1-full.provn").read_text()
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
-    max_leaves=20)
-sections = st.sampled_from(["entity", "activity", "agent", "used", "wasGeneratedBy", "wasDerivedFrom",
-                            "hadMember", "bundle", "prefix", "wasAssociatedWith"])
+    max_leaves=20,
+)
+sections = st.sampled_from(
+    [
+        "entity",
+        "activity",
+        "agent",
+        "used",
+        "wasGeneratedBy",
+        "wasDerivedFrom",
+        "hadMember",
+        "bundle",
+        "prefix",
+        "wasAssociatedWith",
+    ]
+)
 ids = st.sampled_from(["ex:a", "ex:b", "_:x", "nope:c", "http://e/d", "", "ex:", ":"]) | st.text(max_size=8)
-prov_json = st.fixed_dictionaries({"prefix": st.just({"ex": "http://example.org/"})}) .flatmap(
-    lambda base: st.dictionaries(sections, st.dictionaries(ids, json_values | st.dictionaries(
-        st.sampled_from(["prov:activity", "prov:entity", "prov:time", "prov:startTime", "prov:type",
-                         "prov:label", "ex:v"]), json_values, max_size=4), max_size=3), max_size=4)
-    .map(lambda d: {**base, **d}))
+prov_json = st.fixed_dictionaries({"prefix": st.just({"ex": "http://example.org/"})}).flatmap(
+    lambda base: st.dictionaries(
+        sections,
+        st.dictionaries(
+            ids,
+            json_values
+            | st.dictionaries(
+                st.sampled_from(
+                    ["prov:activity", "prov:entity", "prov:time", "prov:startTime", "prov:type", "prov:label", "ex:v"]
+                ),
+                json_values,
+                max_size=4,
+            ),
+            max_size=3,
+        ),
+        max_size=4,
+    ).map(lambda d: {**base, **d})
+)
 
 
 def only_provhub_errors(fn, *args):
@@ -46,9 +73,12 @@ def test_prov_json_parser(data):
 
 
 def _mutations(text: str):
-    return st.builds(lambda i, j, junk: text[:i] + junk + text[j:],
-                     st.integers(0, len(text)), st.integers(0, len(text)),
-                     st.text(alphabet="()[],;:=\"'<>-%@ \nabcxyz0123456789_", max_size=12))
+    return st.builds(
+        lambda i, j, junk: text[:i] + junk + text[j:],
+        st.integers(0, len(text)),
+        st.integers(0, len(text)),
+        st.text(alphabet="()[],;:=\"'<>-%@ \nabcxyz0123456789_", max_size=12),
+    )
 
 
 @FUZZ
@@ -64,9 +94,30 @@ def test_provxml_parser_on_mutated_documents(text):
 
 
 param_names = st.sampled_from(list(PARAMETERS) + ["id", "Depth", "AGENTS", "direction", "FOO", "LAYOUT"])
-param_values = st.sampled_from(["ex:a", "ALL", "all", "0", "1", "-1", "999999", "BACK", "FORTH", "FORWARD",
-                                "true", "FALSE", "1", "maybe", "IVOA", "W3C", "PROV-N", "image/png", "", " "]) \
-    | st.text(max_size=10)
+param_values = st.sampled_from(
+    [
+        "ex:a",
+        "ALL",
+        "all",
+        "0",
+        "1",
+        "-1",
+        "999999",
+        "BACK",
+        "FORTH",
+        "FORWARD",
+        "true",
+        "FALSE",
+        "1",
+        "maybe",
+        "IVOA",
+        "W3C",
+        "PROV-N",
+        "image/png",
+        "",
+        " ",
+    ]
+) | st.text(max_size=10)
 
 
 @FUZZ

@@ -1,6 +1,7 @@
 """One lineage from many imports (issue 13): the sample's real files imported in many orders give
 the store, the lineage and the audit of one batch; retract and supersede take documents out;
 an ambiguous name is never merged. Every test runs on both stores."""
+
 from __future__ import annotations
 
 import json
@@ -64,17 +65,20 @@ ORDERS = {
     "index-first": [("index", None)] + [("run", r) for r in RUNS] + [("analysis", 0), ("analysis", 1)],
     "analyses-first": [("analysis", 0), ("analysis", 1), ("index", None)] + [("run", r) for r in RUNS],
     "interleaved": [("run", RUNS[2]), ("analysis", 1), ("index", None), ("run", RUNS[0]), ("analysis", 0)]
-                   + [("run", r) for r in RUNS if r not in (RUNS[0], RUNS[2])],
-    "index-last-reimported": [("analysis", 0)] + [("run", r) for r in reversed(RUNS)]
-                             + [("index", None), ("analysis", 1), ("index", None)],
+    + [("run", r) for r in RUNS if r not in (RUNS[0], RUNS[2])],
+    "index-last-reimported": [("analysis", 0)]
+    + [("run", r) for r in reversed(RUNS)]
+    + [("index", None), ("analysis", 1), ("index", None)],
 }
 
 
 def _snapshot(store, settings) -> dict:
     """Everything a user sees: records with attributes, counts, lineage both ways, the audit."""
     nodes, total = store.search("", limit=100_000)
-    out = {"stats": store.stats(), "nodes": {n.id: sorted(json.dumps(a, sort_keys=True) for a in n.attrs)
-                                             for n in nodes}}
+    out = {
+        "stats": store.stats(),
+        "nodes": {n.id: sorted(json.dumps(a, sort_keys=True) for a in n.attrs) for n in nodes},
+    }
     assert total == len(nodes)
 
     def trace(ident, direction):
@@ -82,14 +86,18 @@ def _snapshot(store, settings) -> dict:
         return services.trace(store, q, settings=settings)
 
     out["back"] = trace(SAMPLE_PRODUCT_ID, "BACK")
-    events = [n.id for n in nodes if n.id.endswith("/EVENTS") and "hdr-sha256" in n.id
-              and any("023523" in a for a in out["nodes"][n.id])]
+    events = [
+        n.id
+        for n in nodes
+        if n.id.endswith("/EVENTS") and "hdr-sha256" in n.id and any("023523" in a for a in out["nodes"][n.id])
+    ]
     assert len(events) == 1, events
     out["events"] = events[0]
     out["forth"] = {h: trace(events[0][: -len("EVENTS")] + h, "FORTH") for h in ("EVENTS", "AEFF", "PSF", "BKG")}
     report = services.audit_product(store, [SAMPLE_PRODUCT_ID], settings=settings)
-    out["audit"] = json.dumps(report.to_dict()["summary"] if hasattr(report, "to_dict") else str(report),
-                              sort_keys=True, default=str)
+    out["audit"] = json.dumps(
+        report.to_dict()["summary"] if hasattr(report, "to_dict") else str(report), sort_keys=True, default=str
+    )
     return out
 
 
@@ -150,8 +158,10 @@ def test_stand_in_ids_and_aliases_resolve(store, settings, sample_dir):
     real, claims = identity.canonical_id(store, CRAB_RUN)
     assert real.startswith("https://provhub.org/id/file/hdr-sha256-")
     assert identity.canonical_id(store, f"https://provhub.org/id/file/name/{CRAB_RUN}/AEFF")[0] == real + "/AEFF"
-    assert identity.canonical_id(store, "https://provhub.org/id/obs/unknown/23523")[0] == \
-        "https://provhub.org/id/obs/HESS/23523"
+    assert (
+        identity.canonical_id(store, "https://provhub.org/id/obs/unknown/23523")[0]
+        == "https://provhub.org/id/obs/HESS/23523"
+    )
     described = identity.describe(store, real)
     assert "name:" + CRAB_RUN in described["aliases"]
     assert f"https://provhub.org/id/file/name/{CRAB_RUN}" in described["joined"]
@@ -204,8 +214,9 @@ def test_an_ambiguous_name_is_not_merged_until_pinned(store, settings, sample_di
     identity.pin(store, "id:" + standin, candidates[1])
     assert not store.get_nodes([standin])
     q = ProvSapQuery.from_args({"ID": ["http://example.org/reduce"], "DEPTH": "1"}, max_depth=1000)
-    ids = {r.identifier.uri for r in services.trace(store, q, settings=settings).get_records()
-           if r.identifier is not None}
+    ids = {
+        r.identifier.uri for r in services.trace(store, q, settings=settings).get_records() if r.identifier is not None
+    }
     assert candidates[1] in ids and candidates[0] not in ids
     assert [h.action for h in store.history()][-1:] == ["pin"]
 
@@ -222,25 +233,39 @@ def _doc(body: str) -> str:
 
 
 def test_retract_and_supersede_in_the_middle_of_a_chain(store, settings):
-    dl3 = services.ingest(store, _doc("entity(ex:dl3, [prov:label=\"run\"])"), "provn", settings=settings)
-    dl4 = services.ingest(store, _doc("entity(ex:dl4)\nactivity(ex:bin)\nused(ex:bin, ex:dl3, -)\n"
-                                      "wasGeneratedBy(ex:dl4, ex:bin, -)\nentity(ex:dl3, [ex:note=\"from dl4\"])"),
-                          "provn", settings=settings)
+    dl3 = services.ingest(store, _doc('entity(ex:dl3, [prov:label="run"])'), "provn", settings=settings)
+    dl4 = services.ingest(
+        store,
+        _doc(
+            "entity(ex:dl4)\nactivity(ex:bin)\nused(ex:bin, ex:dl3, -)\n"
+            'wasGeneratedBy(ex:dl4, ex:bin, -)\nentity(ex:dl3, [ex:note="from dl4"])'
+        ),
+        "provn",
+        settings=settings,
+    )
     services.ingest(store, _doc("entity(ex:dl5)\nwasDerivedFrom(ex:dl5, ex:dl4)"), "provn", settings=settings)
 
     def back():
         q = ProvSapQuery.from_args({"ID": ["ex:dl5"], "DEPTH": "ALL"}, max_depth=1000)
-        return {r.identifier.uri for r in services.trace(store, q, settings=settings).get_records()
-                if r.identifier is not None}
+        return {
+            r.identifier.uri
+            for r in services.trace(store, q, settings=settings).get_records()
+            if r.identifier is not None
+        }
 
     assert "http://example.org/dl3" in back()
-    fixed = services.ingest(store, _doc("entity(ex:dl4)\nactivity(ex:bin2)\nused(ex:bin2, ex:dl3, -)\n"
-                                        "wasGeneratedBy(ex:dl4, ex:bin2, -)"), "provn", settings=settings,
-                            supersedes=dl4.id)
+    fixed = services.ingest(
+        store,
+        _doc("entity(ex:dl4)\nactivity(ex:bin2)\nused(ex:bin2, ex:dl3, -)\nwasGeneratedBy(ex:dl4, ex:bin2, -)"),
+        "provn",
+        settings=settings,
+        supersedes=dl4.id,
+    )
     ids = back()
     assert "http://example.org/bin2" in ids and "http://example.org/bin" not in ids
-    found = [f for f in services.audit_product(store, ["ex:dl5"], settings=settings).findings
-             if f.code == "input-superseded"]
+    found = [
+        f for f in services.audit_product(store, ["ex:dl5"], settings=settings).findings if f.code == "input-superseded"
+    ]
     assert found and fixed.id in found[0].message and "http://example.org/dl4" in found[0].records
     assert "http://example.org/dl3" in ids
     note = [a for a in store.get_nodes(["http://example.org/dl3"])[0].attrs if "note" in json.dumps(a)]
@@ -260,8 +285,9 @@ def test_retract_and_supersede_in_the_middle_of_a_chain(store, settings):
 
 
 def test_retract_needs_the_owner_group_and_hides_hidden_history(store, settings):
-    secret = services.ingest(store, _doc("entity(ex:secret)"), "provn", settings=settings,
-                             rights="proprietary", group="A")
+    secret = services.ingest(
+        store, _doc("entity(ex:secret)"), "provn", settings=settings, rights="proprietary", group="A"
+    )
     outsider = Viewer(name="b", role="writer", groups=frozenset({"B"}))
     reader = Viewer(name="ra", role="reader", groups=frozenset({"A"}))
     with pytest.raises(NotFound):
@@ -277,8 +303,11 @@ def test_retract_needs_the_owner_group_and_hides_hidden_history(store, settings)
 def test_http_lifecycle_and_resolve(client, store, settings, sample_dir):
     r = client.post("/documents", data=_doc("entity(ex:x)"), content_type="text/provenance-notation")
     doc_id = r.get_json()["id"]
-    r2 = client.post(f"/documents?supersedes={doc_id}", data=_doc("entity(ex:x, [prov:label=\"fixed\"])"),
-                     content_type="text/provenance-notation")
+    r2 = client.post(
+        f"/documents?supersedes={doc_id}",
+        data=_doc('entity(ex:x, [prov:label="fixed"])'),
+        content_type="text/provenance-notation",
+    )
     assert r2.status_code == 201
     hist = client.get(f"/documents/{doc_id}/history").get_json()
     assert hist["status"] == "superseded" and hist["superseded_by"] == r2.get_json()["id"]
@@ -296,8 +325,7 @@ def test_export_keeps_the_history(store, settings, tmp_path, monkeypatch):
     from app.cli import load_commands
 
     old = services.ingest(store, _doc("entity(ex:y)"), "provn", settings=settings)
-    services.ingest(store, _doc("entity(ex:y, [prov:label=\"v2\"])"), "provn", settings=settings,
-                    supersedes=old.id)
+    services.ingest(store, _doc('entity(ex:y, [prov:label="v2"])'), "provn", settings=settings, supersedes=old.id)
     for name in ("neo4j_user", "neo4j_password", "neo4j_database"):
         monkeypatch.setenv("PROVHUB_" + name.upper(), str(getattr(settings, name) or ""))
     runner = CliRunner()

@@ -3,6 +3,7 @@
 Tests read the real files under data/ (paths relative to the repository root) and write
 broken or synthetic FITS files with astropy into tmp_path; no mocks.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,10 +19,14 @@ PROVHUB_NS = "https://provhub.org/ns#"
 PROV_NS = "http://www.w3.org/ns/prov#"
 VOPROV_NS = "http://www.ivoa.net/documents/ProvenanceDM/index.html#"
 DATASTORE = "data/dl3/hess-dl3-dr1"
-CRAB = ("data/dl5/gammapy-estimators-cc-by-nc-sa/crab_hess_fp/config.yaml",
-        "data/dl5/gammapy-estimators-cc-by-nc-sa/crab_hess_fp/crab_hess_fp.fits")
-PKS = ("data/dl5/gammapy-estimators-cc-by-nc-sa/pks2155_hess_lc/config.yaml",
-       "data/dl5/gammapy-estimators-cc-by-nc-sa/pks2155_hess_lc/pks2155_hess_lc_3bins.fits")
+CRAB = (
+    "data/dl5/gammapy-estimators-cc-by-nc-sa/crab_hess_fp/config.yaml",
+    "data/dl5/gammapy-estimators-cc-by-nc-sa/crab_hess_fp/crab_hess_fp.fits",
+)
+PKS = (
+    "data/dl5/gammapy-estimators-cc-by-nc-sa/pks2155_hess_lc/config.yaml",
+    "data/dl5/gammapy-estimators-cc-by-nc-sa/pks2155_hess_lc/pks2155_hess_lc_3bins.fits",
+)
 CRAB_RUNS = (23523, 23526, 23559, 23592)
 
 
@@ -60,8 +65,11 @@ class Records:
         return self.values(node_id, FITS_NS + keyword_local)
 
     def related(self, rel_type: str, src: str | None = None, dst: str | None = None) -> list:
-        return [r for r in self.relations if r.type == rel_type
-                and (src is None or r.src == src) and (dst is None or r.dst == dst)]
+        return [
+            r
+            for r in self.relations
+            if r.type == rel_type and (src is None or r.src == src) and (dst is None or r.dst == dst)
+        ]
 
     def of_type(self, type_iri: str) -> list[str]:
         return sorted(i for i in self.nodes if type_iri in self.values(i, PROV_NS + "type"))

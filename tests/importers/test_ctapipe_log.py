@@ -1,4 +1,5 @@
 """ctapipe provenance logs: JSON arrays back to back, reference metadata, meeting the FITS import."""
+
 from __future__ import annotations
 
 import json
@@ -17,14 +18,29 @@ PROD = "https://provhub.org/id/cta/product/"
 
 
 def activity(uuid, name, start, stop, inputs, outputs, config=None):
-    return {"activity_name": name, "activity_uuid": uuid, "status": "completed",
-            "start": {"time_utc": start}, "stop": {"time_utc": stop},
-            "system": {"ctapipe_version": "0.19.2", "executable": "/usr/bin/python3",
-                       "platform": {"system": "Linux", "release": "6.1", "machine": "x86_64"},
-                       "python": {"version_string": "3.11.7", "packages": [
-                           {"name": "astropy", "version": "6.0.0"}, {"name": "numpy", "version": "1.26.4"}]},
-                       "environment": {"USER": "jane"}, "arguments": ["ctapipe-process", "-i", "run.simtel.gz"]},
-            "input": inputs, "output": outputs, "config": config or {}, "exit_code": 0, "duration_min": 34.8}
+    return {
+        "activity_name": name,
+        "activity_uuid": uuid,
+        "status": "completed",
+        "start": {"time_utc": start},
+        "stop": {"time_utc": stop},
+        "system": {
+            "ctapipe_version": "0.19.2",
+            "executable": "/usr/bin/python3",
+            "platform": {"system": "Linux", "release": "6.1", "machine": "x86_64"},
+            "python": {
+                "version_string": "3.11.7",
+                "packages": [{"name": "astropy", "version": "6.0.0"}, {"name": "numpy", "version": "1.26.4"}],
+            },
+            "environment": {"USER": "jane"},
+            "arguments": ["ctapipe-process", "-i", "run.simtel.gz"],
+        },
+        "input": inputs,
+        "output": outputs,
+        "config": config or {},
+        "exit_code": 0,
+        "duration_min": 34.8,
+    }
 
 
 def write_log(path, *runs, tail=""):
@@ -32,21 +48,45 @@ def write_log(path, *runs, tail=""):
     return str(path)
 
 
-PROCESS = activity(ACTIVITY_ID, "ctapipe-process", "2024-03-01T12:00:00.123", "2024-03-01T12:34:59.000",
-                   [{"url": "/data/run.simtel.gz", "role": "DL0/Event", "reference_meta": None}],
-                   [{"url": "/data/dl2.fits", "role": "DL2/Event",
-                     "reference_meta": {"CTA PRODUCT ID": PRODUCT_ID, "CTA ACTIVITY ID": ACTIVITY_ID,
-                                        "CTA ACTIVITY NAME": "ctapipe-process",
-                                        "CTA ACTIVITY START TIME": "2024-03-01 12:00:00.123",
-                                        "CTA ACTIVITY SOFTWARE NAME": "ctapipe",
-                                        "CTA ACTIVITY SOFTWARE VERSION": "0.19.2"}}],
-                   config={"ProcessorTool": {"progress_bar": False, "DataWriter": {"write_dl2": True}}})
-APPLY = activity("0b1c2d3e-0000-4000-8000-aaaaaaaaaaaa", "ctapipe-apply-models",
-                 "2024-03-02T08:00:00.000", "2024-03-02T08:05:00.000",
-                 [{"url": "/data/dl2.fits", "role": "input",
-                   "reference_meta": {"product": {"id_": PRODUCT_ID},
-                                      "activity": {"id_": ACTIVITY_ID, "start_time": "2024-03-01 12:00:00.123"}}}],
-                 [{"url": "file:///data/dl2_models.fits", "role": "output", "reference_meta": None}])
+PROCESS = activity(
+    ACTIVITY_ID,
+    "ctapipe-process",
+    "2024-03-01T12:00:00.123",
+    "2024-03-01T12:34:59.000",
+    [{"url": "/data/run.simtel.gz", "role": "DL0/Event", "reference_meta": None}],
+    [
+        {
+            "url": "/data/dl2.fits",
+            "role": "DL2/Event",
+            "reference_meta": {
+                "CTA PRODUCT ID": PRODUCT_ID,
+                "CTA ACTIVITY ID": ACTIVITY_ID,
+                "CTA ACTIVITY NAME": "ctapipe-process",
+                "CTA ACTIVITY START TIME": "2024-03-01 12:00:00.123",
+                "CTA ACTIVITY SOFTWARE NAME": "ctapipe",
+                "CTA ACTIVITY SOFTWARE VERSION": "0.19.2",
+            },
+        }
+    ],
+    config={"ProcessorTool": {"progress_bar": False, "DataWriter": {"write_dl2": True}}},
+)
+APPLY = activity(
+    "0b1c2d3e-0000-4000-8000-aaaaaaaaaaaa",
+    "ctapipe-apply-models",
+    "2024-03-02T08:00:00.000",
+    "2024-03-02T08:05:00.000",
+    [
+        {
+            "url": "/data/dl2.fits",
+            "role": "input",
+            "reference_meta": {
+                "product": {"id_": PRODUCT_ID},
+                "activity": {"id_": ACTIVITY_ID, "start_time": "2024-03-01 12:00:00.123"},
+            },
+        }
+    ],
+    [{"url": "file:///data/dl2_models.fits", "role": "output", "reference_meta": None}],
+)
 
 
 def test_arrays_back_to_back_and_a_broken_tail_are_read(tmp_path):
@@ -70,15 +110,17 @@ def test_log_maps_activities_inputs_outputs_config_and_environment(tmp_path):
     assert records.related("wasGeneratedBy", src="https://provhub.org/id/file/name/dl2_models.fits", dst=apply)
     assert PROD + PRODUCT_ID in records.closure("https://provhub.org/id/file/name/dl2_models.fits")
     assert "https://provhub.org/id/file/name/run.simtel.gz" in records.closure(
-        "https://provhub.org/id/file/name/dl2_models.fits")
-    params = {records.values(r.dst, VOPROV_NS + "name")[0]: records.values(r.dst, VOPROV_NS + "value")[0]
-              for r in records.related("wasInfluencedBy", src=process)
-              if VOPROV_NS + "Parameter" in records.values(r.dst, PROV_NS + "type")}
+        "https://provhub.org/id/file/name/dl2_models.fits"
+    )
+    params = {
+        records.values(r.dst, VOPROV_NS + "name")[0]: records.values(r.dst, VOPROV_NS + "value")[0]
+        for r in records.related("wasInfluencedBy", src=process)
+        if VOPROV_NS + "Parameter" in records.values(r.dst, PROV_NS + "type")
+    }
     assert params == {"ProcessorTool.progress_bar": False, "ProcessorTool.DataWriter.write_dl2": True}
     env = process + "/environment"
     assert records.values(env, PROVHUB_NS + "packages") == ["astropy==6.0.0\nnumpy==1.26.4"]
-    assert records.related("wasAssociatedWith", src=process,
-                           dst="https://provhub.org/id/agent/software/ctapipe/0.19.2")
+    assert records.related("wasAssociatedWith", src=process, dst="https://provhub.org/id/agent/software/ctapipe/0.19.2")
 
 
 def test_log_and_fits_header_of_the_same_product_meet_without_conflict(tmp_path):

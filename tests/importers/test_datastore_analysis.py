@@ -1,4 +1,5 @@
 """DataStore and analysis importers on the H.E.S.S. DL3 DR1 DataStore and the gammapy DL5 files."""
+
 from __future__ import annotations
 
 import shutil
@@ -94,8 +95,14 @@ def test_base_dir_string_obs_ids_and_relative_file_dir(tmp_path):
     rows = rows[rows["OBS_ID"] == 23523]
     rows["OBS_ID"] = rows["OBS_ID"].astype(str)  # a string OBS_ID column
     hdu = fits.table_to_hdu(rows)
-    hdu.header.update({"EXTNAME": "HDU_INDEX", "HDUCLAS1": "INDEX", "HDUCLAS2": "HDU",
-                       "BASE_DIR": str((tmp_path / "../" / tmp_path.name / "files").resolve())})
+    hdu.header.update(
+        {
+            "EXTNAME": "HDU_INDEX",
+            "HDUCLAS1": "INDEX",
+            "HDUCLAS2": "HDU",
+            "BASE_DIR": str((tmp_path / "../" / tmp_path.name / "files").resolve()),
+        }
+    )
     fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(store / "hdu-index.fits.gz")
     shutil.copy(f"{DATASTORE}/obs-index.fits.gz", store / "obs-index.fits.gz")
     (tmp_path / "files" / "data").mkdir(parents=True)
@@ -116,9 +123,11 @@ def test_missing_indexes_are_a_warning(tmp_path):
 
 # -- analysis ----------------------------------------------------------------------------------
 
+
 def test_crab_config_selects_the_four_crab_runs():
     warn = Warnings()
     import yaml
+
     store = DataStore(DATASTORE, warn)
     config = yaml.safe_load(open(CRAB[0]))
     assert select_observations(config, store, warn, CRAB[0]) == list(CRAB_RUNS)
@@ -150,21 +159,24 @@ def test_analysis_records_config_parameters_models_and_software(crab_result):
     analysis = records.related("wasGeneratedBy", src=product)[0].dst
     assert PROVHUB_NS + "Analysis" in records.values(analysis, PROV_NS + "type")
     influences = [r.dst for r in records.related("wasInfluencedBy", src=analysis)]
-    names = {records.values(i, "http://www.ivoa.net/documents/ProvenanceDM/index.html#name")[0]
-             for i in influences if records.values(i, "http://www.ivoa.net/documents/ProvenanceDM/index.html#name")}
+    names = {
+        records.values(i, "http://www.ivoa.net/documents/ProvenanceDM/index.html#name")[0]
+        for i in influences
+        if records.values(i, "http://www.ivoa.net/documents/ProvenanceDM/index.html#name")
+    }
     assert {"observations.obs_cone.radius", "flux_points.source", "datasets.type"} <= names
     used_roles = {dict((n["qn"][1], v) for n, v in r.attrs).get("role") for r in records.related("used", src=analysis)}
     assert {"models", "obs-index", "hdu-index", "observation"} <= used_roles
-    assert records.related("wasAssociatedWith", src=analysis,
-                           dst="https://provhub.org/id/agent/software/Gammapy")
+    assert records.related("wasAssociatedWith", src=analysis, dst="https://provhub.org/id/agent/software/Gammapy")
 
 
 def test_light_curve_analysis_uses_gammapy_version_from_creator():
     result = import_analysis(*PKS, datastore=DATASTORE)
     records = Records(result.document)
     analysis = records.related("wasGeneratedBy", src=result.files[0].entity)[0].dst
-    assert records.related("wasAssociatedWith", src=analysis,
-                           dst="https://provhub.org/id/agent/software/Gammapy/2.0.dev1650%2Bg774105d36")
+    assert records.related(
+        "wasAssociatedWith", src=analysis, dst="https://provhub.org/id/agent/software/Gammapy/2.0.dev1650%2Bg774105d36"
+    )
     used = [r.dst for r in records.related("used", src=analysis) if r.dst.endswith("/dl3")]
     assert len(used) == 12
     assert any(w.code == "W07" for w in result.warnings)  # 11 of the 12 runs are absent
@@ -187,12 +199,30 @@ def test_sample_documents_hold_the_crab_lineage():
 
 def test_configuration_from_events_header_and_telarray_hdu(tmp_path):
     events = fits.BinTableHDU.from_columns([fits.Column("TIME", "D", array=[1.0])], name="EVENTS")
-    events.header.update({"HDUCLASS": "GADF", "HDUCLAS1": "EVENTS", "OBS_ID": 7, "TELESCOP": "CTA",
-                          "N_TELS": 3, "TELLIST": "1,4,9", "NSBLEVEL": 1.5, "TRGRATE": 1200.0})
+    events.header.update(
+        {
+            "HDUCLASS": "GADF",
+            "HDUCLAS1": "EVENTS",
+            "OBS_ID": 7,
+            "TELESCOP": "CTA",
+            "N_TELS": 3,
+            "TELLIST": "1,4,9",
+            "NSBLEVEL": 1.5,
+            "TRGRATE": 1200.0,
+        }
+    )
     telarray = fits.BinTableHDU.from_columns([fits.Column("TELID", "J", array=[1, 4, 9])], name="TELARRAY")
     fits.HDUList([fits.PrimaryHDU(), events, telarray]).writeto(tmp_path / "run7.fits")
-    hdu_rows = Table({"OBS_ID": [7], "HDU_TYPE": ["events"], "HDU_CLASS": ["events"], "FILE_DIR": ["."],
-                      "FILE_NAME": ["run7.fits"], "HDU_NAME": ["EVENTS"]})
+    hdu_rows = Table(
+        {
+            "OBS_ID": [7],
+            "HDU_TYPE": ["events"],
+            "HDU_CLASS": ["events"],
+            "FILE_DIR": ["."],
+            "FILE_NAME": ["run7.fits"],
+            "HDU_NAME": ["EVENTS"],
+        }
+    )
     obs_rows = Table({"OBS_ID": [7], "ZEN_PNT": [20.0], "AZ_PNT": [180.0]})
     for name, table, extname in (("hdu-index.fits", hdu_rows, "HDU_INDEX"), ("obs-index.fits", obs_rows, "OBS_INDEX")):
         hdu = fits.table_to_hdu(table)

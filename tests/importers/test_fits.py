@@ -1,4 +1,5 @@
 """FITS header importer on the real files of data/ and on headers written here with astropy."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,6 +49,7 @@ def headers(path):
 
 
 # -- nothing dropped ---------------------------------------------------------------------------
+
 
 def test_every_card_of_every_file_is_an_attribute_of_its_hdu():
     result, records = imported("data", recursive=True)
@@ -105,12 +107,14 @@ def test_repeated_comments_keyword_keeps_every_value():
     result, records = imported(SPECTRUM)
     hid = hdu_entity(records, result.files[0].entity, 1)
     assert sorted(records.fits(hid, "COMMENTS")) == sorted(
-        ["Name=1ES0229+200_HESS_2005-2006", "LiveTime(h)=70.2", "Excess=261", "significance=6.6"])
+        ["Name=1ES0229+200_HESS_2005-2006", "LiveTime(h)=70.2", "Excess=261", "significance=6.6"]
+    )
     assert [w.code for w in result.warnings] == ["W03"]
     assert result.files[0].status == "warnings"
 
 
 # -- mappings on real files --------------------------------------------------------------------
+
 
 def test_muse_product_traces_to_its_raw_frame_recipe_and_parameters():
     result, records = imported(MUSE)
@@ -124,9 +128,11 @@ def test_muse_product_traces_to_its_raw_frame_recipe_and_parameters():
     assert plain_role(usage) == "BIAS"
     agents = {r.dst for r in records.related("wasAssociatedWith", src=rec1)}
     assert {ID + "agent/software/muse/0.07.00", ID + "agent/software/cpl/6.3"} <= agents
-    params = {records.values(r.dst, VOPROV_NS + "name")[0]: records.values(r.dst, VOPROV_NS + "value")[0]
-              for r in records.related("wasInfluencedBy", src=rec1)
-              if VOPROV_NS + "Parameter" in records.values(r.dst, PROV_NS + "type")}
+    params = {
+        records.values(r.dst, VOPROV_NS + "name")[0]: records.values(r.dst, VOPROV_NS + "value")[0]
+        for r in records.related("wasInfluencedBy", src=rec1)
+        if VOPROV_NS + "Parameter" in records.values(r.dst, PROV_NS + "type")
+    }
     assert params == {"wrange": "MUSE", "wmin": "4650", "wmax": "9300", "nifu": "0"}
 
 
@@ -140,29 +146,35 @@ def test_hess_dl3_run_maps_obs_id_hdu_classes_and_production():
     gen = records.related("wasGeneratedBy", src=events, dst=production)
     assert gen and dict((n["qn"][1], v) for n, v in gen[0].attrs)["time"] == {"time": "2018-05-06T09:14:31+00:00"}
     assert records.related("wasInformedBy", src=production, dst=ID + "obs/HESS/23523")
-    assert records.related("wasAssociatedWith", src=production,
-                           dst=ID + "agent/software/SASH%20FITS%3A%3AEventListWriter")
+    assert records.related(
+        "wasAssociatedWith", src=production, dst=ID + "agent/software/SASH%20FITS%3A%3AEventListWriter"
+    )
     aeff = hdu_entity(records, file_iri, 3)
     desc = records.related("wasInfluencedBy", src=aeff)[0].dst
     assert desc == ID + "description/GADF/RESPONSE/EFF_AREA/FULL-ENCLOSURE/AEFF_2D/0.2"
     assert records.values(desc, VOPROV_NS + "docurl") == [
-        "https://github.com/open-gamma-ray-astro/gamma-astro-data-formats"]
+        "https://github.com/open-gamma-ray-astro/gamma-astro-data-formats"
+    ]
 
 
 def test_cta_prod5_irf_hdus_and_author():
     result, records = imported(PROD5)
     file_iri = result.files[0].entity
     classes = {records.values(hdu_entity(records, file_iri, i), PROVHUB_NS + "hduClass")[0] for i in range(1, 5)}
-    assert classes == {"GADF/RESPONSE/EFF_AREA/FULL-ENCLOSURE/AEFF_2D",
-                       "GADF/RESPONSE/PSF/FULL-ENCLOSURE/PSF_3GAUSS",
-                       "GADF/RESPONSE/EDISP/FULL-ENCLOSURE/EDISP_2D",
-                       "GADF/RESPONSE/BKG/FULL-ENCLOSURE/BKG_3D"}
+    assert classes == {
+        "GADF/RESPONSE/EFF_AREA/FULL-ENCLOSURE/AEFF_2D",
+        "GADF/RESPONSE/PSF/FULL-ENCLOSURE/PSF_3GAUSS",
+        "GADF/RESPONSE/EDISP/FULL-ENCLOSURE/EDISP_2D",
+        "GADF/RESPONSE/BKG/FULL-ENCLOSURE/BKG_3D",
+    }
     attributed = {r.dst for r in records.related("wasAttributedTo", src=file_iri)}
     assert {ID + "agent/person/G.Maier", ID + "agent/org/CTAO"} <= attributed
 
 
-@pytest.mark.parametrize("path", ["data/irf/gadf-examples/aeff_2d_full_example.fits",
-                                  "data/irf/gadf-examples/rad_max_2d_point-like_example.fits"])
+@pytest.mark.parametrize(
+    "path",
+    ["data/irf/gadf-examples/aeff_2d_full_example.fits", "data/irf/gadf-examples/rad_max_2d_point-like_example.fits"],
+)
 def test_gadf_minimal_examples_import_without_activity(path):
     result, records = imported(path)
     assert result.files[0].status == "ok" and not result.warnings
@@ -175,29 +187,46 @@ def test_gadf_minimal_examples_import_without_activity(path):
 
 PRODUCT_ID = "4a7b2c1e-8f3d-4e2a-9b6c-1d2e3f4a5b6c"
 ACTIVITY_ID = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
-LONG_DESCRIPTION = ("DL2 event list of the Crab Nebula, stereo reconstruction with the "
-                    "HillasReconstructor and random-forest energy and gammaness models, "
-                    "processed for the provhub importer test")
+LONG_DESCRIPTION = (
+    "DL2 event list of the Crab Nebula, stereo reconstruction with the "
+    "HillasReconstructor and random-forest energy and gammaness models, "
+    "processed for the provhub importer test"
+)
 
 
 def ctapipe_header(prefix: str = "CTA") -> fits.Header:
     header = fits.Header()
     cards = {
         "REFERENCE VERSION": "1",
-        "CONTACT EMAIL": "jane.doe@example.org", "CONTACT NAME": "Jane Doe",
+        "CONTACT EMAIL": "jane.doe@example.org",
+        "CONTACT NAME": "Jane Doe",
         "CONTACT ORGANIZATION": "CTAO",
-        "PRODUCT CREATION TIME": "2024-03-01 12:34:56.789", "PRODUCT DATA ASSOCIATION": "Subarray",
-        "PRODUCT DATA CATEGORY": "Sim", "PRODUCT DATA LEVELS": "DL1_PARAMETERS,DL2",
-        "PRODUCT DATA MODEL NAME": "ASWG", "PRODUCT DATA MODEL URL": "https://example.org/dm",
-        "PRODUCT DATA MODEL VERSION": "6.0.0", "PRODUCT DESCRIPTION": LONG_DESCRIPTION,
-        "PRODUCT FORMAT": "fits", "PRODUCT ID": PRODUCT_ID,
-        "PROCESS ID": "23523,23526", "PROCESS SUBTYPE": "", "PROCESS TYPE": "Simulation",
-        "ACTIVITY ID": ACTIVITY_ID, "ACTIVITY NAME": "ctapipe-process",
-        "ACTIVITY SOFTWARE NAME": "ctapipe", "ACTIVITY SOFTWARE VERSION": "0.19.2",
-        "ACTIVITY START TIME": "2024-03-01 12:00:00.123", "ACTIVITY STOP TIME": "2024-03-01 12:34:50.000",
+        "PRODUCT CREATION TIME": "2024-03-01 12:34:56.789",
+        "PRODUCT DATA ASSOCIATION": "Subarray",
+        "PRODUCT DATA CATEGORY": "Sim",
+        "PRODUCT DATA LEVELS": "DL1_PARAMETERS,DL2",
+        "PRODUCT DATA MODEL NAME": "ASWG",
+        "PRODUCT DATA MODEL URL": "https://example.org/dm",
+        "PRODUCT DATA MODEL VERSION": "6.0.0",
+        "PRODUCT DESCRIPTION": LONG_DESCRIPTION,
+        "PRODUCT FORMAT": "fits",
+        "PRODUCT ID": PRODUCT_ID,
+        "PROCESS ID": "23523,23526",
+        "PROCESS SUBTYPE": "",
+        "PROCESS TYPE": "Simulation",
+        "ACTIVITY ID": ACTIVITY_ID,
+        "ACTIVITY NAME": "ctapipe-process",
+        "ACTIVITY SOFTWARE NAME": "ctapipe",
+        "ACTIVITY SOFTWARE VERSION": "0.19.2",
+        "ACTIVITY START TIME": "2024-03-01 12:00:00.123",
+        "ACTIVITY STOP TIME": "2024-03-01 12:34:50.000",
         "ACTIVITY TYPE": "software",
-        "INSTRUMENT CLASS": "Subarray", "INSTRUMENT ID": "alpha", "INSTRUMENT SITE": "CTAO-South",
-        "INSTRUMENT SUBTYPE": "", "INSTRUMENT TYPE": "Array", "INSTRUMENT VERSION": "1",
+        "INSTRUMENT CLASS": "Subarray",
+        "INSTRUMENT ID": "alpha",
+        "INSTRUMENT SITE": "CTAO-South",
+        "INSTRUMENT SUBTYPE": "",
+        "INSTRUMENT TYPE": "Array",
+        "INSTRUMENT VERSION": "1",
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # astropy notes that it uses HIERARCH and CONTINUE
@@ -209,9 +238,12 @@ def ctapipe_header(prefix: str = "CTA") -> fits.Header:
 def write_ctapipe_file(path, prefix="CTA"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fits.HDUList([fits.PrimaryHDU(header=ctapipe_header(prefix)),
-                      fits.BinTableHDU.from_columns([fits.Column("x", "E", array=np.arange(3.0))],
-                                                    name="EVENTS")]).writeto(path)
+        fits.HDUList(
+            [
+                fits.PrimaryHDU(header=ctapipe_header(prefix)),
+                fits.BinTableHDU.from_columns([fits.Column("x", "E", array=np.arange(3.0))], name="EVENTS"),
+            ]
+        ).writeto(path)
     return str(path)
 
 
@@ -243,6 +275,7 @@ def test_ctapipe_reference_metadata(tmp_path, prefix):
 
 # -- identity, idempotency ---------------------------------------------------------------------
 
+
 def test_same_file_twice_gives_the_same_document():
     first = import_fits([DL3, MUSE]).document
     second = import_fits([DL3, MUSE]).document
@@ -270,6 +303,7 @@ def test_compressed_copy_and_header_only_upload_share_the_file_identity(tmp_path
 
 # -- broken input ------------------------------------------------------------------------------
 
+
 def test_broken_files_are_reported_and_the_batch_goes_on(tmp_path):
     data = gzip.decompress(open(DL3, "rb").read())
     (tmp_path / "truncated.fits").write_bytes(data[: len(data) // 2])
@@ -282,13 +316,20 @@ def test_broken_files_are_reported_and_the_batch_goes_on(tmp_path):
     result, records = imported(str(tmp_path), str(tmp_path / "missing.fits"))
     status = {f.path.rsplit("/", 1)[-1]: f for f in result.files}
     assert status["good.fits"].status == "warnings"  # its repeated COMMENTS (W03)
-    for name in ("truncated.fits", "cut-header.fits", "truncated.fits.gz", "notes.fits",
-                 "empty.fits", "missing.fits"):
+    for name in ("truncated.fits", "cut-header.fits", "truncated.fits.gz", "notes.fits", "empty.fits", "missing.fits"):
         assert status[name].status == "failed", name
         assert any(w.code == "W01" and w.file.endswith(name) for w in result.warnings)
     assert status["good.fits"].entity in records.nodes
-    assert len([n for n in records.nodes.values() if PROVHUB_NS + "FitsFile" in
-                [records.values(n.id, PROV_NS + "type")][0]]) == 1
+    assert (
+        len(
+            [
+                n
+                for n in records.nodes.values()
+                if PROVHUB_NS + "FitsFile" in [records.values(n.id, PROV_NS + "type")][0]
+            ]
+        )
+        == 1
+    )
 
 
 def test_string_obs_id_duplicate_extname_and_bad_time_are_warnings(tmp_path):
@@ -308,8 +349,12 @@ def test_string_obs_id_duplicate_extname_and_bad_time_are_warnings(tmp_path):
 
 def test_headers_of_a_50_mb_file_are_read_with_flat_memory(tmp_path):
     path = tmp_path / "big.fits"
-    fits.HDUList([fits.PrimaryHDU(np.zeros((2500, 2500), dtype=">f8")),
-                  fits.ImageHDU(np.zeros((10, 10), dtype=">f4"), name="SMALL")]).writeto(path)
+    fits.HDUList(
+        [
+            fits.PrimaryHDU(np.zeros((2500, 2500), dtype=">f8")),
+            fits.ImageHDU(np.zeros((10, 10), dtype=">f4"), name="SMALL"),
+        ]
+    ).writeto(path)
     assert path.stat().st_size > 50_000_000
     tracemalloc.start()
     result = import_fits([str(path)])
@@ -320,6 +365,7 @@ def test_headers_of_a_50_mb_file_are_read_with_flat_memory(tmp_path):
 
 
 # -- references between files of one import ----------------------------------------------------
+
 
 def test_directory_import_links_eso_raw_calibration_and_provi_references(tmp_path):
     raw = fits.PrimaryHDU()
@@ -332,14 +378,21 @@ def test_directory_import_links_eso_raw_calibration_and_provi_references(tmp_pat
     product = fits.PrimaryHDU()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        product.header.update({
-            "HIERARCH ESO PRO CATG": "PIXTABLE_OBJECT", "HIERARCH ESO PRO REC1 ID": "muse_scibasic",
-            "HIERARCH ESO PRO REC1 PIPE ID": "muse/2.8.7",
-            "HIERARCH ESO PRO REC1 RAW1 NAME": "MUSE_RAW_0001.fits", "HIERARCH ESO PRO REC1 RAW1 CATG": "OBJECT",
-            "HIERARCH ESO PRO REC1 CAL1 NAME": "MASTER_BIAS.fits", "HIERARCH ESO PRO REC1 CAL1 CATG": "MASTER_BIAS",
-            "HIERARCH ESO PRO REC1 CAL1 DATAMD5": "0123456789abcdef0123456789abcdef",
-            "HIERARCH ESO PRO REC2 ID": "muse_bias", "HIERARCH ESO PRO REC2 PIPE ID": "muse/2.8.7",
-            "PROV1": "archive_raw.fits"})
+        product.header.update(
+            {
+                "HIERARCH ESO PRO CATG": "PIXTABLE_OBJECT",
+                "HIERARCH ESO PRO REC1 ID": "muse_scibasic",
+                "HIERARCH ESO PRO REC1 PIPE ID": "muse/2.8.7",
+                "HIERARCH ESO PRO REC1 RAW1 NAME": "MUSE_RAW_0001.fits",
+                "HIERARCH ESO PRO REC1 RAW1 CATG": "OBJECT",
+                "HIERARCH ESO PRO REC1 CAL1 NAME": "MASTER_BIAS.fits",
+                "HIERARCH ESO PRO REC1 CAL1 CATG": "MASTER_BIAS",
+                "HIERARCH ESO PRO REC1 CAL1 DATAMD5": "0123456789abcdef0123456789abcdef",
+                "HIERARCH ESO PRO REC2 ID": "muse_bias",
+                "HIERARCH ESO PRO REC2 PIPE ID": "muse/2.8.7",
+                "PROV1": "archive_raw.fits",
+            }
+        )
     product.writeto(tmp_path / "product.fits")
     result, records = imported(str(tmp_path))
     files = {f.path.rsplit("/", 1)[-1]: f.entity for f in result.files}
@@ -358,8 +411,9 @@ def test_caldb_irf_pointer_resolves_to_the_irf_file(tmp_path, monkeypatch):
     folder.mkdir(parents=True)
     shutil.copy("data/irf/gadf-examples/aeff_2d_full_example.fits", folder / "irf_file.fits")
     events = fits.BinTableHDU.from_columns([fits.Column("TIME", "D", array=[1.0])], name="EVENTS")
-    events.header.update({"HDUCLAS1": "EVENTS", "OBS_ID": 110380, "TELESCOP": "CTA",
-                          "CALDB": "1dc", "IRF": "South_z20_50h"})
+    events.header.update(
+        {"HDUCLAS1": "EVENTS", "OBS_ID": 110380, "TELESCOP": "CTA", "CALDB": "1dc", "IRF": "South_z20_50h"}
+    )
     fits.HDUList([fits.PrimaryHDU(), events]).writeto(tmp_path / "events.fits")
     irf_id = import_fits([str(folder / "irf_file.fits")]).files[0].entity
     _, without = imported(str(tmp_path / "events.fits"))
@@ -372,9 +426,9 @@ def test_caldb_irf_pointer_resolves_to_the_irf_file(tmp_path, monkeypatch):
 
 # -- units -------------------------------------------------------------------------------------
 
+
 def test_times_are_utc_aware():
-    assert parse_time("2024-03-01 12:34:56.789") == dt.datetime(2024, 3, 1, 12, 34, 56, 789000,
-                                                                tzinfo=dt.timezone.utc)
+    assert parse_time("2024-03-01 12:34:56.789") == dt.datetime(2024, 3, 1, 12, 34, 56, 789000, tzinfo=dt.timezone.utc)
     assert parse_time("2018-05-06T09:14:31").tzinfo == dt.timezone.utc
     assert parse_time("28/09/98") == dt.datetime(1998, 9, 28, tzinfo=dt.timezone.utc)
     assert parse_time("2024-01-01T01:00:00+01:00") == dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -398,6 +452,7 @@ def test_imported_documents_serialise_in_every_prov_syntax():
 
 def test_software_names_and_versions():
     from importers.keywords import split_version
+
     assert split_version("Gammapy 2.0.dev1650+g774105d36") == ("Gammapy", "2.0.dev1650+g774105d36")
     assert split_version("muse/0.07.00") == ("muse", "0.07.00")
     assert split_version("cpl-6.3") == ("cpl", "6.3")

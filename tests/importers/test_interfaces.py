@@ -1,4 +1,5 @@
 """The importer commands (CliRunner, sqlite store) and POST /fits (Flask test client)."""
+
 from __future__ import annotations
 
 import gzip
@@ -26,9 +27,12 @@ def run(*args):
 
 def test_done_when_files_alone_trace_the_crab_flux_points(sqlite_settings):
     url = sqlite_settings.store_url
-    for args in (("import-datastore", DATASTORE), ("import-fits", "data", "--recursive"),
-                 ("import-analysis", *CRAB, "--datastore", DATASTORE),
-                 ("import-analysis", *PKS, "--datastore", DATASTORE)):
+    for args in (
+        ("import-datastore", DATASTORE),
+        ("import-fits", "data", "--recursive"),
+        ("import-analysis", *CRAB, "--datastore", DATASTORE),
+        ("import-analysis", *PKS, "--datastore", DATASTORE),
+    ):
         result = run(*args, "--store", url)
         assert result.exit_code == 0, result.output
         assert re.search(r"document [0-9a-f]+: \d+ records, created", result.stdout)
@@ -47,8 +51,13 @@ def test_done_when_files_alone_trace_the_crab_flux_points(sqlite_settings):
     assert "unchanged" in again.stdout
     store = open_store(url, sqlite_settings)
     try:  # header values are findable in the store (search matches any attribute value)
-        for text in ("Settings used in processing", "uref$i9817383u.r2h", "muse_qi_mask",
-                     "std_fullEnclosure_fits_release", "Name=1ES0229+200_HESS_2005-2006"):
+        for text in (
+            "Settings used in processing",
+            "uref$i9817383u.r2h",
+            "muse_qi_mask",
+            "std_fullEnclosure_fits_release",
+            "Name=1ES0229+200_HESS_2005-2006",
+        ):
             nodes, total = store.search(text)
             assert total >= 1, text
     finally:
@@ -58,11 +67,23 @@ def test_done_when_files_alone_trace_the_crab_flux_points(sqlite_settings):
 def test_import_fits_summary_progress_and_exit_code(tmp_path, sqlite_settings):
     broken = tmp_path / "broken.fits"
     broken.write_bytes(gzip.decompress(open(DL3, "rb").read())[:50_000])
-    result = run("import-fits", DL3, str(broken), "data/dl5/gadf-examples", "--store", sqlite_settings.store_url,
-                 "--rights", "proprietary", "--group", "hess", "--release", "2030-01-01")
+    result = run(
+        "import-fits",
+        DL3,
+        str(broken),
+        "data/dl5/gadf-examples",
+        "--store",
+        sqlite_settings.store_url,
+        "--rights",
+        "proprietary",
+        "--group",
+        "hess",
+        "--release",
+        "2030-01-01",
+    )
     assert result.exit_code == 1
     assert "reading FITS headers" in result.stderr
-    table = result.stderr[result.stderr.index("status"):]
+    table = result.stderr[result.stderr.index("status") :]
     assert re.search(r"failed\s+0\s+0\s+.*broken\.fits", table)
     assert re.search(r"ok\s+7\s+293\s+" + re.escape(DL3), table)
     assert "warning: W01" in result.stderr and "files/s" in result.stderr
@@ -78,17 +99,35 @@ def test_import_fits_summary_progress_and_exit_code(tmp_path, sqlite_settings):
 
 def test_output_writes_prov_json_without_a_store(tmp_path):
     out = tmp_path / "muse.json"
-    result = run("import-fits", "data/fits-provenance/eso-muse-mpdaf/PAE_July2013.fits.gz",
-                 "--output", str(out), "--store", f"sqlite:///{tmp_path / 'never.db'}")
+    result = run(
+        "import-fits",
+        "data/fits-provenance/eso-muse-mpdaf/PAE_July2013.fits.gz",
+        "--output",
+        str(out),
+        "--store",
+        f"sqlite:///{tmp_path / 'never.db'}",
+    )
     assert result.exit_code == 0
     doc = json.loads(out.read_text())
     assert "phfile:md5-635fa220693ef7c72870819443146fd9" in doc["entity"]
     assert not (tmp_path / "never.db").exists()
     log = tmp_path / "tool.provenance.log"
-    log.write_text(json.dumps([{"activity_name": "ctapipe-process", "activity_uuid": "u1",
-                                "start": {"time_utc": "2024-01-01T00:00:00.000"},
-                                "stop": {"time_utc": "2024-01-01T00:01:00.000"},
-                                "system": {}, "input": [], "output": []}]) * 2)
+    log.write_text(
+        json.dumps(
+            [
+                {
+                    "activity_name": "ctapipe-process",
+                    "activity_uuid": "u1",
+                    "start": {"time_utc": "2024-01-01T00:00:00.000"},
+                    "stop": {"time_utc": "2024-01-01T00:01:00.000"},
+                    "system": {},
+                    "input": [],
+                    "output": [],
+                }
+            ]
+        )
+        * 2
+    )
     piped = run("import-ctapipe-log", str(log), "--output", "-")
     assert piped.exit_code == 0 and "ctaact:u1" in json.loads(piped.stdout)["activity"]
 
@@ -108,10 +147,14 @@ def test_post_fits_file_then_header_only_upload(tmp_path):
     again = client.post("/fits?filename=HST-HDFS.fits", data=body, content_type="application/fits")
     assert again.status_code == 200 and again.json["id"] == first.json["id"]
     from astropy.io import fits
+
     with fits.open("data/fits-provenance/hst-history-mpdaf/HST-HDFS.fits") as hdul:
         headers_only = b"".join(h.header.tostring().encode() for h in hdul)
-    upload = client.post("/fits", data={"file": (__import__("io").BytesIO(headers_only), "HST-HDFS.fits")},
-                         content_type="multipart/form-data")
+    upload = client.post(
+        "/fits",
+        data={"file": (__import__("io").BytesIO(headers_only), "HST-HDFS.fits")},
+        content_type="multipart/form-data",
+    )
     assert upload.status_code in (200, 201) and upload.json["entity"] == first.json["entity"]
 
 

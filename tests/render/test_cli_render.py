@@ -1,4 +1,5 @@
 """provhub render: the lineage of a stored product as a picture."""
+
 from __future__ import annotations
 
 import html
@@ -19,15 +20,13 @@ def test_render_svg_png_dot(tmp_path):
     r = run("render", "ex:dl5", "--store", url, "-o", str(out))
     assert r.exit_code == 0, r.output
     svg = html.unescape(out.read_text())
-    for text in ("Crab flux points", "events 23523", "IRF effective area", "raw run 23524",
-                 "gammapy", "e_min = 1 TeV"):
+    for text in ("Crab flux points", "events 23523", "IRF effective area", "raw run 23524", "gammapy", "e_min = 1 TeV"):
         assert text in svg, text
     assert 'stroke="#c0392b"' in svg  # the product is highlighted
     png = tmp_path / "lineage.png"
     assert run("render", "ex:dl5", "--store", url, "-o", str(png)).exit_code == 0
     assert png.read_bytes().startswith(b"\x89PNG")  # format from the suffix
-    dot = run("render", "ex:dl5", "--store", url, "--format", "dot", "--layout", "LR",
-              "--depth", "1")
+    dot = run("render", "ex:dl5", "--store", url, "--format", "dot", "--layout", "LR", "--depth", "1")
     assert dot.exit_code == 0 and "rankdir=LR" in dot.output
     assert "Crab flux points" in dot.output and "events 23523" not in dot.output  # DEPTH=1
 

@@ -1,4 +1,5 @@
 """provdm.render: PROV conventions, IVOA folding, escaping, determinism, collapsing, speed."""
+
 from __future__ import annotations
 
 import html
@@ -44,10 +45,19 @@ def test_prov_shapes_colours_and_labels():
     assert 'fill="#fffc87"' in svg.lower() and "<ellipse" in svg  # entities: yellow ellipses
     assert 'fill="#9fb1fc"' in svg.lower()  # activities: blue boxes
     assert 'fill="#fed37f"' in svg.lower()  # agents: orange houses
-    for text in ("Crab flux points", "DL5 dataset", "DL3 event list · OBS_ID 23523",
-                 "IRF · v3.1", "software agent · v1.2", "wasGeneratedBy", "used (aeff)",
-                 "wasAssociatedWith (Operator)", "wasAttributedTo (Author)", "wasDerivedFrom",
-                 "2024-03-01 10:00 – 11:00"):
+    for text in (
+        "Crab flux points",
+        "DL5 dataset",
+        "DL3 event list · OBS_ID 23523",
+        "IRF · v3.1",
+        "software agent · v1.2",
+        "wasGeneratedBy",
+        "used (aeff)",
+        "wasAssociatedWith (Operator)",
+        "wasAttributedTo (Author)",
+        "wasDerivedFrom",
+        "2024-03-01 10:00 – 11:00",
+    ):
         assert text in svg, text
 
 
@@ -84,8 +94,11 @@ def test_labels_and_links_are_escaped_and_only_safe_links_survive():
     doc.activity("ex:act", other_attributes={"prov:label": "<b>bold</b>"})
     doc.used("ex:act", "ex:evil", other_attributes={"prov:role": "<img src=x onerror=1>"})
     doc.wasDerivedFrom("ex:ok", "ex:evil")
-    links = {iri("evil"): "javascript:alert(1)", iri("ok"): "/records/ok?a=1&b=2",
-             iri("act"): "&#106;avascript:alert(1)"}
+    links = {
+        iri("evil"): "javascript:alert(1)",
+        iri("ok"): "/records/ok?a=1&b=2",
+        iri("act"): "&#106;avascript:alert(1)",
+    }
     svg = svg_text(doc, link=links.get)
     assert "<script" not in svg and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in svg
     assert "<img" not in svg and "<b>bold" not in svg
@@ -109,8 +122,7 @@ def test_undeclared_records_are_drawn_with_the_kind_their_relation_implies():
     doc.wasAssociatedWith("ex:a", "ex:ag")
     dot = to_dot(doc)
     by_tip = dict(re.findall(r'shape=(\w+)[^\n]*tooltip="([^"]+)"', dot))
-    assert {v: k for k, v in by_tip.items()} == {iri("a"): "box", iri("e"): "ellipse",
-                                                 iri("ag"): "house"}
+    assert {v: k for k, v in by_tip.items()} == {iri("a"): "box", iri("e"): "ellipse", iri("ag"): "house"}
 
 
 def test_collapse_above_the_cap_gives_summary_nodes_with_counts():
@@ -143,15 +155,18 @@ def test_a_500_node_graph_renders_within_two_seconds():
         assert svg.startswith(b"<?xml")
 
 
-@pytest.mark.parametrize("attrs, level", [
-    ({"ex:data_level": "DL5"}, "DL5"),
-    ({"ex:CTA_PRODUCT_DATA_LEVELS": "DL1_IMAGES,DL1_PARAMETERS"}, "DL1"),
-    ({"ex:HDUCLAS1": "EVENTS"}, "DL3"),
-    ({"prov:label": "hess_dl3_dr1_obs_id_023523.fits.gz"}, "DL3"),
-    ({"ex:SED_TYPE": "likelihood"}, "DL5"),
-    ({"ex:EXTNAME": "FLUXPOINTS"}, "DL5"),
-    ({"prov:label": "model.yaml"}, None),
-])
+@pytest.mark.parametrize(
+    "attrs, level",
+    [
+        ({"ex:data_level": "DL5"}, "DL5"),
+        ({"ex:CTA_PRODUCT_DATA_LEVELS": "DL1_IMAGES,DL1_PARAMETERS"}, "DL1"),
+        ({"ex:HDUCLAS1": "EVENTS"}, "DL3"),
+        ({"prov:label": "hess_dl3_dr1_obs_id_023523.fits.gz"}, "DL3"),
+        ({"ex:SED_TYPE": "likelihood"}, "DL5"),
+        ({"ex:EXTNAME": "FLUXPOINTS"}, "DL5"),
+        ({"prov:label": "model.yaml"}, None),
+    ],
+)
 def test_data_level(attrs, level):
     doc = new_doc()
     doc.entity("ex:x", other_attributes=attrs)
@@ -168,18 +183,28 @@ def test_nouns_and_plurals():
     doc = new_doc()
     doc.activity("ex:a", other_attributes={"prov:type": "ex:Dl3Production"})
     doc.entity("ex:b", other_attributes={"prov:type": "ex:InstrumentConfiguration"})
-    doc.entity("ex:c", other_attributes=[("prov:type", "ex:FitsHdu"),
-                                         ("prov:type", "voprov:DatasetEntity")])
+    doc.entity("ex:c", other_attributes=[("prov:type", "ex:FitsHdu"), ("prov:type", "voprov:DatasetEntity")])
     doc.entity("ex:d", other_attributes={"prov:type": "ex:Dl3Observation"})
     assert [noun(e) for _, e in sorted(read_facts(doc).elements.items())] == [
-        "DL3 production", "instrument configuration", "FITS HDU", "DL3 observation"]
-    assert [plural(w) for w in ("DL3 event list", "activity", "IRF", "entity", "DL0 dataset")] == \
-        ["DL3 event lists", "activities", "IRFs", "entities", "DL0 datasets"]
+        "DL3 production",
+        "instrument configuration",
+        "FITS HDU",
+        "DL3 observation",
+    ]
+    assert [plural(w) for w in ("DL3 event list", "activity", "IRF", "entity", "DL0 dataset")] == [
+        "DL3 event lists",
+        "activities",
+        "IRFs",
+        "entities",
+        "DL0 datasets",
+    ]
 
 
 def test_provdm_imports_no_flask_neo4j_or_click():
-    code = ("import sys, provdm.render, provdm.audit; "
-            "print(sorted(m for m in ('flask', 'neo4j', 'click') if m in sys.modules))")
+    code = (
+        "import sys, provdm.render, provdm.audit; "
+        "print(sorted(m for m in ('flask', 'neo4j', 'click') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -188,17 +213,27 @@ def test_render_benchmark_rows():
     from benchmarks.render_bench import run
 
     rows = run(sizes=(60,))
-    assert [set(r) for r in rows] == [{"figure", "value", "unit", "baseline", "ratio", "goal",
-                                       "holds"}] * 2
+    assert [set(r) for r in rows] == [{"figure", "value", "unit", "baseline", "ratio", "goal", "holds"}] * 2
     assert all(r["holds"] and r["unit"] == "s" and r["baseline"] > 0 for r in rows)
 
 
-@pytest.mark.parametrize("url, kept", [
-    ("/records/x", True), ("records/x?a=1", True), ("#expand=g0123456789ab", True),
-    ("https://archive.example/x", True), ("http://a/b", True),
-    ("javascript:alert(1)", False), (" JavaScript:alert(1)", False), ("data:text/html,x", False),
-    ("&#106;avascript:alert(1)", False), ("file:///etc/passwd", False), ("", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "url, kept",
+    [
+        ("/records/x", True),
+        ("records/x?a=1", True),
+        ("#expand=g0123456789ab", True),
+        ("https://archive.example/x", True),
+        ("http://a/b", True),
+        ("javascript:alert(1)", False),
+        (" JavaScript:alert(1)", False),
+        ("data:text/html,x", False),
+        ("&#106;avascript:alert(1)", False),
+        ("file:///etc/passwd", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_safe_link(url, kept):
     from provdm.render import safe_link
 
@@ -207,6 +242,9 @@ def test_safe_link(url, kept):
 
 def test_highlight_by_iri_or_prefixed_name():
     for wanted in ({iri("dl5")}, {"ex:dl5"}):
-        line = next(x for x in to_dot(clean_chain(1), highlight=wanted).splitlines()
-                    if 'tooltip="https://example.org/cta/dl5"' in x)
+        line = next(
+            x
+            for x in to_dot(clean_chain(1), highlight=wanted).splitlines()
+            if 'tooltip="https://example.org/cta/dl5"' in x
+        )
         assert "penwidth=3" in line

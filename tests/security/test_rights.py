@@ -1,5 +1,6 @@
 """Access rights hold inside lineage, search and every endpoint: two users, a proprietary
 document in the middle of a public chain, every format, no leak."""
+
 from __future__ import annotations
 
 import json
@@ -49,14 +50,22 @@ def world(backend, request, tmp_path):
     store = app.extensions["provhub.store"]
     op = Viewer(name="op", role="admin")
     services.ingest(store, PUBLIC_TOP, "provn", settings=settings, viewer=op)
-    priv = services.ingest(store, PRIVATE_MIDDLE, "provn", settings=settings, viewer=op,
-                           rights="proprietary", group="hess")
+    priv = services.ingest(
+        store, PRIVATE_MIDDLE, "provn", settings=settings, viewer=op, rights="proprietary", group="hess"
+    )
     services.ingest(store, PUBLIC_BOTTOM, "provn", settings=settings, viewer=op)
     runner = CliRunner()
-    env = {"PROVHUB_STORE_URL": settings.store_url, "PROVHUB_NEO4J_USER": settings.neo4j_user,
-           "PROVHUB_NEO4J_PASSWORD": settings.neo4j_password, "PROVHUB_NEO4J_DATABASE": settings.neo4j_database}
+    env = {
+        "PROVHUB_STORE_URL": settings.store_url,
+        "PROVHUB_NEO4J_USER": settings.neo4j_user,
+        "PROVHUB_NEO4J_PASSWORD": settings.neo4j_password,
+        "PROVHUB_NEO4J_DATABASE": settings.neo4j_database,
+    }
     tokens = {}
-    for who, args in {"hess": ["--role", "writer", "--group", "hess"], "other": ["--role", "writer", "--group", "magic"]}.items():
+    for who, args in {
+        "hess": ["--role", "writer", "--group", "hess"],
+        "other": ["--role", "writer", "--group", "magic"],
+    }.items():
         r = runner.invoke(load_commands(), ["tokens", "create", *args], env=env, catch_exceptions=False)
         assert r.exit_code == 0, r.output
         tokens[who] = r.output.strip().splitlines()[-1]
@@ -78,8 +87,12 @@ def assert_no_secret(text: str):
 def test_lineage_hides_the_private_middle(world, who, fmt):
     client, tokens, _, _, _ = world
     token = tokens.get(who)
-    for q in ("ID=ex:dl5&DEPTH=ALL", "ID=ex:irf&DEPTH=ALL&DIRECTION=FORTH", "ID=ex:dl3&DEPTH=3&AGENT=true",
-              f"ID={quote(EX + 'dl5')}&DEPTH=4&MEMBERS=true"):
+    for q in (
+        "ID=ex:dl5&DEPTH=ALL",
+        "ID=ex:irf&DEPTH=ALL&DIRECTION=FORTH",
+        "ID=ex:dl3&DEPTH=3&AGENT=true",
+        f"ID={quote(EX + 'dl5')}&DEPTH=4&MEMBERS=true",
+    ):
         r = client.get(f"/provsap?{q}&RESPONSEFORMAT={fmt}", headers=hdr(token))
         assert r.status_code == 200, r.get_data(as_text=True)
         assert_no_secret(r.get_data(as_text=True))
@@ -96,7 +109,9 @@ def test_placeholder_keeps_the_path_and_cut_drops_it(world, backend, request, tm
     assert "ex:calibnote" not in doc["entity"]["ex:dl3"]
     infl = doc["wasInfluencedBy"].values()
     assert {(i["prov:influencee"], i["prov:influencer"]) for i in infl} == {
-        ("ex:dl3", placeholders[0]), (placeholders[0], "ex:irf")}
+        ("ex:dl3", placeholders[0]),
+        (placeholders[0], "ex:irf"),
+    }
     # a member of the group sees everything, with the private attribute
     full = json.loads(client.get("/provsap?ID=ex:dl5&DEPTH=ALL", headers=hdr(tokens["hess"])).get_data())
     assert "ex:secretcalib" in full["activity"] and "ex:secretmodel" in full["entity"]
@@ -149,8 +164,9 @@ def test_writes_need_a_writer_token(world):
     assert client.post("/documents", data=doc, headers={**ct, **hdr("ph_wrong")}).status_code == 401
     r = client.post("/documents?rights=proprietary&group=hess", data=doc, headers={**ct, **hdr(tokens["other"])})
     assert r.status_code == 403 and r.get_json()["error"]["where"] == "group"
-    r = client.post("/documents?rights=proprietary&group=magic&release=2020-01-01", data=doc,
-                    headers={**ct, **hdr(tokens["other"])})
+    r = client.post(
+        "/documents?rights=proprietary&group=magic&release=2020-01-01", data=doc, headers={**ct, **hdr(tokens["other"])}
+    )
     assert r.status_code == 201
     # an embargo that has passed makes the document public
     assert client.get(f"/documents/{r.get_json()['id']}").status_code == 200
@@ -165,10 +181,18 @@ def test_writes_need_a_writer_token(world):
 
 def test_revoked_and_reader_tokens(world):
     client, tokens, _, settings, _ = world
-    env = {"PROVHUB_STORE_URL": settings.store_url, "PROVHUB_NEO4J_USER": settings.neo4j_user,
-           "PROVHUB_NEO4J_PASSWORD": settings.neo4j_password, "PROVHUB_NEO4J_DATABASE": settings.neo4j_database}
+    env = {
+        "PROVHUB_STORE_URL": settings.store_url,
+        "PROVHUB_NEO4J_USER": settings.neo4j_user,
+        "PROVHUB_NEO4J_PASSWORD": settings.neo4j_password,
+        "PROVHUB_NEO4J_DATABASE": settings.neo4j_database,
+    }
     runner = CliRunner()
-    reader = runner.invoke(load_commands(), ["tokens", "create", "--role", "reader"], env=env).output.strip().splitlines()[-1]
+    reader = (
+        runner.invoke(load_commands(), ["tokens", "create", "--role", "reader"], env=env)
+        .output.strip()
+        .splitlines()[-1]
+    )
     r = client.post("/documents", data="{}", headers={"Content-Type": "application/json", **hdr(reader)})
     assert r.status_code == 403
     listing = runner.invoke(load_commands(), ["tokens", "list"], env=env).output

@@ -3,6 +3,7 @@
 The app runs on a free 127.0.0.1 port in a thread (werkzeug ``make_server``) over a SQLite store
 holding a lineage. Screenshots go to ``artifacts/`` (kept by CI as artifacts).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,16 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("PROVHUB_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "artifacts"
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
 EX = "http://example.org/cta#"
@@ -35,11 +44,18 @@ EX = "http://example.org/cta#"
 
 def fan_in(runs: int) -> str:
     """A product made from ``runs`` DL3 event lists (enough to be collapsed in the picture)."""
-    lines = ["document", "  prefix ex <http://example.org/cta#>", "  activity(ex:stack)",
-             '  entity(ex:stacked, [prov:label="stacked DL4 cube"])', "  wasGeneratedBy(ex:stacked, ex:stack, -)"]
+    lines = [
+        "document",
+        "  prefix ex <http://example.org/cta#>",
+        "  activity(ex:stack)",
+        '  entity(ex:stacked, [prov:label="stacked DL4 cube"])',
+        "  wasGeneratedBy(ex:stacked, ex:stack, -)",
+    ]
     for i in range(runs):
-        lines += [f'  entity(ex:ev{i}, [prov:label="DL3 event list {i}", ex:obs_id={2000 + i}])',
-                  f"  used(ex:stack, ex:ev{i}, -)"]
+        lines += [
+            f'  entity(ex:ev{i}, [prov:label="DL3 event list {i}", ex:obs_id={2000 + i}])',
+            f"  used(ex:stack, ex:ev{i}, -)",
+        ]
     return "\n".join(lines + ["endDocument"])
 
 
@@ -47,8 +63,7 @@ def fan_in(runs: int) -> str:
 def serving(tmp_path: Path, *docs: str | ProvDocument, **overrides):
     """Base URL of the app on a free local port, over a SQLite store holding ``docs`` (PROV-N
     texts or documents)."""
-    settings = dataclasses.replace(Settings(store_url=f"sqlite:///{tmp_path / 'web.db'}", sample="off"),
-                                   **overrides)
+    settings = dataclasses.replace(Settings(store_url=f"sqlite:///{tmp_path / 'web.db'}", sample="off"), **overrides)
     store = open_store(settings.store_url, settings)
     server = None
     try:
@@ -179,8 +194,10 @@ def test_quick_start_sample_product(page, tmp_path):
             assert f"OBS_ID {run}" in drawn
         assert "IRF" in drawn
         page.screenshot(path=str(ARTIFACTS / "web-sample.png"), full_page=True)
-        for name, check in (("SVG picture", lambda b: b"<svg" in b and b"OBS_ID 23523" in b),
-                            ("PROV-JSON", lambda b: ProvDocument.deserialize(content=b.decode(), format="json"))):
+        for name, check in (
+            ("SVG picture", lambda b: b"<svg" in b and b"OBS_ID 23523" in b),
+            ("PROV-JSON", lambda b: ProvDocument.deserialize(content=b.decode(), format="json")),
+        ):
             with page.expect_download() as info:
                 page.locator("ul.downloads").get_by_role("link", name=name).click()
             assert check(Path(info.value.path()).read_bytes())
@@ -190,4 +207,6 @@ def test_quick_start_sample_product(page, tmp_path):
         assert rows.count() > 60  # every FITS keyword of the HDU
         page.get_by_label("Filter attributes").fill("time-")
         assert {r.split("\t")[0] for r in rows.locator("visible=true").all_inner_texts()} == {
-            "fits:TIME-OBS", "fits:TIME-END"}
+            "fits:TIME-OBS",
+            "fits:TIME-END",
+        }

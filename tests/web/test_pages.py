@@ -1,4 +1,5 @@
 """The lineage web page over real stores (Flask test client), each backend."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,8 +42,10 @@ def page(iri: str, query: str = "") -> str:
 
 def links(text: str) -> list[str]:
     """Record page links of a page, in order, as IRIs."""
-    return [html.unescape(m).replace("%3A", ":").replace("%2F", "/").replace("%23", "#")
-            for m in re.findall(r'href="/records/([^"?]+)"', text)]
+    return [
+        html.unescape(m).replace("%3A", ":").replace("%2F", "/").replace("%23", "#")
+        for m in re.findall(r'href="/records/([^"?]+)"', text)
+    ]
 
 
 def get_html(client, url: str, status: int = 200) -> str:
@@ -68,7 +71,7 @@ def test_search_finds_a_record_by_attribute_text(client, known):
 @pytest.mark.parametrize("text", ["ex:dl5", EX + "dl5"])
 def test_search_by_exact_id_shows_the_record_first(client, known, text):
     page_text = get_html(client, "/?q=" + quote(text, safe=""))
-    exact = page_text[page_text.index('class="exact"'):page_text.index("results-heading")]
+    exact = page_text[page_text.index('class="exact"') : page_text.index("results-heading")]
     assert links(exact) == [EX + "dl5"] and "Crab spectrum" in exact
     assert 'class="exact"' not in get_html(client, "/?q=dl5")
 
@@ -95,22 +98,33 @@ def test_empty_search_lists_every_record_paginated(client, store, known):
     assert f"of {total}" in text and 'rel="prev"' in text
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("kind=agent", {"alice", "gammapy", "hess"}),
-    ("q=ex&kind=activity", {"analysis", "dl3prod", "later"}),
-    ("level=DL3", {"dl3a", "dl3b", "dl3prod"}),  # the data level the pictures show
-    ("level=dl5", {"dl5"}),
-    ("from=2020-01-02&to=2020-01-02", {"analysis"}),
-    ("from=2020-01-02T00:30&to=2020-01-03", {"analysis"}),
-    ("from=2020-01-03", set()),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("kind=agent", {"alice", "gammapy", "hess"}),
+        ("q=ex&kind=activity", {"analysis", "dl3prod", "later"}),
+        ("level=DL3", {"dl3a", "dl3b", "dl3prod"}),  # the data level the pictures show
+        ("level=dl5", {"dl5"}),
+        ("from=2020-01-02&to=2020-01-02", {"analysis"}),
+        ("from=2020-01-02T00:30&to=2020-01-03", {"analysis"}),
+        ("from=2020-01-03", set()),
+    ],
+)
 def test_search_filters(client, known, query, expected):
     assert set(links(get_html(client, "/?" + query))) == {EX + e for e in expected}
 
 
-@pytest.mark.parametrize("query,where", [("kind=plant", "kind"), ("level=DL9", "level"),
-                                         ("from=yesterday", "from"), ("from=2020-02-01&to=2020-01-01", "to"),
-                                         ("limit=0", "limit"), ("page=x", "page")])
+@pytest.mark.parametrize(
+    "query,where",
+    [
+        ("kind=plant", "kind"),
+        ("level=DL9", "level"),
+        ("from=yesterday", "from"),
+        ("from=2020-02-01&to=2020-01-01", "to"),
+        ("limit=0", "limit"),
+        ("page=x", "page"),
+    ],
+)
 def test_bad_search_parameters_are_an_html_error(client, query, where):
     text = get_html(client, "/?" + query, status=400)
     assert f"<code>{where}</code>" in text
@@ -120,12 +134,15 @@ def test_record_page_lists_attributes_documents_and_lineage(client, known):
     text = get_html(client, page(EX + "dl3a", "depth=ALL"))
     assert "<h1>" in text and "ex:dl3a" in text
     # attributes with prefix and datatype
-    assert re.search(r'<th scope="row" title="http://example.org/cta#obs_id">ex:obs_id</th>\s*'
-                     r'<td class="value">23523</td>\s*<td class="type">xsd:int</td>', text)
+    assert re.search(
+        r'<th scope="row" title="http://example.org/cta#obs_id">ex:obs_id</th>\s*'
+        r'<td class="value">23523</td>\s*<td class="type">xsd:int</td>',
+        text,
+    )
     # the document that asserted it, linked to the API
     assert f'href="/documents/{known}"' in text
     # the lineage graph: inline SVG whose nodes link to record pages
-    svg = text[text.index("<svg"):text.index("</svg>")]
+    svg = text[text.index("<svg") : text.index("</svg>")]
     assert 'aria-labelledby="lineage-caption"' in svg
     assert f"<title>{EX}dl3prod</title>" in svg and not re.search(r"<title>n\d+", svg)
     assert f'xlink:href="/records/{quote(EX + "dl3prod", safe="")}"' in svg
@@ -133,23 +150,29 @@ def test_record_page_lists_attributes_documents_and_lineage(client, known):
     assert "ex:dl5" not in svg  # BACK: the products made from it are not shown
     assert "<dt>OBS_ID</dt><dd>23523</dd>" in get_html(client, "/records/ex:dl3a")  # prefixed name
     forth = get_html(client, page(EX + "dl3a", "direction=FORTH&depth=2"))
-    assert "Crab spectrum" in forth[forth.index("<svg"):forth.index("</svg>")]
+    assert "Crab spectrum" in forth[forth.index("<svg") : forth.index("</svg>")]
 
 
 def test_record_page_downloads_every_format(client, known):
     text = get_html(client, page(EX + "dl5", "depth=ALL&layout=LR"))
-    downloads = dict((t, html.unescape(u)) for u, t in re.findall(
-        r'<li><a href="([^"]+)" download="[^"]+">([^<]+)</a></li>', text))
-    media = {"PROV-JSON": "application/x-prov+json", "PROV-N": "text/provenance-notation",
-             "PROV-XML": "application/provenance+xml", "SVG picture": "image/svg+xml",
-             "PNG picture": "image/png", "PDF": "application/pdf", "Graphviz DOT": "text/vnd.graphviz"}
+    downloads = dict(
+        (t, html.unescape(u)) for u, t in re.findall(r'<li><a href="([^"]+)" download="[^"]+">([^<]+)</a></li>', text)
+    )
+    media = {
+        "PROV-JSON": "application/x-prov+json",
+        "PROV-N": "text/provenance-notation",
+        "PROV-XML": "application/provenance+xml",
+        "SVG picture": "image/svg+xml",
+        "PNG picture": "image/png",
+        "PDF": "application/pdf",
+        "Graphviz DOT": "text/vnd.graphviz",
+    }
     assert set(downloads) == set(media)
     for name, url in downloads.items():
         assert url.startswith("/provsap?") and "DEPTH=ALL" in url
         r = client.get(url)
         assert r.status_code == 200 and r.mimetype == media[name], (name, r.get_data()[:300])
-    doc = ProvDocument.deserialize(content=client.get(downloads["PROV-JSON"]).get_data(as_text=True),
-                                   format="json")
+    doc = ProvDocument.deserialize(content=client.get(downloads["PROV-JSON"]).get_data(as_text=True), format="json")
     assert {str(r.identifier) for r in doc.get_records() if r.is_element()} >= {"ex:dl5", "ex:sim"}
     assert "LAYOUT=LR" in downloads["SVG picture"] and "LAYOUT" not in downloads["PROV-JSON"]
     assert "LAYOUT=LR" in downloads["Graphviz DOT"]
@@ -158,8 +181,11 @@ def test_record_page_downloads_every_format(client, known):
 def test_fits_keywords_show_namespace_and_datatype(client, store, settings):
     services.ingest(store, FITS_DOC, "provn", settings=settings)
     text = get_html(client, page(EX + "events_23523"))
-    rows = re.findall(r'<th scope="row" title="([^"]+)">([^<]+)</th>\s*<td class="value">([^<]*)</td>\s*'
-                      r'<td class="type">([^<]+)</td>', text)
+    rows = re.findall(
+        r'<th scope="row" title="([^"]+)">([^<]+)</th>\s*<td class="value">([^<]*)</td>\s*'
+        r'<td class="type">([^<]+)</td>',
+        text,
+    )
     by_name = {name: (iri, value, dt) for iri, name, value, dt in rows}
     assert by_name["fits:EXPOSURE"] == ("https://provhub.org/ns/fits#EXPOSURE", "1687.5", "xsd:double")
     assert by_name["fits:TELESCOP"][1:] == ("HESS", "xsd:string")
@@ -174,8 +200,11 @@ def test_fits_keywords_show_namespace_and_datatype(client, store, settings):
 
 def test_labels_are_escaped_everywhere(client, store, settings):
     services.ingest(store, SCRIPT_DOC, "provn", settings=settings)
-    for text in (get_html(client, "/?q=alert"), get_html(client, page(EX + "evil")),
-                 get_html(client, page(EX + "make", "direction=FORTH"))):
+    for text in (
+        get_html(client, "/?q=alert"),
+        get_html(client, page(EX + "evil")),
+        get_html(client, page(EX + "make", "direction=FORTH")),
+    ):
         assert SCRIPT_LABEL not in text and "<script>alert" not in text
         assert "&lt;script&gt;alert(" in text
     assert EX + "evil" in links(get_html(client, "/?q=alert"))
@@ -187,8 +216,7 @@ def test_unknown_record_is_an_html_404(client, known):
     assert 'href="/"' in text
 
 
-@pytest.mark.parametrize("query,where", [("depth=-1", "DEPTH"), ("direction=up", "direction"),
-                                         ("layout=XY", "layout")])
+@pytest.mark.parametrize("query,where", [("depth=-1", "DEPTH"), ("direction=up", "direction"), ("layout=XY", "layout")])
 def test_bad_lineage_parameters_are_an_html_error(client, known, query, where):
     assert f"<code>{where}</code>" in get_html(client, page(EX + "dl5", query), status=400)
 
@@ -201,11 +229,18 @@ def test_a_lineage_above_the_node_cap_is_explained_on_the_page(settings, store, 
 
 
 def test_collapsed_groups_expand(settings, store):
-    lines = ["document", "  prefix ex <http://example.org/cta#>", "  activity(ex:analysis)",
-             '  entity(ex:dl5, [prov:label="product"])', "  wasGeneratedBy(ex:dl5, ex:analysis, -)"]
+    lines = [
+        "document",
+        "  prefix ex <http://example.org/cta#>",
+        "  activity(ex:analysis)",
+        '  entity(ex:dl5, [prov:label="product"])',
+        "  wasGeneratedBy(ex:dl5, ex:analysis, -)",
+    ]
     for i in range(8):
-        lines += [f'  entity(ex:run{i}, [prov:label="DL3 event list {i}", ex:obs_id={1000 + i}])',
-                  f"  used(ex:analysis, ex:run{i}, -)"]
+        lines += [
+            f'  entity(ex:run{i}, [prov:label="DL3 event list {i}", ex:obs_id={1000 + i}])',
+            f"  used(ex:analysis, ex:run{i}, -)",
+        ]
     services.ingest(store, "\n".join(lines + ["endDocument"]), "provn", settings=settings)
     client = create_app(dataclasses.replace(settings, render_node_cap=4), store=store).test_client()
     text = get_html(client, page(EX + "dl5", "depth=2"))
@@ -215,15 +250,17 @@ def test_collapsed_groups_expand(settings, store):
     assert f'xlink:href="#expand={gid}"' in text
     expanded = get_html(client, html.unescape(groups[0][0]))
     assert "Collapsed groups" not in expanded and f'name="expand" value="{gid}"' in expanded
-    svg = expanded[expanded.index("<svg"):expanded.index("</svg>")]
+    svg = expanded[expanded.index("<svg") : expanded.index("</svg>")]
     assert all(f'xlink:href="/records/{quote(EX + f"run{i}", safe="")}"' in svg for i in range(8))
 
 
 def test_records_of_unreadable_documents_stay_hidden(settings, store):
     services.ingest(store, KNOWN, "provn", settings=settings)
-    secret = ("document\n  prefix ex <http://example.org/cta#>\n"
-              '  entity(ex:secret, [prov:label="secret DL3 run"])\n  used(ex:analysis, ex:secret, -)\n'
-              "endDocument\n")
+    secret = (
+        "document\n  prefix ex <http://example.org/cta#>\n"
+        '  entity(ex:secret, [prov:label="secret DL3 run"])\n  used(ex:analysis, ex:secret, -)\n'
+        "endDocument\n"
+    )
     services.ingest(store, secret, "provn", settings=settings, rights="proprietary", group="hess")
     app = create_app(dataclasses.replace(settings, auth="on", proxy_user_header="X-User"), store=store)
     client = app.test_client()
