@@ -146,8 +146,8 @@ def _canonical(store: Store, nodes, relations, canon: Canon):
     if not canon:
         return nodes, relations
     targets = sorted(
-        {canon.map(n.id) for n in nodes if canon.map(n.id) != n.id}
-        | {canon.map(e) for r in relations for e in (r.src, r.dst) if e and canon.map(e) != e}
+        {canon.map_id(n.id) for n in nodes if canon.map_id(n.id) != n.id}
+        | {canon.map_id(e) for r in relations for e in (r.src, r.dst) if e and canon.map_id(e) != e}
     )
     found = store.get_nodes(targets)
     return canonicalize(nodes, relations, canon, declared={n.id for n in found}, qns={n.id: n.qn for n in found})

@@ -42,11 +42,12 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import Collection, Iterable, NamedTuple
 from urllib.parse import unquote
 
 from . import vocabulary as voc
 from .codec import ANON_PREFIX, Node, Relation, _mint_anonymous_id, attr_iri, canonical_attributes, qn_iri
+from .merge import merge_node, merge_relation
 
 ID_BASE = "https://provhub.org/id/"
 FILE_NS = ID_BASE + "file/"
@@ -259,11 +260,15 @@ class Canon:
             if rid[:cut] in self.joins:
                 return rid[:cut]
 
-    def map(self, rid: str | None) -> str | None:
-        if rid is None or not self.joins:
+    def map_id(self, rid: str) -> str:
+        if not self.joins:
             return rid
         root = self.root(rid)
         return rid if root is None else self.joins[root] + rid[len(root) :]
+
+    def map(self, rid: str | None) -> str | None:
+        """:meth:`map_id` of an endpoint that may be absent."""
+        return None if rid is None else self.map_id(rid)
 
     def standin(self, rid: str) -> bool:
         root = self.root(rid)
@@ -291,9 +296,9 @@ def canonicalize(
     relations: list[Relation],
     canon: Canon,
     *,
-    declared: set[str] = frozenset(),
+    declared: Collection[str] = frozenset(),
     qns: dict[str, list] | None = None,
-    asserted: set[tuple] = frozenset(),
+    asserted: Collection[tuple] = frozenset(),
 ) -> tuple[list[Node], list[Relation]]:
     """A document's records with the joins of ``canon`` applied (see the module docstring).
 
@@ -307,11 +312,9 @@ def canonicalize(
     known = dict(qns or {})
     own = {n.id for n in nodes if canon.root(n.id) is None}
     known.update({n.id: n.qn for n in nodes})
-    from .merge import merge_node
-
     out_nodes: dict[str, Node] = {}
     for node in nodes:
-        target = canon.map(node.id)
+        target = canon.map_id(node.id)
         if target != node.id:
             if canon.standin(node.id) and (target in declared or target in own):
                 continue
@@ -330,7 +333,7 @@ def canonicalize(
             iri = attr_iri(name)
             if iri in (src_name, dst_name) and isinstance(value, dict) and "qn" in value:
                 end = src if iri == src_name else dst
-                value = {"qn": qn_of(end, known)}
+                value = {"qn": qn_of(end, known)} if end else value
             attrs.append([name, value])
         rid = _mint_anonymous_id(rel.type, canonical_attributes(attrs)) if rel.id.startswith(ANON_PREFIX) else rel.id
         new = Relation(rid, rel.type, src, dst, rel.category, rel.qn, attrs)
@@ -349,11 +352,14 @@ def canonicalize(
     return list(out_nodes.values()), list(out_rels.values())
 
 
-def merge_versions(versions: list, kind: str):
+def merge_versions(versions: list, kind: str) -> Node | Relation | None:
     """One record from the versions of it that several documents assert, in document order."""
-    from .merge import merge_node, merge_relation
-
-    merged = None
+    if kind == "node":
+        node: Node | None = None
+        for v in versions:
+            node = merge_node(node, v)
+        return node
+    relation: Relation | None = None
     for v in versions:
-        merged = (merge_node if kind == "node" else merge_relation)(merged, v)
-    return merged
+        relation = merge_relation(relation, v)
+    return relation

@@ -19,7 +19,8 @@ from .base import EdgeSource, TraceQuery
 
 
 def traversal_categories(query: TraceQuery) -> tuple[tuple, tuple]:
-    out, into = [], []
+    out: list[str] = []
+    into: list[str] = []
     (out if query.direction == "BACK" else into).append(voc.CAUSAL)
     if query.members:
         out.append(voc.MEMBER)

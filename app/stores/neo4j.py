@@ -41,6 +41,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from neo4j import GraphDatabase, unit_of_work
 from neo4j import exceptions as nx
@@ -346,7 +347,8 @@ def text_parts(text: str) -> list[str]:
 
 def batches(rows: list[dict], size: int):
     """Slices of at most ``size`` rows and about :data:`BATCH_CHARS` characters of text."""
-    part, chars = [], 0
+    part: list[dict] = []
+    chars = 0
     for row in rows:
         n = sum(len(v) for v in row.values() if isinstance(v, str))
         if part and (len(part) >= size or chars + n > BATCH_CHARS):
@@ -365,126 +367,11 @@ def chunks(rows: list, size: int):
 
 # -- the store ---------------------------------------------------------------------------------
 
-# -- identity and lifecycle ----------------------------------------------------------------------
-
 
 def _claims(recs) -> list:
     from provdm.identity import Claim
 
     return [Claim(r["key"], r["record"], r["strength"], r["doc"]) for r in recs]
-
-
-class _Lifecycle:
-    """The identity and lifecycle part of the contract (mixed into Neo4jStore)."""
-
-    def find_aliases(self, keys=(), record_ids=(), doc_ids=(), distinct=False):
-        columns = (
-            "DISTINCT a.key AS key, a.record AS record, a.strength AS strength, '' AS doc"
-            if distinct
-            else ALIAS_COLUMNS
-        )
-
-        def work(tx):
-            out = []
-            for prop, values in (("key", keys), ("record", record_ids), ("doc", doc_ids)):
-                if values:
-                    out += _claims(
-                        tx.run(
-                            f"UNWIND $values AS v MATCH (a:Alias {{{prop}: v}}) RETURN {columns}",
-                            values=sorted(set(values)),
-                        )
-                    )
-            return out
-
-        return sorted(set(self._read(work)), key=lambda c: (c.key, c.record_id, c.doc_id))
-
-    def document_records(self, doc_ids):
-        out: dict[str, list[str]] = {d: [] for d in doc_ids}
-        for rec in self._query(
-            "UNWIND $docs AS d MATCH (a:Assertion {doc: d}) RETURN a.doc AS doc, a.record AS record", docs=list(doc_ids)
-        ):
-            out[rec["doc"]].append(rec["record"])
-        return out
-
-    @staticmethod
-    def _version(tx) -> tuple:
-        docs = tx.run("MATCH (d:Document) RETURN max(d.seq) AS m").single()["m"]
-        hist = tx.run("MATCH (h:History) RETURN max(h.seq) AS m").single()["m"]
-        return (docs or 0, hist or 0)
-
-    def version(self) -> tuple:
-        return self._read(self._version)
-
-    def history(self, doc_id=None):
-        where = " WHERE h.doc = $id OR h.other = $id" if doc_id else ""
-        rows = self._query(
-            f"MATCH (h:History){where} RETURN h.doc AS doc, h.action AS action, h.actor AS actor, "
-            "h.at AS at, h.other AS other ORDER BY h.seq",
-            id=doc_id,
-        )
-        return [HistoryEntry(r["doc"], r["action"], r["actor"], r["at"], r["other"]) for r in rows]
-
-    def rewrite(self, plan: Rewrite) -> bool:
-        self._ensure_schema()
-        with self._errors(), self._session() as session:
-            return session.execute_write(self._rewrite, plan)
-
-    def _rewrite(self, tx, plan: Rewrite) -> bool:
-        if plan.version is not None and self._version(tx) != tuple(plan.version):
-            raise StoreBusy("the store changed while the rewrite was planned")
-        doc = plan.document
-        if doc is not None and tx.run("MATCH (d:Document {id: $id}) RETURN d.id AS id", id=doc.id).single():
-            return False
-        docs = sorted(set(plan.docs))
-        tx.run("UNWIND $docs AS d MATCH (a:Assertion {doc: d}) DELETE a", docs=docs).consume()
-        tx.run("UNWIND $docs AS d MATCH (a:Alias {doc: d}) DELETE a", docs=docs).consume()
-        # relations are written afresh: the deleted ones and the rewritten ones go first
-        rel_ids = sorted(set(plan.delete) | {r.id for r in plan.relations})
-        for rel in self._find_relations(tx, rel_ids):
-            tx.run(delete_rels_cypher(rel_type(to_relation(rel))), ids=[rel["id"]]).consume()
-        node_ids = sorted(set(plan.delete) - {r.id for r in plan.relations})
-        for part in chunks(node_ids, self.batch):
-            tx.run("UNWIND $ids AS id MATCH (n:Record {id: id}) SET n.declared = false", ids=part).consume()
-        wanted = {n.id for n in plan.nodes} | {end or NIL for r in plan.relations for end in (r.src, r.dst)}
-        existing = set()
-        for part in chunks(sorted(wanted), self.batch):
-            existing |= {rec["id"] for rec in tx.run(LOCK_NODES, ids=part)}
-        by_label: dict[tuple, list] = {}
-        for node in plan.nodes:
-            by_label.setdefault((KIND_LABEL[node.kind], node.id not in existing), []).append(node_row(node))
-        for (label, new), rows in by_label.items():
-            self._run_batches(tx, write_nodes_cypher(label, new), rows)
-        for part in chunks(sorted(wanted - existing - {n.id for n in plan.nodes}), self.batch):
-            tx.run(CREATE_PLACEHOLDERS, ids=part).consume()
-        by_type: dict[str, list] = {}
-        for rel in plan.relations:
-            by_type.setdefault(rel_type(rel), []).append(rel_row(rel))
-            self._rel_types[rel.id] = rel_type(rel)
-        for rtype, rows in by_type.items():
-            self._run_batches(tx, create_rels_cypher(rtype), rows, nil=NIL)
-        rows = [{"record": r, "doc": d} for r, d in sorted(set(plan.assertions))]
-        self._run_batches(tx, "UNWIND $rows AS r CREATE (:Assertion {record: r.record, doc: r.doc})", rows)
-        self._create_aliases(tx, plan.aliases)
-        if doc is not None:
-            self._create_document(tx, doc)
-        for doc_id, (status, other) in sorted(plan.status.items()):
-            tx.run(
-                "MATCH (d:Document {id: $id}) SET d.status = $status, d.superseded_by = $other",
-                id=doc_id,
-                status=status,
-                other=other,
-            ).consume()
-        for entry in plan.history:
-            tx.run(
-                "CREATE (:History {seq: $seq, doc: $doc, action: $action, actor: $actor, at: $at, other: $other})",
-                seq=time.time_ns(),
-                doc=entry.doc_id,
-                action=entry.action,
-                actor=entry.actor,
-                at=entry.at,
-                other=entry.other,
-            ).consume()
-        return True
 
 
 @dataclass(frozen=True)
@@ -512,7 +399,7 @@ class Neo4jConfig:
         )
 
 
-class Neo4jStore(_Lifecycle):
+class Neo4jStore:
     def __init__(self, url: str, settings=None):
         self.url = url
         self.settings = settings
@@ -644,7 +531,7 @@ class Neo4jStore(_Lifecycle):
         found = self._find_by_type(tx, [(i, likely[i]) for i in ids if likely[i]])
         seen = {rec["id"] for rec in found}
         certain = {i for i in ids if types and i in types and i.startswith(ANON_PREFIX)}
-        rest = [(i, None) for i in ids if i not in seen and i not in certain]
+        rest: list[tuple[str, str | None]] = [(i, None) for i in ids if i not in seen and i not in certain]
         found += self._find_by_type(tx, rest)
         self._remember(to_relation(rec) for rec in found)
         return found
@@ -832,7 +719,7 @@ class Neo4jStore(_Lifecycle):
         )
 
         def work(tx):
-            params = {"text": needle}
+            params: dict = {"text": needle}
             if groups is not None:  # only records asserted by a readable document
                 rule, rule_params = Readable.of(groups, today).cypher("d")
                 params["readable"] = {
@@ -857,7 +744,8 @@ class Neo4jStore(_Lifecycle):
     def trace(self, query: TraceQuery) -> Graph:
         def work(tx):
             source = _Walk(tx)
-            node_ids, rel_ids = walk(source, query)
+            node_ids, keys = walk(source, query)
+            rel_ids = cast("set[str]", keys)  # the _Walk keys relations by id
             return self._fetch_nodes(tx, sorted(node_ids)), [source.relations[r] for r in sorted(rel_ids)]
 
         nodes, relations = self._read(work)
@@ -867,7 +755,8 @@ class Neo4jStore(_Lifecycle):
     def trace_provjson(self, query: TraceQuery) -> str | None:
         def work(tx):
             source = _Walk(tx, fragments=True)
-            node_ids, rel_ids = walk(source, query)
+            node_ids, keys = walk(source, query)
+            rel_ids = cast("set[str]", keys)
             nodes = [source.nodes[i] for i in node_ids if i in source.nodes]
             for part in chunks(sorted(i for i in node_ids if i not in source.nodes), BATCH):
                 nodes += [
@@ -1013,10 +902,120 @@ class Neo4jStore(_Lifecycle):
         for part in batches(rows, self.batch):
             tx.run(cypher, rows=part, **params).consume()
 
+    # -- identity and lifecycle ----------------------------------------------------------------
+    def find_aliases(self, keys=(), record_ids=(), doc_ids=(), distinct=False):
+        columns = (
+            "DISTINCT a.key AS key, a.record AS record, a.strength AS strength, '' AS doc"
+            if distinct
+            else ALIAS_COLUMNS
+        )
+
+        def work(tx):
+            out = []
+            for prop, values in (("key", keys), ("record", record_ids), ("doc", doc_ids)):
+                if values:
+                    out += _claims(
+                        tx.run(
+                            f"UNWIND $values AS v MATCH (a:Alias {{{prop}: v}}) RETURN {columns}",
+                            values=sorted(set(values)),
+                        )
+                    )
+            return out
+
+        return sorted(set(self._read(work)), key=lambda c: (c.key, c.record_id, c.doc_id))
+
+    def document_records(self, doc_ids):
+        out: dict[str, list[str]] = {d: [] for d in doc_ids}
+        for rec in self._query(
+            "UNWIND $docs AS d MATCH (a:Assertion {doc: d}) RETURN a.doc AS doc, a.record AS record", docs=list(doc_ids)
+        ):
+            out[rec["doc"]].append(rec["record"])
+        return out
+
+    @staticmethod
+    def _version(tx) -> tuple:
+        docs = tx.run("MATCH (d:Document) RETURN max(d.seq) AS m").single()["m"]
+        hist = tx.run("MATCH (h:History) RETURN max(h.seq) AS m").single()["m"]
+        return (docs or 0, hist or 0)
+
+    def version(self) -> tuple:
+        return self._read(self._version)
+
+    def history(self, doc_id=None):
+        where = " WHERE h.doc = $id OR h.other = $id" if doc_id else ""
+        rows = self._query(
+            f"MATCH (h:History){where} RETURN h.doc AS doc, h.action AS action, h.actor AS actor, "
+            "h.at AS at, h.other AS other ORDER BY h.seq",
+            id=doc_id,
+        )
+        return [HistoryEntry(r["doc"], r["action"], r["actor"], r["at"], r["other"]) for r in rows]
+
+    def rewrite(self, plan: Rewrite) -> bool:
+        self._ensure_schema()
+        with self._errors(), self._session() as session:
+            return session.execute_write(self._rewrite, plan)
+
+    def _rewrite(self, tx, plan: Rewrite) -> bool:
+        if plan.version is not None and self._version(tx) != tuple(plan.version):
+            raise StoreBusy("the store changed while the rewrite was planned")
+        doc = plan.document
+        if doc is not None and tx.run("MATCH (d:Document {id: $id}) RETURN d.id AS id", id=doc.id).single():
+            return False
+        docs = sorted(set(plan.docs))
+        tx.run("UNWIND $docs AS d MATCH (a:Assertion {doc: d}) DELETE a", docs=docs).consume()
+        tx.run("UNWIND $docs AS d MATCH (a:Alias {doc: d}) DELETE a", docs=docs).consume()
+        # relations are written afresh: the deleted ones and the rewritten ones go first
+        rel_ids = sorted(set(plan.delete) | {r.id for r in plan.relations})
+        for rel in self._find_relations(tx, rel_ids):
+            tx.run(delete_rels_cypher(rel_type(to_relation(rel))), ids=[rel["id"]]).consume()
+        node_ids = sorted(set(plan.delete) - {r.id for r in plan.relations})
+        for part in chunks(node_ids, self.batch):
+            tx.run("UNWIND $ids AS id MATCH (n:Record {id: id}) SET n.declared = false", ids=part).consume()
+        wanted = {n.id for n in plan.nodes} | {end or NIL for r in plan.relations for end in (r.src, r.dst)}
+        existing = set()
+        for part in chunks(sorted(wanted), self.batch):
+            existing |= {rec["id"] for rec in tx.run(LOCK_NODES, ids=part)}
+        by_label: dict[tuple, list] = {}
+        for node in plan.nodes:
+            by_label.setdefault((KIND_LABEL[node.kind], node.id not in existing), []).append(node_row(node))
+        for (label, new), rows in by_label.items():
+            self._run_batches(tx, write_nodes_cypher(label, new), rows)
+        for part in chunks(sorted(wanted - existing - {n.id for n in plan.nodes}), self.batch):
+            tx.run(CREATE_PLACEHOLDERS, ids=part).consume()
+        by_type: dict[str, list] = {}
+        for rel in plan.relations:
+            by_type.setdefault(rel_type(rel), []).append(rel_row(rel))
+            self._rel_types[rel.id] = rel_type(rel)
+        for rtype, rows in by_type.items():
+            self._run_batches(tx, create_rels_cypher(rtype), rows, nil=NIL)
+        rows = [{"record": r, "doc": d} for r, d in sorted(set(plan.assertions))]
+        self._run_batches(tx, "UNWIND $rows AS r CREATE (:Assertion {record: r.record, doc: r.doc})", rows)
+        self._create_aliases(tx, plan.aliases)
+        if doc is not None:
+            self._create_document(tx, doc)
+        for doc_id, (status, other) in sorted(plan.status.items()):
+            tx.run(
+                "MATCH (d:Document {id: $id}) SET d.status = $status, d.superseded_by = $other",
+                id=doc_id,
+                status=status,
+                other=other,
+            ).consume()
+        for entry in plan.history:
+            tx.run(
+                "CREATE (:History {seq: $seq, doc: $doc, action: $action, actor: $actor, at: $at, other: $other})",
+                seq=time.time_ns(),
+                doc=entry.doc_id,
+                action=entry.action,
+                actor=entry.actor,
+                at=entry.at,
+                other=entry.other,
+            ).consume()
+        return True
+
 
 def _kinds(tx, ids: list[str]) -> dict[str, str]:
     """Kind of each declared node among ``ids``."""
-    out = {}
+    out: dict[str, str] = {}
     for part in chunks(ids, BATCH):
         out.update(
             (r["id"], r["kind"])

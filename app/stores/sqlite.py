@@ -17,6 +17,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from app.access import Readable
 from provdm.codec import Graph, Node, Relation, tree_json
@@ -499,7 +500,7 @@ class SQLiteStore:
             raise StoreUnavailable(f"SQLite store {self.path} is not usable: {exc}") from None
 
     # -- reads -------------------------------------------------------------------------------
-    def _in(self, sql: str, ids: list[str], extra: tuple = ()) -> list:
+    def _in(self, sql: str, ids: list, extra: tuple = ()) -> list:
         conn = self._conn()
         out = []
         for i in range(0, len(ids), _CHUNK):
@@ -526,7 +527,8 @@ class SQLiteStore:
 
     def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None, retired=False):
         conn = self._conn()
-        where, params = ([] if retired else [_LIVE]), []
+        where: list[str] = [] if retired else [_LIVE]
+        params: list = []
         if groups is not None:
             clause, params = Readable.of(groups, today).sql("d")
             where.append(clause)
@@ -561,7 +563,8 @@ class SQLiteStore:
     def search(
         self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0, groups=None, today=None
     ):
-        where, params = [], []
+        where: list[str] = []
+        params: list = []
         if groups is not None:
             clause, params = Readable.of(groups, today).sql("d")
             where.append(
@@ -667,12 +670,14 @@ class SQLiteStore:
 
     # The walk's relation keys are rowids (edges_from), read here in row order.
     def trace(self, query: TraceQuery) -> Graph:
-        node_ids, rids = walk(self, query)
+        node_ids, keys = walk(self, query)
+        rids = cast("set[int]", keys)
         rels = self._in(_SELECT_RELATIONS + _IN_ROWIDS, sorted(rids))
         return Graph(self.get_nodes(sorted(node_ids)), sorted(map(_relation, rels), key=_by_id))
 
     def trace_provjson(self, query: TraceQuery) -> str | None:
-        node_ids, rids = walk(self, query)
+        node_ids, keys = walk(self, query)
+        rids = cast("set[int]", keys)
         return join_fragments(
             self._in(
                 "SELECT kind, id, pjkey, pj, pjns FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
