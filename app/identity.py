@@ -170,6 +170,18 @@ def _raw(store: Store, doc_id: str, settings=None):
     return nodes, relations, _with_doc(claims_of(nodes), doc_id)
 
 
+def document_view(store: Store, doc_id: str) -> dict:
+    """{record id: record} of what one document says, in the form the store keeps (its stand-ins
+    joined as they are now): what a reader of that document alone may see of shared records."""
+    nodes, relations, claims = _raw(store, doc_id)
+    if claims:
+        stored = store.find_aliases(keys=sorted(_keys(claims)), distinct=True)
+        joins, _, strength = resolve_claims(stored + claims)
+        canon = Canon(joins, strength)
+        nodes, relations = canonicalize(nodes, relations, canon, declared=set(canon.joins.values()))
+    return {r.id: r for r in [*nodes, *relations]}
+
+
 def _plan(store: Store, version, *, new=None, retire=None, history=None, extra_docs=()) -> tuple[Rewrite, list]:
     """The rewrite that rebuilds every record touched by ``new`` (a prepared document and its raw
     records), the ``retire``d documents ({doc id: (status, superseded_by)}) and ``extra_docs``."""

@@ -10,9 +10,9 @@ import hashlib
 
 from prov.identifier import Namespace
 
-from provdm import formats
 from provdm import vocabulary as voc
-from provdm.codec import ANON_PREFIX, Graph, Node, Relation, encode_qn, records_of
+from provdm.codec import ANON_PREFIX, Graph, Node, Relation, attr_iri, encode_qn
+from provdm.identity import endpoint_names
 from provdm.merge import merge_node, merge_relation
 
 from .access import Viewer, document_readable, placeholder_id, today
@@ -51,9 +51,13 @@ def visible_ids(store: Store, ids, viewer: Viewer) -> set[str]:
 
 def as_readable(store: Store, records: list, mixed: set[str], viewer: Viewer, cache: dict) -> list:
     """Replace records that unreadable documents also asserted by their readable assertions only,
-    so no attribute that only a hidden document gave can show."""
+    so no attribute that only a hidden document gave can show. A document's records are read
+    as the store keeps them, joins applied (``identity.document_view``); a record that no readable
+    document states in that form keeps only its id (and a relation its endpoints)."""
     if not mixed:
         return records
+    from .identity import document_view
+
     rights = store.rights_of(sorted(mixed))
     out = []
     for rec in records:
@@ -65,15 +69,23 @@ def as_readable(store: Store, records: list, mixed: set[str], viewer: Viewer, ca
             if not document_readable(viewer, d.rights, d.group, d.release):
                 continue
             if d.doc_id not in cache:
-                doc, _ = formats.parse(store.get_document(d.doc_id).provjson, "json")
-                nodes, rels = records_of(doc)
-                cache[d.doc_id] = {r.id: r for r in [*nodes, *rels]}
+                cache[d.doc_id] = document_view(store, d.doc_id)
             part = cache[d.doc_id].get(rec.id)
             if part is not None:
                 merger = merge_node if hasattr(part, "kind") else merge_relation
                 merged = part if merged is None else merger(merged, part, [])
-        out.append(merged if merged is not None else rec)
+        out.append(merged if merged is not None else _bare(rec))
     return out
+
+
+def _bare(rec):
+    """A record with nothing that a document said of it but its id (and a relation's endpoints)."""
+    if hasattr(rec, "kind"):
+        return Node(rec.id, rec.kind, rec.qn, [])
+    ends = set(endpoint_names(rec.type))
+    return Relation(
+        rec.id, rec.type, rec.src, rec.dst, rec.category, rec.qn, [[n, v] for n, v in rec.attrs if attr_iri(n) in ends]
+    )
 
 
 def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mode: str) -> Graph:

@@ -316,7 +316,29 @@ def _graph(store: Store, start: _Trace, *, settings, viewer: Viewer) -> tuple[Gr
         graph = restrict(store, graph, viewer, start=start.query.ids, mode=settings.hidden_records)
         if any(n.id.startswith(HIDDEN_NS) for n in graph.nodes):
             namespaces = {**namespaces, "hidden": HIDDEN_NS}
-    return graph, namespaces
+    return graph, used_namespaces(graph, namespaces)
+
+
+def used_namespaces(graph: Graph, namespaces: dict[str, str]) -> dict[str, str]:
+    """The prefixes an answer uses: those of its records' ids, attribute names and qualified-name
+    values. The store's other prefixes stay out (some belong to documents the caller may not
+    read, and a VO client reads a shorter answer)."""
+    uris: set[str] = set()
+
+    def collect(attrs) -> None:
+        for name, value in attrs:
+            uris.add(name["qn"][0])
+            if isinstance(value, dict) and "qn" in value:
+                uris.add(value["qn"][0])
+
+    for node in graph.nodes:
+        uris.add(node.qn[0])
+        collect(node.attrs)
+    for rel in graph.relations:
+        if rel.qn:
+            uris.add(rel.qn[0])
+        collect(rel.attrs)
+    return {prefix: uri for prefix, uri in namespaces.items() if uri in uris}
 
 
 def trace(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> ProvDocument:
@@ -364,17 +386,29 @@ def search_records(
     limit: int = 50,
     offset: int = 0,
 ):
-    """Records whose id or attributes contain ``text``, that ``viewer`` may see."""
-    nodes, total = store.search(text, kind, limit=limit, offset=offset, groups=viewer.visible_groups, today=today())
+    """Records whose id or attributes contain ``text``, that ``viewer`` may see.
+
+    Matches, counts and order use only what the viewer may read: a record that a hidden document
+    also describes matches only through what readable documents say of it (the store's search
+    matches the merged record, so its candidates are checked here, all of them, before the page
+    is cut; counting only the page shown let a guess be confirmed one character at a time)."""
+    groups, day = viewer.visible_groups, today()
     if sees_everything(store, viewer):
-        return nodes, total
-    _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
-    cleaned = as_readable(store, nodes, mixed, viewer, {})
+        return store.search(text, kind, limit=limit, offset=offset, groups=groups, today=day)
+    if not text:  # no value to match: the store's count of readable records is exact
+        nodes, total = store.search(text, kind, limit=limit, offset=offset, groups=groups, today=day)
+        _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
+        return as_readable(store, nodes, mixed, viewer, {}), total
+    candidates, _ = store.search(text, kind, limit=SEARCH_CANDIDATES, offset=0, groups=groups, today=day)
+    _, mixed = readable_ids(store.rights_of([n.id for n in candidates]), viewer)
     low = text.lower()
-    kept = [
-        n for n in cleaned if n.id not in mixed or not low or low in n.id.lower() or low in json.dumps(n.attrs).lower()
-    ]
-    return kept, total - (len(cleaned) - len(kept))
+    cleaned = as_readable(store, candidates, mixed, viewer, {})
+    kept = [n for n in cleaned if n.id not in mixed or low in n.id.lower() or low in json.dumps(n.attrs).lower()]
+    return kept[offset : offset + limit], len(kept)
+
+
+#: most candidates a restricted search reads to count its matches exactly
+SEARCH_CANDIDATES = 100_000
 
 
 @dataclass

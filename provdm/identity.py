@@ -286,7 +286,7 @@ def qn_of(iri: str, known: dict[str, list] | None = None) -> list:
     return [iri[:cut], iri[cut:], "ns"]
 
 
-def _endpoint_names(rel_type: str) -> tuple[str | None, str | None]:
+def endpoint_names(rel_type: str) -> tuple[str | None, str | None]:
     src, dst = voc.RELATION_ENDPOINTS.get(rel_type, (None, None))
     return (_P + src.split(":", 1)[1] if src else None, _P + dst.split(":", 1)[1] if dst else None)
 
@@ -327,7 +327,7 @@ def canonicalize(
         if (src, dst) == (rel.src, rel.dst):
             out_rels.setdefault(rel.id, rel)
             continue
-        src_name, dst_name = _endpoint_names(rel.type)
+        src_name, dst_name = endpoint_names(rel.type)
         attrs = []
         for name, value in rel.attrs:
             iri = attr_iri(name)

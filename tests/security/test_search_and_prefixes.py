@@ -1,0 +1,88 @@
+"""Issue 15, leaks 1 and 2: search counts and answer prefixes use only what the caller may read.
+
+The scenario of the attack: a public DL5 product made from a proprietary DL4 dataset (group A,
+with a private prefix and activity), made from a public DL3 file. A proprietary document also
+says something (a TOPSECRET value) about the public DL3 file. Both stores."""
+from __future__ import annotations
+
+import pytest
+
+from app import services
+from app.access import Viewer
+from app.config import Settings
+from provdm.provsap import ProvSapQuery
+
+PUBLIC = """document
+prefix ex <http://example.org/>
+entity(ex:dl3, [prov:label="run 23523"])
+entity(ex:dl5, [prov:label="Crab spectrum"])
+wasDerivedFrom(ex:dl5, ex:dl4)
+entity(ex:other, [prov:label="unrelated"])
+endDocument
+"""
+PRIVATE = """document
+prefix ex <http://example.org/>
+prefix topsecretns <http://secret.example.org/project-zeta#>
+entity(ex:dl4, [prov:label="binned"])
+activity(topsecretns:binning)
+used(topsecretns:binning, ex:dl3, -)
+wasGeneratedBy(ex:dl4, topsecretns:binning, -)
+entity(ex:dl3, [topsecretns:note="TOPSECRET-value"])
+endDocument
+"""
+SECRET = "TOPSECRET-value"
+
+
+@pytest.fixture
+def world(store):
+    settings = Settings(sample="off", auth="off")
+    services.ingest(store, PUBLIC, "provn", settings=settings)
+    services.ingest(store, PRIVATE, "provn", settings=settings, rights="proprietary", group="A")
+    return store, settings
+
+
+ANON = Viewer()
+MEMBER = Viewer(name="a", role="reader", groups=frozenset({"A"}))
+
+
+def test_search_counts_do_not_confirm_a_hidden_value(world):
+    store, _ = world
+    # every prefix of the hidden value, on every page: nothing, and a count of nothing
+    for n in range(3, len(SECRET) + 1):
+        for offset in (0, 1):
+            nodes, total = services.search_records(store, SECRET[:n], viewer=ANON, limit=1, offset=offset)
+            assert (nodes, total) == ([], 0), (SECRET[:n], offset)
+    # what readable documents say is still found and counted exactly
+    nodes, total = services.search_records(store, "23523", viewer=ANON, limit=1, offset=1)
+    assert (nodes, total) == ([], 1)
+    assert services.search_records(store, "23523", viewer=ANON)[1] == 1
+    # a member of the group finds the value
+    nodes, total = services.search_records(store, SECRET, viewer=MEMBER)
+    assert total == 1 and nodes[0].id == "http://example.org/dl3"
+
+
+def test_search_page_of_a_hidden_match_through_http(world, settings):
+    from dataclasses import replace
+
+    from app import create_app
+
+    store, _ = world
+    client = create_app(replace(settings, auth="on"), store=store).test_client()
+    page = client.get(f"/?q={SECRET}&page=2&limit=1").get_data(as_text=True)
+    nothing = client.get("/?q=NOTHINGMATCHESTHIS&page=2&limit=1").get_data(as_text=True)
+    assert page.replace(SECRET, "X") == nothing.replace("NOTHINGMATCHESTHIS", "X")
+
+
+@pytest.mark.parametrize("fmt", ["PROV-JSON", "PROV-N", "PROV-XML"])
+def test_answers_declare_only_the_prefixes_they_use(world, fmt):
+    store, settings = world
+    for ident, viewer in (("ex:other", ANON), ("ex:dl5", ANON), ("ex:other", MEMBER)):
+        query = ProvSapQuery.from_args({"ID": [ident], "DEPTH": "ALL", "RESPONSEFORMAT": fmt}, max_depth=1000)
+        body, _ = services.provsap_response(store, query, settings=settings, viewer=viewer)
+        text = body.decode()
+        assert "secret.example.org" not in text and "topsecretns" not in text, (ident, viewer)
+        assert "http://example.org/" in text
+    # a member whose answer does use the prefix gets it declared
+    query = ProvSapQuery.from_args({"ID": ["ex:dl5"], "DEPTH": "ALL", "RESPONSEFORMAT": fmt}, max_depth=1000)
+    body, _ = services.provsap_response(store, query, settings=settings, viewer=MEMBER)
+    assert "secret.example.org" in body.decode()
