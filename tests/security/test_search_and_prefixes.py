@@ -3,6 +3,7 @@
 The scenario of the attack: a public DL5 product made from a proprietary DL4 dataset (group A,
 with a private prefix and activity), made from a public DL3 file. A proprietary document also
 says something (a TOPSECRET value) about the public DL3 file. Both stores."""
+
 from __future__ import annotations
 
 import pytest
