@@ -16,7 +16,7 @@ from prov.model import ProvDocument
 from provdm import formats, jsonreader
 from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.codec import Graph, count_records, records_and_hash, to_document
-from provdm.errors import Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
+from provdm.errors import AnswerTooLarge, Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
 from provdm.provjson import graph_to_provjson
 from provdm.provsap import ProvSapQuery
 from provdm.facts import read_facts
@@ -295,12 +295,19 @@ def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> _T
             steps=query.steps,
             agents=query.agents,
             model=query.model,
-            node_cap=settings.node_cap,
+            # a caller who may not read everything gets the cap on what it sees (below); the walk
+            # itself stops at a bound the same for every caller, so hidden records make no
+            # difference before it
+            node_cap=settings.node_cap * WALK_CAP_FACTOR if restricted else settings.node_cap,
             timeout=settings.query_timeout,
         ),
         namespaces,
         restricted,
     )
+
+
+#: how many times PROVHUB_NODE_CAP a walk may reach before rights are applied (docs/security.md)
+WALK_CAP_FACTOR = 10
 
 
 def trace_graph(
@@ -314,6 +321,11 @@ def _graph(store: Store, start: _Trace, *, settings, viewer: Viewer) -> tuple[Gr
     graph, namespaces = store.trace(start.query), start.namespaces
     if start.restricted:
         graph = restrict(store, graph, viewer, start=start.query.ids, mode=settings.hidden_records)
+        if len(graph.nodes) > settings.node_cap:
+            raise AnswerTooLarge(
+                f"the answer would hold more than {settings.node_cap} records; ask for a smaller DEPTH",
+                where="DEPTH",
+            )
         if any(n.id.startswith(HIDDEN_NS) for n in graph.nodes):
             namespaces = {**namespaces, "hidden": HIDDEN_NS}
     return graph, used_namespaces(graph, namespaces)

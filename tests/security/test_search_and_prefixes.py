@@ -87,3 +87,21 @@ def test_answers_declare_only_the_prefixes_they_use(world, fmt):
     query = ProvSapQuery.from_args({"ID": ["ex:dl5"], "DEPTH": "ALL", "RESPONSEFORMAT": fmt}, max_depth=1000)
     body, _ = services.provsap_response(store, query, settings=settings, viewer=MEMBER)
     assert "secret.example.org" in body.decode()
+
+
+def test_the_node_cap_counts_what_the_caller_sees(store, settings):
+    """Issue 15, item 5: hidden records beyond the visible answer make no difference to the cap."""
+    from dataclasses import replace
+
+    from provdm.errors import AnswerTooLarge
+
+    settings = replace(settings, node_cap=20)
+    services.ingest(store, PUBLIC, "provn", settings=settings)
+    chain = "\n".join(f"entity(ex:h{i})\nwasDerivedFrom(ex:h{i}, ex:h{i + 1})" for i in range(30))
+    hidden = f"document\nprefix ex <http://example.org/>\nwasDerivedFrom(ex:dl5, ex:h0)\n{chain}\nentity(ex:h30)\nendDocument\n"
+    services.ingest(store, hidden, "provn", settings=settings, rights="proprietary", group="A")
+    query = ProvSapQuery.from_args({"ID": ["ex:dl5"], "DEPTH": "ALL"}, max_depth=1000)
+    graph, _ = services.trace_graph(store, query, settings=settings, viewer=ANON)
+    assert {n.id for n in graph.nodes} == {"http://example.org/dl5"}
+    with pytest.raises(AnswerTooLarge):  # the member sees 32 records (dl5, h0-h30): over the cap of 20
+        services.trace_graph(store, query, settings=settings, viewer=MEMBER)
