@@ -88,7 +88,7 @@ def _bare(rec):
     )
 
 
-def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mode: str) -> Graph:
+def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mode: str, scope: str = "") -> Graph:
     """The part of a lineage answer ``viewer`` may see.
 
     Hidden records never appear. In ``placeholder`` mode hidden nodes that lie on a path between
@@ -96,6 +96,9 @@ def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mo
     id) joined by plain wasInfluencedBy relations, so the path stays visible; dead ends are dropped;
     in ``cut`` mode hidden nodes and their relations are dropped, and so is whatever was reachable
     only through them.
+
+    Placeholder ids are keyed by ``scope`` too (the caller and the query): within one answer the
+    same hidden step has one id, but two answers cannot be joined to follow it across queries.
     """
     all_ids = [n.id for n in graph.nodes] + [r.id for r in graph.relations]
     visible, mixed = readable_ids(store.rights_of(all_ids), viewer)
@@ -119,7 +122,7 @@ def restrict(store: Store, graph: Graph, viewer: Viewer, *, start: list[str], mo
         hidden_ns = Namespace("hidden", HIDDEN_NS)
 
         def pid(x):
-            return placeholder_id(x, secret) if x in hidden_nodes else x
+            return placeholder_id(scope + "\x1f" + x, secret) if x in hidden_nodes else x
 
         label = [{"qn": [voc.PROV_URI, "label", "prov"]}, "record not visible to you"]
         ptype = [{"qn": [voc.PROV_URI, "type", "prov"]}, {"qn": [voc.PROVHUB.uri, "Hidden", "provhub"]}]

@@ -16,7 +16,15 @@ from prov.model import ProvDocument
 from provdm import formats, jsonreader
 from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.codec import Graph, count_records, records_and_hash, to_document
-from provdm.errors import AnswerTooLarge, Conflict, Forbidden, InvalidDocument, InvalidParameter, NotFound, PayloadTooLarge
+from provdm.errors import (
+    AnswerTooLarge,
+    Conflict,
+    Forbidden,
+    InvalidDocument,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+)
 from provdm.provjson import graph_to_provjson
 from provdm.provsap import ProvSapQuery
 from provdm.facts import read_facts
@@ -320,7 +328,8 @@ def _graph(store: Store, start: _Trace, *, settings, viewer: Viewer) -> tuple[Gr
     """The answer's records as ``viewer`` may see them, and the prefixes to write them with."""
     graph, namespaces = store.trace(start.query), start.namespaces
     if start.restricted:
-        graph = restrict(store, graph, viewer, start=start.query.ids, mode=settings.hidden_records)
+        scope = f"{viewer.name}|{viewer.role}|{sorted(viewer.groups)}|{start.query!r}"
+        graph = restrict(store, graph, viewer, start=start.query.ids, mode=settings.hidden_records, scope=scope)
         if len(graph.nodes) > settings.node_cap:
             raise AnswerTooLarge(
                 f"the answer would hold more than {settings.node_cap} records; ask for a smaller DEPTH",

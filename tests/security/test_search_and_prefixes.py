@@ -105,3 +105,19 @@ def test_the_node_cap_counts_what_the_caller_sees(store, settings):
     assert {n.id for n in graph.nodes} == {"http://example.org/dl5"}
     with pytest.raises(AnswerTooLarge):  # the member sees 32 records (dl5, h0-h30): over the cap of 20
         services.trace_graph(store, query, settings=settings, viewer=MEMBER)
+
+
+def test_placeholders_cannot_be_joined_across_answers(world):
+    """Issue 15, item 6: one hidden step has one id inside an answer, and another in another query."""
+    store, settings = world
+
+    def hidden(ident, depth, viewer=ANON):
+        query = ProvSapQuery.from_args({"ID": [ident], "DEPTH": depth}, max_depth=1000)
+        graph, _ = services.trace_graph(store, query, settings=settings, viewer=viewer)
+        return {n.id for n in graph.nodes if n.id.startswith("urn:provhub:hidden:")}
+
+    first = hidden("ex:dl5", "ALL")
+    assert len(first) == 2  # the proprietary dl4 and its activity, on the path to the public dl3
+    assert hidden("ex:dl5", "ALL") == first  # the same question, the same answer
+    assert not hidden("ex:dl5", "4") & first
+    assert not hidden("ex:dl5", "ALL", Viewer(name="b", role="reader", groups=frozenset({"B"}))) & first
