@@ -81,8 +81,10 @@ def prepare(
     group: str | None = None,
     release: str | None = None,
     doc: ProvDocument | None = None,
+    viewer: Viewer = OPERATOR,
 ) -> tuple[PreparedDocument, list[str]]:
-    """Parse, check and flatten a document; return it ready for ``store.put_document``."""
+    """Parse, check and flatten a document; return it ready for ``store.put_document``.
+    Validation knows only the stored records ``viewer`` may read (a hidden id is as absent)."""
     level = (validation or settings.validation).lower()
     if level not in LEVELS:
         raise InvalidParameter(f"validation must be one of {', '.join(LEVELS)}, not {level!r}", where="validation")
@@ -109,6 +111,8 @@ def prepare(
         refs = {e for r in relations for e in (r.src, r.dst) if e and e not in declared}
         if refs:
             known = {n.id for n in store.get_nodes(sorted(refs))}
+            if known and not sees_everything(store, viewer):
+                known &= visible_ids(store, known, viewer)
     warnings += validate(
         nodes, relations, level=level, provjson=data, max_attribute_bytes=settings.max_attribute_bytes, known_ids=known
     )
@@ -183,13 +187,39 @@ def ingest(
     check_may_assign(viewer, options.get("rights"), options.get("group"))
     if supersedes:
         identity.may_change(store, supersedes, viewer)
-    prepared, warnings = prepare(text, fmt, settings=settings, store=store, **options)
-    if supersedes:
-        outcome = identity.supersede(store, supersedes, prepared, viewer=viewer)
-    else:
-        outcome = identity.put(store, prepared, actor=viewer.name)
+    prepared, warnings = prepare(text, fmt, settings=settings, store=store, viewer=viewer, **options)
+    try:
+        if supersedes:
+            outcome = identity.supersede(store, supersedes, prepared, viewer=viewer)
+        else:
+            outcome = identity.put(store, prepared, actor=viewer.name)
+    except Conflict as exc:
+        raise _as_seen(store, exc, viewer) from None
     result = outcome.result
     return IngestResult(result.id, result.records, result.created, warnings + outcome.warnings)
+
+
+def _as_seen(store: Store, exc: Conflict, viewer: Viewer) -> Conflict:
+    """A conflict as ``viewer`` may see it: about a record it cannot read, no stored value, no kind
+    and no endpoint is told, only that the id is taken (nothing was written either way)."""
+    if sees_everything(store, viewer):
+        return exc
+    ids = sorted({d["id"] for d in exc.details if isinstance(d, dict) and "id" in d})
+    seen = visible_ids(store, ids, viewer) if ids else set()
+    if all(i in seen for i in ids):
+        return exc
+    details = [
+        d if d.get("id") in seen else {"id": d.get("id"), "attribute": None, "stored": None, "new": None}
+        for d in exc.details
+        if isinstance(d, dict)
+    ]
+    hidden = [i for i in ids if i not in seen]
+    return Conflict(
+        f"{len(hidden)} record id(s) of this document are taken by records you cannot read "
+        f"({', '.join(hidden[:5])}); use other ids",
+        where=hidden[0],
+        details=list({json.dumps(d, sort_keys=True, default=str): d for d in details}.values()),
+    )
 
 
 def ingest_prov(store: Store, doc: ProvDocument, *, settings, **options) -> IngestResult:

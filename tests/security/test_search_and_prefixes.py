@@ -121,3 +121,41 @@ def test_placeholders_cannot_be_joined_across_answers(world):
     assert hidden("ex:dl5", "ALL") == first  # the same question, the same answer
     assert not hidden("ex:dl5", "4") & first
     assert not hidden("ex:dl5", "ALL", Viewer(name="b", role="reader", groups=frozenset({"B"}))) & first
+
+
+def test_writers_of_another_group_learn_nothing_of_hidden_records(store, settings):
+    """Issue 15, item 3: a conflict with a hidden record tells no stored value, kind or endpoint,
+    and validation treats a hidden id as an unknown one."""
+    import json
+
+    from provdm.errors import Conflict
+
+    secret = """document
+prefix ex <http://example.org/>
+activity(ex:secretmodel, 2020-01-01T00:00:00Z, 2020-01-02T00:00:00Z)
+entity(ex:secretent, [ex:v="SECRETVALUE"])
+endDocument
+"""
+    services.ingest(store, secret, "provn", settings=settings, rights="proprietary", group="A")
+    writer_b = Viewer(name="b", role="writer", groups=frozenset({"B"}))
+    attempts = [
+        "activity(ex:secretmodel, 2021-05-05T00:00:00Z, -)",  # a different start time
+        "activity(ex:secretent)",  # the stored record is an entity
+    ]
+    for body in attempts:
+        doc = f"document\nprefix ex <http://example.org/>\n{body}\nendDocument\n"
+        with pytest.raises(Conflict) as info:
+            services.ingest(store, doc, "provn", settings=settings, viewer=writer_b)
+        said = info.value.message + json.dumps(info.value.details)
+        for leak in ("2020-01-0", "entity", "SECRETVALUE"):
+            assert leak not in said, (body, said)
+
+    def verdict(ident):
+        doc = f"document\nprefix ex <http://example.org/>\nactivity(ex:b1)\nused(ex:b1, ex:{ident}, -)\nendDocument\n"
+        try:
+            res = services.ingest(store, doc, "provn", settings=settings, viewer=writer_b, validation="strict")
+            return "stored", [w.replace(ident, "X") for w in res.warnings]
+        except Exception as exc:  # noqa: BLE001 - the verdict is what is compared
+            return type(exc).__name__, str(exc).replace(ident, "X")
+
+    assert verdict("secretent") == verdict("nosuchthing")
