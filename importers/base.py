@@ -34,6 +34,7 @@ WARNING_CODES = {
     "W11": "a ctapipe provenance log chunk is not valid JSON or an activity lacks expected fields",
     "W12": "two HDUs share an extension name; the later one is named by its index",
     "W13": "metadata is incomplete (e.g. CTA reference keywords without a product id); mapped as far as possible",
+    "W14": "more warnings than an import lists (MAX_WARNINGS); the others are counted, not listed",
 }
 
 
@@ -79,12 +80,21 @@ class ImportResult:
         return sum(f.keywords for f in self.files)
 
 
-class Warnings:
-    """Collects warnings of one import and marks the files they concern."""
+#: most warnings one import lists (a header of 10^5 odd cards would otherwise list 10^5)
+MAX_WARNINGS = 1000
 
-    def __init__(self):
+
+class Warnings:
+    """Collects warnings of one import and marks the files they concern: each warning once (a set,
+    so that many warnings cost linear time), at most :data:`MAX_WARNINGS`, then one W14 that
+    counts the rest."""
+
+    def __init__(self, limit: int = MAX_WARNINGS):
         self.items: list[ImportWarning] = []
         self.files: dict[str, FileStatus] = {}
+        self.limit = limit
+        self.unlisted = 0
+        self._seen: set[ImportWarning] = set()
 
     def file(self, path: str) -> FileStatus:
         if path not in self.files:
@@ -93,8 +103,19 @@ class Warnings:
 
     def add(self, code: str, message: str, file: str | None = None, *, failed: bool = False):
         warning = ImportWarning(code, message, None if file is None else str(file))
-        if warning not in self.items:
-            self.items.append(warning)
+        if warning not in self._seen:
+            self._seen.add(warning)
+            if len(self._seen) <= self.limit:
+                self.items.append(warning)
+            else:
+                self.unlisted += 1
+                summary = ImportWarning(
+                    "W14", f"{self.unlisted} more warning(s) not listed (the first {self.limit} are)"
+                )
+                if self.unlisted == 1:
+                    self.items.append(summary)
+                else:
+                    self.items[-1] = summary
         if file is not None:
             status = self.file(str(file))
             if failed:

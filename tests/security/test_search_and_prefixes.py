@@ -159,3 +159,16 @@ endDocument
             return type(exc).__name__, str(exc).replace(ident, "X")
 
     assert verdict("secretent") == verdict("nosuchthing")
+
+
+def test_import_warnings_are_bounded_and_linear():
+    """Issue 15, item 7: a FITS header of many odd cards gives a bounded warning list (the
+    duplicate check was a list scan, quadratic: 543 s of CPU for 10^5 cards)."""
+    from importers.base import MAX_WARNINGS, Warnings
+
+    warn = Warnings()
+    for i in range(3 * MAX_WARNINGS):
+        warn.add("W02", f"card {i} is odd", "f.fits")
+        warn.add("W02", f"card {i} is odd", "f.fits")  # the same warning again is not listed twice
+    assert len(warn.items) == MAX_WARNINGS + 1
+    assert warn.items[-1].code == "W14" and f"{2 * MAX_WARNINGS} more" in warn.items[-1].message
