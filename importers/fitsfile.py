@@ -31,6 +31,7 @@ from astropy.io import fits
 from prov.identifier import QualifiedName
 from prov.model import PROV
 
+from provdm.errors import PayloadTooLarge
 from provdm.vocabulary import FITS, PROVHUB
 
 from . import ids
@@ -206,15 +207,38 @@ def _read_hdulist(source, path: str, warn: Warnings) -> FitsFile:
     return ff
 
 
+#: most bytes a gzip upload may inflate to, as a multiple of its compressed size (a FITS file
+#: compresses 2-10x; a gzip bomb, 1000x)
+MAX_INFLATE_RATIO = 50
+#: and at most this many bytes whatever its size
+MAX_INFLATED = 4 * 1024**3
+
+
 def _read_upload(data: bytes, path: str, warn: Warnings) -> FitsFile:
-    """A whole file sent as bytes; a gzip upload goes through a temporary file (astropy inflates
-    it as a stream, so memory stays flat)."""
+    """A whole file sent as bytes. A gzip upload is inflated while it is streamed into a temporary
+    file, and refused (PayloadTooLarge) past :data:`MAX_INFLATE_RATIO` times its size or
+    :data:`MAX_INFLATED`: memory stays flat, and time and disk are bounded by the body limit."""
     if data[:2] != GZIP_MAGIC:
         return _read_hdulist(io.BytesIO(data), path, warn)
+    limit = min(MAX_INFLATED, MAX_INFLATE_RATIO * len(data))
     with tempfile.TemporaryDirectory(prefix="provhub-fits-") as tmp:
-        name = os.path.join(tmp, "upload.fits.gz")
+        name = os.path.join(tmp, "upload.fits")
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        written = 0
         with open(name, "wb") as fh:
-            fh.write(data)
+            for i in range(0, len(data), 1 << 20):
+                chunk = data[i : i + (1 << 20)]
+                while chunk:
+                    out = inflater.decompress(chunk, 1 << 22)
+                    written += len(out)
+                    if written > limit:
+                        raise PayloadTooLarge(
+                            f"the gzip upload inflates to more than {limit} bytes ({MAX_INFLATE_RATIO}x its "
+                            f"size, at most {MAX_INFLATED}); send the headers only, or the file uncompressed",
+                            where="body",
+                        )
+                    fh.write(out)
+                    chunk = inflater.unconsumed_tail
         return _read_hdulist(name, path, warn)
 
 
@@ -280,6 +304,8 @@ def read_fits(source, warn: Warnings, *, path: str | None = None, headers_only_o
                     ff = _read_headers_only(_inflated(source), label, warn)
             else:
                 ff = _read_hdulist(source, label, warn)
+        except PayloadTooLarge:
+            raise
         except Exception as exc:  # noqa: BLE001 - untrusted input: any parse failure is W01
             warn.add("W01", f"cannot read FITS headers: {exc}", label, failed=True)
             return None

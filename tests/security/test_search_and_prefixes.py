@@ -172,3 +172,26 @@ def test_import_warnings_are_bounded_and_linear():
         warn.add("W02", f"card {i} is odd", "f.fits")  # the same warning again is not listed twice
     assert len(warn.items) == MAX_WARNINGS + 1
     assert warn.items[-1].code == "W14" and f"{2 * MAX_WARNINGS} more" in warn.items[-1].message
+
+
+def test_a_gzip_bomb_upload_is_refused_while_it_inflates(client):
+    """Issue 15, item 7: a small gzip upload that inflates past 50x its size is a 413, found while
+    it is streamed (1.5 MB inflated to 3.9 GB before)."""
+    import gzip
+    import io
+
+    from astropy.io import fits
+
+    header = fits.PrimaryHDU().header
+    header["NAXIS"], header["BITPIX"], header["NAXIS1"] = 1, 8, 200 * 1024 * 1024
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb") as gz:
+        gz.write(header.tostring().encode("ascii"))
+        zeros = bytes(1 << 20)
+        for _ in range(200):
+            gz.write(zeros)
+    body = buf.getvalue()
+    assert len(body) < 1024 * 1024
+    r = client.post("/fits?filename=bomb.fits.gz", data=body, content_type="application/fits")
+    assert r.status_code == 413, r.get_data(as_text=True)
+    assert r.get_json()["error"]["where"] == "body" and "inflates" in r.get_json()["error"]["message"]
