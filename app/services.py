@@ -338,6 +338,7 @@ def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> _T
             # difference before it
             node_cap=settings.node_cap * WALK_CAP_FACTOR if restricted else settings.node_cap,
             timeout=settings.query_timeout,
+            max_depth=settings.max_depth,
         ),
         namespaces,
         restricted,

@@ -199,6 +199,7 @@ class TraceQuery:
     model: str = "IVOA"  # IVOA | W3C
     node_cap: int = 100_000
     timeout: float | None = None  # seconds; QueryTimeout when the walk takes longer
+    max_depth: int | None = None  # levels DEPTH=ALL may walk (AnswerTooLarge beyond)
 
 
 @dataclass

@@ -41,7 +41,10 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
     level = 0
     deadline = time.monotonic() + query.timeout if query.timeout else None
     kinds = source.kinds(frontier)
-    while frontier and (query.depth is None or level < query.depth):
+    # DEPTH=ALL walks at most max_depth levels (PROVHUB_MAX_DEPTH); a lineage deeper than that
+    # is an error, not a silently shortened answer
+    limit = query.depth if query.depth is not None else query.max_depth
+    while frontier and (limit is None or level < limit):
         # Agents are expanded only when AGENT=true.
         expand = frontier if query.agents else [i for i in frontier if kinds.get(i) != "agent"]
         nxt = []
@@ -61,6 +64,13 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
             raise QueryTimeout(
                 f"the lineage query ran longer than {query.timeout:g} s (at depth {level}); ask for a smaller DEPTH",
                 where="DEPTH",
+            )
+
+    if query.depth is None and frontier and limit is not None and level >= limit:
+        expand = frontier if query.agents else [i for i in frontier if kinds.get(i) != "agent"]
+        if any(other not in distance for _k, _t, other in source.edges_from(expand, out, into)):
+            raise AnswerTooLarge(
+                f"the lineage is deeper than {limit} relations (PROVHUB_MAX_DEPTH); ask for a DEPTH", where="DEPTH"
             )
 
     # Attachments: agents, containing collections / flows, IVOA descriptions.

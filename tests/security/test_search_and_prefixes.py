@@ -195,3 +195,27 @@ def test_a_gzip_bomb_upload_is_refused_while_it_inflates(client):
     r = client.post("/fits?filename=bomb.fits.gz", data=body, content_type="application/fits")
     assert r.status_code == 413, r.get_data(as_text=True)
     assert r.get_json()["error"]["where"] == "body" and "inflates" in r.get_json()["error"]["message"]
+
+
+def test_depth_all_keeps_to_the_maximum_depth(store, settings):
+    """Issue 15, item 10: DEPTH=ALL walked 40,001 levels although PROVHUB_MAX_DEPTH said 1000."""
+    from dataclasses import replace
+
+    from provdm.errors import AnswerTooLarge
+
+    settings = replace(settings, max_depth=10)
+    chain = "\n".join(f"entity(ex:c{i})\nwasDerivedFrom(ex:c{i}, ex:c{i + 1})" for i in range(12))
+    services.ingest(
+        store,
+        f"document\nprefix ex <http://example.org/>\n{chain}\nentity(ex:c12)\nendDocument\n",
+        "provn",
+        settings=settings,
+    )
+
+    def ask(ident):
+        query = ProvSapQuery.from_args({"ID": [ident], "DEPTH": "ALL"}, max_depth=settings.max_depth)
+        return services.trace_graph(store, query, settings=settings, viewer=ANON)[0]
+
+    assert len(ask("ex:c2").nodes) == 11  # ten relations deep: within the maximum
+    with pytest.raises(AnswerTooLarge, match="PROVHUB_MAX_DEPTH"):
+        ask("ex:c0")  # twelve: deeper than the maximum
