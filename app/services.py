@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.codec import Graph, count_records, records_and_hash, to_document
 from provdm.errors import (
     AnswerTooLarge,
+    Busy,
     Conflict,
     Forbidden,
     InvalidDocument,
@@ -414,16 +416,36 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings, viewer: Vie
     graph, namespaces = _graph(store, start, settings=settings, viewer=viewer)
     if kind == "json":
         return graph_to_provjson(graph, namespaces).encode("utf-8"), query.media_type
+    if kind not in formats.FORMATS and len(graph.nodes) > settings.render_node_cap * PICTURE_FACTOR:
+        raise AnswerTooLarge(
+            f"a picture is drawn of at most {settings.render_node_cap * PICTURE_FACTOR} records (this answer has "
+            f"{len(graph.nodes)}): ask for a smaller DEPTH, or for PROV-JSON",
+            where="RESPONSEFORMAT",
+        )
     doc = to_document(graph, namespaces)
     if kind in formats.FORMATS:
         return formats.serialize(doc, kind).encode("utf-8"), query.media_type
 
     layout = query.extra.get("LAYOUT", "BT")
+    if not _RENDERS.acquire(blocking=False):
+        raise Busy(
+            f"{MAX_RENDERS} pictures are being drawn already; try again in a few seconds", where="RESPONSEFORMAT"
+        )
     try:
         body = render(doc, kind, direction=layout, node_cap=settings.render_node_cap, highlight=set(query.ids))
     except InvalidParameter as exc:
         raise InvalidParameter(exc.message, where="LAYOUT" if exc.where == "direction" else exc.where) from None
+    finally:
+        _RENDERS.release()
     return body, query.media_type
+
+
+#: a picture is drawn of at most PROVHUB_RENDER_NODE_CAP x this many records (Graphviz ran 60 s
+#: on a 40k-node chain); larger answers collapse above the render cap, and past this are a 422
+PICTURE_FACTOR = 20
+#: pictures drawn at once by one process (Graphviz is CPU and memory heavy); more answer 503
+MAX_RENDERS = 2
+_RENDERS = threading.BoundedSemaphore(MAX_RENDERS)
 
 
 # -- search and records ------------------------------------------------------------------------

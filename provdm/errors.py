@@ -120,3 +120,9 @@ class AmbiguousId(InvalidParameter):
     """An alias names several records; ``details`` lists the candidates."""
 
     code = "ambiguous-id"
+
+
+class Busy(StoreUnavailable):
+    """Too many expensive requests at once (pictures): 503 with Retry-After, try again shortly."""
+
+    code = "busy"

@@ -219,3 +219,36 @@ def test_depth_all_keeps_to_the_maximum_depth(store, settings):
     assert len(ask("ex:c2").nodes) == 11  # ten relations deep: within the maximum
     with pytest.raises(AnswerTooLarge, match="PROVHUB_MAX_DEPTH"):
         ask("ex:c0")  # twelve: deeper than the maximum
+
+
+def test_pictures_have_a_size_cap_and_a_concurrency_limit(store, settings):
+    """Issue 15, item 10: PROV-SVG of a 40k-node chain ran Graphviz for 60 s, six at once 2.1 GB."""
+    from dataclasses import replace
+
+    from provdm.errors import AnswerTooLarge, Busy
+
+    settings = replace(settings, render_node_cap=2)
+    chain = "\n".join(f"entity(ex:p{i})\nwasDerivedFrom(ex:p{i}, ex:p{i + 1})" for i in range(50))
+    services.ingest(
+        store,
+        f"document\nprefix ex <http://example.org/>\n{chain}\nentity(ex:p50)\nendDocument\n",
+        "provn",
+        settings=settings,
+    )
+
+    def picture(depth):
+        query = ProvSapQuery.from_args({"ID": ["ex:p0"], "DEPTH": depth, "RESPONSEFORMAT": "PROV-DOT"}, max_depth=1000)
+        return services.provsap_response(store, query, settings=settings, viewer=ANON)
+
+    with pytest.raises(AnswerTooLarge, match="picture"):
+        picture("ALL")  # 51 records, over 2 x 20
+    assert picture("10")[0]  # 11 records: drawn (collapsed above 2)
+    held = [services._RENDERS.acquire(blocking=False) for _ in range(services.MAX_RENDERS)]
+    try:
+        assert all(held)
+        with pytest.raises(Busy):
+            picture("10")
+    finally:
+        for _ in held:
+            services._RENDERS.release()
+    assert picture("10")[0]
