@@ -252,3 +252,31 @@ def test_pictures_have_a_size_cap_and_a_concurrency_limit(store, settings):
         for _ in held:
             services._RENDERS.release()
     assert picture("10")[0]
+
+
+@pytest.mark.parametrize("fmt", ["provn", "xml"])
+def test_a_huge_literal_is_refused_before_prov_parses_it(store, settings, fmt):
+    """Issue 15, item 7: one 60 MB PROV-N literal took the server to 8.2 GB inside prov's parser."""
+    from dataclasses import replace
+
+    from provdm.errors import InvalidDocument
+
+    settings = replace(settings, max_attribute_bytes=1000)
+    big = "x" * 5000
+    if fmt == "provn":
+        text = f'document\nprefix ex <http://example.org/>\nentity(ex:e, [ex:v="{big}"])\nendDocument\n'
+    else:
+        text = (
+            '<prov:document xmlns:prov="http://www.w3.org/ns/prov#" xmlns:ex="http://example.org/">'
+            f'<prov:entity prov:id="ex:e"><ex:v>{big}</ex:v></prov:entity></prov:document>'
+        )
+    called = []
+    real = services.formats.parse_any
+    services.formats.parse_any = lambda *a: called.append(a) or real(*a)
+    try:
+        with pytest.raises(InvalidDocument, match="MAX_ATTRIBUTE_BYTES"):
+            services.ingest(store, text, fmt, settings=settings)
+    finally:
+        services.formats.parse_any = real
+    assert not called  # refused before prov read it
+    assert store.stats().documents == 0
