@@ -59,6 +59,7 @@ from .base import (
     PreparedDocument,
     PutResult,
     Rewrite,
+    Store,
     Stats,
     StoredDocument,
     TokenRecord,
@@ -1078,3 +1079,8 @@ class _Walk:
 
 
 __all__ = ["Neo4jStore", "NIL", "schema_statements", "rel_type"]
+
+
+def _conforms(store: Neo4jStore) -> Store:
+    """mypy checks here that the backend implements the whole contract (app/stores/base.py)."""
+    return store

@@ -31,6 +31,7 @@ from .base import (
     PreparedDocument,
     PutResult,
     Rewrite,
+    Store,
     Stats,
     StoredDocument,
     TokenRecord,
@@ -802,3 +803,8 @@ class SQLiteStore:
                 [(h.doc_id, h.action, h.actor, h.at, h.other) for h in plan.history],
             )
         return True
+
+
+def _conforms(store: SQLiteStore) -> Store:
+    """mypy checks here that the backend implements the whole contract (app/stores/base.py)."""
+    return store
