@@ -10,15 +10,28 @@ import atexit
 import logging
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from .config import Settings
 
 log = logging.getLogger("provhub")
 
 
+class BodyJSON(DefaultJSONProvider):
+    """JSON request bodies (``request.get_json``) are read as posted documents are
+    (:func:`provdm.formats.load_json`): too deep, a huge integer or a lone surrogate is a 400
+    with where, not an error of the service."""
+
+    def loads(self, s, **kwargs):
+        from provdm.formats import load_json
+
+        return load_json(s.decode("utf-8") if isinstance(s, (bytes, bytearray)) else s, what="the JSON body")
+
+
 def create_app(settings: Settings | None = None, *, store=None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.json = BodyJSON(app)
     app.config["PROVHUB_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False

@@ -103,14 +103,85 @@ def parse_any(text: str, fmt: str) -> tuple[ProvDocument, list[str], bool]:
     return doc, caught + [f"translated from voprov {kind} output to W3C PROV"], True
 
 
-def load_json(text: str):
-    """``json.loads``, with a syntax error reported as MalformedDocument at its line and column."""
+#: levels of nesting named when the JSON decoder runs out of stack (PROV-JSON needs fewer than ten)
+JSON_DEPTH_REPORTED = 100
+#: digits of the longest integer Python converts (``sys.get_int_max_str_digits``)
+JSON_INT_DIGITS = 4300
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)  # strings (skipped) and brackets
+_JSON_LONG_INT = re.compile(r"[\[:,]\s*(-?[0-9]{%d,})" % (JSON_INT_DIGITS + 1))
+_JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
+_JSON_SURROGATE_HINT = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def load_json(text: str, what: str = "PROV-JSON"):
+    """``json.loads`` of a posted body. A syntax error, nesting too deep for the decoder, an
+    integer of more than 4,300 digits (Python's conversion limit) and an escape that makes a
+    lone surrogate (no UTF-8 text, so no store can keep it) are MalformedDocument at their line
+    and column, never an error of the service."""
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise MalformedDocument(
-            f"PROV-JSON syntax error: {exc.msg}", where=f"line {exc.lineno}, column {exc.colno}"
+            f"{what} syntax error: {exc.msg}", where=f"line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise MalformedDocument(
+            f"{what} is nested too deeply (more than {JSON_DEPTH_REPORTED} levels; PROV-JSON needs fewer than ten)",
+            where=_line_column(text, _json_too_deep(text)),
+        ) from None
+    except ValueError as exc:  # the integer conversion limit
+        found = _JSON_LONG_INT.search(text)
+        raise MalformedDocument(
+            f"{what} has an integer of more than {JSON_INT_DIGITS} digits ({exc})",
+            where=_line_column(text, found.start(1) if found else None),
+        ) from None
+    if _JSON_SURROGATE_HINT.search(text):
+        at = _lone_surrogate(text)
+        if at is not None:
+            raise MalformedDocument(
+                f"{what} has the escape {text[at : at + 6]}, half of a surrogate pair (not a Unicode character)",
+                where=_line_column(text, at),
+            )
+    return data
+
+
+def _line_column(text: str, at: int | None) -> str:
+    if at is None:
+        return "document"
+    line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+    return f"line {line}, column {column}"
+
+
+def _json_too_deep(text: str) -> int | None:
+    """Where the nesting first passes JSON_DEPTH_REPORTED levels (strings skipped)."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > JSON_DEPTH_REPORTED:
+                return m.start()
+        elif c in "]}":
+            depth -= 1
+    return None
+
+
+def _lone_surrogate(text: str) -> int | None:
+    """Where a \\uD800-\\uDFFF escape is not half of an adjacent high-low pair (each escape is read
+    whole, so an escaped backslash before ``u`` is no escape)."""
+    high = None  # (start, end) of a high half waiting for its low half
+    for m in _JSON_ESCAPE.finditer(text):
+        unit = int(m.group(1)[1:], 16) if len(m.group(1)) == 5 else None
+        if high is not None:
+            if unit is not None and 0xDC00 <= unit <= 0xDFFF and m.start() == high[1]:
+                high = None
+                continue
+            return high[0]
+        if unit is not None and 0xD800 <= unit <= 0xDBFF:
+            high = (m.start(), m.end())
+        elif unit is not None and 0xDC00 <= unit <= 0xDFFF:
+            return m.start()
+    return None if high is None else high[0]
 
 
 def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
@@ -222,8 +293,15 @@ def serialize(doc: ProvDocument, fmt: str) -> str:
     return syntax.write(doc)
 
 
+def prov_text(doc: ProvDocument, fmt: str, **options) -> str:
+    """``doc`` serialized by prov in its syntax ``fmt``, as text."""
+    text = doc.serialize(format=fmt, **options)
+    assert text is not None  # prov returns None only when given a destination to write to
+    return text
+
+
 def write_json(doc: ProvDocument) -> str:
-    return doc.serialize(format="json", indent=2)
+    return prov_text(doc, "json", indent=2)
 
 
 def write_provn(doc: ProvDocument) -> str:
@@ -231,4 +309,4 @@ def write_provn(doc: ProvDocument) -> str:
 
 
 def write_xml(doc: ProvDocument) -> str:
-    return doc.serialize(format="xml")
+    return prov_text(doc, "xml")

@@ -12,6 +12,9 @@ from . import current_settings, current_store, current_viewer, int_arg, negotiat
 
 bp = Blueprint("documents", __name__)
 
+#: a stored document is data, never a page: a PROV-XML may hold XHTML with <script>
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
 
 @bp.post("/documents")
 def post_document():
@@ -74,7 +77,10 @@ def get_document(doc_id: str):
         formats.MEDIA_TYPES, "json", param="format", names=formats.NAME_FORMATS, media_types=formats.MEDIA_TYPE_FORMATS
     )
     text = services.document_text(current_store(), doc_id, fmt, viewer=current_viewer())
-    return Response(text, mimetype=formats.MEDIA_TYPES[fmt])
+    resp = Response(text, mimetype=formats.MEDIA_TYPES[fmt])
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    return resp
 
 
 @bp.get("/documents/<doc_id>/rights")

@@ -1,0 +1,153 @@
+"""Issue 15, item 4 (PUT /documents/{id}/rights), item 9 (reads never need the write lock) and
+the errors that must not be 500 (deep JSON, huge integers, lone surrogates; download headers).
+
+Authentication on, tokens of real writers, both stores. The scenario of the attack (the documents
+of test_search_and_prefixes.py): a public DL5 product made from a proprietary DL4 dataset (group
+A, with a private prefix and activity), made from a public DL3 file."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from app import create_app
+from app.access import hash_token, new_token
+from app.stores.base import TokenRecord, utcnow_iso
+from tests.conftest import make_settings
+
+PROVN = {"Content-Type": "text/provenance-notation"}
+PJSON = {"Content-Type": "application/json"}
+PUBLIC_DL3 = """document
+prefix ex <http://example.org/>
+entity(ex:dl3, [prov:label="run 23523"])
+endDocument
+"""
+#: token name -> (role, groups); a1 and a2 share a name (the default name of a writer of group A)
+TOKENS = {
+    "a1": ("writer:A", "writer", ["A"]),
+    "a2": ("writer:A", "writer", ["A"]),
+    "b": ("writer:B", "writer", ["B"]),
+    "nog1": ("writer:-", "writer", []),
+    "nog2": ("writer:-", "writer", []),
+    "admin": ("admin", "admin", []),
+}
+
+
+@pytest.fixture
+def hub(backend, request, tmp_path):
+    """A service with authentication on and a token for each of TOKENS (name -> header)."""
+    settings = make_settings(backend, request, tmp_path, auth="on", store_timeout=2)
+    app = create_app(settings)
+    store = app.extensions["provhub.store"]
+    headers = {}
+    for who, (name, role, groups) in TOKENS.items():
+        token = new_token()
+        store.save_token(TokenRecord(secrets.token_hex(4), name, role, groups, hash_token(token), utcnow_iso()))
+        headers[who] = {"Authorization": f"Bearer {token}"}
+    yield app.test_client(), headers, store, settings
+    store.close()
+
+
+def post(client, text, who, query="", ctype=PROVN):
+    r = client.post("/documents" + query, data=text, headers={**ctype, **who})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return r.get_json()["id"]
+
+
+def rights(client, doc_id, who=None):
+    r = client.get(f"/documents/{doc_id}/rights", headers=who or {})
+    return r.status_code, (r.get_json() if r.status_code == 200 else None)
+
+
+# -- errors that must not be 500 -----------------------------------------------------------------
+
+DEEP = 100_000
+BAD_JSON = {
+    "deep array": '{"prefix": {"ex": "http://e/"}, "entity": {"ex:a": {"ex:v": ' + "[" * DEEP + "]" * DEEP + "}}}",
+    "deep object": '{"prefix": {"ex": "http://e/"}, "entity": {"ex:a": {"ex:v": '
+    + '{"a": ' * DEEP
+    + "1"
+    + "}" * DEEP
+    + "}}}",
+    "deep unknown key": '{"prefix": {"ex": "http://e/"}, "entity": {"ex:a": {}}, "x": ' + "[" * 990 + "]" * 990 + "}",
+    "huge integer": '{"prefix": {"ex": "http://e/"}, "entity": {"ex:a": {"ex:v": ' + "9" * 4301 + "}}}",
+    "huge negative integer": '{"prefix": {"ex": "http://e/"},\n "entity": {"ex:a": {"ex:v": [-' + "1" * 5000 + "]}}}",
+    "lone high surrogate": '{"prefix": {"ex": "http://e/"}, "entity": {"ex:a": {"ex:v": "x\\ud800"}}}',
+    "lone low surrogate": '{"prefix": {"ex": "http://e/"}, "entity": {"ex:a": {"ex:v": "\\uDC00y"}}}',
+    "surrogate in an id": '{"prefix": {"ex": "http://e/"}, "entity": {"ex:a\\udbff": {}}}',
+    "surrogate in a name": '{"prefix": {"ex": "http://e/"}, "entity": {"ex:a": {"ex:v\\ud800": 1}}}',
+    "surrogate in a typed value": '{"prefix": {"ex": "http://e/"}, '
+    '"entity": {"ex:a": {"ex:v": {"$": "\\ud83d", "type": "xsd:string"}}}}',
+    "surrogate pair then a lone one": '{"prefix": {"ex": "http://e/"}, '
+    '"entity": {"ex:a": {"ex:v": "\\ud83d\\ude00", "ex:w": "\\ude00"}}}',
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_JSON))
+@pytest.mark.parametrize("validation", ["", "?validation=strict"])
+def test_bad_json_is_refused_with_where(hub, case, validation):
+    client, h, store, _ = hub
+    r = client.post("/documents" + validation, data=BAD_JSON[case], headers={**PJSON, **h["a1"]})
+    assert r.status_code in (400, 422), r.get_data(as_text=True)[:500]
+    error = r.get_json()["error"]
+    assert error["where"] and error["where"] != "document", error
+    assert store.stats().documents == 0
+
+
+def test_bad_json_where_points_at_the_fault():
+    from provdm.errors import MalformedDocument
+    from provdm.formats import load_json
+
+    cases = {
+        '{"a": "\\\\ud800", "b": "\\ud800"}': "line 1, column 24",  # an escaped backslash is no escape
+        '{"a":\n  [' + "7" * 4400 + "]}": "line 2, column 4",
+        "[" * 5000 + "]" * 5000: "line 1, column",
+    }
+    for text, where in cases.items():
+        with pytest.raises(MalformedDocument) as err:
+            load_json(text)
+        assert err.value.where.startswith(where), (text[:40], err.value.where)
+    # valid pairs, an escaped backslash before u and big but allowed integers are fine
+    assert load_json('["\\ud83d\\ude00", "\\\\udc00", ' + "9" * 4300 + "]")[:2] == ["\U0001f600", "\\udc00"]
+
+
+@pytest.mark.parametrize("case", ["deep array", "lone high surrogate", "huge integer"])
+def test_bad_json_in_other_bodies(hub, case):
+    """The JSON bodies of PUT /documents/{id}/rights and PUT /pins go through the same checks."""
+    client, h, store, _ = hub
+    doc = post(client, PUBLIC_DL3, h["a1"])
+    bad = {"deep array": "[" * DEEP + "]" * DEEP, "lone high surrogate": '"A\\ud800"', "huge integer": "9" * 5000}[case]
+    for path, body, who in (
+        (f"/documents/{doc}/rights", '{"group": %s}' % bad, "a1"),
+        ("/pins", '{"key": %s, "to": "ex:dl3"}' % bad, "admin"),
+    ):
+        r = client.put(path, data=body, headers={**PJSON, **h[who]})
+        assert r.status_code in (400, 422), (path, r.get_data(as_text=True)[:300])
+        assert r.get_json()["error"]["where"]
+    assert rights(client, doc)[1]["group"] is None
+    assert store.find_aliases(record_ids=["http://example.org/dl3"]) == []
+
+
+XHTML = """<?xml version="1.0" encoding="UTF-8"?>
+<prov:document xmlns:prov="http://www.w3.org/ns/prov#" xmlns:ex="http://example.org/"
+    xmlns:h="http://www.w3.org/1999/xhtml">
+  <prov:entity prov:id="ex:page">
+    <prov:label>&lt;script&gt;alert(1)&lt;/script&gt;</prov:label>
+    <ex:note><h:script>alert(document.domain)</h:script></ex:note>
+  </prov:entity>
+</prov:document>
+"""
+
+
+def test_document_downloads_cannot_run_in_the_browser(hub):
+    client, h, _, _ = hub
+    r = client.post("/documents", data=XHTML, headers={"Content-Type": "application/provenance+xml", **h["a1"]})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    doc = r.get_json()["id"]
+    for fmt in ("xml", "json", "provn", None):
+        r = client.get(f"/documents/{doc}" + (f"?format={fmt}" if fmt else ""))
+        assert r.status_code == 200
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        csp = r.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "sandbox" in csp, csp
