@@ -54,7 +54,8 @@ Access rights (app/access.py decides; the store only filters and reports):
 ``save_token(TokenRecord)``, ``find_token(token_hash) -> TokenRecord | None``,
 ``list_tokens() -> list[TokenRecord]``, ``revoke_token(token_id) -> bool``: API tokens, kept
     hashed (the token itself is never stored).
-``secret() -> str``: a random secret made once per store (keys the opaque placeholder ids).
+``secret() -> str``: a random secret made once per store (keys the opaque placeholder ids), when
+    the store is opened: ``secret()`` never writes, so reads never wait for the write lock.
 
 Identity and lifecycle (:mod:`provdm.identity`, :mod:`app.identity`):
 

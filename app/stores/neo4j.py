@@ -182,6 +182,8 @@ DOC_COLUMNS = (
     "coalesce(d.status, 'live') AS status, d.superseded_by AS superseded_by"
 )
 LIVE = "coalesce(d.status, 'live') = 'live'"
+SECRET_READ = "MATCH (m:Meta {key: 'secret'}) RETURN m.value AS value"
+SECRET_MERGE = "MERGE (m:Meta {key: 'secret'}) ON CREATE SET m.value = $value RETURN m.value AS value"
 ALIAS_COLUMNS = "a.key AS key, a.record AS record, a.strength AS strength, a.doc AS doc"
 CREATE_ALIASES = "UNWIND $rows AS r CREATE (:Alias {key: r.key, record: r.record, strength: r.strength, doc: r.doc})"
 
@@ -419,6 +421,7 @@ class Neo4jStore:
             max_transaction_retry_time=timeout,
         )
         self._schema_ready = False
+        self._secret: str | None = None
         try:
             self._ensure_schema()
         except StoreUnavailable as exc:  # start anyway: requests answer 503 until it is back
@@ -490,6 +493,10 @@ class Neo4jStore:
         with self._errors(), self._session() as session:
             for stmt in schema_statements():
                 session.execute_write(lambda tx, s=stmt: tx.run(s).consume())
+            found = session.execute_read(lambda tx: tx.run(SECRET_READ).single())
+            if found is None:
+                found = session.execute_write(lambda tx: tx.run(SECRET_MERGE, value=secrets.token_hex(32)).single())
+            self._secret = found["value"]
         self._schema_ready = True
 
     def close(self) -> None:
@@ -684,12 +691,10 @@ class Neo4jStore:
         )
 
     def secret(self) -> str:
-        return self._write(
-            lambda tx: tx.run(
-                "MERGE (m:Meta {key: 'secret'}) ON CREATE SET m.value = $value RETURN m.value AS value",
-                value=secrets.token_hex(32),
-            ).single()["value"]
-        )
+        """Made with the schema (``_ensure_schema``) and read once: a read that needs it (the
+        placeholders of an anonymous answer) never opens a write transaction."""
+        self._ensure_schema()
+        return cast(str, self._secret)
 
     def namespaces(self) -> dict[str, str]:
         rows = self._query("MATCH (s:Namespace) RETURN s.prefix AS prefix, s.uri AS uri ORDER BY s.prefix")

@@ -265,6 +265,21 @@ def _add_lifecycle(conn: sqlite3.Connection) -> None:
     _upgrade(conn, lambda: "status" not in _columns(conn, "documents"), add)
 
 
+def _store_secret(conn: sqlite3.Connection) -> str:
+    """The store's secret, made by the first process that opens the store: a read that needs it
+    (the placeholders of an anonymous answer) then never waits for the write lock."""
+
+    def read() -> str | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()
+        return row[0] if row else None
+
+    def make() -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('secret', ?)", (secrets.token_hex(32),))
+
+    _upgrade(conn, lambda: read() is None, make)
+    return cast(str, read())
+
+
 def _add_fragments(conn: sqlite3.Connection) -> None:
     """Stores made before records kept their PROV-JSON fragments get the columns, filled once."""
     for table in ("nodes", "relations"):
@@ -446,6 +461,7 @@ class SQLiteStore:
             _add_fragments(conn)
             _relations_by_row(conn)
             _add_lifecycle(conn)
+            self._secret = _store_secret(conn)
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -642,9 +658,7 @@ class SQLiteStore:
         return self._conn().execute("UPDATE tokens SET revoked = 1 WHERE id = ?", (token_id,)).rowcount > 0
 
     def secret(self) -> str:
-        conn = self._conn()
-        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (secrets.token_hex(32),))
-        return conn.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()[0]
+        return self._secret  # read when the store was opened (_store_secret): no write
 
     # -- lineage -----------------------------------------------------------------------------
     def edges_from(self, ids, out, into):

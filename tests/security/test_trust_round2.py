@@ -8,6 +8,9 @@ A, with a private prefix and activity), made from a public DL3 file."""
 from __future__ import annotations
 
 import secrets
+import sqlite3
+import threading
+import time
 
 import pytest
 
@@ -15,6 +18,8 @@ from app import create_app
 from app.access import hash_token, new_token
 from app.stores.base import TokenRecord, utcnow_iso
 from tests.conftest import make_settings
+from tests.security.test_search_and_prefixes import PRIVATE as PRIVATE_DL4
+from tests.security.test_search_and_prefixes import PUBLIC as PUBLIC_DL5
 
 PROVN = {"Content-Type": "text/provenance-notation"}
 PJSON = {"Content-Type": "application/json"}
@@ -151,3 +156,41 @@ def test_document_downloads_cannot_run_in_the_browser(hub):
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         csp = r.headers["Content-Security-Policy"]
         assert "default-src 'none'" in csp and "sandbox" in csp, csp
+
+
+# -- item 9: reads never need the write lock ----------------------------------------------------
+
+
+def _placeholder_query(client):
+    return client.get("/provsap?ID=ex:dl5&DEPTH=ALL&RESPONSEFORMAT=PROV-JSON")
+
+
+def test_an_anonymous_query_with_placeholders_answers_while_a_write_holds_the_lock(hub, backend):
+    client, h, store, settings = hub
+    post(client, PUBLIC_DL5, h["a1"])
+    post(client, PRIVATE_DL4, h["a1"], "?rights=proprietary&group=A")
+    if backend == "sqlite":  # another connection holds the write lock, as a large ingest does
+        holder = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("INSERT INTO meta (key, value) VALUES ('held', 'x')")
+        release = holder.rollback
+    else:  # a read that opened a write transaction is an error
+
+        def no_write(work):
+            raise AssertionError("a read opened a write transaction")
+
+        store._write, release = no_write, lambda: vars(store).pop("_write")
+    answers: list = []
+    try:
+        for _ in range(2):  # the first placeholder answer of this store, then another one
+            # in a thread of its own: a new thread gets a new connection to the store
+            started = time.monotonic()
+            worker = threading.Thread(target=lambda: answers.append(_placeholder_query(client)))
+            worker.start()
+            worker.join(30)
+            assert time.monotonic() - started < 1.0, "the read waited for the write lock"
+    finally:
+        release()
+    assert [r.status_code for r in answers] == [200, 200], [r.get_data(as_text=True)[:300] for r in answers]
+    text = answers[0].get_data(as_text=True)
+    assert "hidden:" in text and "binning" not in text and "ex:dl3" in text
