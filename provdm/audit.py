@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Collection
 
 from prov.model import ProvDocument
@@ -214,19 +215,47 @@ def _fmt_time(t: _dt.datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 
+@dataclass(frozen=True)
+class _Edge:
+    """A relation the index keeps: one with both ends (a :class:`Link` may lack either)."""
+
+    link: Link
+    src: str
+    dst: str
+
+    @property
+    def type(self) -> str:
+        return self.link.type
+
+    @property
+    def attrs(self) -> list:
+        return self.link.attrs
+
+    @property
+    def time(self) -> _dt.datetime | None:
+        return self.link.time
+
+    @property
+    def role(self) -> str | None:
+        return self.link.role
+
+    def ref(self, name: str) -> str | None:
+        return self.link.ref(name)
+
+
 class _Index:
     def __init__(self, flat: Flat):
         self.flat = flat
         self.el = flat.elements
-        self.gens: dict[str, list[Link]] = defaultdict(list)
-        self.uses: list[Link] = []
-        self.assoc: dict[str, list[Link]] = defaultdict(list)
-        self.attrib: dict[str, list[Link]] = defaultdict(list)
+        self.gens: dict[str, list[_Edge]] = defaultdict(list)
+        self.uses: list[_Edge] = []
+        self.assoc: dict[str, list[_Edge]] = defaultdict(list)
+        self.attrib: dict[str, list[_Edge]] = defaultdict(list)
         self.config: dict[str, list[str]] = defaultdict(list)  # activity -> described/configured
-        self.derivs: list[Link] = []
+        self.derivs: list[_Edge] = []
         self.members: dict[str, list[str]] = defaultdict(list)  # collection -> members
         self.parents: dict[str, list[str]] = defaultdict(list)  # member -> collections
-        self.used_by: dict[str, list[Link]] = defaultdict(list)  # entity -> usages
+        self.used_by: dict[str, list[_Edge]] = defaultdict(list)  # entity -> usages
         self.inputs: dict[str, list[str]] = defaultdict(list)  # activity -> used entities
         self.adjacent: dict[str, set[str]] = defaultdict(set)  # any relation, both ways
         self.ordered = [flat.elements[i] for i in sorted(flat.elements)]
@@ -234,25 +263,26 @@ class _Index:
         for link in flat.links:
             if not (link.src and link.dst):
                 continue
-            self.adjacent[link.src].add(link.dst)
-            self.adjacent[link.dst].add(link.src)
+            edge = _Edge(link, link.src, link.dst)
+            self.adjacent[edge.src].add(edge.dst)
+            self.adjacent[edge.dst].add(edge.src)
             if link.type == "wasGeneratedBy":
-                self.gens[link.src].append(link)
+                self.gens[edge.src].append(edge)
             elif link.type == "used":
-                self.uses.append(link)
-                self.used_by[link.dst].append(link)
-                self.inputs[link.src].append(link.dst)
+                self.uses.append(edge)
+                self.used_by[edge.dst].append(edge)
+                self.inputs[edge.src].append(edge.dst)
             elif link.type == "wasAssociatedWith":
-                self.assoc[link.src].append(link)
+                self.assoc[edge.src].append(edge)
             elif link.type == "wasAttributedTo":
-                self.attrib[link.src].append(link)
+                self.attrib[edge.src].append(edge)
             elif link.type == "wasDerivedFrom":
-                self.derivs.append(link)
+                self.derivs.append(edge)
             elif link.type == "hadMember":
-                self.members[link.src].append(link.dst)
-                self.parents[link.dst].append(link.src)
+                self.members[edge.src].append(edge.dst)
+                self.parents[edge.dst].append(edge.src)
             elif link.category == voc.DESCRIPTION:
-                self.config[link.src].append(link.dst)
+                self.config[edge.src].append(edge.dst)
 
     def name(self, iri: str | None) -> str:
         el = self.el.get(iri or "")
@@ -281,7 +311,8 @@ class _Index:
         """Earliest and latest moment the entity can have been generated."""
         el = self.el.get(iri)
         stated = time_of(next(iter(el.values("generatedAtTime")), None)) if el else None
-        lows, highs = [], []
+        lows: list[_dt.datetime | None] = []
+        highs: list[_dt.datetime | None] = []
         for g in self.gens.get(iri, []):
             t = g.time or stated
             lows.append(t or self.start(g.dst))
@@ -289,8 +320,8 @@ class _Index:
         if not self.gens.get(iri):
             lows.append(stated)
             highs.append(stated)
-        lows, highs = [t for t in lows if t], [t for t in highs if t]
-        return (min(lows) if lows else None, max(highs) if highs else None)
+        known_lows, known_highs = [t for t in lows if t], [t for t in highs if t]
+        return (min(known_lows) if known_lows else None, max(known_highs) if known_highs else None)
 
     # -- completeness --------------------------------------------------------------------------
 
@@ -322,7 +353,9 @@ class _Index:
         if iri in self.gens:
             return True
         members = self.members.get(iri)
-        return bool(members) and all(m in self.gens for m in members)
+        if not members:
+            return False
+        return all(m in self.gens for m in members)
 
     def _context_only(self, iri: str) -> bool:
         """Used, and only as context (IVOA usage type Context: instruments, sites...)."""
@@ -429,16 +462,16 @@ class _Index:
             ("usage-outside-activity", self.uses, "uses"),
             ("generation-outside-activity", [g for gs in self.gens.values() for g in gs], "generates"),
         ):
-            for link in links:
-                act = link.src if link.type == "used" else link.dst
-                ent = link.dst if link.type == "used" else link.src
-                t, s, e = link.time, self.start(act), self.end(act)
+            for edge in links:
+                act_iri = edge.src if edge.type == "used" else edge.dst
+                ent_iri = edge.dst if edge.type == "used" else edge.src
+                t, s, e = edge.time, self.start(act_iri), self.end(act_iri)
                 if t and ((s and t < s) or (e and t > e)):
                     out.append(
                         _finding(
                             code,
-                            [act, ent],
-                            f"Activity {self.name(act)} {verb} {self.name(ent)} at "
+                            [act_iri, ent_iri],
+                            f"Activity {self.name(act_iri)} {verb} {self.name(ent_iri)} at "
                             f"{t.isoformat()}, outside its run "
                             f"({_fmt_time(s) or '?'} to {_fmt_time(e) or '?'}).",
                         )
@@ -470,7 +503,7 @@ class _Index:
                     )
                 )
         for link in self.flat.links:
-            if link.type == "wasInformedBy":
+            if link.type == "wasInformedBy" and link.src and link.dst:
                 informant_start, informed_end = self.start(link.dst), self.end(link.src)
                 if informant_start and informed_end and informant_start > informed_end:
                     out.append(
@@ -586,8 +619,9 @@ class _Index:
 
         starts: dict[str, list[_dt.datetime]] = defaultdict(list)
         for act in self.activities():
-            if obs_id(act) and self.start(act.id):
-                starts[obs_id(act)].append(self.start(act.id))
+            act_obs, act_start = obs_id(act), self.start(act.id)
+            if act_obs and act_start:
+                starts[act_obs].append(act_start)
         groups: dict[str, list[Element]] = defaultdict(list)
         for el in dl3:
             groups[obs_of(el) or "\0" + el.id].append(el)
@@ -595,7 +629,8 @@ class _Index:
         for key, els in groups.items():
             obs = None if key.startswith("\0") else key
             dates = sorted(d for e in els for d in map(text_of, e.values("date_obs", "obs_date")))
-            date = dates[0] if dates else _fmt_time(min(starts[obs])) if starts.get(obs) else None
+            obs_starts = starts.get(obs) if obs is not None else None
+            date = dates[0] if dates else _fmt_time(min(obs_starts)) if obs_starts else None
             name = min((len(title(e)), title(e)) for e in els)[1]
             out.append({"obs_id": obs, "date": date, "name": name, "records": sorted(e.id for e in els)})
         return sorted(out, key=lambda o: (o["obs_id"] is None, str(o["obs_id"]), o["records"]))
