@@ -131,6 +131,7 @@ def _relation_types(attrs: list) -> list[str]:
 def iter_bundles(doc: ProvDocument) -> Iterable[tuple[str | None, ProvBundle]]:
     yield None, doc
     for bundle in doc.bundles:
+        assert bundle.identifier is not None  # prov's add_bundle requires an identifier
         yield bundle.identifier.uri, bundle
 
 
@@ -154,6 +155,7 @@ def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str
             canon = canonical_attributes(attrs)
             lines.append(canonical_line(bundle_id, type_name, ident.uri if ident is not None else None, canon))
             if isinstance(record, ProvElement):
+                assert ident is not None  # prov gives every element an identifier
                 node = Node(ident.uri, type_name, encode_qn(ident)["qn"], attrs)
                 nodes[node.id] = merge_node(nodes.get(node.id), node)
             elif isinstance(record, ProvRelation):

@@ -7,6 +7,8 @@ maps the classes to HTTP statuses in one table; the CLI maps them to exit code 1
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ProvhubError(Exception):
     code = "error"
@@ -18,7 +20,7 @@ class ProvhubError(Exception):
         self.details = details or []
 
     def to_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message, "where": self.where}
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "where": self.where}
         if self.details:
             body["details"] = self.details
         return body

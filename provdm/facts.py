@@ -189,7 +189,7 @@ class Flat:
 
     def referenced(self) -> set[str]:
         """Every IRI a relation refers to (endpoints, activity, plan)."""
-        out = set()
+        out: set[str] = set()
         for link in self.links:
             out.update(i for i in (link.src, link.dst) if i)
             out.update(i for i in (link.ref(n) for n in ("activity", "plan")) if i)
@@ -214,24 +214,28 @@ def read_facts(doc: ProvDocument) -> Flat:
     kinds: dict[str, set[str]] = defaultdict(set)
     shorts: dict[str, str] = {}
     for record in _records(doc):
-        type_name = PROV_N_MAP.get(record.get_type())
         if isinstance(record, ProvElement):
-            iri = record.identifier.uri
+            type_name = PROV_N_MAP[record.get_type()]
+            qn = record.identifier
+            if qn is None:  # prov gives every element an identifier
+                continue
+            iri = qn.uri
             kinds[iri].add(type_name)
             attrs = [(k.namespace.uri, k.localpart, v) for k, v in record.attributes if v is not None]
             el = elements.get(iri)
             if el is None:
-                elements[iri] = Element(iri, type_name, _short(record.identifier), attrs)
+                elements[iri] = Element(iri, type_name, _short(qn), attrs)
             else:
                 el.attrs.extend(a for a in attrs if a not in el.attrs)
         elif isinstance(record, ProvRelation):
-            attrs = [
+            type_name = PROV_N_MAP[record.get_type()]
+            link_attrs = [
                 (k.localpart if k.namespace.uri == voc.PROV_URI else str(k), v)
                 for k, v in record.attributes
                 if v is not None
             ]
             src_attr, dst_attr = (a.split(":")[1] for a in voc.RELATION_ENDPOINTS[type_name])
-            refs = {k: v for k, v in attrs if isinstance(v, QualifiedName)}
+            refs = {k: v for k, v in link_attrs if isinstance(v, QualifiedName)}
             for v in refs.values():
                 shorts.setdefault(v.uri, _short(v))
             src, dst = refs.get(src_attr), refs.get(dst_attr)
@@ -241,7 +245,7 @@ def read_facts(doc: ProvDocument) -> Flat:
                 src.uri if src else None,
                 dst.uri if dst else None,
                 ident,
-                [(k, v) for k, v in attrs if k not in (src_attr, dst_attr)],
+                [(k, v) for k, v in link_attrs if k not in (src_attr, dst_attr)],
             )
             links.append(link)
             for name, ref in refs.items():
@@ -252,9 +256,9 @@ def read_facts(doc: ProvDocument) -> Flat:
             kind = next((k for k in ("activity", "entity", "agent") if k in ks), "entity")
             elements[iri] = Element(iri, kind, shorts.get(iri, iri), [], declared=False)
     for link in links:
-        for iri in (link.src, link.dst):
-            if iri and iri not in elements:  # wasInfluencedBy to an undeclared record
-                elements[iri] = Element(iri, "entity", shorts.get(iri, iri), [], declared=False)
+        for end in (link.src, link.dst):
+            if end and end not in elements:  # wasInfluencedBy to an undeclared record
+                elements[end] = Element(end, "entity", shorts.get(end, end), [], declared=False)
     return Flat(elements, links, dict(kinds))
 
 

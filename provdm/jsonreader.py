@@ -220,6 +220,7 @@ def _read(data: dict):
             canon = canonical_attributes(attrs)
             lines.append(canonical_line(None, type_name, iri, canon))
             if element:
+                assert iri is not None and ident is not None  # anonymous elements were refused above
                 node = Node(iri, type_name, ident, attrs)
                 with conflicts:
                     nodes[node.id] = merge_node(nodes.get(node.id), node)

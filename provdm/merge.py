@@ -85,24 +85,29 @@ def merge_relation(stored: Relation | None, new: Relation, conflicts: list | Non
 
 def plan_merge(
     nodes: list[Node], relations: list[Relation], stored_nodes: dict[str, Node], stored_relations: dict[str, Relation]
-):
+) -> tuple[list[Node], list[Relation]]:
     """Merge a document's records with those already stored.
 
     Returns ``(nodes_to_write, relations_to_write)``: only records that are new or changed.
     Raises Conflict listing every conflict of the document at once.
     """
     conflicts: list = []
-    out_nodes, out_rels = [], []
+    out_nodes: list[Node] = []
+    out_rels: list[Relation] = []
     for node in nodes:
         old = stored_nodes.get(node.id)
         merged = merge_node(old, node, conflicts)
         if old is None or merged.attrs != old.attrs:
             out_nodes.append(merged)
     for rel in relations:
-        old = stored_relations.get(rel.id)
-        merged = merge_relation(old, rel, conflicts)
-        if old is None or merged.attrs != old.attrs or (merged.src, merged.dst) != (old.src, old.dst):
-            out_rels.append(merged)
+        old_rel = stored_relations.get(rel.id)
+        merged_rel = merge_relation(old_rel, rel, conflicts)
+        if (
+            old_rel is None
+            or merged_rel.attrs != old_rel.attrs
+            or (merged_rel.src, merged_rel.dst) != (old_rel.src, old_rel.dst)
+        ):
+            out_rels.append(merged_rel)
     if conflicts:
         raise Conflict(
             f"{len(conflicts)} conflict(s) with records already in the store",

@@ -16,9 +16,13 @@ from .errors import InvalidParameter
 
 #: RESPONSEFORMAT values -> (kind, media type), from :mod:`provdm.registry`. ``kind`` is the name
 #: of a PROV syntax (json, provn, xml) or of a picture (svg, png, pdf, dot) drawn by provdm.render.
-RESPONSE_FORMATS = {f.provsap: (f.name, f.media_type) for f in registry.answers()}
+RESPONSE_FORMATS: dict[str, tuple[str, str]] = {
+    f.provsap: (f.name, f.media_type) for f in registry.answers() if f.provsap is not None
+}
 #: every media type of those formats -> RESPONSEFORMAT value
-_MEDIA_ALIASES = {t: f.provsap for f in registry.answers() for t in f.media_types}
+_MEDIA_ALIASES: dict[str, str] = {
+    t: f.provsap for f in registry.answers() if f.provsap is not None for t in f.media_types
+}
 PARAMETERS = ("ID", "DEPTH", "DIRECTION", "MEMBERS", "STEPS", "AGENT", "MODEL", "RESPONSEFORMAT")
 _ALIASES = {"AGENTS": "AGENT"}
 _TRUE = {"true", "1", "yes", "on"}

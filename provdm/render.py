@@ -149,13 +149,14 @@ class _Node:
 def _times_line(el: Element) -> str | None:
     start = time_of(next(iter(el.values("startTime")), None))
     end = time_of(next(iter(el.values("endTime")), None))
-    if not start and not end:
+    when = start or end
+    if when is None:
         return None
     fmt = "%Y-%m-%d %H:%M"
     if start and end:
         tail = end.strftime("%H:%M" if end.date() == start.date() else fmt)
         return f"{start.strftime(fmt)} – {tail}"
-    return (start or end).strftime(fmt)
+    return when.strftime(fmt)
 
 
 def _facts_line(el: Element) -> str:

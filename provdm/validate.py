@@ -21,6 +21,7 @@ import datetime as _dt
 import functools
 import json
 from importlib import resources
+from typing import Collection
 
 from . import vocabulary as voc
 from .codec import Node, Relation, attr_iri
@@ -77,10 +78,11 @@ def _ref(rel: Relation, name: str) -> str | None:
 
 
 def structure_findings(
-    nodes: list[Node], relations: list[Relation], known_ids: set[str] = frozenset()
+    nodes: list[Node], relations: list[Relation], known_ids: Collection[str] = frozenset()
 ) -> tuple[list[str], list[str]]:
     """Return (errors that always reject, findings subject to the validation level)."""
-    errors, findings = [], []
+    errors: list[str] = []
+    findings: list[str] = []
     declared = {n.id for n in nodes} | set(known_ids)
     for rel in relations:
         src_name, dst_name = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
@@ -97,7 +99,8 @@ def structure_findings(
 
 def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
     out = []
-    intervals = {}
+    # keyed by record IRI; read and written with relation ends, which may be absent (None)
+    intervals: dict[str | None, tuple[_dt.datetime | None, _dt.datetime | None]] = {}
     for n in nodes:
         if n.kind != "activity":
             continue
@@ -107,7 +110,7 @@ def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]
             out.append(
                 f"start-after-end: activity {n.id} starts at {start.isoformat()} after it ends at {end.isoformat()}"
             )
-    generated = {}
+    generated: dict[str | None, _dt.datetime] = {}
     for rel in relations:
         if rel.type == "wasGeneratedBy":
             t = _time(_first(rel.attrs, _P + "time"))
@@ -142,7 +145,8 @@ def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]
 
 def size_errors(nodes: list[Node], relations: list[Relation], max_bytes: int) -> list[str]:
     out = []
-    for rec in [*nodes, *relations]:
+    records: list[Node | Relation] = [*nodes, *relations]
+    for rec in records:
         for n, v in rec.attrs:
             size = (
                 len(v)

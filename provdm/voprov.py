@@ -44,7 +44,7 @@ from lxml import etree
 
 from . import vocabulary as voc
 from .errors import MalformedDocument
-from .formats import parse_w3c  # formats imports voprov inside parse_any only
+from .formats import parse_w3c, prov_text  # formats imports voprov inside parse_any only
 
 #: voprov's record name -> IVOA class, for the elements that become W3C entities.
 ELEMENT_CLASSES = {cls[0].lower() + cls[1:]: cls for cls in voc.IVOA_ENTITY_CLASSES}
@@ -196,7 +196,7 @@ def to_w3c(text: str, fmt: str) -> str:
 def _read_w3c(text: str, fmt: str) -> dict:
     """Parse standard PROV-N/PROV-XML with prov and return it as PROV-JSON data."""
     doc, _ = parse_w3c(text, fmt)
-    return json.loads(doc.serialize(format="json"))
+    return json.loads(prov_text(doc, "json"))
 
 
 class _Names:
@@ -297,7 +297,8 @@ def _renamed_relation_type(value, names: _Names):
 
 
 def _ivoa_classes(record: dict, names: _Names) -> set[str]:
-    return {names.local(v) for v in map(_lexical, _values(record.get("prov:type", []))) if isinstance(v, str)} - {None}
+    lexicals = map(_lexical, _values(record.get("prov:type", [])))
+    return {local for v in lexicals if isinstance(v, str) and (local := names.local(v)) is not None}
 
 
 def _restore_artefact_types(container: dict, names: _Names) -> None:
