@@ -24,6 +24,9 @@ class Viewer:
     name: str | None = None
     role: str = "anonymous"  # anonymous | reader | writer | admin
     groups: frozenset = field(default_factory=frozenset)
+    #: who the caller is, unique (``token:<token id>``): the poster kept with each document.
+    #: Names are not unique (a token's default name is its role and groups).
+    principal: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -41,7 +44,7 @@ class Viewer:
 
 ANONYMOUS = Viewer()
 #: The operator at the command line, who holds the store itself.
-OPERATOR = Viewer(name="operator", role="admin")
+OPERATOR = Viewer(name="operator", role="admin", principal="operator")
 
 
 def today() -> str:
@@ -104,6 +107,19 @@ class Readable:
 
 def document_readable(viewer: Viewer, rights: str, group: str | None, release: str | None) -> bool:
     return Readable.for_viewer(viewer).allows(rights, group, release)
+
+
+def may_manage(viewer: Viewer, group: str | None, poster: str | None) -> bool:
+    """Whether ``viewer`` may change a document's rights, retract or supersede it: an admin, a
+    writer of its owner group, or, of a document without an owner group, the writer who posted
+    it (a document whose poster the store does not know: an admin only)."""
+    if viewer.is_admin:
+        return True
+    if not viewer.can_write:
+        return False
+    if group is not None:
+        return group in viewer.groups
+    return poster is not None and viewer.principal == poster
 
 
 def new_token() -> str:

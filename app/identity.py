@@ -40,7 +40,7 @@ from provdm.identity import (
     resolve as resolve_claims,
 )
 
-from .access import OPERATOR, Viewer, document_readable
+from .access import OPERATOR, Viewer, document_readable, may_manage
 from .stores.base import HistoryEntry, PreparedDocument, PutResult, Rewrite, Store, utcnow_iso
 
 PLAN_ATTEMPTS = 20
@@ -290,15 +290,17 @@ def _rewrite(store: Store, **kwargs) -> Rewrite:
 
 
 def may_change(store: Store, doc_id: str, viewer: Viewer):
-    """The live document ``doc_id`` if ``viewer`` may retract or supersede it: an admin, or a
-    writer of its owner group (of a document without one: any writer). A document the viewer
-    cannot read is not found."""
+    """The live document ``doc_id`` if ``viewer`` may retract or supersede it
+    (:func:`app.access.may_manage`: an admin, a writer of its owner group, or of a document
+    without one its poster). A document the viewer cannot read is not found."""
     stored = store.get_document(doc_id)
     if not document_readable(viewer, stored.rights, stored.group, stored.release):
         raise NotFound(f"no document with id {doc_id!r}", where="id")
-    if not (viewer.is_admin or (viewer.can_write and (stored.group is None or stored.group in viewer.groups))):
+    if not may_manage(viewer, stored.group, stored.poster):
         raise Forbidden(
-            "only an admin or a writer of the owner group may retract or supersede this document", where="id"
+            "only an admin, a writer of the owner group or, of a document without one, its poster may retract "
+            "or supersede this document",
+            where="id",
         )
     if stored.status != "live":
         raise InvalidParameter(

@@ -35,7 +35,9 @@ def viewer_from_request(app: Flask) -> Viewer:
         record = app.extensions["provhub.store"].find_token(hash_token(token.strip()))
         if record is None or record.revoked:
             raise Unauthorized("the API token is not valid (unknown or revoked)", where="Authorization")
-        return Viewer(name=record.name, role=record.role, groups=frozenset(record.groups))
+        return Viewer(
+            name=record.name, role=record.role, groups=frozenset(record.groups), principal="token:" + record.id
+        )
     header = settings.proxy_user_header
     if header and request.headers.get(header):
         groups = {x.strip() for x in request.headers.get(PROXY_GROUPS_HEADER, "").split(",") if x.strip()}

@@ -33,7 +33,7 @@ from provdm.facts import read_facts
 from provdm.render import render
 from provdm.validate import LEVELS, validate
 
-from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, today
+from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, may_manage, today
 from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, sees_everything, visible_ids
 from .stores.base import PreparedDocument, Store, TraceQuery
 
@@ -53,18 +53,29 @@ class IngestResult:
         return {"id": self.id, "records": self.records, "created": self.created, "warnings": self.warnings}
 
 
-def check_rights(rights: str | None, group: str | None, release: str | None) -> tuple[str, str | None, str | None]:
-    rights = "public" if rights is None else rights.lower()
-    if rights not in RIGHTS:
-        raise InvalidParameter(f"rights must be public or proprietary, not {rights!r}", where="rights")
+def check_rights(rights, group, release) -> tuple[str, str | None, str | None]:
+    """Rights as posted or set, their types and values checked (400); ``rights`` None: public."""
+    rights = "public" if rights is None else rights
+    if not isinstance(rights, str) or rights.lower() not in RIGHTS:
+        raise InvalidParameter(f"rights must be public or proprietary, not {_shown(rights)}", where="rights")
+    rights = rights.lower()
+    if group is not None and (not isinstance(group, str) or not group.strip()):
+        raise InvalidParameter(f"group must be the name of a group, not {_shown(group)}", where="group")
     if rights == "proprietary" and not group:
         raise InvalidParameter("proprietary documents need an owner group", where="group")
     if release is not None:
         try:
             release = _dt.date.fromisoformat(release).isoformat()
-        except ValueError:
-            raise InvalidParameter(f"release must be a date YYYY-MM-DD, not {release!r}", where="release") from None
+        except (TypeError, ValueError):
+            raise InvalidParameter(
+                f"release must be a date YYYY-MM-DD, not {_shown(release)}", where="release"
+            ) from None
     return rights, group, release
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def to_provjson(doc: ProvDocument) -> str:
@@ -131,6 +142,7 @@ def prepare(
         rights=rights,
         group=group,
         release=release,
+        poster=viewer.principal,
     )
     return prepared, warnings
 
@@ -191,10 +203,11 @@ def _flatten_with_prov(text: str, fmt: str, doc: ProvDocument | None, settings):
     return nodes, relations, content_hash, records, prefixes, provjson, warnings, translated
 
 
-def check_may_assign(viewer: Viewer, rights: str | None, group: str | None) -> None:
-    """A writer may make a document proprietary only for a group it belongs to."""
-    if (rights or "public").lower() == "proprietary" and group and not viewer.is_admin and group not in viewer.groups:
-        raise Forbidden(f"you are not a member of group {group!r}", where="group")
+def check_may_assign(viewer: Viewer, group) -> None:
+    """A writer may name as owner only a group it belongs to, public or proprietary alike (the
+    owner group's writers then manage the document)."""
+    if group and not viewer.is_admin and group not in viewer.groups:
+        raise Forbidden(f"you are not a member of group {_shown(group)}", where="group")
 
 
 def ingest(
@@ -204,7 +217,7 @@ def ingest(
     ``supersedes``: the id of a live document this one replaces."""
     from . import identity
 
-    check_may_assign(viewer, options.get("rights"), options.get("group"))
+    check_may_assign(viewer, options.get("group"))
     if supersedes:
         identity.may_change(store, supersedes, viewer)
     prepared, warnings = prepare(text, fmt, settings=settings, store=store, viewer=viewer, **options)
@@ -247,16 +260,35 @@ def ingest_prov(store: Store, doc: ProvDocument, *, settings, **options) -> Inge
     return ingest(store, to_provjson(doc), "json", settings=settings, doc=doc, **options)
 
 
-def set_rights(
-    store: Store, doc_id: str, rights: str | None, group: str | None, release: str | None, *, viewer: Viewer = OPERATOR
-):
-    """Change who may read a document: its owner group's writers or an admin."""
+RIGHTS_FIELDS = ("rights", "group", "release")
+
+
+def set_rights(store: Store, doc_id: str, changes: dict, *, viewer: Viewer = OPERATOR):
+    """Change who may read a document (:func:`app.access.may_manage`: an admin, a writer of the
+    owner group, or the poster of a document without one). ``changes`` holds some of rights,
+    group and release (and may repeat the id): fields left out keep their stored values, None
+    clears a group or a release date."""
+    if not isinstance(changes, dict):
+        raise InvalidParameter("the body must be a JSON object with rights, group and release", where="body")
+    unknown = sorted(set(changes) - {*RIGHTS_FIELDS, "id"}, key=str)
+    if unknown:
+        raise InvalidParameter(
+            f"unknown field {_shown(unknown[0])}: a rights change has rights, group and release",
+            where=str(unknown[0])[:60],
+        )
+    if changes.get("id", doc_id) != doc_id:
+        raise InvalidParameter(f"the body names another document ({_shown(changes['id'])})", where="id")
+    if "rights" in changes and changes["rights"] is None:
+        raise InvalidParameter("rights must be public or proprietary, not None", where="rights")
     stored = readable_document(store, doc_id, viewer)
-    owner = viewer.is_admin or (viewer.can_write and (stored.group is None or stored.group in viewer.groups))
-    if not owner:
-        raise Forbidden("only an admin or a writer of the owner group may change the rights", where="rights")
-    rights, group, release = check_rights(rights, group if group is not None else stored.group, release)
-    check_may_assign(viewer, rights, group)
+    if not may_manage(viewer, stored.group, stored.poster):
+        raise Forbidden(
+            "only an admin, a writer of the owner group or, of a document without one, its poster may change "
+            "the rights",
+            where="rights",
+        )
+    rights, group, release = check_rights(*(changes[f] if f in changes else getattr(stored, f) for f in RIGHTS_FIELDS))
+    check_may_assign(viewer, group)
     store.set_rights(doc_id, rights, group, release)
     return store.get_document(doc_id)
 

@@ -91,12 +91,11 @@ def get_rights(doc_id: str):
 
 @bp.put("/documents/<doc_id>/rights")
 def put_rights(doc_id: str):
+    """Fields left out keep their stored values (services.set_rights)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidParameter("the body must be a JSON object with rights, group and release", where="body")
-    stored = services.set_rights(
-        current_store(), doc_id, body.get("rights"), body.get("group"), body.get("release"), viewer=current_viewer()
-    )
+    stored = services.set_rights(current_store(), doc_id, body, viewer=current_viewer())
     return jsonify({"id": stored.id, "rights": stored.rights, "group": stored.group, "release": stored.release})
 
 

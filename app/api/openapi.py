@@ -53,13 +53,14 @@ def spec(base_url: str = "/") -> dict:
             "release": {"type": "string", "nullable": True},
         },
     }
-    rights_in = {
+    rights_in = {  # fields left out keep their stored values; null clears group or release
         "type": "object",
-        "required": ["rights"],
+        "additionalProperties": False,
         "properties": {
+            "id": {"type": "string"},
             "rights": {"type": "string", "enum": ["public", "proprietary"]},
-            "group": {"type": "string"},
-            "release": {"type": "string", "format": "date"},
+            "group": {"type": "string", "nullable": True},
+            "release": {"type": "string", "format": "date", "nullable": True},
         },
     }
     fits_result = {
@@ -269,7 +270,8 @@ def spec(base_url: str = "/") -> dict:
                     },
                 },
                 "put": {
-                    "summary": "Change the access rights of a document (owner group writer or admin)",
+                    "summary": "Change the access rights of a document (an admin, a writer of the owner group, or the "
+                    "poster of a document without one); fields left out are kept",
                     "operationId": "putRights",
                     "parameters": [_param("doc_id", "path", required=True)],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": rights_in}}},

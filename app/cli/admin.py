@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from dataclasses import replace
 
 import click
 
 from provdm.errors import InvalidParameter
 
 from .. import identity, services
-from ..access import ROLES, hash_token, new_token
+from ..access import OPERATOR, ROLES, hash_token, new_token
 from ..stores.base import TokenRecord, utcnow_iso
 from . import cli, open_store_from, settings_from, store_option
 
@@ -80,14 +81,15 @@ def tokens_revoke(token_id, store_url):
 @cli.command()
 @click.argument("doc_id")
 @click.option("--rights", type=click.Choice(["public", "proprietary"]), required=True)
-@click.option("--group", default=None, help="Owner group (proprietary).")
-@click.option("--release", default=None, help="Date YYYY-MM-DD after which the document is public.")
+@click.option("--group", default=None, help="Owner group (proprietary); left out: kept.")
+@click.option("--release", default=None, help="Date YYYY-MM-DD after which the document is public; left out: kept.")
 @store_option
 def rights(doc_id, rights, group, release, store_url):
     """Change who may read a stored document."""
     store = open_store_from(store_url)
+    changes = {"rights": rights, "group": group, "release": release}
     try:
-        stored = services.set_rights(store, doc_id, rights, group, release)
+        stored = services.set_rights(store, doc_id, {k: v for k, v in changes.items() if v is not None})
     finally:
         store.close()
     click.echo(f"{stored.id}\t{stored.rights}\t{stored.group or '-'}\t{stored.release or '-'}")
@@ -126,6 +128,7 @@ def export(output, store_url):
                             "rights": d.rights,
                             "group": d.group,
                             "release": d.release,
+                            "poster": d.poster,
                             "created_at": d.created_at,
                             "status": d.status,
                             "superseded_by": d.superseded_by,
@@ -170,6 +173,7 @@ def import_export(file, store_url):
                 rights=item.get("rights"),
                 group=item.get("group"),
                 release=item.get("release"),
+                viewer=replace(OPERATOR, principal=item.get("poster")),  # who posted it, kept
             )
             if res.id != item.get("id", res.id):
                 click.echo(f"line {lineno}: document id changed from {item['id']} to {res.id}", err=True)

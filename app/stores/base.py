@@ -12,7 +12,9 @@ What a store keeps
 ------------------
 - **documents**: ``id`` (canonical content hash, see :func:`provdm.codec.canonical_hash`), the
   original text and its format, the canonical PROV-JSON, the document's prefixes, record count,
-  creation time, rights (``public``/``proprietary`` + group + release date).
+  creation time, rights (``public``/``proprietary`` + group + release date), and its poster
+  (:attr:`app.access.Viewer.principal` of who posted it; None in stores made before, and for
+  documents posted without one).
 - **nodes**: one per element IRI (:class:`provdm.codec.Node`: id, kind, qn, attrs).
 - **relations**: one per relation id (:class:`provdm.codec.Relation`: id, type, src, dst,
   category, qn, attrs). ``src``/``dst`` need not be stored nodes (PROV allows references to
@@ -50,7 +52,8 @@ Access rights (app/access.py decides; the store only filters and reports):
     today=None)``: with ``groups`` (a set) only documents readable by members of those groups
     (public, released on or before ``today``, or owned by one of the groups), and only records
     asserted by at least one such document, are listed and counted. ``groups=None``: everything.
-``set_rights(doc_id, rights, group, release)``: NotFound if no such document.
+``set_rights(doc_id, rights, group, release)``: writes all three (the poster stays); NotFound if no
+    such document.
 ``save_token(TokenRecord)``, ``find_token(token_hash) -> TokenRecord | None``,
 ``list_tokens() -> list[TokenRecord]``, ``revoke_token(token_id) -> bool``: API tokens, kept
     hashed (the token itself is never stored).
@@ -128,6 +131,7 @@ class PreparedDocument:
     group: str | None = None
     release: str | None = None  # ISO date
     aliases: list = field(default_factory=list)  # provdm.identity.Claim of its records
+    poster: str | None = None  # Viewer.principal of who posted it
 
 
 @dataclass
@@ -151,6 +155,7 @@ class StoredDocument:
     release: str | None = None
     status: str = "live"  # live | retracted | superseded
     superseded_by: str | None = None
+    poster: str | None = None  # Viewer.principal of who posted it (None: not known)
 
 
 @dataclass

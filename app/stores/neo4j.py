@@ -179,7 +179,7 @@ TOKEN_COLUMNS = (
 DOC_COLUMNS = (
     "d.id AS id, d.format AS format, d.prefixes AS prefixes, d.records AS records, d.created_at AS created_at, "
     "d.rights AS rights, d.group AS group, d.release AS release, "
-    "coalesce(d.status, 'live') AS status, d.superseded_by AS superseded_by"
+    "coalesce(d.status, 'live') AS status, d.superseded_by AS superseded_by, d.poster AS poster"
 )
 LIVE = "coalesce(d.status, 'live') = 'live'"
 SECRET_READ = "MATCH (m:Meta {key: 'secret'}) RETURN m.value AS value"
@@ -329,6 +329,7 @@ def to_document(rec, texts: dict) -> StoredDocument:
         release=rec["release"],
         status=rec["status"],
         superseded_by=rec["superseded_by"],
+        poster=rec["poster"],
     )
 
 
@@ -892,7 +893,7 @@ class Neo4jStore:
         tx.run(
             "CREATE (d:Document {id: $id, format: $format, "
             "prefixes: $prefixes, records: $records, created_at: $created_at, seq: $seq, "
-            "rights: $rights, group: $group, release: $release})",
+            "rights: $rights, group: $group, release: $release, poster: $poster})",
             id=prepared.id,
             format=prepared.format,
             prefixes=json.dumps(prepared.prefixes),
@@ -902,6 +903,7 @@ class Neo4jStore:
             rights=prepared.rights,
             group=prepared.group,
             release=prepared.release,
+            poster=prepared.poster,
         ).consume()
 
     def _run_batches(self, tx, cypher: str, rows: list, **params) -> None:

@@ -186,6 +186,7 @@ def _doc(row) -> StoredDocument:
         release=row[9],
         status=row[10],
         superseded_by=row[11],
+        poster=row[12],
     )
 
 
@@ -208,7 +209,7 @@ _IN_ROWIDS = " WHERE rid IN (SELECT value FROM json_each(?))"
 _SELECT_RELATIONS = "SELECT id, type, src, dst, category, qn, attrs FROM relations"  # rows for _relation
 
 _DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
-_DOC_READ = _DOC_COLS + ", status, superseded_by"
+_DOC_READ = _DOC_COLS + ", status, superseded_by, poster"
 _LIVE = "d.status = 'live'"
 
 
@@ -263,6 +264,16 @@ def _add_lifecycle(conn: sqlite3.Connection) -> None:
         conn.execute("CREATE INDEX documents_access ON documents(id, rights, grp, release, seq, status)")
 
     _upgrade(conn, lambda: "status" not in _columns(conn, "documents"), add)
+
+
+def _add_poster(conn: sqlite3.Connection) -> None:
+    """Stores made before documents kept their poster get the column (posters not known: the
+    documents without an owner group are then changed by admins only)."""
+    _upgrade(
+        conn,
+        lambda: "poster" not in _columns(conn, "documents"),
+        lambda: conn.execute("ALTER TABLE documents ADD COLUMN poster TEXT"),
+    )
 
 
 def _store_secret(conn: sqlite3.Connection) -> str:
@@ -360,7 +371,7 @@ def _write_records(conn: sqlite3.Connection, nodes, relations) -> None:
 def _insert_document(conn: sqlite3.Connection, doc: PreparedDocument) -> None:
     conn.executemany("INSERT OR IGNORE INTO namespaces (prefix, uri) VALUES (?, ?)", sorted(doc.prefixes.items()))
     conn.execute(
-        f"INSERT INTO documents ({_DOC_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO documents ({_DOC_COLS}, poster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             doc.id,
             doc.format,
@@ -372,6 +383,7 @@ def _insert_document(conn: sqlite3.Connection, doc: PreparedDocument) -> None:
             doc.rights,
             doc.group,
             doc.release,
+            doc.poster,
         ),
     )
 
@@ -461,6 +473,7 @@ class SQLiteStore:
             _add_fragments(conn)
             _relations_by_row(conn)
             _add_lifecycle(conn)
+            _add_poster(conn)
             self._secret = _store_secret(conn)
 
     # -- connections -------------------------------------------------------------------------

@@ -194,3 +194,168 @@ def test_an_anonymous_query_with_placeholders_answers_while_a_write_holds_the_lo
     assert [r.status_code for r in answers] == [200, 200], [r.get_data(as_text=True)[:300] for r in answers]
     text = answers[0].get_data(as_text=True)
     assert "hidden:" in text and "binning" not in text and "ex:dl3" in text
+
+
+# -- item 4: PUT /documents/{id}/rights ----------------------------------------------------------
+
+
+def test_a_public_document_is_changed_only_by_its_poster_or_an_admin(hub):
+    client, h, _, _ = hub
+    for poster, others in (("a1", ("b", "a2", "nog1")), ("nog1", ("nog2", "a1", "b"))):
+        doc = post(client, PUBLIC_DL3.replace("23523", "2352" + poster), h[poster])
+        before = rights(client, doc)
+        # another writer, of another group or with the same token name, cannot take it over
+        for other in others:
+            groups = TOKENS[other][2]  # what the other writer could do to a document of its own
+            body = {"rights": "proprietary", "group": groups[0]} if groups else {"release": "2030-01-01"}
+            r = client.put(f"/documents/{doc}/rights", json=body, headers=h[other])
+            assert r.status_code == 403, (poster, other, r.get_data(as_text=True))
+            assert r.get_json()["error"]["where"]
+            assert client.delete(f"/documents/{doc}", headers=h[other]).status_code == 403
+        assert rights(client, doc) == before  # the poster still reads it, so does everyone
+        # the poster may change it, and so may an admin
+        r = client.put(f"/documents/{doc}/rights", json={"release": "2030-01-01"}, headers=h[poster])
+        assert r.status_code == 200, r.get_data(as_text=True)
+        assert r.get_json()["release"] == "2030-01-01" and r.get_json()["rights"] == "public"
+        r = client.put(f"/documents/{doc}/rights", json={"release": None}, headers=h["admin"])
+        assert r.status_code == 200 and r.get_json()["release"] is None
+
+
+def test_left_out_fields_keep_their_stored_values(hub):
+    client, h, _, _ = hub
+    post(client, PUBLIC_DL5, h["a1"])
+    secret = post(client, PRIVATE_DL4, h["a1"], "?rights=proprietary&group=A")
+    r = client.put(f"/documents/{secret}/rights", json={"release": "2030-01-01"}, headers=h["a2"])
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json() == {"id": secret, "rights": "proprietary", "group": "A", "release": "2030-01-01"}
+    assert rights(client, secret) == (404, None)  # still hidden from anonymous callers
+    assert "binning" not in client.get("/provsap?ID=ex:dl5&DEPTH=ALL").get_data(as_text=True)
+    # an empty change changes nothing; a GET answer may be put back as it is
+    assert client.put(f"/documents/{secret}/rights", json={}, headers=h["a2"]).get_json()["release"] == "2030-01-01"
+    same = client.put(f"/documents/{secret}/rights", json=r.get_json(), headers=h["a2"])
+    assert same.status_code == 200 and same.get_json() == r.get_json()
+    # null clears the release; rights alone keeps group and release
+    r = client.put(f"/documents/{secret}/rights", json={"release": None}, headers=h["a1"])
+    assert r.get_json() == {"id": secret, "rights": "proprietary", "group": "A", "release": None}
+    r = client.put(f"/documents/{secret}/rights", json={"rights": "public"}, headers=h["a1"])
+    assert r.get_json() == {"id": secret, "rights": "public", "group": "A", "release": None}
+
+
+@pytest.mark.parametrize(
+    "body, where",
+    [
+        ({"rights": 5}, "rights"),
+        ({"rights": None}, "rights"),
+        ({"rights": ["public"]}, "rights"),
+        ({"group": ["A"]}, "group"),
+        ({"group": {"A": 1}}, "group"),
+        ({"group": 7}, "group"),
+        ({"group": ""}, "group"),
+        ({"release": 20300101}, "release"),
+        ({"release": ["2030-01-01"]}, "release"),
+        ({"release": "tomorrow"}, "release"),
+        ({"rights": "proprietary", "group": None}, "group"),
+        ({"rigths": "public"}, "rigths"),
+        ({"id": "another"}, "id"),
+        (["rights", "public"], "body"),
+        ("public", "body"),
+    ],
+)
+def test_rights_changes_are_type_checked(hub, body, where):
+    client, h, _, _ = hub
+    doc = post(client, PRIVATE_DL4, h["a1"], "?rights=proprietary&group=A")
+    before = rights(client, doc, h["a1"])
+    r = client.put(f"/documents/{doc}/rights", json=body, headers=h["a1"])
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert r.get_json()["error"]["where"] == where
+    assert rights(client, doc, h["a1"]) == before
+
+
+def test_a_writer_names_only_its_own_groups(hub):
+    client, h, _, _ = hub
+    # posting, public or proprietary, for a group the writer is not in
+    for query in ("?rights=public&group=B", "?group=B", "?rights=proprietary&group=B"):
+        r = client.post("/documents" + query, data=PUBLIC_DL3, headers={**PROVN, **h["a1"]})
+        assert r.status_code == 403, (query, r.get_data(as_text=True))
+        assert r.get_json()["error"]["where"] == "group"
+    # setting it
+    doc = post(client, PUBLIC_DL3, h["a1"])
+    for body in ({"group": "B"}, {"rights": "public", "group": "B"}, {"rights": "proprietary", "group": "B"}):
+        r = client.put(f"/documents/{doc}/rights", json=body, headers=h["a1"])
+        assert r.status_code == 403 and r.get_json()["error"]["where"] == "group", body
+    assert rights(client, doc)[1]["group"] is None
+    # its own group is fine, and then the group's writers manage the document
+    r = client.put(f"/documents/{doc}/rights", json={"group": "A"}, headers=h["a1"])
+    assert r.status_code == 200 and r.get_json()["group"] == "A"
+    assert client.put(f"/documents/{doc}/rights", json={"release": "2031-01-01"}, headers=h["a2"]).status_code == 200
+    assert client.put(f"/documents/{doc}/rights", json={"release": None}, headers=h["b"]).status_code == 403
+    # an admin may name any group
+    r = client.post("/documents?rights=public&group=B", data=PUBLIC_DL5, headers={**PROVN, **h["admin"]})
+    assert r.status_code == 201
+
+
+def test_a_store_made_before_posters_is_upgraded_on_open(tmp_path):
+    """SQLite: the poster column is added to an old store (whose posters are not known, so its
+    public documents are changed by admins only), and the secret is made when it is opened."""
+    from dataclasses import replace
+
+    from app.stores.sqlite import SQLiteStore
+
+    settings = make_settings("sqlite", None, tmp_path, auth="on")
+    app = create_app(settings)
+    client, store = app.test_client(), app.extensions["provhub.store"]
+    writer, admin = new_token(), new_token()
+    store.save_token(TokenRecord("w1", "w", "writer", [], hash_token(writer), utcnow_iso()))
+    store.save_token(TokenRecord("a1", "a", "admin", [], hash_token(admin), utcnow_iso()))
+    doc = post(client, PUBLIC_DL3, {"Authorization": f"Bearer {writer}"})
+    store.close()
+    conn = sqlite3.connect(store.path)
+    conn.executescript("ALTER TABLE documents DROP COLUMN poster; DELETE FROM meta WHERE key = 'secret';")
+    conn.close()
+    reopened = SQLiteStore(settings.store_url, settings)
+    try:
+        assert reopened.get_document(doc).poster is None
+        conn = sqlite3.connect(store.path)
+        assert conn.execute("SELECT count(*) FROM meta WHERE key = 'secret'").fetchone() == (1,)
+        conn.close()
+        client = create_app(replace(settings), store=reopened).test_client()
+        body = {"release": "2030-01-01"}
+        assert (
+            client.put(f"/documents/{doc}/rights", json=body, headers={"Authorization": f"Bearer {writer}"}).status_code
+            == 403
+        )
+        assert (
+            client.put(f"/documents/{doc}/rights", json=body, headers={"Authorization": f"Bearer {admin}"}).status_code
+            == 200
+        )
+    finally:
+        reopened.close()
+
+
+def test_export_and_import_keep_the_poster(hub, tmp_path):
+    from click.testing import CliRunner
+
+    from app.cli import load_commands
+    from app.stores import open_store
+
+    client, h, store, settings = hub
+    doc = post(client, PUBLIC_DL3, h["nog1"])
+    env = {
+        "PROVHUB_STORE_URL": settings.store_url,
+        "PROVHUB_NEO4J_USER": settings.neo4j_user,
+        "PROVHUB_NEO4J_PASSWORD": settings.neo4j_password,
+        "PROVHUB_NEO4J_DATABASE": settings.neo4j_database,
+    }
+    out = tmp_path / "backup.jsonl"
+    runner = CliRunner()
+    r = runner.invoke(load_commands(), ["export", "-o", str(out)], env=env, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    url = f"sqlite:///{tmp_path / 'restored.db'}"
+    r = runner.invoke(load_commands(), ["import-export", str(out), "--store", url], env=env, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    restored = open_store(url)
+    try:
+        assert restored.get_document(doc).poster == store.get_document(doc).poster
+        assert store.get_document(doc).poster.startswith("token:")
+    finally:
+        restored.close()
