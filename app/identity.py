@@ -219,7 +219,7 @@ def _plan(store: Store, version, *, new=None, retire=None, history=None, extra_d
 
     rewritten_docs = set(involved) | ({new_doc.id} if new_doc else set())
     declared = {n.id for nodes, _ in first.values() for n in nodes}
-    targets = sorted({t for t in canon.joins.values()} - declared)
+    targets = sorted(set(canon.joins.values()) - declared)
     declared |= {n.id for n in store.get_nodes(targets)} if targets else set()
     for doc_id in sorted(outside):
         first[doc_id] = canonicalize(raws[doc_id][0], raws[doc_id][1], canon)
@@ -232,10 +232,9 @@ def _plan(store: Store, version, *, new=None, retire=None, history=None, extra_d
     touched |= {rec.id for d in rewritten_docs for rec in list(canonical[d][0]) + list(canonical[d][1])}
 
     versions: dict[str, list] = {}
-    order = {rid: list(ds) for rid, ds in asserting.items()}
     by_doc = {d: ({n.id: n for n in nodes}, {x.id: x for x in rels}) for d, (nodes, rels) in canonical.items()}
     for rid in touched:
-        docs = [d for d in order.get(rid, []) if d not in gone]
+        docs = [d for d in asserting.get(rid, []) if d not in gone]
         docs += [d for d in by_doc if d not in docs and (rid in by_doc[d][0] or rid in by_doc[d][1])]
         if new_doc and new_doc.id in docs:
             docs = [d for d in docs if d != new_doc.id] + [new_doc.id]
@@ -253,16 +252,13 @@ def _plan(store: Store, version, *, new=None, retire=None, history=None, extra_d
             nodes.append(merge_versions(vs, "node"))
         else:
             relations.append(merge_versions(vs, "relation"))
-    rewritten = rewritten_docs
-    assertions = [
-        (rec.id, d) for d in rewritten for nodes_, rels_ in [canonical[d]] for rec in list(nodes_) + list(rels_)
-    ]
+    assertions = [(rec.id, d) for d in rewritten_docs for rec in [*canonical[d][0], *canonical[d][1]]]
     aliases = [c for d in involved for c in raws[d][2]] + own
     if new_doc:
         new_doc.nodes, new_doc.relations = canonical[new_doc.id]
     plan = Rewrite(
         version=version,
-        docs=sorted(rewritten | gone),
+        docs=sorted(rewritten_docs | gone),
         assertions=assertions,
         aliases=aliases,
         delete=delete,
