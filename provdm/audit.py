@@ -112,19 +112,7 @@ CODES = {
 RAW_TYPES = frozenset({"DL0", "R0", "R1", "raw", "RawData"})
 
 #: IVOA classes that describe or configure activities: never generated, not audited as data.
-_NOT_DATA = {
-    "ActivityDescription",
-    "EntityDescription",
-    "UsageDescription",
-    "GenerationDescription",
-    "DatasetDescription",
-    "ValueDescription",
-    "Parameter",
-    "ParameterDescription",
-    "ConfigFile",
-    "ConfigFileDescription",
-    "ValueEntity",
-}
+_NOT_DATA = frozenset(voc.IVOA_ENTITY_CLASSES) - {"DatasetEntity"}
 _CHECKSUM = re.compile(r"checksum|datasum|md5|sha\d*|hash|digest")
 #: An id that is a content hash (``.../sha256-<hex>``) is as good as a checksum.
 _CONTENT_ID = re.compile(r"(?<![a-z])(sha\d+|md5)[-:_][0-9a-f]{16,}", re.I)

@@ -34,6 +34,13 @@ endDocument
 SECRET = "TOPSECRET-value"
 
 
+def chain(name: str, n: int, head: str = "") -> str:
+    """A PROV-N document of ``n`` derivations ex:<name>0 <- ex:<name>1 <- ... ex:<name><n>, every
+    entity declared, after ``head`` (more statements)."""
+    body = "\n".join(f"entity(ex:{name}{i})\nwasDerivedFrom(ex:{name}{i}, ex:{name}{i + 1})" for i in range(n))
+    return f"document\nprefix ex <http://example.org/>\n{head}{body}\nentity(ex:{name}{n})\nendDocument\n"
+
+
 @pytest.fixture
 def world(store):
     settings = Settings(sample="off", auth="off")
@@ -97,8 +104,7 @@ def test_the_node_cap_counts_what_the_caller_sees(store, settings):
 
     settings = replace(settings, node_cap=20)
     services.ingest(store, PUBLIC, "provn", settings=settings)
-    chain = "\n".join(f"entity(ex:h{i})\nwasDerivedFrom(ex:h{i}, ex:h{i + 1})" for i in range(30))
-    hidden = f"document\nprefix ex <http://example.org/>\nwasDerivedFrom(ex:dl5, ex:h0)\n{chain}\nentity(ex:h30)\nendDocument\n"
+    hidden = chain("h", 30, head="wasDerivedFrom(ex:dl5, ex:h0)\n")
     services.ingest(store, hidden, "provn", settings=settings, rights="proprietary", group="A")
     query = ProvSapQuery.from_args({"ID": ["ex:dl5"], "DEPTH": "ALL"}, max_depth=1000)
     graph, _ = services.trace_graph(store, query, settings=settings, viewer=ANON)
@@ -204,13 +210,7 @@ def test_depth_all_keeps_to_the_maximum_depth(store, settings):
     from provdm.errors import AnswerTooLarge
 
     settings = replace(settings, max_depth=10)
-    chain = "\n".join(f"entity(ex:c{i})\nwasDerivedFrom(ex:c{i}, ex:c{i + 1})" for i in range(12))
-    services.ingest(
-        store,
-        f"document\nprefix ex <http://example.org/>\n{chain}\nentity(ex:c12)\nendDocument\n",
-        "provn",
-        settings=settings,
-    )
+    services.ingest(store, chain("c", 12), "provn", settings=settings)
 
     def ask(ident):
         query = ProvSapQuery.from_args({"ID": [ident], "DEPTH": "ALL"}, max_depth=settings.max_depth)
@@ -228,13 +228,7 @@ def test_pictures_have_a_size_cap_and_a_concurrency_limit(store, settings):
     from provdm.errors import AnswerTooLarge, Busy
 
     settings = replace(settings, render_node_cap=2)
-    chain = "\n".join(f"entity(ex:p{i})\nwasDerivedFrom(ex:p{i}, ex:p{i + 1})" for i in range(50))
-    services.ingest(
-        store,
-        f"document\nprefix ex <http://example.org/>\n{chain}\nentity(ex:p50)\nendDocument\n",
-        "provn",
-        settings=settings,
-    )
+    services.ingest(store, chain("p", 50), "provn", settings=settings)
 
     def picture(depth):
         query = ProvSapQuery.from_args({"ID": ["ex:p0"], "DEPTH": depth, "RESPONSEFORMAT": "PROV-DOT"}, max_depth=1000)
