@@ -148,6 +148,6 @@ def test_service_documents(client):
     a = client.get("/availability")
     assert b"<vosi:available>true</vosi:available>" in a.get_data()
     c = client.get("/capabilities").get_data(as_text=True)
-    assert "/provsap</accessURL>" in c and 'name="max_depth"' in c
+    assert "/provsap</accessURL>" in c and "<name>PROVHUB_MAX_DEPTH</name>" in c
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.") and {"/documents", "/provsap", "/documents/{doc_id}"} <= set(spec["paths"])
