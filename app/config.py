@@ -34,6 +34,18 @@ SETTINGS = [
     ("max_body_mb", 64.0, "Largest request body accepted, in MiB (413 above)."),
     ("max_records", 2_000_000, "Most PROV records accepted in one document (413 above)."),
     ("max_attribute_bytes", 1_000_000, "Largest single attribute value accepted, in bytes (422 above)."),
+    (
+        "max_record_bytes",
+        8_000_000,
+        "Largest PROV record accepted: its attribute names and values together, in bytes (422 above).",
+    ),
+    ("max_id_bytes", 4096, "Longest record id or attribute name accepted, in bytes (422 above)."),
+    (
+        "max_parse_mb",
+        8.0,
+        "Largest PROV-N or PROV-XML body, in MiB (413 above): prov's parsers take up to 100x the body in memory. "
+        "Post larger documents as PROV-JSON, which provhub reads itself.",
+    ),
     ("max_depth", 1000, "Largest DEPTH a ProvSAP query may ask for; DEPTH=ALL walks at most this far."),
     ("node_cap", 100_000, "Most nodes one lineage answer may hold (422 above)."),
     ("query_timeout", 30.0, "Seconds a lineage query may run."),
@@ -80,6 +92,9 @@ class Settings:
     max_body_mb: float = _DEFAULTS["max_body_mb"]
     max_records: int = _DEFAULTS["max_records"]
     max_attribute_bytes: int = _DEFAULTS["max_attribute_bytes"]
+    max_record_bytes: int = _DEFAULTS["max_record_bytes"]
+    max_id_bytes: int = _DEFAULTS["max_id_bytes"]
+    max_parse_mb: float = _DEFAULTS["max_parse_mb"]
     max_depth: int = _DEFAULTS["max_depth"]
     node_cap: int = _DEFAULTS["node_cap"]
     query_timeout: float = _DEFAULTS["query_timeout"]

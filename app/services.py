@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from prov.model import ProvDocument
 
-from provdm import formats, jsonreader
+from provdm import formats, jsonreader, registry
 from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.codec import Graph, count_records, records_and_hash, to_document
 from provdm.errors import (
@@ -31,7 +31,7 @@ from provdm.provjson import graph_to_provjson
 from provdm.provsap import ProvSapQuery
 from provdm.facts import read_facts
 from provdm.render import render
-from provdm.validate import LEVELS, validate
+from provdm.validate import LEVELS, Limits, validate
 
 from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, may_manage, today
 from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, sees_everything, visible_ids
@@ -126,9 +126,7 @@ def prepare(
             known = {n.id for n in store.get_nodes(sorted(refs))}
             if known and not sees_everything(store, viewer):
                 known &= visible_ids(store, known, viewer)
-    warnings += validate(
-        nodes, relations, level=level, provjson=data, max_attribute_bytes=settings.max_attribute_bytes, known_ids=known
-    )
+    warnings += validate(nodes, relations, level=level, provjson=data, limits=limits_of(settings), known_ids=known)
     del data
     prepared = PreparedDocument(
         id=content_hash[:32],
@@ -167,6 +165,29 @@ def _check_size(records: int, settings) -> None:
         )
 
 
+def limits_of(settings) -> Limits:
+    return Limits(settings.max_attribute_bytes, settings.max_record_bytes, settings.max_id_bytes)
+
+
+def _check_parse_size(text: str, fmt: str, settings) -> None:
+    """PROV-N and PROV-XML are read by prov's parsers, which took about 100x (PROV-N) and 37x
+    (PROV-XML) the body in memory: such bodies are held to PROVHUB_MAX_PARSE_MB (PROV-JSON, which
+    provhub reads itself, only to PROVHUB_MAX_BODY_MB)."""
+    limit = int(settings.max_parse_mb * 1024 * 1024)
+    if fmt != "json" and len(text) > limit:
+        raise PayloadTooLarge(
+            f"a {_label(fmt)} body is read by prov's parser, which takes up to 100x its size "
+            f"in memory: this one has {len(text)} characters, the limit is {settings.max_parse_mb:g} MiB "
+            "(PROVHUB_MAX_PARSE_MB); post large documents as PROV-JSON",
+            where="body",
+        )
+
+
+def _label(fmt: str) -> str:
+    syntax = registry.get(registry.SYNTAX, fmt)
+    return syntax.label if syntax else fmt
+
+
 def _check_literals(text: str, fmt: str, limit: int) -> None:
     """Refuse a PROV-N or PROV-XML body holding a value longer than PROVHUB_MAX_ATTRIBUTE_BYTES
     before prov parses it: prov's parser took 136x the body in memory for one 60 MB literal. A
@@ -184,13 +205,25 @@ def _check_literals(text: str, fmt: str, limit: int) -> None:
         pos += len(part) + 1
 
 
+#: PROV-N and PROV-XML bodies parsed at once by one process (prov's parsers take up to 100x the
+#: body in memory); more answer 503 busy with Retry-After
+MAX_PARSES = 2
+_PARSES = threading.BoundedSemaphore(MAX_PARSES)
+
+
 def _flatten_with_prov(text: str, fmt: str, doc: ProvDocument | None, settings):
     """Parse with prov (unless ``doc`` is given) and flatten; every syntax and every document."""
     warnings: list[str] = []
     translated = False
     if doc is None:
+        _check_parse_size(text, fmt, settings)
         _check_literals(text, fmt, settings.max_attribute_bytes)
-        doc, warnings, translated = formats.parse_any(text, fmt)
+        if not _PARSES.acquire(blocking=False):
+            raise Busy(f"{MAX_PARSES} documents are being parsed already; try again in a few seconds", where="body")
+        try:
+            doc, warnings, translated = formats.parse_any(text, fmt)
+        finally:
+            _PARSES.release()
     records = count_records(doc)
     _check_size(records, settings)
     with _contradiction():

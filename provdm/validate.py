@@ -21,7 +21,7 @@ import datetime as _dt
 import functools
 import json
 from importlib import resources
-from typing import Collection
+from typing import Collection, NamedTuple
 
 from . import vocabulary as voc
 from .codec import Node, Relation, attr_iri
@@ -143,20 +143,52 @@ def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]
     return out
 
 
-def size_errors(nodes: list[Node], relations: list[Relation], max_bytes: int) -> list[str]:
+class Limits(NamedTuple):
+    """Sizes a record may have (PROVHUB_MAX_ATTRIBUTE_BYTES, _RECORD_BYTES, _ID_BYTES)."""
+
+    attribute_bytes: int = 1_000_000
+    record_bytes: int = 8_000_000
+    id_bytes: int = 4096
+
+
+#: the default limits (those of app.config's defaults)
+DEFAULT_LIMITS = Limits()
+
+
+def _nbytes(text: str, limit: int) -> int:
+    """The UTF-8 size of ``text``, encoded only when its length alone cannot tell the verdict."""
+    return len(text) if len(text) * 4 <= limit or len(text) > limit else len(text.encode("utf-8", "surrogatepass"))
+
+
+def size_errors(nodes: list[Node], relations: list[Relation], limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    """Records, ids, attribute names or values over the limits (``attribute-too-large``,
+    ``record-too-large``, ``id-too-long``), each naming the record."""
     out = []
     records: list[Node | Relation] = [*nodes, *relations]
     for rec in records:
-        for n, v in rec.attrs:
-            size = (
-                len(v)
-                if isinstance(v, str)
-                else len(v.get("lit", ""))
-                if isinstance(v, dict) and isinstance(v.get("lit"), str)
-                else 0
+        if rec.id and _nbytes(rec.id, limits.id_bytes) > limits.id_bytes:
+            out.append(
+                f"id-too-long: the id {rec.id[:60]}... has {len(rec.id)} characters (limit {limits.id_bytes} bytes)"
             )
-            if size > max_bytes:
-                out.append(f"attribute-too-large: {attr_iri(n)} of {rec.id} has {size} bytes (limit {max_bytes})")
+            continue
+        total = 0
+        for n, v in rec.attrs:
+            name = attr_iri(n)
+            if _nbytes(name, limits.id_bytes) > limits.id_bytes:
+                out.append(
+                    f"id-too-long: an attribute name of {rec.id} has {len(name)} characters "
+                    f"(limit {limits.id_bytes} bytes): {name[:60]}..."
+                )
+            text = v if isinstance(v, str) else v.get("lit") if isinstance(v, dict) else None
+            size = _nbytes(text, limits.attribute_bytes) if isinstance(text, str) else 0
+            if size > limits.attribute_bytes:
+                out.append(f"attribute-too-large: {name} of {rec.id} has {size} bytes (limit {limits.attribute_bytes})")
+            total += size + len(name)
+        if total > limits.record_bytes:
+            out.append(
+                f"record-too-large: {rec.id} has {total} bytes of attributes (limit {limits.record_bytes}, "
+                "PROVHUB_MAX_RECORD_BYTES)"
+            )
     return out
 
 
@@ -166,7 +198,7 @@ def validate(
     *,
     level: str = "warn",
     provjson: dict | None = None,
-    max_attribute_bytes: int = 1_000_000,
+    limits: Limits = DEFAULT_LIMITS,
     known_ids: set[str] | None = None,
 ) -> list[str]:
     """Check a document; return warnings, or raise InvalidDocument (422) when it must be refused.
@@ -176,7 +208,7 @@ def validate(
     if level not in LEVELS:
         raise ValueError(f"validation level must be one of {LEVELS}")
     errors, findings = structure_findings(nodes, relations, known_ids or set())
-    errors += size_errors(nodes, relations, max_attribute_bytes)
+    errors += size_errors(nodes, relations, limits)
     if errors:
         raise InvalidDocument(f"{len(errors)} error(s): {errors[0]}", where=_where(errors[0]), details=errors)
     if level == "off":

@@ -1,0 +1,116 @@
+"""Issue 15, item 7 and "errors that must not be 500": the sizes of one record, of its id and of
+its attribute names, and of a PROV-N/PROV-XML body that prov's parsers read.
+
+Each limit is a setting (docs/settings.md, docs/security.md); a document over one is refused whole
+(nothing is stored) with the code, the record and the setting in the message. Both stores, through
+HTTP requests to the app."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from app import create_app, services
+
+JSON = {"Content-Type": "application/json"}
+PROVN = {"Content-Type": "text/provenance-notation"}
+
+
+@pytest.fixture
+def small(settings, store):
+    """A client of a service with small limits, and its store."""
+    tight = replace(settings, max_attribute_bytes=1000, max_record_bytes=3000, max_id_bytes=200, max_parse_mb=0.01)
+    return create_app(tight, store=store).test_client(), store
+
+
+def doc(entities: dict) -> str:
+    return json.dumps({"prefix": {"ex": "http://example.org/"}, "entity": entities})
+
+
+def refused(r, status: int, code: str) -> dict:
+    assert r.status_code == status, r.get_data(as_text=True)
+    err = r.get_json()["error"]
+    assert err["code"] == code
+    return err
+
+
+def test_a_record_of_many_attributes_within_the_value_limit_is_refused(small):
+    """Item 8's record: 60 attributes of 1 MB each, every one within PROVHUB_MAX_ATTRIBUTE_BYTES."""
+    client, store = small
+    many = {f"ex:a{i}": "x" * 900 for i in range(4)}  # 4 x 900 bytes: each fits, the record not
+    r = client.post("/documents", data=doc({"ex:ok": {"ex:v": "small"}, "ex:big": many}), headers=JSON)
+    err = refused(r, 422, "invalid-document")
+    assert "record-too-large" in err["message"] and "http://example.org/big" in err["message"]
+    assert "PROVHUB_MAX_RECORD_BYTES" in err["message"]
+    assert store.stats().documents == 0 and not store.get_nodes(["ex:ok"])
+    three = {f"ex:a{i}": "x" * 900 for i in range(3)}
+    assert client.post("/documents", data=doc({"ex:big": three}), headers=JSON).status_code == 201
+
+
+@pytest.mark.parametrize("where", ["record id", "attribute name"])
+def test_over_long_ids_and_attribute_names_are_refused(small, where):
+    client, store = small
+    long = "ex:" + "n" * 300
+    body = doc({long: {}}) if where == "record id" else doc({"ex:e": {long: "v"}})
+    err = refused(client.post("/documents", data=body, headers=JSON), 422, "invalid-document")
+    assert "id-too-long" in err["message"] and "limit 200 bytes" in err["message"]
+    assert store.stats().documents == 0
+    ok = "ex:" + "n" * 170  # 189 bytes as an IRI
+    body = doc({ok: {}}) if where == "record id" else doc({"ex:e": {ok: "v"}})
+    assert client.post("/documents", data=body, headers=JSON).status_code == 201
+
+
+def test_an_id_of_multibyte_characters_is_measured_in_bytes(small):
+    client, _ = small
+    # 60 characters, 240 bytes in UTF-8: over a 200-byte limit
+    err = refused(
+        client.post("/documents", data=doc({"ex:" + "\U0001f52d" * 60: {}}), headers=JSON), 422, "invalid-document"
+    )
+    assert "id-too-long" in err["message"]
+
+
+@pytest.mark.parametrize("fmt", ["provn", "xml"])
+def test_a_large_provn_or_provxml_body_is_refused_before_prov_parses_it(small, fmt):
+    """prov's parsers took about 100x (PROV-N) and 37x (PROV-XML) the body in memory (measured in
+    benchmarks/attack.py): such bodies are held to PROVHUB_MAX_PARSE_MB, PROV-JSON is not."""
+    client, store = small
+    n = 400  # about 16 kB of records, over 0.01 MiB
+    if fmt == "provn":
+        body = "document\nprefix ex <http://example.org/>\n"
+        body += "".join(f'entity(ex:e{i}, [prov:label="entity number {i}"])\n' for i in range(n))
+        body += "endDocument\n"
+        headers = PROVN
+    else:
+        body = '<prov:document xmlns:prov="http://www.w3.org/ns/prov#" xmlns:ex="http://example.org/">'
+        body += "".join(
+            f'<prov:entity prov:id="ex:e{i}"><prov:label>entity number {i}</prov:label></prov:entity>' for i in range(n)
+        )
+        body += "</prov:document>"
+        headers = {"Content-Type": "application/provenance+xml"}
+    err = refused(client.post("/documents", data=body, headers=headers), 413, "payload-too-large")
+    assert err["where"] == "body" and "PROVHUB_MAX_PARSE_MB" in err["message"] and "PROV-JSON" in err["message"]
+    assert store.stats().documents == 0
+    same = doc({f"ex:e{i}": {"prov:label": f"entity number {i}"} for i in range(n)})
+    assert len(same) > 0.01 * 1024 * 1024
+    assert client.post("/documents", data=same, headers=JSON).status_code == 201
+
+
+def test_parses_beyond_the_limit_at_once_answer_busy(client, store):
+    """At most MAX_PARSES PROV-N/PROV-XML bodies are parsed at once per process: 503 with
+    Retry-After, and the document is not stored."""
+    held = []
+    while services._PARSES.acquire(blocking=False):
+        held.append(1)
+    assert len(held) == services.MAX_PARSES
+    body = "document\nprefix ex <http://example.org/>\nentity(ex:e)\nendDocument\n"
+    try:
+        r = client.post("/documents", data=body, headers=PROVN)
+        refused(r, 503, "busy")
+        assert r.headers["Retry-After"]
+        assert store.stats().documents == 0
+    finally:
+        for _ in held:
+            services._PARSES.release()
+    assert client.post("/documents", data=body, headers=PROVN).status_code == 201
