@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from provdm.errors import (
     InvalidParameter,
     NotFound,
     PayloadTooLarge,
+    QueryTimeout,
 )
 from provdm.provjson import graph_to_provjson
 from provdm.provsap import ProvSapQuery
@@ -483,44 +485,105 @@ def trace(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERA
     return to_document(*trace_graph(store, query, settings=settings, viewer=viewer))
 
 
+class Deadline:
+    """The time a request may still take (PROVHUB_QUERY_TIMEOUT for the whole of it: the walk,
+    the rights, writing the answer and drawing it). :meth:`check` between stages; a stage that
+    runs outside Python (Graphviz) gets :meth:`remaining` as its own time limit. A stage inside
+    Python (prov's serialisers) runs to its end once started: the node cap bounds it."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self, stage: str = "the answer", where: str = "DEPTH") -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise QueryTimeout(
+                f"the request ran longer than {self.seconds:g} s (PROVHUB_QUERY_TIMEOUT) before {stage} was "
+                "written; ask for a smaller DEPTH",
+                where=where,
+            )
+        return left
+
+    check = remaining
+
+
 def provsap_response(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> tuple[bytes, str]:
     """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for.
 
     PROV-JSON, the default, is joined from the PROV-JSON fragments the store keeps with each
     record when the viewer may read everything, else written straight from the records
     (provdm.provjson): the same JSON prov would write, without building a prov model of a
-    possibly large answer."""
+    possibly large answer. The whole request keeps to PROVHUB_QUERY_TIMEOUT (:class:`Deadline`)."""
     kind = query.kind
+    deadline = Deadline(settings.query_timeout)
     start = _start(store, query, settings=settings, viewer=viewer)
     if kind == "json" and not start.restricted:
         text = store.trace_provjson(start.query)
         if text is not None:
             return text.encode("utf-8"), query.media_type
     graph, namespaces = _graph(store, start, settings=settings, viewer=viewer)
+    deadline.check()
     if kind == "json":
         return graph_to_provjson(graph, namespaces).encode("utf-8"), query.media_type
-    if kind not in formats.FORMATS and len(graph.nodes) > settings.render_node_cap * PICTURE_FACTOR:
+    if kind in formats.FORMATS:
+        with _heavy(len(graph.nodes) + len(graph.relations)):
+            doc = to_document(graph, namespaces)
+            return formats.serialize(doc, kind).encode("utf-8"), query.media_type
+    body = draw(
+        to_document(graph, namespaces),
+        kind,
+        settings=settings,
+        deadline=deadline,
+        records=len(graph.nodes),
+        direction=query.extra.get("LAYOUT", "BT"),
+        highlight=set(query.ids),
+    )
+    return body, query.media_type
+
+
+def draw(doc: ProvDocument, fmt: str, *, settings, deadline: Deadline, records: int, **options) -> bytes:
+    """A picture of ``doc`` (``records`` nodes), as ProvSAP and the lineage page draw them: at
+    most PICTURE_FACTOR x PROVHUB_RENDER_NODE_CAP records (422 above), MAX_RENDERS at once (503
+    busy above), Graphviz within the request's deadline (422 query-timeout past it). ``options``
+    go to :func:`provdm.render.render`."""
+    if records > settings.render_node_cap * PICTURE_FACTOR:
         raise AnswerTooLarge(
             f"a picture is drawn of at most {settings.render_node_cap * PICTURE_FACTOR} records (this answer has "
-            f"{len(graph.nodes)}): ask for a smaller DEPTH, or for PROV-JSON",
+            f"{records}): ask for a smaller DEPTH, or for PROV-JSON",
             where="RESPONSEFORMAT",
         )
-    doc = to_document(graph, namespaces)
-    if kind in formats.FORMATS:
-        return formats.serialize(doc, kind).encode("utf-8"), query.media_type
-
-    layout = query.extra.get("LAYOUT", "BT")
     if not _RENDERS.acquire(blocking=False):
         raise Busy(
             f"{MAX_RENDERS} pictures are being drawn already; try again in a few seconds", where="RESPONSEFORMAT"
         )
     try:
-        body = render(doc, kind, direction=layout, node_cap=settings.render_node_cap, highlight=set(query.ids))
+        timeout = deadline.remaining("the picture", where="RESPONSEFORMAT")
+        return render(doc, fmt, node_cap=settings.render_node_cap, timeout=timeout, **options)
     except InvalidParameter as exc:
         raise InvalidParameter(exc.message, where="LAYOUT" if exc.where == "direction" else exc.where) from None
     finally:
         _RENDERS.release()
-    return body, query.media_type
+
+
+@contextmanager
+def _heavy(records: int):
+    """Hold one of MAX_HEAVY places while an answer of more than HEAVY_RECORDS records is written
+    through prov's model (PROV-N, PROV-XML: about 7 kB of memory per record); 503 busy when
+    none is free. Smaller answers never wait."""
+    if records <= HEAVY_RECORDS:
+        yield
+        return
+    if not _HEAVY.acquire(blocking=False):
+        raise Busy(
+            f"{MAX_HEAVY} answers of more than {HEAVY_RECORDS} records are being written already; try again in a "
+            "few seconds, or ask for PROV-JSON",
+            where="RESPONSEFORMAT",
+        )
+    try:
+        yield
+    finally:
+        _HEAVY.release()
 
 
 #: a picture is drawn of at most PROVHUB_RENDER_NODE_CAP x this many records (Graphviz ran 60 s
@@ -529,6 +592,12 @@ PICTURE_FACTOR = 20
 #: pictures drawn at once by one process (Graphviz is CPU and memory heavy); more answer 503
 MAX_RENDERS = 2
 _RENDERS = threading.BoundedSemaphore(MAX_RENDERS)
+#: answers written through prov's model (PROV-N, PROV-XML) count as heavy above this many records,
+#: and one process writes at most MAX_HEAVY heavy answers at once (eight PROV-XML answers of 99k
+#: records at once peaked at 5.6 GB); more answer 503 busy
+HEAVY_RECORDS = 10_000
+MAX_HEAVY = 2
+_HEAVY = threading.BoundedSemaphore(MAX_HEAVY)
 
 
 # -- search and records ------------------------------------------------------------------------

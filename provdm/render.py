@@ -34,7 +34,7 @@ from prov.model import ProvDocument
 
 from . import registry
 from . import vocabulary as voc
-from .errors import InvalidParameter, RenderError
+from .errors import InvalidParameter, QueryTimeout, RenderError
 from .facts import (
     Element,
     Flat,
@@ -391,13 +391,15 @@ def render(
     highlight: set[str] | None = None,
     link: Callable[[str], str | None] | None = None,
     expand: Collection[str] = (),
+    timeout: float = DOT_TIMEOUT,
 ) -> bytes:
     """Draw ``doc``: ``fmt`` is a name of :data:`FORMATS`; ``direction`` BT, TB, LR or RL.
 
     ``highlight``: IRIs (or prefixed names) drawn with a thick red border, never collapsed.
     ``link(iri)`` gives the URL a node points to (None: no link). ``expand``: group ids (from
-    ``#expand=<id>`` links of summary nodes) to draw in full. Raises InvalidParameter,
-    RenderError.
+    ``#expand=<id>`` links of summary nodes) to draw in full. Graphviz may run at most
+    ``timeout`` seconds (and never more than :data:`DOT_TIMEOUT`). Raises InvalidParameter,
+    QueryTimeout (Graphviz ran out of time: the picture is too large to draw), RenderError.
     """
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
@@ -407,18 +409,22 @@ def render(
     )
     if fmt == "dot":
         return source
-    return run_dot(source, fmt)
+    return run_dot(source, fmt, timeout)
 
 
-def run_dot(source: bytes, fmt: str) -> bytes:
-    """Lay out DOT text with the Graphviz ``dot`` binary."""
+def run_dot(source: bytes, fmt: str, timeout: float = DOT_TIMEOUT) -> bytes:
+    """Lay out DOT text with the Graphviz ``dot`` binary, for at most ``timeout`` seconds."""
     exe = shutil.which("dot")
     if exe is None:
         raise RenderError("the Graphviz 'dot' program is not installed (apt-get install graphviz)", where="render")
+    timeout = min(timeout, DOT_TIMEOUT)
     try:
-        done = subprocess.run([exe, "-T" + fmt], input=source, capture_output=True, timeout=DOT_TIMEOUT, check=False)
+        done = subprocess.run([exe, "-T" + fmt], input=source, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"Graphviz took longer than {DOT_TIMEOUT} s", where="render") from None
+        raise QueryTimeout(
+            f"Graphviz did not finish drawing this picture in {timeout:.3g} s; ask for a smaller DEPTH, or for PROV-JSON",
+            where="RESPONSEFORMAT",
+        ) from None
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip()[:500]
         raise RenderError(f"Graphviz failed: {message}", where="render")

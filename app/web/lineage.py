@@ -18,11 +18,10 @@ from lxml import etree
 from markupsafe import Markup
 
 from provdm import registry
-from provdm.errors import AnswerTooLarge, InvalidParameter
+from provdm.errors import AnswerTooLarge, Busy, InvalidParameter, QueryTimeout, RenderError
 from provdm.provsap import ProvSapQuery, parse_depth
-from provdm.errors import RenderError
 from provdm.facts import read_facts
-from provdm.render import DIRECTIONS, render
+from provdm.render import DIRECTIONS
 
 from .. import services
 from ..rights import HIDDEN_NS
@@ -99,6 +98,7 @@ def downloads(record_id: str, view: View, provsap_url: str, stem: str) -> list[t
 def build(store, record_id: str, view: View, *, settings, viewer, link: Callable[[str], str]) -> Lineage:
     """Trace and draw the lineage of ``record_id`` as ``view`` says."""
     query = ProvSapQuery.from_args(view.provsap_args(record_id), max_depth=settings.max_depth)
+    deadline = services.Deadline(settings.query_timeout)
     try:
         doc = services.trace(store, query, settings=settings, viewer=viewer)
     except AnswerTooLarge as exc:
@@ -108,16 +108,18 @@ def build(store, record_id: str, view: View, *, settings, viewer, link: Callable
         iri: link(iri) for iri, el in elements.items() if el.declared and not iri.startswith(HIDDEN_NS)
     }  # placeholders have no page
     try:
-        picture = render(
+        picture = services.draw(
             doc,
             "svg",
+            settings=settings,
+            deadline=deadline,
+            records=len(elements),
             direction=view.layout,
-            node_cap=settings.render_node_cap,
             highlight={record_id},
             link=linked.get,
             expand=view.expand,
         )
-    except RenderError as exc:
+    except (RenderError, AnswerTooLarge, QueryTimeout, Busy) as exc:
         picture, error = None, f"The graph could not be drawn: {exc.message}"
     else:
         error = None

@@ -15,6 +15,8 @@ import pytest
 from app import create_app, services
 
 JSON = {"Content-Type": "application/json"}
+#: ProvSAP errors are DALI VOTables unless JSON is asked for
+ASK_JSON = {"Accept": "application/json"}
 PROVN = {"Content-Type": "text/provenance-notation"}
 
 
@@ -114,3 +116,77 @@ def test_parses_beyond_the_limit_at_once_answer_busy(client, store):
         for _ in held:
             services._PARSES.release()
     assert client.post("/documents", data=body, headers=PROVN).status_code == 201
+
+
+# -- item 10: the whole request keeps to PROVHUB_QUERY_TIMEOUT ------------------------------------
+
+
+def tangle(n: int) -> str:
+    """ex:p derived from n sources, each derived from another: a picture Graphviz takes more than a
+    minute to lay out at n=300 (measured: a 2,000-node chain takes 0.6 s)."""
+    body = "".join(
+        f"entity(ex:s{i})\nwasDerivedFrom(ex:p, ex:s{i})\nwasDerivedFrom(ex:s{i}, ex:s{(i + 7) % n})\n"
+        for i in range(n)
+    )
+    return f"document\nprefix ex <http://example.org/>\nentity(ex:p)\n{body}endDocument\n"
+
+
+def test_a_picture_graphviz_cannot_draw_in_time_ends_with_the_request(settings, store):
+    """PROV-SVG of a 40k-node chain ran Graphviz for 60 s and then answered 500; the lineage page
+    drew the same pictures without any bound."""
+    import time
+    from urllib.parse import quote
+
+    slow = replace(settings, query_timeout=2.0, render_node_cap=1000)
+    client = create_app(slow, store=store).test_client()
+    assert client.post("/documents", data=tangle(300), headers=PROVN).status_code == 201
+    t0 = time.monotonic()
+    r = client.get("/provsap?ID=ex:p&DEPTH=2&RESPONSEFORMAT=PROV-SVG", headers=ASK_JSON)
+    took = time.monotonic() - t0
+    err = refused(r, 422, "query-timeout")
+    assert err["where"] == "RESPONSEFORMAT" and "Graphviz" in err["message"]
+    assert took < 2.0 + 5, took  # the request's time, not Graphviz's own 60 s
+    t0 = time.monotonic()
+    page = client.get("/records/" + quote("http://example.org/p", safe="") + "?depth=2")
+    assert page.status_code == 200 and time.monotonic() - t0 < 2.0 + 5
+    assert "The graph could not be drawn" in page.get_data(as_text=True)
+    # the places to draw were given back: a small picture is drawn
+    small = client.get("/provsap?ID=ex:s1&DEPTH=0&RESPONSEFORMAT=PROV-SVG", headers=ASK_JSON)
+    assert small.status_code == 200 and small.mimetype == "image/svg+xml"
+
+
+def test_a_request_past_its_deadline_is_a_query_timeout():
+    from provdm.errors import QueryTimeout
+
+    assert services.Deadline(60).remaining() > 59
+    with pytest.raises(QueryTimeout, match="PROVHUB_QUERY_TIMEOUT") as exc:
+        services.Deadline(0).check("the picture", where="RESPONSEFORMAT")
+    assert exc.value.where == "RESPONSEFORMAT"
+
+
+def test_heavy_answers_beyond_the_limit_at_once_answer_busy(client, store, monkeypatch):
+    """Eight PROV-XML answers of 99k records at once peaked at 5.6 GB: at most MAX_HEAVY answers
+    of more than HEAVY_RECORDS records are written through prov's model at once."""
+    from tests.security.test_search_and_prefixes import chain
+
+    monkeypatch.setattr(services, "HEAVY_RECORDS", 40)  # the answers of this test: 101 and 3 records
+    assert client.post("/documents", data=chain("c", 50), headers=PROVN).status_code == 201
+    held = []
+    while services._HEAVY.acquire(blocking=False):
+        held.append(1)
+    assert len(held) == services.MAX_HEAVY
+    try:
+        for fmt in ("PROV-XML", "PROV-N"):
+            r = client.get(f"/provsap?ID=ex:c0&DEPTH=ALL&RESPONSEFORMAT={fmt}", headers=ASK_JSON)
+            refused(r, 503, "busy")
+            assert r.headers["Retry-After"]
+        assert (
+            client.get("/provsap?ID=ex:c0&DEPTH=ALL", headers=ASK_JSON).status_code == 200
+        )  # PROV-JSON: not through prov
+        assert (
+            client.get("/provsap?ID=ex:c0&DEPTH=1&RESPONSEFORMAT=PROV-XML", headers=ASK_JSON).status_code == 200
+        )  # small
+    finally:
+        for _ in held:
+            services._HEAVY.release()
+    assert client.get("/provsap?ID=ex:c0&DEPTH=ALL&RESPONSEFORMAT=PROV-XML", headers=ASK_JSON).status_code == 200
