@@ -1,18 +1,25 @@
-"""provhub errors -> HTTP, in one table. Every error body has one shape:
-``{"error": {"code", "message", "where"}, "status": N}`` (JSON, the default), or a DALI VOTable
-with ``QUERY_STATUS=ERROR`` when the client asked for VOTable, or plain text when its Accept
-prefers ``text/plain`` to JSON: ``404 not-found: message (at where)``, then one line per detail.
+"""provhub errors -> HTTP, in one table. Every error body has one shape, in one of three forms:
+
+- JSON ``{"error": {"code", "message", "where"}, "status": N}``;
+- a DALI error VOTable, ``<INFO name="QUERY_STATUS" value="ERROR">message</INFO>`` with the
+  code, where and the caller's RUNID in INFOs of their own (:func:`provdm.votable.error_document`);
+- plain text: ``404 not-found: message (at where)``, then one line per detail.
+
+ProvSAP (the resources in :data:`DALI_PATHS`) answers errors as DALI 1.1 section 4.2 says, "a
+VOTable document or a plain text document": VOTable unless the Accept header prefers
+``text/plain`` or ``application/json``. The REST endpoints answer JSON unless Accept prefers
+``text/plain``, or the request names VOTable (``RESPONSEFORMAT`` or Accept).
 """
 
 from __future__ import annotations
 
 import json
-from xml.sax.saxutils import escape, quoteattr
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from provdm import errors as e
+from provdm import votable
 
 STATUS = {
     e.InvalidParameter: 400,
@@ -49,15 +56,30 @@ def status_of(exc: e.ProvhubError) -> int:
     return 500
 
 
-def _wants_votable() -> bool:
+#: the resources whose errors are DALI error documents (VOTable by default)
+DALI_PATHS = ("/provsap",)
+#: the media types a DALI error document is offered in, the default first
+_DALI_OFFERS = (votable.MEDIA_TYPE, "text/xml", "text/plain", "application/json")
+
+
+def _error_media_type() -> str:
+    """The media type of the error document this request gets."""
+    accept = request.accept_mimetypes
+    if request.path.rstrip("/") in DALI_PATHS:
+        return accept.best_match(_DALI_OFFERS, default=votable.MEDIA_TYPE)
     fmt = (request.args.get("RESPONSEFORMAT") or request.args.get("responseformat") or "").lower()
-    accept = request.headers.get("Accept", "")
-    return "votable" in fmt or "votable" in accept
+    if "votable" in fmt or "votable" in request.headers.get("Accept", ""):
+        return votable.MEDIA_TYPE
+    # Accept prefers text/plain to JSON (``*/*`` alone, or no Accept, gets JSON)
+    return accept.best_match(["application/json", "text/plain"], default="application/json")
 
 
-def _wants_text() -> bool:
-    """Accept prefers text/plain to JSON (``*/*`` alone, or no Accept, gets JSON)."""
-    return request.accept_mimetypes.best_match(["application/json", "text/plain"]) == "text/plain"
+def runid() -> str | None:
+    """The request's RUNID (DALI 1.1 section 3.3.6; any case), when it is one to echo: at most 64
+    characters (longer ones are refused by provdm.provsap)."""
+    values = request.values if request.path.rstrip("/") in DALI_PATHS else request.args
+    found = next((v for k, v in values.items(multi=True) if k.upper() == "RUNID"), None)
+    return found if found and len(found) <= 64 else None
 
 
 def _plain_text(code: str, message: str, where: str | None, status: int, details=None) -> str:
@@ -68,18 +90,11 @@ def _plain_text(code: str, message: str, where: str | None, status: int, details
 
 
 def error_response(code: str, message: str, where: str | None, status: int, details=None) -> Response:
-    if _wants_votable():
-        body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">\n'
-            ' <RESOURCE type="results">\n'
-            f'  <INFO name="QUERY_STATUS" value="ERROR">{escape(message)}</INFO>\n'
-            f'  <INFO name="ERROR_CODE" value={quoteattr(code)}/>\n'
-            + (f'  <INFO name="WHERE" value={quoteattr(where)}/>\n' if where else "")
-            + " </RESOURCE>\n</VOTABLE>\n"
-        )
-        resp = Response(body, status=status, mimetype="application/x-votable+xml")
-    elif _wants_text():
+    media_type = _error_media_type()
+    if media_type in (votable.MEDIA_TYPE, "text/xml"):
+        body = votable.error_document(message, code=code, where=where, runid=runid())
+        resp = Response(body, status=status, mimetype=media_type)
+    elif media_type == "text/plain":
         resp = Response(_plain_text(code, message, where, status, details), status=status, mimetype="text/plain")
     else:
         err = {"code": code, "message": message, "where": where}

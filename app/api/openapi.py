@@ -401,10 +401,13 @@ def spec(base_url: str = "/") -> dict:
         "components": {
             "responses": {
                 "Error": {
-                    "description": "an error",
+                    "description": "an error: JSON (the REST endpoints' default), a DALI error VOTable "
+                    "(QUERY_STATUS=ERROR; ProvSAP's default) or plain text, as Accept asks",
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
                         "application/x-votable+xml": {"schema": {"type": "string"}},
+                        "text/xml": {"schema": {"type": "string"}},
+                        "text/plain": {"schema": {"type": "string"}},
                     },
                 }
             },

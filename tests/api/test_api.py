@@ -75,6 +75,10 @@ def test_provsap_over_http(client):
     assert ProvDocument.deserialize(content=x.get_data(as_text=True), format="xml").get_record("ex:dl5")
 
 
+#: ProvSAP errors are VOTable unless Accept asks for JSON (tests/api/test_dali.py)
+AS_JSON = {"Accept": "application/json"}
+
+
 @pytest.mark.parametrize(
     "query,where",
     [
@@ -92,12 +96,12 @@ def test_provsap_over_http(client):
 )
 def test_provsap_bad_parameters(client, query, where):
     post(client, KNOWN, "provn")
-    assert_error(client.get("/provsap?" + query), 400, "invalid-parameter", where)
+    assert_error(client.get("/provsap?" + query, headers=AS_JSON), 400, "invalid-parameter", where)
 
 
 def test_provsap_unknown_id_and_votable_errors(client):
-    assert_error(client.get("/provsap?ID=ex:nothing"), 404, "not-found", "ID")
-    r = client.get("/provsap?ID=ex:dl5&RESPONSEFORMAT=application/x-votable+xml")
+    assert_error(client.get("/provsap?ID=ex:nothing", headers=AS_JSON), 404, "not-found", "ID")
+    r = client.get("/provsap?ID=ex:dl5&RESPONSEFORMAT=text/csv")  # ProvSAP errors are DALI VOTables
     assert r.status_code == 400 and r.mimetype == "application/x-votable+xml"
     assert b'<INFO name="QUERY_STATUS" value="ERROR">' in r.get_data()
 

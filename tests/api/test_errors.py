@@ -1,5 +1,6 @@
 """Every error class of app.errors.STATUS, provoked through a real route: its status and body as
-JSON (the default), as plain text (``Accept: text/plain``) and as a DALI VOTable.
+JSON, as plain text (``Accept: text/plain``) and as a DALI VOTable, and the default form (JSON on
+the REST endpoints, VOTable on ProvSAP: tests/api/test_dali.py reads those with pyvo and votlint).
 
 The cases are keyed by class and the test runs over STATUS, so a class added to the table without
 a case here fails. The mapping is the service's, not the store's: one SQLite store serves the
@@ -111,13 +112,17 @@ CASES = {
 }
 
 
+#: a NotFound on a REST endpoint (JSON by default, unlike ProvSAP's)
+REST_NOT_FOUND = Case("GET", "/resolve?ID=ex:nothing", "ID")
+
+
 @pytest.fixture
 def provoke(request, tmp_path, monkeypatch):
     """provoke(cls, accepts) -> (case, one response per Accept value; None sends no Accept)."""
     services_made: list[Service] = []
 
-    def run(cls, accepts):
-        case = CASES.get(cls)
+    def run(cls, accepts, case=None):
+        case = case or CASES.get(cls)
         if case is None:
             pytest.fail(f"{cls.__name__} is in app.errors.STATUS, but no case in CASES provokes it")
         settings = make_settings("sqlite", request, tmp_path, **case.settings)
@@ -168,7 +173,7 @@ def text_line(err: dict, status: int) -> str:
 @pytest.mark.parametrize("cls", list(STATUS), ids=lambda cls: cls.__name__)
 def test_each_error_class_has_its_status_and_body(provoke, cls):
     status = STATUS[cls]
-    case, (as_json, as_text, as_votable) = provoke(cls, [None, "text/plain", VOTABLE])
+    case, (as_json, as_text, as_votable, as_default) = provoke(cls, ["application/json", "text/plain", VOTABLE, None])
 
     err = error_of(as_json, status)
     assert err["code"] == cls.code
@@ -184,7 +189,11 @@ def test_each_error_class_has_its_status_and_body(provoke, cls):
     xml = as_votable.get_data(as_text=True)
     assert '<INFO name="QUERY_STATUS" value="ERROR">' in xml and f'<INFO name="ERROR_CODE" value="{cls.code}"/>' in xml
 
-    for resp in (as_json, as_text, as_votable):
+    dali = case.path.startswith("/provsap")
+    assert as_default.mimetype == (VOTABLE if dali else "application/json")
+    assert as_default.get_data() == (as_votable if dali else as_json).get_data()
+
+    for resp in (as_json, as_text, as_votable, as_default):
         assert (resp.headers.get("Retry-After") == "5") == (status == 503)
 
 
@@ -205,7 +214,7 @@ def test_json_stays_the_default_unless_plain_text_is_preferred(provoke):
         "image/png",
     ]
     text_accepts = ["text/plain", "text/*", "text/plain, */*;q=0.1", "application/json;q=0.5, text/plain"]
-    _, answers = provoke(e.NotFound, json_accepts + text_accepts)
+    _, answers = provoke(e.NotFound, json_accepts + text_accepts, REST_NOT_FOUND)
     assert all(r.status_code == 404 for r in answers)
     assert [r.mimetype for r in answers] == (
         ["application/json"] * len(json_accepts) + ["text/plain"] * len(text_accepts)
@@ -216,7 +225,7 @@ def test_json_stays_the_default_unless_plain_text_is_preferred(provoke):
     "method,path,status,code,where",
     [
         ("GET", "/no/such/page", 404, "not-found", "path"),
-        ("DELETE", "/provsap", 405, "method-not-allowed", "path"),
+        ("DELETE", "/documents", 405, "method-not-allowed", "path"),
     ],
 )
 def test_errors_of_the_http_layer_have_the_same_shapes(client, method, path, status, code, where):

@@ -224,7 +224,9 @@ def test_bolt_store_going_away_gives_503_then_recovers(tmp_path):
             ("get", "/health", None),
             ("post", "/documents", json.dumps(chain_document(2, "down"))),
         ):
-            r = getattr(client, method)(path, data=body, headers={"Content-Type": "application/json"})
+            # ProvSAP errors are DALI VOTables unless Accept asks for JSON
+            headers = {"Content-Type": "application/json", "Accept": "application/json"}
+            r = getattr(client, method)(path, data=body, headers=headers)
             assert r.status_code == 503, (path, r.get_data(as_text=True))
             assert r.headers["Retry-After"]
             if path != "/health":
