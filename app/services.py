@@ -530,6 +530,10 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings, viewer: Vie
         with _heavy(len(graph.nodes) + len(graph.relations)):
             doc = to_document(graph, namespaces)
             return formats.serialize(doc, kind).encode("utf-8"), query.media_type
+    table = registry.get(registry.TABLE, kind)
+    if table is not None:  # PROV-VOTABLE
+        with _heavy(len(graph.nodes) + len(graph.relations)):
+            return table.write(to_document(graph, namespaces)).encode("utf-8"), query.media_type
     body = draw(
         to_document(graph, namespaces),
         kind,

@@ -19,7 +19,8 @@ from .errors import InvalidParameter
 RESPONSE_FORMATS: dict[str, tuple[str, str]] = {
     f.provsap: (f.name, f.media_type) for f in registry.answers() if f.provsap is not None
 }
-#: every media type of those formats -> RESPONSEFORMAT value
+#: every media type of those formats -> RESPONSEFORMAT value (a parameterised one, such as
+#: ``text/xml;content=x-votable``, is looked up whole first, then without its parameters)
 _MEDIA_ALIASES: dict[str, str] = {
     t: f.provsap for f in registry.answers() if f.provsap is not None for t in f.media_types
 }
@@ -39,6 +40,9 @@ class ProvSapQuery:
     agents: bool = False
     model: str = "IVOA"
     responseformat: str = "PROV-JSON"
+    #: the media type RESPONSEFORMAT named, when it named one: the answer is served with it (DALI
+    #: 1.1 section 3.3.3, "the response ... must set that media type in the Content-Type header")
+    requested_media_type: str | None = None
     #: extra, non-ProvSAP parameters a caller may allow (e.g. LAYOUT for pictures)
     extra: dict = field(default_factory=dict)
 
@@ -48,7 +52,8 @@ class ProvSapQuery:
 
     @property
     def media_type(self) -> str:
-        return RESPONSE_FORMATS[self.responseformat][1]
+        """The Content-Type of the answer: the media type asked for, else the format's first."""
+        return self.requested_media_type or RESPONSE_FORMATS[self.responseformat][1]
 
     @classmethod
     def from_args(cls, args, *, max_depth: int = 1000, allow_extra: Iterable[str] = ()) -> "ProvSapQuery":
@@ -92,6 +97,7 @@ class ProvSapQuery:
             q.model = v
         if "RESPONSEFORMAT" in values:
             q.responseformat = parse_responseformat(values["RESPONSEFORMAT"][0])
+            q.requested_media_type = requested_media_type(values["RESPONSEFORMAT"][0])
         q.extra = {k: v[0] for k, v in values.items() if k in allowed_extra}
         return q
 
@@ -111,16 +117,33 @@ def parse_depth(raw: str, *, max_depth: int) -> int | None:
     return depth
 
 
+def _media_type(raw: str) -> str:
+    """A media type written one way: lower case, no blanks (``text/xml; content=x-votable``)."""
+    return "".join(raw.split()).lower()
+
+
 def parse_responseformat(raw: str) -> str:
     v = raw.strip()
     if v.upper() in RESPONSE_FORMATS:
         return v.upper()
-    alias = _MEDIA_ALIASES.get(v.split(";", 1)[0].strip().lower())
+    media = _media_type(v)
+    alias = _MEDIA_ALIASES.get(media) or _MEDIA_ALIASES.get(media.split(";", 1)[0])
     if alias:
         return alias
     raise InvalidParameter(
         f"RESPONSEFORMAT {raw!r} is not supported; use one of " + ", ".join(RESPONSE_FORMATS), where="RESPONSEFORMAT"
     )
+
+
+def requested_media_type(raw: str) -> str | None:
+    """The media type a RESPONSEFORMAT value names, to be served as it is: None for a format name
+    (``PROV-JSON``); with its parameters only when the registry lists them so (other parameters,
+    such as a charset the answer is not written in, are not echoed)."""
+    v = raw.strip()
+    if v.upper() in RESPONSE_FORMATS:
+        return None
+    media = _media_type(v)
+    return media if media in _MEDIA_ALIASES else media.split(";", 1)[0]
 
 
 def _switch(values: dict, key: str) -> bool:

@@ -15,7 +15,8 @@ Kinds and what their writer is called with:
 - ``syntax``: a PROV syntax; ``writer(doc: ProvDocument) -> str``;
 - ``picture``: a Graphviz output format (the name is ``dot -T``'s); ``writer(doc, name, **layout)
   -> bytes``, one writer draws them all;
-- ``report``: an audit report; ``writer(report: AuditReport) -> str``.
+- ``report``: an audit report; ``writer(report: AuditReport) -> str``;
+- ``table``: PROV records as tables (VOTable); ``writer(doc: ProvDocument, **options) -> str``.
 
 Names are unique within a kind (``json`` is both a syntax and a report format). Writers are named
 ``"module:function"`` and imported when first used, so this module imports none of the modules
@@ -28,8 +29,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-SYNTAX, PICTURE, REPORT = "syntax", "picture", "report"
-KINDS = (SYNTAX, PICTURE, REPORT)
+SYNTAX, PICTURE, REPORT, TABLE = "syntax", "picture", "report", "table"
+KINDS = (SYNTAX, PICTURE, REPORT, TABLE)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Format:
     kind: str
     #: what a person reads: link texts, help
     label: str
-    #: the first is written in Content-Type; all are accepted (Content-Type, Accept, RESPONSEFORMAT)
+    #: the first is written in Content-Type; all are accepted (Content-Type, Accept, RESPONSEFORMAT),
+    #: and a RESPONSEFORMAT naming one is answered with it (parameters, if any, without blanks)
     media_types: tuple[str, ...]
     #: with the dot; the first is given to files provhub writes, all are recognised on input
     suffixes: tuple[str, ...]
@@ -101,6 +103,16 @@ FORMATS: tuple[Format, ...] = (
     Format("png", PICTURE, "PNG picture", ("image/png",), (".png",), "PROV-PNG", "provdm.render:render"),
     Format("pdf", PICTURE, "PDF", ("application/pdf",), (".pdf",), "PROV-PDF", "provdm.render:render"),
     Format("dot", PICTURE, "Graphviz DOT", ("text/vnd.graphviz",), (".dot",), "PROV-DOT", "provdm.render:render"),
+    Format(
+        "votable",
+        TABLE,
+        "VOTable",
+        ("application/x-votable+xml", "text/xml;content=x-votable"),
+        (".vot",),
+        "PROV-VOTABLE",
+        "provdm.votable:write_votable",
+        names=("prov-votable",),
+    ),
     Format("json", REPORT, "JSON", ("application/json",), (".json",), None, "provdm.audit_report:write_json"),
     Format("html", REPORT, "HTML", ("text/html",), (".html",), None, "provdm.audit_report:write_html"),
     Format("text", REPORT, "plain text", ("text/plain",), (".txt",), None, "provdm.audit_report:write_text"),
@@ -143,6 +155,7 @@ __all__ = [
     "SYNTAX",
     "PICTURE",
     "REPORT",
+    "TABLE",
     "of_kind",
     "get",
     "by_suffix",

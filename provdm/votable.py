@@ -4,12 +4,32 @@ Every document is VOTable 1.4 (namespace ``http://www.ivoa.net/xml/VOTable/v1.3`
 ``RESOURCE type="results"`` that opens with ``INFO name="QUERY_STATUS"`` (DALI 1.1 section 4.4:
 ``OK``, ``ERROR`` or ``OVERFLOW``). ``tests/api/test_dali.py`` reads each with astropy in pedantic
 mode (``verify="exception"``) and checks it with STILTS ``votlint``.
+
+A PROV-VOTABLE answer (:func:`write_votable`) holds one table per kind of record, always all of
+them, in this order: ``entity``, ``activity``, ``agent``, then one per PROV relation named by its
+PROV-N name (``wasGeneratedBy``, ``used``, ...), then ``prefix``. The columns are those of the
+ProvTAP tables where the draft names them (``id``, ``name``, ``type``, ``annotation``,
+``starttime``, ``endtime``; a relation's ends as ``<end>_id``, e.g. ``activity_id``,
+``entity_id``, and its ``role`` and ``time``): an end's column is the snake_case PROV formal
+attribute with ``_id`` (``generated_entity_id``, ``used_entity_id``). Every attribute without a
+column of its own is kept in ``attributes``, a JSON object (name -> value, or a list of values),
+so nothing of the PROV record is lost. Ids are prefixed names; ``prefix`` maps each prefix to its
+namespace. Times are DALI timestamps (``xtype="timestamp"``, UTC). Text columns are
+``unicodeChar``, whose UCS-2 cannot hold characters beyond the Basic Multilingual Plane: those
+are written as U+FFFD there (``attributes`` is ASCII JSON, with ``\\u`` escapes, and loses nothing).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime, timezone
 from xml.sax.saxutils import escape, quoteattr
+
+from prov.constants import PROV, PROV_LABEL, PROV_ROLE, PROV_TYPE
+from prov.model import PROV_N_MAP, PROV_REC_CLS, Literal, ProvDocument, ProvElement, QualifiedName
+
+from .vocabulary import VOPROV_URIS
 
 VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"
 MEDIA_TYPE = "application/x-votable+xml"
@@ -53,4 +73,154 @@ def error_document(message: str, *, code: str, where: str | None = None, runid: 
     return document(infos)
 
 
-__all__ = ["MEDIA_TYPE", "VOTABLE_NS", "attr", "document", "error_document", "info", "text"]
+# -- PROV-VOTABLE ---------------------------------------------------------------------------------
+
+#: text columns: unicodeChar (VOTable's char is ASCII only); times and the JSON are ASCII
+_CHAR = 'datatype="unicodeChar" arraysize="*"'
+_ASCII = 'datatype="char" arraysize="*"'
+_TIME = f'{_ASCII} xtype="timestamp"'
+_REF = f'{_CHAR} ucd="meta.id"'
+#: characters beyond the Basic Multilingual Plane, which unicodeChar (UCS-2) cannot hold
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
+#: formal attributes that are times -> (column, UCD); the others name records
+_TIMES = {"startTime": ("starttime", "time.start"), "endTime": ("endtime", "time.end"), "time": ("time", "time.epoch")}
+_TYPE = ("type", f'{_CHAR} ucd="meta.code.class"', "prov:type values, blank-separated")
+_ATTRIBUTES = ("attributes", _ASCII, "every other attribute, as a JSON object (name -> value or list of values)")
+#: how the values of a column with several are joined
+_JOIN = {"name": "; ", "annotation": "; "}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _formal_column(local: str) -> str:
+    return _TIMES[local][0] if local in _TIMES else f"{_snake(local)}_id"
+
+
+def _columns(cls) -> list[tuple[str, str, str]]:
+    """(column, VOTable attributes, description) of the table of records of prov class ``cls``."""
+    formal = []
+    for name in cls.FORMAL_ATTRIBUTES:
+        local = name.localpart
+        if local in _TIMES:
+            formal.append((_TIMES[local][0], f'{_TIME} ucd="{_TIMES[local][1]}"', f"prov:{local} (UTC)"))
+        else:
+            formal.append((_formal_column(local), _REF, f"prov:{local}: the identifier of the record it names"))
+    if issubclass(cls, ProvElement):
+        return [
+            ("id", f'{_CHAR} ucd="meta.id;meta.main"', "identifier of the record"),
+            ("name", _CHAR, "name of the record (prov:label)"),
+            _TYPE,
+            *formal,
+            ("annotation", f'{_CHAR} ucd="meta.note"', "comment on the record (voprov:comment)"),
+            _ATTRIBUTES,
+        ]
+    return [
+        ("id", _REF, "identifier of the relation, if it has one"),
+        *formal,
+        ("role", _CHAR, "prov:role values, blank-separated"),
+        _TYPE,
+        _ATTRIBUTES,
+    ]
+
+
+#: the tables of an answer: (name, prov class), elements first
+_TABLES = sorted(
+    ((PROV_N_MAP[t], cls) for t, cls in PROV_REC_CLS.items()),
+    key=lambda item: not issubclass(item[1], ProvElement),
+)
+
+
+def _timestamp(value) -> str:
+    """A DALI timestamp (UTC, no zone) of a datetime; anything else as it is written."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
+    return str(value)
+
+
+def _plain(value):
+    """An attribute value as JSON holds it."""
+    if isinstance(value, Literal):
+        return str(value.value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _column_of(name) -> str | None:
+    if name == PROV_LABEL:
+        return "name"
+    if name == PROV_TYPE:
+        return "type"
+    if name == PROV_ROLE:
+        return "role"
+    if isinstance(name, QualifiedName) and name.namespace.uri in VOPROV_URIS and name.localpart == "comment":
+        return "annotation"
+    return None
+
+
+def _row(rec, columns: list[str]) -> list[str]:
+    """The cells of one record, in the order of ``columns``."""
+    cells: dict[str, list[str]] = {}
+    if rec.identifier is not None:
+        cells["id"] = [str(rec.identifier)]
+    for name, value in rec.formal_attributes:
+        if value is not None:
+            cells[_formal_column(name.localpart)] = [_timestamp(value)]
+    rest: dict[str, list] = {}
+    for name, value in rec.extra_attributes:
+        column = _column_of(name)
+        if column in columns:
+            cells.setdefault(column, []).append(str(_plain(value)))
+        else:
+            rest.setdefault(str(name), []).append(_plain(value))
+    if rest:
+        obj = {k: v[0] if len(v) == 1 else v for k, v in rest.items()}
+        cells["attributes"] = [json.dumps(obj, sort_keys=True)]
+    return [_BEYOND_BMP.sub("\ufffd", _JOIN.get(c, " ").join(cells.get(c, []))) for c in columns]
+
+
+def _table(name: str, columns, rows, description: str) -> str:
+    fields = "".join(
+        f"   <FIELD name={attr(c)} {attrs}><DESCRIPTION>{text(d)}</DESCRIPTION></FIELD>\n" for c, attrs, d in columns
+    )
+    data = "".join("     <TR>" + "".join(f"<TD>{text(v)}</TD>" for v in row) + "</TR>\n" for row in rows)
+    return (
+        f"  <TABLE name={attr(name)}>\n   <DESCRIPTION>{text(description)}</DESCRIPTION>\n{fields}"
+        f"   <DATA><TABLEDATA>\n{data}   </TABLEDATA></DATA>\n  </TABLE>\n"
+    )
+
+
+def write_votable(doc: ProvDocument, *, overflow: bool = False, runid: str | None = None) -> str:
+    """``doc`` as PROV-VOTABLE: its records in the tables of the module docstring. ``overflow``:
+    the answer was cut at MAXREC (``QUERY_STATUS=OVERFLOW``, DALI 1.1 section 4.4.1)."""
+    records: dict[type, list] = {}
+    for rec in doc.get_records():
+        records.setdefault(type(rec), []).append(rec)
+    for bundle in doc.bundles:
+        for rec in bundle.get_records():
+            records.setdefault(type(rec), []).append(rec)
+    body = info("QUERY_STATUS", "OVERFLOW" if overflow else "OK")
+    if runid:
+        body += info("RUNID", runid)
+    for name, cls in _TABLES:
+        columns = _columns(cls)
+        names = [c for c, _, _ in columns]
+        rows = [_row(rec, names) for rec in records.get(cls, [])]
+        what = "records" if issubclass(cls, ProvElement) else "relations"
+        body += _table(name, columns, rows, f"The PROV {name} {what} of the answer")
+    prefixes = sorted({(ns.prefix, ns.uri) for ns in doc.namespaces} | {(PROV.prefix, PROV.uri)})
+    prefix_columns = [
+        ("prefix", 'datatype="char" arraysize="*"', "the prefix of the identifiers"),
+        ("namespace", 'datatype="char" arraysize="*"', "the namespace IRI it stands for"),
+    ]
+    body += _table("prefix", prefix_columns, prefixes, "The prefixes of the identifiers in the other tables")
+    return document(body)
+
+
+__all__ = ["MEDIA_TYPE", "VOTABLE_NS", "attr", "document", "error_document", "info", "text", "write_votable"]

@@ -77,7 +77,8 @@ def spec(base_url: str = "/") -> dict:
         "422": ERROR,
         "503": ERROR,
     }
-    prov_content = {mt: _content(mt) for _, mt in RESPONSE_FORMATS.values()}
+    # an answer is served in the media type RESPONSEFORMAT names (DALI 1.1 section 3.3.3)
+    prov_content = {mt: _content(mt) for f in registry.answers() for mt in f.media_types}
     return {
         "openapi": "3.0.3",
         "info": {
@@ -248,7 +249,13 @@ def spec(base_url: str = "/") -> dict:
                         _param("STEPS", schema=bool_schema),
                         _param("AGENT", schema=bool_schema),
                         _param("MODEL", schema={"type": "string", "enum": ["IVOA", "W3C"]}),
-                        _param("RESPONSEFORMAT", schema={"type": "string", "enum": list(RESPONSE_FORMATS)}),
+                        _param(
+                            "RESPONSEFORMAT",
+                            schema={"type": "string", "enum": list(RESPONSE_FORMATS)},
+                            description="a format name, or one of its media types: "
+                            + ", ".join(t for f in registry.answers() for t in f.media_types)
+                            + " (the answer's Content-Type is the media type asked for)",
+                        ),
                     ],
                     "responses": {
                         "200": {"description": "the lineage", "content": prov_content},

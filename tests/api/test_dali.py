@@ -10,7 +10,9 @@ it). Every VOTable the service writes in these tests goes through both validator
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -25,6 +27,7 @@ from pyvo.dal import DALQueryError, DALServiceError
 from werkzeug.serving import make_server
 
 from app import services
+from provdm import registry
 from tests.conftest import ROOT
 
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
@@ -139,3 +142,90 @@ def test_an_error_votable_holds_only_xml_characters(service, tmp_path):
     assert r.status_code == 400
     found = infos(valid_votable(r.content, tmp_path))
     assert "DEPTH must be" in found["QUERY_STATUS"][0][1]
+
+
+# -- item 5: RESPONSEFORMAT and PROV-VOTABLE -----------------------------------------------------
+
+MEDIA_TYPES = [(f.provsap, t) for f in registry.answers() for t in f.media_types]
+PICTURE_NAMES = {f.provsap for f in registry.of_kind(registry.PICTURE)}
+ANSWER = {f.provsap: f for f in registry.answers()}
+
+
+def served_media_type(r) -> str:
+    """Content-Type without the charset werkzeug adds to text types."""
+    return re.sub(r";\s*charset=utf-8$", "", r.headers["Content-Type"])
+
+
+@pytest.mark.parametrize("fmt,media_type", MEDIA_TYPES, ids=[t for _, t in MEDIA_TYPES])
+def test_the_media_type_asked_for_is_the_one_served(service, fmt, media_type):
+    """DALI 1.1 section 3.3.3: asked for by media type, "the response ... must set that media
+    type in the Content-Type header"; asked for by name, the format's first media type."""
+    url = f"{service}/provsap"
+    by_type = requests.get(url, params={"ID": "ex:dl5", "RESPONSEFORMAT": media_type}, timeout=60)
+    assert by_type.status_code == 200 and served_media_type(by_type) == media_type, by_type.text[:300]
+    by_name = requests.get(url, params={"ID": "ex:dl5", "RESPONSEFORMAT": fmt}, timeout=60)
+    assert by_name.status_code == 200 and served_media_type(by_name) == ANSWER[fmt].media_type
+    assert by_type.content == by_name.content or fmt in PICTURE_NAMES
+
+
+def test_a_media_type_is_served_without_parameters_it_was_not_written_with(service):
+    r = requests.get(
+        f"{service}/provsap", params={"ID": "ex:dl5", "RESPONSEFORMAT": "Application/JSON; charset=latin-1"}, timeout=30
+    )
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+
+
+def test_prov_votable_is_read_by_pyvo_astropy_and_votlint(service, tmp_path):
+    params = {"ID": "ex:dl5", "DEPTH": "ALL", "AGENT": "true"}
+    r = requests.get(f"{service}/provsap", params={**params, "RESPONSEFORMAT": "PROV-VOTABLE"}, timeout=60)
+    assert r.status_code == 200 and served_media_type(r) == VOTABLE
+    vot = valid_votable(r.content, tmp_path)
+    assert infos(vot)["QUERY_STATUS"] == [("OK", None)]
+    tables = {t.name: t for t in vot.iter_tables()}
+    assert list(tables)[:5] == ["entity", "activity", "agent", "wasGeneratedBy", "used"]
+    assert list(tables)[-1] == "prefix"
+    rows = {name: [dict(zip(t.array.dtype.names, row, strict=True)) for row in t.array] for name, t in tables.items()}
+
+    answer = requests.get(f"{service}/provsap", params=params, timeout=60).json()
+    for section in ("entity", "activity", "agent", "used", "wasGeneratedBy", "wasDerivedFrom", "wasAttributedTo"):
+        assert sorted(row["id"] for row in rows[section]) == sorted(answer.get(section, {})), section
+    assert sum(len(v) for v in rows.values()) - len(rows["prefix"]) == sum(
+        len(answer.get(name, {})) for name in tables if name != "prefix"
+    )
+    used = next(row for row in rows["used"] if row["id"] == "ex:u1")
+    assert (used["activity_id"], used["entity_id"], used["time"]) == ("ex:analysis", "ex:dl3a", "2020-01-02T00:10:00")
+    analysis = next(row for row in rows["activity"] if row["id"] == "ex:analysis")
+    assert (analysis["starttime"], analysis["endtime"]) == ("2020-01-02T00:00:00", "2020-01-02T01:00:00")
+    assert next(row for row in rows["entity"] if row["id"] == "ex:dl5")["name"] == "Crab spectrum"
+    emin = next(row for row in rows["entity"] if row["id"] == "ex:emin")
+    assert emin["type"] == "voprov:Parameter" and json.loads(emin["attributes"])["voprov:value"] == "1 TeV"
+    assert {row["prefix"]: row["namespace"] for row in rows["prefix"]}["ex"] == "http://example.org/cta#"
+
+    # pyvo's generic DAL query reads it: the results are the first table, the entities
+    results = pyvo.dal.DALQuery(f"{service}/provsap", **params, RESPONSEFORMAT="PROV-VOTABLE").execute()
+    assert sorted(results["id"]) == sorted(answer["entity"])
+
+
+def test_prov_votable_of_ivoa_descriptions_and_odd_values_is_valid(service, store, settings, tmp_path):
+    odd = (
+        "document\n prefix ex <http://example.org/cta#>\n prefix voprov <http://www.ivoa.net/documents/ProvenanceDM/index.html#>\n"
+        ' entity(ex:odd, [prov:label="a <b> & \\"c\\"", prov:label="second", voprov:comment="n\\u00e9e",'
+        ' ex:n="1.5" %% xsd:double, ex:when="2021-03-04T05:06:07.250+02:00" %% xsd:dateTime])\n'
+        " activity(ex:act, 2021-03-04T05:06:07+02:00, -, [prov:type='voprov:ActivityFlow'])\n"
+        " wasGeneratedBy(ex:odd, ex:act, -, [prov:role='ex:product'])\nendDocument"
+    )
+    services.ingest(store, odd, "provn", settings=settings)
+    r = requests.get(f"{service}/provsap", params={"ID": "ex:odd", "RESPONSEFORMAT": "PROV-VOTABLE"}, timeout=60)
+    tables = {t.name: t for t in valid_votable(r.content, tmp_path).iter_tables()}
+    entity = dict(zip(tables["entity"].array.dtype.names, tables["entity"].array[0], strict=True))
+    assert entity["name"] == 'a <b> & "c"; second' or entity["name"] == 'second; a <b> & "c"'
+    assert entity["annotation"] == "née"
+    assert json.loads(entity["attributes"])["ex:n"] == 1.5
+    activity = dict(zip(tables["activity"].array.dtype.names, tables["activity"].array[0], strict=True))
+    assert activity["starttime"] == "2021-03-04T03:06:07" and activity["type"] == "voprov:ActivityFlow"
+    generation = dict(zip(tables["wasGeneratedBy"].array.dtype.names, tables["wasGeneratedBy"].array[0], strict=True))
+    assert (generation["entity_id"], generation["activity_id"], generation["role"]) == (
+        "ex:odd",
+        "ex:act",
+        "ex:product",
+    )

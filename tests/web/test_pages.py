@@ -166,6 +166,7 @@ def test_record_page_downloads_every_format(client, known):
         "PNG picture": "image/png",
         "PDF": "application/pdf",
         "Graphviz DOT": "text/vnd.graphviz",
+        "VOTable": "application/x-votable+xml",
     }
     assert set(downloads) == set(media)
     for name, url in downloads.items():
