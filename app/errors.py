@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from provdm import errors as e
 from provdm import votable
+from provdm.provsap import parse_runid
 
 STATUS = {
     e.InvalidParameter: 400,
@@ -75,11 +76,14 @@ def _error_media_type() -> str:
 
 
 def runid() -> str | None:
-    """The request's RUNID (DALI 1.1 section 3.3.6; any case), when it is one to echo: at most 64
-    characters (longer ones are refused by provdm.provsap)."""
+    """The request's RUNID (DALI 1.1 section 3.3.6; any case), when it is one to echo: one
+    :func:`provdm.provsap.parse_runid` takes (not too long, no control characters)."""
     values = request.values if request.path.rstrip("/") in DALI_PATHS else request.args
     found = next((v for k, v in values.items(multi=True) if k.upper() == "RUNID"), None)
-    return found if found and len(found) <= 64 else None
+    try:
+        return parse_runid(found) if found else None
+    except e.InvalidParameter:
+        return None
 
 
 def _plain_text(code: str, message: str, where: str | None, status: int, details=None) -> str:

@@ -30,7 +30,7 @@ from provdm.errors import (
     QueryTimeout,
 )
 from provdm.provjson import graph_to_provjson
-from provdm.provsap import ProvSapQuery
+from provdm.provsap import ProvSapQuery, limit_records
 from provdm.facts import read_facts
 from provdm.render import render
 from provdm.validate import LEVELS, Limits, validate
@@ -509,32 +509,62 @@ class Deadline:
 
 
 def provsap_response(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> tuple[bytes, str]:
-    """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for.
+    """Body and media type of a ProvSAP answer in the RESPONSEFORMAT asked for (:func:`provsap_answer`)."""
+    answer = provsap_answer(store, query, settings=settings, viewer=viewer)
+    return answer.body, answer.media_type
+
+
+@dataclass
+class ProvSapAnswer:
+    body: bytes
+    media_type: str
+    #: the answer was cut at MAXREC (DALI's QUERY_STATUS=OVERFLOW)
+    overflow: bool = False
+
+
+def provsap_answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> ProvSapAnswer:
+    """A ProvSAP answer in the RESPONSEFORMAT asked for, cut at MAXREC.
 
     PROV-JSON, the default, is joined from the PROV-JSON fragments the store keeps with each
-    record when the viewer may read everything, else written straight from the records
-    (provdm.provjson): the same JSON prov would write, without building a prov model of a
-    possibly large answer. The whole request keeps to PROVHUB_QUERY_TIMEOUT (:class:`Deadline`)."""
+    record when the viewer may read everything and no MAXREC cuts it, else written straight from
+    the records (provdm.provjson): the same JSON prov would write, without building a prov model
+    of a possibly large answer. The whole request keeps to PROVHUB_QUERY_TIMEOUT
+    (:class:`Deadline`). ``MAXREC=0`` checks the IDs and walks nothing: the answer holds no
+    records (DALI: "metadata, no results, and an overflow indicator")."""
     kind = query.kind
     deadline = Deadline(settings.query_timeout)
     start = _start(store, query, settings=settings, viewer=viewer)
-    if kind == "json" and not start.restricted:
+    if kind == "json" and not start.restricted and query.maxrec is None:
         text = store.trace_provjson(start.query)
         if text is not None:
-            return text.encode("utf-8"), query.media_type
-    graph, namespaces = _graph(store, start, settings=settings, viewer=viewer)
+            return ProvSapAnswer(text.encode("utf-8"), query.media_type)
+    if query.maxrec == 0:
+        graph, namespaces, overflow = Graph(), {}, True
+    else:
+        graph, namespaces = _graph(store, start, settings=settings, viewer=viewer)
+        overflow = False
+        if query.maxrec is not None:
+            graph, overflow = limit_records(graph, start.query.ids, query.maxrec)
+            namespaces = used_namespaces(graph, namespaces)
     deadline.check()
+    return ProvSapAnswer(
+        _write_answer(graph, namespaces, query, overflow, settings, deadline), query.media_type, overflow
+    )
+
+
+def _write_answer(graph: Graph, namespaces: dict[str, str], query: ProvSapQuery, overflow: bool, settings, deadline):
+    kind = query.kind
     if kind == "json":
-        return graph_to_provjson(graph, namespaces).encode("utf-8"), query.media_type
+        return graph_to_provjson(graph, namespaces).encode("utf-8")
     if kind in formats.FORMATS:
         with _heavy(len(graph.nodes) + len(graph.relations)):
             doc = to_document(graph, namespaces)
-            return formats.serialize(doc, kind).encode("utf-8"), query.media_type
+            return formats.serialize(doc, kind).encode("utf-8")
     table = registry.get(registry.TABLE, kind)
     if table is not None:  # PROV-VOTABLE
         with _heavy(len(graph.nodes) + len(graph.relations)):
-            return table.write(to_document(graph, namespaces)).encode("utf-8"), query.media_type
-    body = draw(
+            return table.write(to_document(graph, namespaces), overflow=overflow, runid=query.runid).encode("utf-8")
+    return draw(
         to_document(graph, namespaces),
         kind,
         settings=settings,
@@ -543,7 +573,6 @@ def provsap_response(store: Store, query: ProvSapQuery, *, settings, viewer: Vie
         direction=query.extra.get("LAYOUT", "BT"),
         highlight=set(query.ids),
     )
-    return body, query.media_type
 
 
 def draw(doc: ProvDocument, fmt: str, *, settings, deadline: Deadline, records: int, **options) -> bytes:

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 
 from . import registry
 from .errors import InvalidParameter
+from .records import Graph
 
 #: RESPONSEFORMAT values -> (kind, media type), from :mod:`provdm.registry`. ``kind`` is the name
 #: of a PROV syntax (json, provn, xml) or of a picture (svg, png, pdf, dot) drawn by provdm.render.
@@ -24,7 +25,10 @@ RESPONSE_FORMATS: dict[str, tuple[str, str]] = {
 _MEDIA_ALIASES: dict[str, str] = {
     t: f.provsap for f in registry.answers() if f.provsap is not None for t in f.media_types
 }
-PARAMETERS = ("ID", "DEPTH", "DIRECTION", "MEMBERS", "STEPS", "AGENT", "MODEL", "RESPONSEFORMAT")
+#: the draft's parameters, then DALI 1.1's that apply to ProvSAP (section 3.3: MAXREC, RUNID)
+PARAMETERS = ("ID", "DEPTH", "DIRECTION", "MEMBERS", "STEPS", "AGENT", "MODEL", "RESPONSEFORMAT", "MAXREC", "RUNID")
+#: DALI 1.1 section 3.3.6: "a string with a maximum length of 64 characters"
+MAX_RUNID = 64
 _ALIASES = {"AGENTS": "AGENT"}
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -43,6 +47,11 @@ class ProvSapQuery:
     #: the media type RESPONSEFORMAT named, when it named one: the answer is served with it (DALI
     #: 1.1 section 3.3.3, "the response ... must set that media type in the Content-Type header")
     requested_media_type: str | None = None
+    #: DALI MAXREC: at most this many entities, activities and agents (None: no limit; 0: none,
+    #: the answer's metadata only)
+    maxrec: int | None = None
+    #: DALI RUNID: echoed in the answer, and logged
+    runid: str | None = None
     #: extra, non-ProvSAP parameters a caller may allow (e.g. LAYOUT for pictures)
     extra: dict = field(default_factory=dict)
 
@@ -98,6 +107,10 @@ class ProvSapQuery:
         if "RESPONSEFORMAT" in values:
             q.responseformat = parse_responseformat(values["RESPONSEFORMAT"][0])
             q.requested_media_type = requested_media_type(values["RESPONSEFORMAT"][0])
+        if "MAXREC" in values:
+            q.maxrec = parse_maxrec(values["MAXREC"][0])
+        if "RUNID" in values:
+            q.runid = parse_runid(values["RUNID"][0])
         q.extra = {k: v[0] for k, v in values.items() if k in allowed_extra}
         return q
 
@@ -122,6 +135,24 @@ def _media_type(raw: str) -> str:
     return "".join(raw.split()).lower()
 
 
+def parse_maxrec(raw: str) -> int:
+    try:
+        maxrec = int(str(raw).strip())
+    except ValueError:
+        raise InvalidParameter(f"MAXREC must be a whole number >= 0, not {raw!r}", where="MAXREC") from None
+    if maxrec < 0:
+        raise InvalidParameter(f"MAXREC must be >= 0, not {maxrec}", where="MAXREC")
+    return maxrec
+
+
+def parse_runid(raw: str) -> str:
+    if len(raw) > MAX_RUNID:
+        raise InvalidParameter(f"RUNID has {len(raw)} characters; at most {MAX_RUNID} are allowed", where="RUNID")
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or 0xD800 <= ord(c) < 0xE000 or c in "\ufffe\uffff" for c in raw):
+        raise InvalidParameter("RUNID holds a control character", where="RUNID")
+    return raw
+
+
 def parse_responseformat(raw: str) -> str:
     v = raw.strip()
     if v.upper() in RESPONSE_FORMATS:
@@ -144,6 +175,32 @@ def requested_media_type(raw: str) -> str | None:
         return None
     media = _media_type(v)
     return media if media in _MEDIA_ALIASES else media.split(";", 1)[0]
+
+
+def limit_records(graph: Graph, start: Iterable[str], maxrec: int) -> tuple[Graph, bool]:
+    """The answer cut at MAXREC (DALI 1.1 section 3.3.2), and whether it was cut (overflow).
+
+    MAXREC counts the entities, activities and agents; the nearest ones are kept: the queried
+    records first, then by the number of relations between them and the queried records, then
+    by id. The relations kept are those between kept records."""
+    if len(graph.nodes) <= maxrec:
+        return graph, False
+    neighbours: dict[str, set[str]] = {}
+    for rel in graph.relations:
+        if rel.src and rel.dst:
+            neighbours.setdefault(rel.src, set()).add(rel.dst)
+            neighbours.setdefault(rel.dst, set()).add(rel.src)
+    distance = {i: 0 for i in start}
+    frontier = sorted(distance)
+    while frontier:
+        nxt = sorted({n for i in frontier for n in neighbours.get(i, ()) if n not in distance})
+        distance.update((n, distance[frontier[0]] + 1) for n in nxt)
+        frontier = nxt
+    far = len(graph.nodes) + 1
+    nodes = sorted(graph.nodes, key=lambda n: (distance.get(n.id, far), n.id))[:maxrec]
+    kept = {n.id for n in nodes}
+    relations = [r for r in graph.relations if r.src in kept and (r.dst is None or r.dst in kept)]
+    return Graph(nodes=nodes, relations=relations), True
 
 
 def _switch(values: dict, key: str) -> bool:

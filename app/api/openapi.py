@@ -79,6 +79,50 @@ def spec(base_url: str = "/") -> dict:
     }
     # an answer is served in the media type RESPONSEFORMAT names (DALI 1.1 section 3.3.3)
     prov_content = {mt: _content(mt) for f in registry.answers() for mt in f.media_types}
+    provsap_params = [
+        {
+            **_param("ID", required=True, description="entity, activity or agent id (repeatable)"),
+            "schema": {"type": "array", "items": {"type": "string"}},
+            "explode": True,
+        },
+        _param("DEPTH", description="0, 1, ... or ALL"),
+        _param("DIRECTION", schema={"type": "string", "enum": ["BACK", "FORTH", "FORWARD"]}),
+        _param("MEMBERS", schema=bool_schema),
+        _param("STEPS", schema=bool_schema),
+        _param("AGENT", schema=bool_schema),
+        _param("MODEL", schema={"type": "string", "enum": ["IVOA", "W3C"]}),
+        _param(
+            "RESPONSEFORMAT",
+            schema={"type": "string", "enum": list(RESPONSE_FORMATS)},
+            description="a format name, or one of its media types: "
+            + ", ".join(t for f in registry.answers() for t in f.media_types)
+            + " (the answer's Content-Type is the media type asked for)",
+        ),
+        _param(
+            "MAXREC",
+            schema={"type": "integer", "minimum": 0},
+            description="DALI: at most this many entities, activities and agents (the nearest); the "
+            "X-Query-Status header (and a VOTable's QUERY_STATUS) says OVERFLOW when the answer was cut; 0: "
+            "metadata only",
+        ),
+        _param(
+            "RUNID",
+            schema={"type": "string", "maxLength": 64},
+            description="DALI: identifier of the larger job this request is part of; echoed in X-RUNID "
+            "(and a VOTable's INFO RUNID) and logged",
+        ),
+    ]
+    answer_headers = {
+        "X-Query-Status": {"schema": {"type": "string", "enum": ["OK", "OVERFLOW"]}},
+        "X-RUNID": {"schema": {"type": "string"}},
+    }
+    provsap_responses = {
+        "200": {"description": "the lineage", "content": prov_content, "headers": answer_headers},
+        "400": ERROR,
+        "404": ERROR,
+        "422": ERROR,
+        "503": ERROR,
+    }
     return {
         "openapi": "3.0.3",
         "info": {
@@ -237,33 +281,26 @@ def spec(base_url: str = "/") -> dict:
                 "get": {
                     "summary": "ProvSAP lineage query",
                     "operationId": "provsap",
-                    "parameters": [
-                        {
-                            **_param("ID", required=True, description="entity, activity or agent id (repeatable)"),
-                            "schema": {"type": "array", "items": {"type": "string"}},
-                            "explode": True,
+                    "parameters": provsap_params,
+                    "responses": provsap_responses,
+                },
+                "post": {
+                    "summary": "ProvSAP lineage query, the parameters as a form (DALI sync POST)",
+                    "operationId": "provsapPost",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["ID"],
+                                    "properties": {p["name"]: p["schema"] for p in provsap_params},
+                                },
+                                "encoding": {"ID": {"explode": True}},
+                            }
                         },
-                        _param("DEPTH", description="0, 1, ... or ALL"),
-                        _param("DIRECTION", schema={"type": "string", "enum": ["BACK", "FORTH", "FORWARD"]}),
-                        _param("MEMBERS", schema=bool_schema),
-                        _param("STEPS", schema=bool_schema),
-                        _param("AGENT", schema=bool_schema),
-                        _param("MODEL", schema={"type": "string", "enum": ["IVOA", "W3C"]}),
-                        _param(
-                            "RESPONSEFORMAT",
-                            schema={"type": "string", "enum": list(RESPONSE_FORMATS)},
-                            description="a format name, or one of its media types: "
-                            + ", ".join(t for f in registry.answers() for t in f.media_types)
-                            + " (the answer's Content-Type is the media type asked for)",
-                        ),
-                    ],
-                    "responses": {
-                        "200": {"description": "the lineage", "content": prov_content},
-                        "400": ERROR,
-                        "404": ERROR,
-                        "422": ERROR,
-                        "503": ERROR,
                     },
+                    "responses": provsap_responses,
                 },
             },
             "/documents/{doc_id}/rights": {

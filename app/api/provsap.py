@@ -1,8 +1,15 @@
-"""GET /provsap: ProvSAP lineage queries."""
+"""GET and POST /provsap: ProvSAP lineage queries.
+
+DALI 1.1 sync: the parameters come in the query string (GET) or as a form body (POST,
+``application/x-www-form-urlencoded`` or ``multipart/form-data``), the same either way. An answer
+says whether MAXREC cut it in ``X-Query-Status`` (``OK`` or ``OVERFLOW``, as DALI's
+QUERY_STATUS; PROV-VOTABLE also says it in the VOTable) and echoes RUNID in ``X-RUNID``; the
+RUNID is logged with the request (DALI: "preserved in any service logs").
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from provdm.provsap import ProvSapQuery
 
@@ -24,9 +31,16 @@ def security_headers(resp: Response, media_type: str) -> Response:
     return resp
 
 
-@bp.get("/provsap")
+@bp.route("/provsap", methods=["GET", "POST"])
 def provsap():
     settings = current_settings()
-    query = ProvSapQuery.from_args(request.args, max_depth=settings.max_depth, allow_extra=EXTRA)
-    body, media_type = services.provsap_response(current_store(), query, settings=settings, viewer=current_viewer())
-    return security_headers(Response(body, mimetype=media_type), media_type)
+    args = request.values if request.method == "POST" else request.args
+    query = ProvSapQuery.from_args(args, max_depth=settings.max_depth, allow_extra=EXTRA)
+    if query.runid:
+        current_app.logger.info("ProvSAP RUNID=%r ID=%s", query.runid, query.ids)
+    answer = services.provsap_answer(current_store(), query, settings=settings, viewer=current_viewer())
+    resp = Response(answer.body, mimetype=answer.media_type)
+    resp.headers["X-Query-Status"] = "OVERFLOW" if answer.overflow else "OK"
+    if query.runid:
+        resp.headers["X-RUNID"] = query.runid
+    return security_headers(resp, answer.media_type)

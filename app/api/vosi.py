@@ -65,6 +65,9 @@ _PROVSAP_PARAMS = {
     "AGENT": ("boolean", "true: explore what agents are responsible for (default false)"),
     "MODEL": ("char", "IVOA (default) or W3C"),
     "RESPONSEFORMAT": ("char", "{formats}"),
+    # DALI 1.1 section 3.3
+    "MAXREC": ("int", "at most this many entities, activities and agents (the nearest); 0: metadata only"),
+    "RUNID": ("char", "identifier of the larger job this request is part of, echoed (at most 64 characters)"),
 }
 
 

@@ -229,3 +229,107 @@ def test_prov_votable_of_ivoa_descriptions_and_odd_values_is_valid(service, stor
         "ex:act",
         "ex:product",
     )
+
+
+# -- item 6: RUNID, MAXREC, POST ------------------------------------------------------------------
+
+
+def test_runid_is_echoed(service, tmp_path):
+    url = f"{service}/provsap"
+    as_json = requests.get(url, params={"ID": "ex:dl5", "RUNID": "xmatch-7 <a&b>"}, timeout=30)
+    assert as_json.status_code == 200 and as_json.headers["X-RUNID"] == "xmatch-7 <a&b>"
+    assert as_json.headers["X-Query-Status"] == "OK"
+    vot = requests.get(url, params={"ID": "ex:dl5", "RUNID": "xmatch-7", "RESPONSEFORMAT": "PROV-VOTABLE"}, timeout=30)
+    assert infos(valid_votable(vot.content, tmp_path))["RUNID"] == [("xmatch-7", None)]
+    error = requests.get(url, params={"ID": "ex:nothing", "runid": "xmatch-7"}, timeout=30)
+    assert error.status_code == 404 and infos(valid_votable(error.content, tmp_path))["RUNID"] == [("xmatch-7", None)]
+    plain = requests.get(url, params={"ID": "ex:dl5", "RUNID": "x"}, timeout=30)
+    assert (
+        "X-RUNID" in plain.headers and "X-RUNID" not in requests.get(url, params={"ID": "ex:dl5"}, timeout=30).headers
+    )
+
+
+@pytest.mark.parametrize(
+    "runid,message", [("r" * 65, "RUNID has 65 characters; at most 64"), ("a\x01b", "RUNID holds a control character")]
+)
+def test_a_runid_dali_does_not_allow_is_refused(service, tmp_path, runid, message):
+    r = requests.get(f"{service}/provsap", params={"ID": "ex:dl5", "RUNID": runid}, timeout=30)
+    found = infos(valid_votable(r.content, tmp_path))
+    assert r.status_code == 400 and message in found["QUERY_STATUS"][0][1] and found["WHERE"] == [("RUNID", None)]
+    assert "RUNID" not in found  # not echoed
+
+
+def _records(answer: dict) -> set[str]:
+    return {i for kind in ("entity", "activity", "agent") for i in answer.get(kind, {})}
+
+
+def test_maxrec_cuts_the_answer_with_an_overflow_indicator(service, tmp_path):
+    url = f"{service}/provsap"
+    full = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL"}, timeout=30)
+    everything = _records(full.json())
+    assert full.headers["X-Query-Status"] == "OK" and len(everything) > 3
+    cut = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": "3"}, timeout=30)
+    assert cut.status_code == 200 and cut.headers["X-Query-Status"] == "OVERFLOW"
+    kept = _records(cut.json())
+    # the queried record and the nearest ones; relations only between kept records
+    assert len(kept) == 3 and "ex:dl5" in kept and "ex:analysis" in kept and kept < everything
+    for section in ("used", "wasGeneratedBy", "wasDerivedFrom", "wasAttributedTo", "wasAssociatedWith"):
+        for rel in cut.json().get(section, {}).values():
+            assert {v for k, v in rel.items() if k in ("prov:activity", "prov:entity", "prov:agent")} <= kept
+    enough = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": str(len(everything))}, timeout=30)
+    assert enough.headers["X-Query-Status"] == "OK" and _records(enough.json()) == everything
+    for fmt in ("PROV-N", "PROV-XML", "PROV-SVG"):
+        r = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": "3", "RESPONSEFORMAT": fmt}, timeout=60)
+        assert r.status_code == 200 and r.headers["X-Query-Status"] == "OVERFLOW", fmt
+
+    vot = requests.get(
+        url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": "3", "RESPONSEFORMAT": "PROV-VOTABLE"}, timeout=30
+    )
+    table = valid_votable(vot.content, tmp_path)
+    assert table.resources[0].infos[0].name == "QUERY_STATUS" and table.resources[0].infos[0].value == "OVERFLOW"
+    tables = {t.name: t for t in table.iter_tables()}
+    assert sum(len(tables[k].array) for k in ("entity", "activity", "agent")) == 3
+    with pytest.warns(pyvo.dal.DALOverflowWarning):
+        pyvo.dal.DALQuery(url, ID="ex:dl5", DEPTH="ALL", MAXREC=3, RESPONSEFORMAT="PROV-VOTABLE").execute()
+
+
+def test_maxrec_0_gives_the_metadata_only(service, tmp_path):
+    url = f"{service}/provsap"
+    vot = requests.get(url, params={"ID": "ex:dl5", "MAXREC": "0", "RESPONSEFORMAT": "PROV-VOTABLE"}, timeout=30)
+    parsed = valid_votable(vot.content, tmp_path)
+    assert infos(parsed)["QUERY_STATUS"] == [("OVERFLOW", None)]
+    tables = {t.name: t for t in parsed.iter_tables()}
+    assert "entity" in tables and all(len(t.array) == 0 for n, t in tables.items() if n != "prefix")
+    assert tables["entity"].array.dtype.names[:3] == ("id", "name", "type")
+    answer = requests.get(url, params={"ID": "ex:dl5", "MAXREC": "0"}, timeout=30)
+    assert answer.status_code == 200 and answer.headers["X-Query-Status"] == "OVERFLOW"
+    assert _records(answer.json()) == set()
+    # the IDs are still checked
+    assert requests.get(url, params={"ID": "ex:nothing", "MAXREC": "0"}, timeout=30).status_code == 404
+
+
+@pytest.mark.parametrize("maxrec", ["-1", "ten", "1.5"])
+def test_a_bad_maxrec_is_refused(service, maxrec):
+    r = requests.get(
+        f"{service}/provsap", params={"ID": "ex:dl5", "MAXREC": maxrec}, headers={"Accept": "text/plain"}, timeout=30
+    )
+    assert (
+        r.status_code == 400 and r.text.startswith("400 invalid-parameter: MAXREC must be") and "(at MAXREC)" in r.text
+    )
+
+
+def test_post_takes_the_parameters_of_get(service):
+    url = f"{service}/provsap"
+    params = [("ID", "ex:dl3a"), ("ID", "ex:irf"), ("DEPTH", "ALL"), ("RESPONSEFORMAT", "PROV-N"), ("RUNID", "p1")]
+    got, posted = requests.get(url, params=params, timeout=30), requests.post(url, data=params, timeout=30)
+    assert posted.status_code == got.status_code == 200
+    assert posted.content == got.content and posted.headers["Content-Type"] == got.headers["Content-Type"]
+    assert posted.headers["X-RUNID"] == "p1"
+    multipart = requests.post(url, files={"ID": (None, "ex:dl3a")}, data={"DEPTH": "ALL"}, timeout=30)
+    assert multipart.status_code == 200 and "ex:dl3a" in multipart.text
+    bad = requests.post(url, data={"ID": "ex:dl5", "DEPTH": "two", "RUNID": "p2"}, timeout=30)
+    assert bad.status_code == 400 and bad.headers["Content-Type"].startswith(VOTABLE)
+    assert '<INFO name="RUNID" value="p2"/>' in bad.text
+    # pyvo's generic DAL query posts too
+    results = pyvo.dal.DALQuery(url, ID="ex:dl5", RESPONSEFORMAT="PROV-VOTABLE").execute_votable(post=True)
+    assert "ex:dl5" in list(results.get_first_table().array["id"])
