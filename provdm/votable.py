@@ -7,16 +7,18 @@ mode (``verify="exception"``) and checks it with STILTS ``votlint``.
 
 A PROV-VOTABLE answer (:func:`write_votable`) holds one table per kind of record, always all of
 them, in this order: ``entity``, ``activity``, ``agent``, then one per PROV relation named by its
-PROV-N name (``wasGeneratedBy``, ``used``, ...), then ``prefix``. The columns are those of the
-ProvTAP tables where the draft names them (``id``, ``name``, ``type``, ``annotation``,
-``starttime``, ``endtime``; a relation's ends as ``<end>_id``, e.g. ``activity_id``,
-``entity_id``, and its ``role`` and ``time``): an end's column is the snake_case PROV formal
-attribute with ``_id`` (``generated_entity_id``, ``used_entity_id``). Every attribute without a
-column of its own is kept in ``attributes``, a JSON object (name -> value, or a list of values),
-so nothing of the PROV record is lost. Ids are prefixed names; ``prefix`` maps each prefix to its
-namespace. Times are DALI timestamps (``xtype="timestamp"``, UTC). Text columns are
-``unicodeChar``, whose UCS-2 cannot hold characters beyond the Basic Multilingual Plane: those
-are written as U+FFFD there (``attributes`` is ASCII JSON, with ``\\u`` escapes, and loses nothing).
+PROV-N name (``wasGeneratedBy``, ``used``, ...), then ``prefix``. Column names: ``id``, ``name``,
+``type``, ``annotation``, ``starttime``, ``endtime``, ``activity_id``, ``entity_id``, ``role``,
+``time`` as the ProvTAP tables call them (as the work on issue 16 cited them; the ProvTAP draft could not
+be read here), and for the other ends of a relation the snake_case PROV formal attribute with
+``_id`` (``generated_entity_id``, ``used_entity_id``, ``agent_id``). Every attribute without a
+column of its own is kept in ``attributes``, a JSON object (name -> value, or a list of values).
+Several values of a column are joined (names and annotations with ``; ``, types and roles with a
+blank) and datatypes are not kept: PROV-JSON is the lossless answer. Ids are prefixed names;
+``prefix`` maps each prefix to its namespace. Times are DALI timestamps (``xtype="timestamp"``,
+UTC). Text columns are ``unicodeChar``, whose UCS-2 cannot hold characters beyond the Basic
+Multilingual Plane: those are written as U+FFFD there (``attributes`` is ASCII JSON, with
+``\\u`` escapes).
 """
 
 from __future__ import annotations
