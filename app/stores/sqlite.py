@@ -40,6 +40,26 @@ from .base import (
 )
 from .lineage import walk
 
+#: A rowid table, its large columns last. Keyed by id (WITHOUT ROWID), every record lay in the
+#: key b-tree, and SQLite reads the whole of an overflowing cell to compare keys: a record of 60
+#: attributes of 1 MB made ProvSAP of an id beside it 0.65 ms -> 1.8 s, and get_nodes of 200 ids
+#: 5 s (also inside a write). Here the id index holds ids only, and reading kind or qn stops
+#: before attrs and pj (benchmarks/attack.py, "lookup beside a large record").
+NODES_TABLE = """
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    qn TEXT NOT NULL,
+    pjkey TEXT,
+    pjns TEXT,
+    attrs TEXT NOT NULL,
+    pj TEXT
+);
+"""
+NODE_INDEXES = """CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
+"""
+_NODE_COLS = "id, kind, qn, pjkey, pjns, attrs, pj"
+
 #: A rowid table: rows written together (one document, sorted by src) lie together in the file, so
 #: a lineage answer reads few pages. Keyed by id (WITHOUT ROWID), relations lay in the hash order
 #: of anonymous ids, and the fragments of a 10^4-relation answer touched most of a 10^6-record
@@ -84,17 +104,9 @@ CREATE TABLE IF NOT EXISTS documents (
 -- rights checks read documents from this index alone, never walking the pages of their texts
 DROP INDEX IF EXISTS documents_rights;
 CREATE INDEX IF NOT EXISTS documents_access ON documents(id, rights, grp, release, seq);
-CREATE TABLE IF NOT EXISTS nodes (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    qn TEXT NOT NULL,
-    attrs TEXT NOT NULL,
-    pjkey TEXT,
-    pj TEXT,
-    pjns TEXT
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
 """
+    + NODES_TABLE
+    + NODE_INDEXES
     + RELATIONS_TABLE
     + """DROP INDEX IF EXISTS relations_src;
 DROP INDEX IF EXISTS relations_dst;
@@ -335,6 +347,25 @@ def _relations_by_row(conn: sqlite3.Connection) -> None:
     _upgrade(conn, lambda: "rid" not in _columns(conn, "relations"), rewrite)
 
 
+def _nodes_by_row(conn: sqlite3.Connection) -> None:
+    """Stores made when nodes were keyed by id (WITHOUT ROWID) get them rewritten once into the
+    rowid table (NODES_TABLE), in id order as before."""
+
+    def without_rowid() -> bool:
+        row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'nodes'").fetchone()
+        return bool(row) and "WITHOUT ROWID" in row[0].upper()
+
+    def rewrite():
+        conn.execute("ALTER TABLE nodes RENAME TO nodes_by_id")
+        conn.execute("DROP INDEX IF EXISTS nodes_kind")
+        conn.execute(NODES_TABLE)
+        conn.execute(f"INSERT INTO nodes ({_NODE_COLS}) SELECT {_NODE_COLS} FROM nodes_by_id ORDER BY id")
+        conn.execute("DROP TABLE nodes_by_id")
+        conn.execute(NODE_INDEXES)
+
+    _upgrade(conn, without_rowid, rewrite)
+
+
 def _write_records(conn: sqlite3.Connection, nodes, relations) -> None:
     """Write records whole (new ones inserted, stored ones replaced), with their fragments."""
     conn.executemany(
@@ -472,6 +503,7 @@ class SQLiteStore:
             conn.executescript(SCHEMA)
             _add_fragments(conn)
             _relations_by_row(conn)
+            _nodes_by_row(conn)
             _add_lifecycle(conn)
             _add_poster(conn)
             self._secret = _store_secret(conn)
