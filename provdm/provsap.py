@@ -178,7 +178,7 @@ def requested_media_type(raw: str) -> str | None:
 
 
 def limit_records(graph: Graph, start: Iterable[str], maxrec: int) -> tuple[Graph, bool]:
-    """The answer cut at MAXREC (DALI 1.1 section 3.3.2), and whether it was cut (overflow).
+    """The answer cut at MAXREC (DALI 1.1 section 3.3.4), and whether it was cut (overflow).
 
     MAXREC counts the entities, activities and agents; the nearest ones are kept: the queried
     records first, then by the number of relations between them and the queried records, then
