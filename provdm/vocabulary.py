@@ -54,6 +54,15 @@ DESCRIPTION_RELATIONS = (
     "RelatedToRelation",
 )
 STEP_RELATIONS = ("hadStep",)
+#: the description relation that ties descriptions together (a UsageDescription to its
+#: ActivityDescription...), and the name get_w3c() gives it
+RELATED_TO_RELATIONS = ("isRelatedTo", "RelatedToRelation")
+
+#: Attributes (IRIs) whose qualified-name value names a description: the UsageDescription or
+#: GenerationDescription of a used / wasGeneratedBy (voprov writes ``voprov:descriptor``).
+DESCRIPTOR_ATTRIBUTES = tuple(base + "descriptor" for base in VOPROV_URIS)
+#: prov:type, as an attribute IRI
+TYPE_ATTRIBUTES = (PROV_URI + "type",)
 
 # -- relations ---------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 
 The contract has three parts (Protocols below): :class:`DocumentStore` (documents, records,
 lineage, search, rights, identity and lifecycle), :class:`TokenStore` (API tokens and the
-store's secret) and :class:`EdgeSource` (the two reads the shared lineage walk makes).
+store's secret) and :class:`EdgeSource` (the three reads the shared lineage walk makes).
 Backends register by URL scheme in :mod:`app.stores` and build a typed configuration from the
 settings; the rule for what a reader may see is :class:`app.access.Readable`, which every
 backend calls. docs/backends.md has the checklist for a new backend.
@@ -99,7 +99,14 @@ The answer holds every reached node, every traversal edge leaving a node whose d
 node when ``agents``): its agent relations (node -> agent, delegate -> responsible), the
 collections it is a member of (member -> collection, i.e. hadMember rows with dst = node), the
 activity flows it is a step of, and (``model == "IVOA"``) its description relations
-(src = node). Attached nodes are returned but not expanded further. Each record appears once;
+(src = node). Attached nodes are returned but not expanded further, except that IVOA
+descriptions are completed (``model == "IVOA"``): from every attached node, every start id and
+every description named by a returned relation's ``voprov:descriptor``
+(:meth:`EdgeSource.references`), the walk follows description relations leaving a node and
+``isRelatedTo`` relations entering one, until nothing new is reached, so that no description
+reference in an answer dangles (a Parameter's ParameterDescription, a hadReference's
+ValueEntity and its ValueDescription, a UsageDescription and its ActivityDescription, and what
+belongs to an ActivityDescription). Each record appears once;
 cycles are safe. If more than ``query.node_cap`` nodes would be returned the store raises
 :class:`provdm.errors.AnswerTooLarge`; if the walk takes longer than ``query.timeout`` seconds,
 :class:`provdm.errors.QueryTimeout`. Unknown start ids are not an error for the store (the
@@ -247,6 +254,11 @@ class EdgeSource(Protocol):
 
     def kinds(self, ids: list[str]) -> dict[str, str]:
         """Kind (entity/activity/agent) of each stored node among ``ids``."""
+        ...
+
+    def references(self, keys: list[Hashable], names: tuple[str, ...]) -> list[tuple[Hashable, str]]:
+        """``(relation key, IRI)`` for each qualified-name value of an attribute whose IRI is in
+        ``names``, on the relations with those keys (keys as :meth:`edges_from` gave them)."""
         ...
 
 

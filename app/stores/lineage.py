@@ -14,6 +14,7 @@ from typing import Hashable
 
 from provdm import vocabulary as voc
 from provdm.errors import AnswerTooLarge, QueryTimeout
+from provdm.records import attr_iri, qn_iri
 
 from .base import EdgeSource, TraceQuery
 
@@ -78,12 +79,67 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
     att_out = [voc.AGENT] + ([voc.DESCRIPTION] if query.model == "IVOA" else [])
     att_into = [voc.MEMBER, voc.STEP]
     nodes = set(distance)
+    attached: list[str] = []  # reached as attachments: their own descriptions come next
     if holders:
         for key, _this, other in source.edges_from(holders, att_out, att_into):
             relations.add(key)
-            nodes.add(other)
+            if other not in nodes:
+                nodes.add(other)
+                attached.append(other)
+    _check_cap(nodes, query)
+    if query.model == "IVOA":
+        _descriptions(source, query, nodes, relations, attached)
+    return nodes, relations
+
+
+def _check_cap(nodes: set[str], query: TraceQuery) -> None:
     if len(nodes) > query.node_cap:
         raise AnswerTooLarge(
             f"the answer would hold more than {query.node_cap} records; ask for a smaller DEPTH", where="DEPTH"
         )
-    return nodes, relations
+
+
+def _descriptions(
+    source: EdgeSource, query: TraceQuery, nodes: set[str], relations: set[Hashable], attached: list[str]
+) -> None:
+    """Complete the IVOA descriptions of an answer, so that no reference in it dangles.
+
+    From the records attached to the answer (descriptions, parameters, config files...), from
+    the UsageDescription / GenerationDescription that a returned relation names
+    (``voprov:descriptor`` of used / wasGeneratedBy) and from the start ids, it follows the
+    description relations leaving a record (isDescribedBy, wasConfiguredBy, hadReference, the
+    isRelatedTo from a usage, generation, parameter or config file description to its
+    ActivityDescription) and the isRelatedTo entering one (what belongs to a description),
+    until nothing new is reached. None of this counts against DEPTH (the draft: "the
+    descriptions are retrieved together with each corresponding main class"); descriptions
+    lead to no further lineage."""
+    refs = source.references(sorted(relations, key=str), voc.DESCRIPTOR_ATTRIBUTES)
+    frontier = attached + [iri for _key, iri in refs] + list(query.ids)
+    seen: set[str] = set()
+    while frontier:
+        frontier = sorted(set(frontier) - seen)
+        if not frontier:
+            break
+        seen.update(frontier)
+        nodes.update(frontier)
+        found = source.edges_from(frontier, [voc.DESCRIPTION], [])
+        entering = source.edges_from(frontier, [], [voc.DESCRIPTION])
+        types = source.references([key for key, _t, _o in entering], voc.TYPE_ATTRIBUTES)
+        related = {key for key, iri in types if voc.voprov_local(iri) in voc.RELATED_TO_RELATIONS}
+        found += [edge for edge in entering if edge[0] in related]
+        relations.update(key for key, _this, _other in found)
+        frontier = [other for _key, _this, other in found]
+        _check_cap(nodes | set(frontier), query)
+
+
+def attribute_references(attrs: list, names: tuple[str, ...]) -> list[str]:
+    """The IRIs that the qualified-name values of the attributes named by ``names`` (IRIs) hold,
+    in a record's encoded attributes (:mod:`provdm.records`): what backends answer
+    :meth:`EdgeSource.references` with."""
+    return [qn_iri(v["qn"]) for n, v in attrs if isinstance(v, dict) and "qn" in v and attr_iri(n) in names]
+
+
+def mentions(text: str, names: tuple[str, ...]) -> bool:
+    """Whether a record's stored text may hold an attribute named by ``names``: a cheap test
+    before decoding it (the local part of every name appears in the text of such a record)."""
+    return any(name.rpartition("#")[2].rpartition("/")[2] in text for name in names)

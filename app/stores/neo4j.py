@@ -41,7 +41,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import cast
+from typing import Hashable, cast
 
 from neo4j import GraphDatabase, unit_of_work
 from neo4j import exceptions as nx
@@ -66,7 +66,7 @@ from .base import (
     TraceQuery,
     utcnow_iso,
 )
-from .lineage import walk
+from .lineage import attribute_references, mentions, walk
 
 log = logging.getLogger(__name__)
 
@@ -1076,6 +1076,21 @@ class _Walk:
                 self.known[other] = other_kind
                 edges.append((rid, this, other))
         return edges
+
+    def references(self, keys, names):
+        """From the relations the walk brought: decoded when they are records, read again (their
+        attributes only) when they are fragments whose text may hold one of ``names``."""
+        out: list[tuple[Hashable, str]] = []
+        fetch = []
+        for key in keys:
+            rel = self.relations.get(cast(str, key))
+            if isinstance(rel, Relation):
+                out += [(key, iri) for iri in attribute_references(rel.attrs, names)]
+            elif rel is not None and mentions(rel[3], names):
+                fetch.append((rel[1], REL_TYPE.get(rel[0]) if rel[0] != "wasInfluencedBy" else None))
+        for rec in Neo4jStore._find_by_type(self.tx, fetch):
+            out += [(rec["id"], iri) for iri in attribute_references(json.loads(rec["attrs"]), names)]
+        return out
 
     def kinds(self, ids):
         missing = [i for i in ids if i not in self.known]

@@ -38,7 +38,7 @@ from .base import (
     TraceQuery,
     utcnow_iso,
 )
-from .lineage import walk
+from .lineage import attribute_references, mentions, walk
 
 #: A rowid table, its large columns last. Keyed by id (WITHOUT ROWID), every record lay in the
 #: key b-tree, and SQLite reads the whole of an overflowing cell to compare keys: a record of 60
@@ -727,6 +727,15 @@ class SQLiteStore:
 
     def kinds(self, ids):
         return dict(self._in("SELECT id, kind FROM nodes WHERE id IN (SELECT value FROM json_each(?))", list(ids)))
+
+    def references(self, keys, names):
+        rows = self._in("SELECT rid, attrs FROM relations" + _IN_ROWIDS, sorted(cast("list[int]", keys)), ())
+        return [
+            (rid, iri)
+            for rid, attrs in rows
+            if mentions(attrs, names)
+            for iri in attribute_references(json.loads(attrs), names)
+        ]
 
     # The walk's relation keys are rowids (edges_from), read here in row order.
     def trace(self, query: TraceQuery) -> Graph:
