@@ -103,6 +103,8 @@ FORMAL_ATTRIBUTES = {
 
 #: Relation categories used by lineage (ProvSAP) traversal, see app/stores/base.py.
 CAUSAL = "causal"  # followed in the DIRECTION asked for (BACK: source -> target)
+SHORTCUT = "shortcut"  # wasDerivedFrom, wasInformedBy: causal short-cuts (see app/stores/base.py)
+INVALIDATION = "invalidation"  # wasInvalidatedBy: not a cause; FORTH follows entity -> activity
 AGENT = "agent"  # towards agents: attached to every returned record; AGENT=true expands
 MEMBER = "member"  # collection -> member: attached upwards; MEMBERS=true descends
 STEP = "step"  # activity flow -> step: attached upwards; STEPS=true descends
@@ -112,12 +114,12 @@ OTHER = "other"  # alternateOf, specializationOf, mentionOf: stored, not travers
 RELATION_CATEGORY = {
     "used": CAUSAL,
     "wasGeneratedBy": CAUSAL,
-    "wasInformedBy": CAUSAL,
-    "wasDerivedFrom": CAUSAL,
+    "wasInformedBy": SHORTCUT,
+    "wasDerivedFrom": SHORTCUT,
     "wasInfluencedBy": CAUSAL,
     "wasStartedBy": CAUSAL,
     "wasEndedBy": CAUSAL,
-    "wasInvalidatedBy": CAUSAL,
+    "wasInvalidatedBy": INVALIDATION,
     "wasAttributedTo": AGENT,
     "wasAssociatedWith": AGENT,
     "actedOnBehalfOf": AGENT,
@@ -127,7 +129,7 @@ RELATION_CATEGORY = {
     "mentionOf": OTHER,
 }
 
-CATEGORIES = (CAUSAL, AGENT, MEMBER, STEP, DESCRIPTION, OTHER)
+CATEGORIES = (CAUSAL, SHORTCUT, INVALIDATION, AGENT, MEMBER, STEP, DESCRIPTION, OTHER)
 
 
 def voprov_local(uri: str) -> str | None:

@@ -77,9 +77,12 @@ Lineage semantics (ProvSAP, DEPTH counts relations)
 ---------------------------------------------------
 Relations have a category (:func:`provdm.vocabulary.relation_category`):
 
-- ``causal`` (used, wasGeneratedBy, wasDerivedFrom, wasInformedBy, wasInfluencedBy, wasStartedBy,
-  wasEndedBy, wasInvalidatedBy): traversed, one unit of depth each. BACK follows src -> dst
-  (towards causes), FORTH follows dst -> src (towards effects).
+- ``causal`` (used, wasGeneratedBy, wasInfluencedBy, wasStartedBy, wasEndedBy) and ``shortcut``
+  (wasDerivedFrom, wasInformedBy): traversed, one unit of depth each. BACK follows src -> dst
+  (towards causes), FORTH follows dst -> src (towards effects). A shortcut stands for two long
+  relations: the walk keeps a long and a short distance per node (:func:`app.stores.lineage.walk`),
+  and the long path continues from a shortcut's end only at the level it would reach it.
+- ``invalidation`` (wasInvalidatedBy): not a cause; FORTH only, src -> dst (entity -> activity).
 - ``agent`` (wasAssociatedWith, wasAttributedTo, actedOnBehalfOf), ``member`` (hadMember),
   ``step`` (wasInfluencedBy typed voprov:hadStep), ``description`` (wasInfluencedBy typed
   voprov:isDescribedBy / wasConfiguredBy / hadReference): *attached*.

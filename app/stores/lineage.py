@@ -20,9 +20,15 @@ from .base import EdgeSource, TraceQuery
 
 
 def traversal_categories(query: TraceQuery) -> tuple[tuple, tuple]:
+    """The categories walked along the long path (``out``: src -> dst, ``into``: dst -> src);
+    the short-cuts are :func:`shortcut_categories`."""
     out: list[str] = []
     into: list[str] = []
-    (out if query.direction == "BACK" else into).append(voc.CAUSAL)
+    if query.direction == "BACK":
+        out.append(voc.CAUSAL)
+    else:
+        into.append(voc.CAUSAL)
+        out.append(voc.INVALIDATION)  # an entity's invalidation lies in its future
     if query.members:
         out.append(voc.MEMBER)
     if query.steps:
@@ -33,33 +39,53 @@ def traversal_categories(query: TraceQuery) -> tuple[tuple, tuple]:
     return tuple(out), tuple(into)
 
 
+def shortcut_categories(query: TraceQuery) -> tuple[tuple, tuple]:
+    return ((voc.SHORTCUT,), ()) if query.direction == "BACK" else ((), (voc.SHORTCUT,))
+
+
 def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]]:
-    """Return (node ids, relation keys) of the answer to ``query``."""
+    """Return (node ids, relation keys) of the answer to ``query``.
+
+    Each node has two distances: ``long`` (along used, wasGeneratedBy... and, when asked,
+    agent, member and step relations) and ``short`` (<= long). A long relation from a node at
+    long distance d reaches its other end at d + 1 (both distances); a short-cut
+    (wasDerivedFrom, wasInformedBy) from a node at short distance d reaches it at short distance
+    d + 1 and long distance d + 2, as it stands for two long relations. A node is in the answer
+    when its short distance is <= DEPTH: a chain of short-cuts reaches DEPTH short-cuts, and the
+    long path does not continue from its end before the level it would have reached it."""
     out, into = traversal_categories(query)
-    distance = {i: 0 for i in query.ids}
+    s_out, s_into = shortcut_categories(query)
+    long = {i: 0 for i in query.ids}
+    short = dict(long)
     relations: set[Hashable] = set()
-    frontier = list(dict.fromkeys(query.ids))
     level = 0
     deadline = time.monotonic() + query.timeout if query.timeout else None
-    kinds = source.kinds(frontier)
+    kinds = source.kinds(list(long))
     # DEPTH=ALL walks at most max_depth levels (PROVHUB_MAX_DEPTH); a lineage deeper than that
     # is an error, not a silently shortened answer
     limit = query.depth if query.depth is not None else query.max_depth
-    while frontier and (limit is None or level < limit):
-        # Agents are expanded only when AGENT=true.
-        expand = frontier if query.agents else [i for i in frontier if kinds.get(i) != "agent"]
-        nxt = []
-        for key, _this, other in source.edges_from(expand, out, into) if expand else []:
-            relations.add(key)
-            if other not in distance:
-                distance[other] = level + 1
-                nxt.append(other)
-        if len(distance) > query.node_cap:
-            raise AnswerTooLarge(
-                f"the answer would hold more than {query.node_cap} records; ask for a smaller DEPTH", where="DEPTH"
-            )
-        frontier = sorted(nxt)
-        kinds.update(source.kinds(frontier))
+
+    def expandable(ids: list[str]) -> list[str]:  # agents are expanded only when AGENT=true
+        return ids if query.agents else [i for i in ids if kinds.get(i) != "agent"]
+
+    def step(level: int) -> tuple[list, list]:
+        at_long = expandable(sorted(i for i, d in long.items() if d == level))
+        at_short = expandable(sorted(i for i, d in short.items() if d == level))
+        return (
+            source.edges_from(at_long, out, into) if at_long else [],
+            source.edges_from(at_short, s_out, s_into) if at_short else [],
+        )
+
+    def pending(level: int) -> bool:
+        return any(d >= level for d in long.values()) or any(d >= level for d in short.values())
+
+    while pending(level) and (limit is None or level < limit):
+        long_edges, short_edges = step(level)
+        reached: list[str] = []
+        _reach(long_edges, level + 1, level + 1, long, short, relations, reached)
+        _reach(short_edges, level + 2, level + 1, long, short, relations, reached)
+        _check_cap(short.keys(), query)
+        kinds.update(source.kinds(sorted(set(reached))))
         level += 1
         if deadline is not None and time.monotonic() > deadline:
             raise QueryTimeout(
@@ -67,12 +93,13 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
                 where="DEPTH",
             )
 
-    if query.depth is None and frontier and limit is not None and level >= limit:
-        expand = frontier if query.agents else [i for i in frontier if kinds.get(i) != "agent"]
-        if any(other not in distance for _k, _t, other in source.edges_from(expand, out, into)):
+    if query.depth is None and limit is not None and level >= limit and pending(level):
+        long_edges, short_edges = step(level)
+        if any(other not in short for _k, _t, other in long_edges + short_edges):
             raise AnswerTooLarge(
                 f"the lineage is deeper than {limit} relations (PROVHUB_MAX_DEPTH); ask for a DEPTH", where="DEPTH"
             )
+    distance = short
 
     # Attachments: agents, containing collections / flows, IVOA descriptions.
     holders = [i for i in distance if query.agents or kinds.get(i) != "agent"]
@@ -87,12 +114,30 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
                 nodes.add(other)
                 attached.append(other)
     _check_cap(nodes, query)
+    # an attached collection, flow or agent comes with its relations, in the direction asked
+    # for, to records of the answer (the draft's figure: C2 wasGeneratedBy A4 from E6)
+    if attached:
+        for key, _this, other in source.edges_from(attached, out + s_out, into + s_into):
+            if other in nodes:
+                relations.add(key)
     if query.model == "IVOA":
         _descriptions(source, query, nodes, relations, attached)
     return nodes, relations
 
 
-def _check_cap(nodes: set[str], query: TraceQuery) -> None:
+def _reach(edges, dl: int, ds: int, long: dict, short: dict, relations: set, reached: list) -> None:
+    """Note the relations walked and the long / short distances of the records they reach."""
+    for key, _this, other in edges:
+        relations.add(key)
+        if other not in short:
+            reached.append(other)
+        if dl < long.get(other, dl + 1):
+            long[other] = dl
+        if ds < short.get(other, ds + 1):
+            short[other] = ds
+
+
+def _check_cap(nodes, query: TraceQuery) -> None:
     if len(nodes) > query.node_cap:
         raise AnswerTooLarge(
             f"the answer would hold more than {query.node_cap} records; ask for a smaller DEPTH", where="DEPTH"

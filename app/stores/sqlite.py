@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import cast
 
 from app.access import Readable
+from provdm import vocabulary as voc
 from provdm.codec import Graph, Node, Relation, tree_json
 from provdm.errors import InvalidParameter, NotFound, StoreBusy, StoreUnavailable
 from provdm.merge import plan_merge
@@ -321,6 +322,29 @@ def _add_fragments(conn: sqlite3.Connection) -> None:
         _upgrade(conn, lambda table=table: "pj" not in _columns(conn, table), fill)
 
 
+#: the categories of relations the store's rows have (meta ``categories``)
+CATEGORIES_VERSION = "2"
+
+
+def _recategorize(conn: sqlite3.Connection) -> None:
+    """Stores made when wasDerivedFrom, wasInformedBy and wasInvalidatedBy were ``causal`` get
+    their categories of now (:data:`provdm.vocabulary.RELATION_CATEGORY`: shortcut, invalidation)."""
+    moved = {t: c for t, c in voc.RELATION_CATEGORY.items() if c in (voc.SHORTCUT, voc.INVALIDATION)}
+
+    def stale() -> bool:  # a mark in meta: no scan of the relations on every open
+        row = conn.execute("SELECT value FROM meta WHERE key = 'categories'").fetchone()
+        return row is None or row[0] != CATEGORIES_VERSION
+
+    def update() -> None:
+        for rtype, category in moved.items():
+            conn.execute(
+                "UPDATE relations SET category = ? WHERE type = ? AND category = ?", (category, rtype, voc.CAUSAL)
+            )
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('categories', ?)", (CATEGORIES_VERSION,))
+
+    _upgrade(conn, stale, update)
+
+
 _RELATION_COLS = "id, type, src, dst, category, qn, attrs, pjkey, pj, pjns"
 
 
@@ -506,6 +530,7 @@ class SQLiteStore:
             _nodes_by_row(conn)
             _add_lifecycle(conn)
             _add_poster(conn)
+            _recategorize(conn)
             self._secret = _store_secret(conn)
 
     # -- connections -------------------------------------------------------------------------

@@ -78,7 +78,7 @@ class Records:
         """Backward lineage of ``start``: causal relations followed from effect to cause, plus the
         collections (files) every reached node is a member of."""
         reached, todo = {start}, [start]
-        causal = [r for r in self.relations if r.category == "causal"]
+        causal = [r for r in self.relations if r.category in ("causal", "shortcut")]
         while todo:
             node = todo.pop()
             for r in causal:
