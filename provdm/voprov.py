@@ -525,3 +525,82 @@ def _w3c_statement(keyword: str, args: list[str], vp: str, where: str) -> str:
         extra.append(attributes)
     record = "wasInfluencedBy" if keyword in RELATION_ENDS else "entity"
     return f"{record}({relation_id}{', '.join(head)}, [{', '.join(extra)}])"
+
+
+# -- provhub's W3C mapping -> voprov's native PROV-JSON -----------------------------------------
+
+#: IVOA class -> voprov's native section, and IVOA relation -> (section, its two ends)
+NATIVE_SECTIONS = {cls: name for name, cls in ELEMENT_CLASSES.items()}
+NATIVE_RELATIONS = {**{name: name for name in RELATION_ENDS}, **W3C_RELATION_NAMES}
+
+
+def to_native(text: str) -> str:
+    """PROV-JSON in provhub's W3C mapping (what a MODEL=W3C answer is) as voprov writes it
+    natively (MODEL=IVOA): an entity typed ``voprov:<Class>`` goes to the section of its class
+    (``parameter``, ``activityDescription``...) without that type, a ``wasInfluencedBy`` typed
+    with an IVOA relation to that relation's section (``isDescribedBy``, ``wasConfiguredBy``...)
+    with voprov's names of its two ends, and ``voprov:name`` is written ``prov:name``, as voprov
+    does (what OPUS answers MODEL=IVOA with). :func:`to_w3c` reads it back to the same records;
+    everything else is kept."""
+    if not any(f':{name}"' in text for name in (*NATIVE_SECTIONS, *NATIVE_RELATIONS)):
+        return text  # no IVOA record: nothing to rewrite (and large answers are not decoded)
+    data = json.loads(text)
+    vps = {p for p, uri in _prefixes(data).items() if uri in voc.VOPROV_URIS}
+    if not vps:
+        return text
+    names = _Names("voprov" if "voprov" in vps else min(vps), vps)
+    out = {"prefix": data["prefix"]}
+    out.update(_native_container({k: v for k, v in data.items() if k != "prefix"}, names))
+    return json.dumps(out, indent=2, ensure_ascii=False)
+
+
+def _native_container(data: dict, names: _Names) -> dict:
+    out: dict = {}
+    for section, records in data.items():
+        if section == "bundle" and isinstance(records, dict):
+            out["bundle"] = {
+                bid: {
+                    **({"prefix": b["prefix"]} if "prefix" in b else {}),
+                    **_native_container({k: v for k, v in b.items() if k != "prefix"}, names),
+                }
+                for bid, b in records.items()
+            }
+            continue
+        for rid, body in records.items():
+            for attrs in _values(body):
+                target, record = _native_record(section, attrs, names)
+                _put(out.setdefault(target, {}), rid, record)
+    return out
+
+
+def _native_record(section: str, attrs: dict, names: _Names) -> tuple[str, dict]:
+    types = [v for v in _values(attrs.get("prov:type", [])) if isinstance(_lexical(v), str)]
+    local = [names.local(_lexical(v)) for v in types]
+    target: str = section
+    ends: tuple[str, ...] = ()
+    if section == "entity":
+        found = [c for c in local if c in NATIVE_SECTIONS]
+        if found:
+            target = NATIVE_SECTIONS[found[0]]
+    elif section == "wasInfluencedBy":
+        found = [c for c in local if c in NATIVE_RELATIONS]
+        if found:
+            target = NATIVE_RELATIONS[found[0]]
+            ends = RELATION_ENDS[target]
+    if target == section:
+        return section, attrs
+    record: dict = {}
+    kept = [v for v, c in zip(types, local, strict=True) if c not in NATIVE_SECTIONS and c not in NATIVE_RELATIONS]
+    for key, value in attrs.items():
+        if key == "prov:type":
+            if kept:
+                record[key] = kept[0] if len(kept) == 1 else kept
+            continue
+        if ends and key in ("prov:influencee", "prov:influencer"):
+            key = f"{names.vp}:{ends[0 if key == 'prov:influencee' else 1]}"
+        elif key == f"{names.vp}:name":
+            key = "prov:name"
+        elif key == f"{names.vp}:value" and target == "parameter" and attrs.get("prov:value") == value:
+            continue  # to_w3c's copy of prov:value
+        record[key] = value
+    return target, record

@@ -101,9 +101,9 @@ The answer holds every reached node, every traversal edge leaving a node whose d
 < depth, and the *attachments* of every reached node that is not an agent (or of every reached
 node when ``agents``): its agent relations (node -> agent, delegate -> responsible), the
 collections it is a member of (member -> collection, i.e. hadMember rows with dst = node), the
-activity flows it is a step of, and (``model == "IVOA"``) its description relations
-(src = node). Attached nodes are returned but not expanded further, except that IVOA
-descriptions are completed (``model == "IVOA"``): from every attached node, every start id and
+activity flows it is a step of, and its description relations (src = node; ``model`` does not
+change the records: the service serialises them for it). Attached nodes are returned but not
+expanded further, except that IVOA descriptions are completed: from every attached node, every start id and
 every description named by a returned relation's ``voprov:descriptor``
 (:meth:`EdgeSource.references`), the walk follows description relations leaving a node and
 ``isRelatedTo`` relations entering one, until nothing new is reached, so that no description
@@ -212,7 +212,7 @@ class TraceQuery:
     members: bool = False
     steps: bool = False
     agents: bool = False
-    model: str = "IVOA"  # IVOA | W3C
+    model: str = "IVOA"  # IVOA | W3C: the same records
     node_cap: int = 100_000
     timeout: float | None = None  # seconds; QueryTimeout when the walk takes longer
     max_depth: int | None = None  # levels DEPTH=ALL may walk (AnswerTooLarge beyond)

@@ -103,7 +103,7 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
 
     # Attachments: agents, containing collections / flows, IVOA descriptions.
     holders = [i for i in distance if query.agents or kinds.get(i) != "agent"]
-    att_out = [voc.AGENT] + ([voc.DESCRIPTION] if query.model == "IVOA" else [])
+    att_out = [voc.AGENT, voc.DESCRIPTION]  # both MODELs keep every IVOA record
     att_into = [voc.MEMBER, voc.STEP]
     nodes = set(distance)
     attached: list[str] = []  # reached as attachments: their own descriptions come next
@@ -120,8 +120,7 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
         for key, _this, other in source.edges_from(attached, out + s_out, into + s_into):
             if other in nodes:
                 relations.add(key)
-    if query.model == "IVOA":
-        _descriptions(source, query, nodes, relations, attached)
+    _descriptions(source, query, nodes, relations, attached)
     return nodes, relations
 
 
