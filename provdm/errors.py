@@ -124,6 +124,13 @@ class AmbiguousId(InvalidParameter):
     code = "ambiguous-id"
 
 
+class StoreNotWritable(StoreUnavailable):
+    """The store answers reads but takes no writes: its disk is full, or it is read-only. 503 with
+    Retry-After; nothing of the write was stored; /health reports ``writable: false``."""
+
+    code = "store-not-writable"
+
+
 class Busy(StoreUnavailable):
     """Too many expensive requests at once (pictures): 503 with Retry-After, try again shortly."""
 

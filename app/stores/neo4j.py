@@ -49,7 +49,7 @@ from neo4j import exceptions as nx
 from app.access import Readable
 from provdm import vocabulary as voc
 from provdm.codec import ANON_PREFIX, Graph, Node, Relation, tree_json
-from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreBusy, StoreUnavailable
+from provdm.errors import Conflict, NotFound, ProvhubError, QueryTimeout, StoreBusy, StoreNotWritable, StoreUnavailable
 from provdm.merge import plan_merge
 from provdm.provjson import join_fragments, record_fragment
 
@@ -453,10 +453,12 @@ class Neo4jStore:
         ) as exc:
             raise StoreUnavailable(f"the Neo4j store at {self.url} is unreachable: {exc}", where=where) from None
         except nx.TransientError as exc:
+            self._refuse_if_not_writable(exc)
             raise StoreUnavailable(
                 f"the Neo4j store at {self.url} is busy, retried for the store timeout: {exc.message}", where=where
             ) from None
         except nx.ClientError as exc:
+            self._refuse_if_not_writable(exc)
             if exc.code and "TransactionTimedOut" in exc.code:
                 raise QueryTimeout(
                     f"the query ran longer than {self.query_timeout:g} s (PROVHUB_QUERY_TIMEOUT)", where="DEPTH"
@@ -467,7 +469,24 @@ class Neo4jStore:
                 ) from None
             raise ProvhubError(f"the Neo4j store at {self.url} rejected a query: {exc.message}") from exc
         except (nx.Neo4jError, nx.DriverError) as exc:
+            if isinstance(exc, nx.Neo4jError):
+                self._refuse_if_not_writable(exc)
             raise ProvhubError(f"the Neo4j store at {self.url} failed: {exc}") from exc
+
+    def _refuse_if_not_writable(self, exc: nx.Neo4jError) -> None:
+        """A read-only database (Neo.ClientError.General.ForbiddenOnReadOnlyDatabase, a read-only
+        server or mode) or a full disk ("No space left on device") is StoreNotWritable, a 503."""
+        code, message = exc.code or "", str(exc.message or exc)
+        if "ReadOnly" in code or "read-only" in message.lower() or "read only" in message.lower():
+            what = f"the Neo4j database {self.database!r} at {self.url} is read-only"
+        elif "No space left" in message or "disk is full" in message.lower():
+            what = f"the disk of the Neo4j store at {self.url} is full"
+        else:
+            return
+        raise StoreNotWritable(
+            f"{what}: nothing of this write was stored; reads go on ({code or message[:200]})",
+            where="PROVHUB_STORE_URL",
+        ) from None
 
     def _session(self):
         return self.driver.session(database=self.database)

@@ -22,7 +22,7 @@ from typing import cast
 from app.access import Readable
 from provdm import vocabulary as voc
 from provdm.codec import Graph, Node, Relation, tree_json
-from provdm.errors import InvalidParameter, NotFound, StoreBusy, StoreUnavailable
+from provdm.errors import InvalidParameter, NotFound, StoreBusy, StoreNotWritable, StoreUnavailable
 from provdm.merge import plan_merge
 from provdm.provjson import join_fragments, record_fragment
 
@@ -686,25 +686,27 @@ class SQLiteStore:
         return out
 
     def set_rights(self, doc_id, rights, group, release):
-        cur = self._conn().execute(
-            "UPDATE documents SET rights = ?, grp = ?, release = ? WHERE id = ?", (rights, group, release, doc_id)
-        )
+        with self._writing() as conn:
+            cur = conn.execute(
+                "UPDATE documents SET rights = ?, grp = ?, release = ? WHERE id = ?", (rights, group, release, doc_id)
+            )
         if cur.rowcount == 0:
             raise NotFound(f"no document with id {doc_id!r}", where="id")
 
     def save_token(self, token: TokenRecord) -> None:
-        self._conn().execute(
-            "INSERT INTO tokens (id, name, role, groups, hash, created_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                token.id,
-                token.name,
-                token.role,
-                json.dumps(token.groups),
-                token.hash,
-                token.created_at,
-                int(token.revoked),
-            ),
-        )
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT INTO tokens (id, name, role, groups, hash, created_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token.id,
+                    token.name,
+                    token.role,
+                    json.dumps(token.groups),
+                    token.hash,
+                    token.created_at,
+                    int(token.revoked),
+                ),
+            )
 
     def _tokens(self, where: str = "", params: tuple = ()) -> list[TokenRecord]:
         rows = (
@@ -725,7 +727,8 @@ class SQLiteStore:
         return self._tokens()
 
     def revoke_token(self, token_id):
-        return self._conn().execute("UPDATE tokens SET revoked = 1 WHERE id = ?", (token_id,)).rowcount > 0
+        with self._writing() as conn:
+            return conn.execute("UPDATE tokens SET revoked = 1 WHERE id = ?", (token_id,)).rowcount > 0
 
     def secret(self) -> str:
         return self._secret  # read when the store was opened (_store_secret): no write
@@ -784,21 +787,40 @@ class SQLiteStore:
     @contextmanager
     def _writing(self):
         """One write transaction (``BEGIN IMMEDIATE``: writers queue, readers go on under WAL),
-        committed unless the body rolled it back itself or raised; then a WAL checkpoint."""
+        committed unless the body rolled it back itself or raised; then a WAL checkpoint. A full
+        disk or a read-only file is StoreNotWritable (503), the transaction rolled back whole."""
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"the SQLite store is busy or locked: {exc}") from None
+            raise self._not_writable(exc) or StoreUnavailable(f"the SQLite store is busy or locked: {exc}") from None
         try:
             yield conn
             if conn.in_transaction:
                 conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error) and (refused := self._not_writable(exc)):
+                raise refused from None
             raise
         self._checkpointer.request()
+
+    def _not_writable(self, exc: sqlite3.Error) -> StoreNotWritable | None:
+        """SQLITE_FULL (the disk, or PRAGMA max_page_count) and SQLITE_READONLY*, as a 503 that
+        says so; None for other errors."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        if name.startswith("SQLITE_FULL"):
+            what = f"the disk of the SQLite store {self.path} is full"
+        elif name.startswith("SQLITE_READONLY"):
+            what = f"the SQLite store {self.path} is read-only ({name})"
+        else:
+            return None
+        return StoreNotWritable(
+            f"{what}: nothing of this write was stored; reads go on. Free space or make the store "
+            "writable, then send it again",
+            where="PROVHUB_STORE_URL",
+        )
 
     def put_document(self, prepared: PreparedDocument) -> PutResult:
         with self._writing() as conn:
