@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from prov.model import ProvDocument
 
-from provdm import formats, jsonreader, registry
+from provdm import formats, jsonreader, registry, voprov
 from provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
 from provdm.codec import Graph, count_records, records_and_hash, to_document
 from provdm.errors import (
@@ -537,7 +537,7 @@ def provsap_answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewe
     if kind == "json" and not start.restricted and query.maxrec is None:
         text = store.trace_provjson(start.query)
         if text is not None:
-            return ProvSapAnswer(text.encode("utf-8"), query.media_type)
+            return ProvSapAnswer(in_model(text, query).encode("utf-8"), query.media_type)
     if query.maxrec == 0:
         graph, namespaces, overflow = Graph(), {}, True
     else:
@@ -555,11 +555,11 @@ def provsap_answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewe
 def _write_answer(graph: Graph, namespaces: dict[str, str], query: ProvSapQuery, overflow: bool, settings, deadline):
     kind = query.kind
     if kind == "json":
-        return graph_to_provjson(graph, namespaces).encode("utf-8")
+        return in_model(graph_to_provjson(graph, namespaces), query).encode("utf-8")
     if kind in formats.FORMATS:
         with _heavy(len(graph.nodes) + len(graph.relations)):
             doc = to_document(graph, namespaces)
-            return formats.serialize(doc, kind).encode("utf-8")
+            return in_model(formats.serialize(doc, kind), query).encode("utf-8")
     table = registry.get(registry.TABLE, kind)
     if table is not None:  # PROV-VOTABLE
         with _heavy(len(graph.nodes) + len(graph.relations)):
@@ -573,6 +573,14 @@ def _write_answer(graph: Graph, namespaces: dict[str, str], query: ProvSapQuery,
         direction=query.extra.get("LAYOUT", "BT"),
         highlight=set(query.ids),
     )
+
+
+def in_model(text: str, query: ProvSapQuery) -> str:
+    """A PROV-JSON, PROV-N or PROV-XML answer (in provhub's W3C mapping, what MODEL=W3C answers)
+    in the MODEL asked for: MODEL=IVOA, the default, is the IVOA serialisation as voprov writes
+    it (:func:`provdm.voprov.to_native`), as OPUS answers it; pictures and PROV-VOTABLE have one
+    form for both."""
+    return voprov.to_native(text, query.kind) if query.model == "IVOA" else text
 
 
 def draw(doc: ProvDocument, fmt: str, *, settings, deadline: Deadline, records: int, **options) -> bytes:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -395,6 +396,18 @@ def _provn_of(text: str) -> str:
     vp = m.group(1) if m else "voprov"
     if not m:  # declare it on the line of ``document`` (line numbers stay those of the input)
         text = re.sub(r"\bdocument\b", f"document prefix voprov <{voc.VOPROV_URI}>", text, count=1)
+
+    def rewrite(keyword: str, args: list[str], line: int) -> str | None:
+        if keyword not in PROVN_ARGUMENTS:
+            return None
+        return _w3c_statement(keyword, args, vp, f"line {line}")
+
+    return _rewrite_statements(text, rewrite)
+
+
+def _rewrite_statements(text: str, rewrite: Callable[[str, list[str], int], str | None]) -> str:
+    """``text`` with each statement ``keyword(args)`` replaced by ``rewrite(keyword, args, line)``
+    (None: kept); strings, comments and IRIs are copied as they are, line numbers kept."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -411,14 +424,17 @@ def _provn_of(text: str) -> str:
         k = word.end()
         while k < n and text[k] in " \t":
             k += 1
-        if word.group() not in PROVN_ARGUMENTS or k >= n or text[k] != "(":
+        if k >= n or text[k] != "(":
             out.append(text[i : word.end()])
             i = word.end()
             continue
         close = _closing(text, k)
-        line = text.count("\n", 0, i) + 1
-        statement = _w3c_statement(word.group(), _split_arguments(text[k + 1 : close]), vp, f"line {line}")
-        out.append(statement + "\n" * text.count("\n", i, close))
+        statement = rewrite(word.group(), _split_arguments(text[k + 1 : close]), text.count("\n", 0, i) + 1)
+        if statement is None:
+            out.append(text[i : word.end()])
+            i = word.end()
+            continue
+        out.append(statement + "\n" * max(0, text.count("\n", i, close) - statement.count("\n")))
         i = close + 1
     return "".join(out)
 
@@ -534,16 +550,22 @@ NATIVE_SECTIONS = {cls: name for name, cls in ELEMENT_CLASSES.items()}
 NATIVE_RELATIONS = {**{name: name for name in RELATION_ENDS}, **W3C_RELATION_NAMES}
 
 
-def to_native(text: str) -> str:
-    """PROV-JSON in provhub's W3C mapping (what a MODEL=W3C answer is) as voprov writes it
-    natively (MODEL=IVOA): an entity typed ``voprov:<Class>`` goes to the section of its class
-    (``parameter``, ``activityDescription``...) without that type, a ``wasInfluencedBy`` typed
-    with an IVOA relation to that relation's section (``isDescribedBy``, ``wasConfiguredBy``...)
-    with voprov's names of its two ends, and ``voprov:name`` is written ``prov:name``, as voprov
-    does (what OPUS answers MODEL=IVOA with). :func:`to_w3c` reads it back to the same records;
-    everything else is kept."""
-    if not any(f':{name}"' in text for name in (*NATIVE_SECTIONS, *NATIVE_RELATIONS)):
-        return text  # no IVOA record: nothing to rewrite (and large answers are not decoded)
+def to_native(text: str, fmt: str = "json") -> str:
+    """An answer in provhub's W3C mapping (what MODEL=W3C answers), in ``fmt`` (json, provn or
+    xml), as voprov writes it natively (what MODEL=IVOA answers, as OPUS does): an entity typed
+    ``voprov:<Class>`` becomes a record of its class (``parameter``, ``activityDescription``...)
+    without that type, a ``wasInfluencedBy`` typed with an IVOA relation becomes that relation
+    (``isDescribedBy``, ``wasConfiguredBy``...) with voprov's names of its two ends, and
+    ``voprov:name`` is written ``prov:name``, as voprov does. In PROV-N the IVOA classes take
+    voprov's formal arguments (``parameter(id, name, value, [...])``); in XML the document and
+    its records are ``voprov:`` elements with ``voprov:id``/``voprov:ref``. :func:`to_w3c` reads
+    each back to the same records; everything else is kept as it is."""
+    if fmt == "provn":
+        return _native_provn(text)
+    if fmt == "xml":
+        return _native_xml(text)
+    if not any(f':{name}"' in text for name in (*NATIVE_SECTIONS, *NATIVE_RELATIONS, "name")):
+        return text  # nothing to rewrite (and large answers are not decoded)
     data = json.loads(text)
     vps = {p for p, uri in _prefixes(data).items() if uri in voc.VOPROV_URIS}
     if not vps:
@@ -551,7 +573,7 @@ def to_native(text: str) -> str:
     names = _Names("voprov" if "voprov" in vps else min(vps), vps)
     out = {"prefix": data["prefix"]}
     out.update(_native_container({k: v for k, v in data.items() if k != "prefix"}, names))
-    return json.dumps(out, indent=2, ensure_ascii=False)
+    return json.dumps(out, ensure_ascii=False)
 
 
 def _native_container(data: dict, names: _Names) -> dict:
@@ -588,7 +610,8 @@ def _native_record(section: str, attrs: dict, names: _Names) -> tuple[str, dict]
             target = NATIVE_RELATIONS[found[0]]
             ends = RELATION_ENDS[target]
     if target == section:
-        return section, attrs
+        name = f"{names.vp}:name"
+        return section, {("prov:name" if key == name else key): value for key, value in attrs.items()}
     record: dict = {}
     kept = [v for v, c in zip(types, local, strict=True) if c not in NATIVE_SECTIONS and c not in NATIVE_RELATIONS]
     for key, value in attrs.items():
@@ -604,3 +627,144 @@ def _native_record(section: str, attrs: dict, names: _Names) -> tuple[str, dict]
             continue  # to_w3c's copy of prov:value
         record[key] = value
     return target, record
+
+
+# -- provhub's W3C mapping -> voprov's native PROV-N and XML ------------------------------------
+
+
+def _native_provn(text: str) -> str:
+    """PROV-N as prov writes it (one statement per record) with its IVOA records as voprov's
+    statements: ``parameter(id, "name", "value", [...])``, ``isDescribedBy(a, b)``... A formal
+    argument is written as a string literal, so a comma in a name reads back; a value that is not
+    a plain string stays in the attribute list and the argument is ``-``."""
+    uris = "|".join(map(re.escape, voc.VOPROV_URIS))
+    vps = set(re.findall(r"\bprefix\s+([A-Za-z_][\w.\-]*)\s*<(?:" + uris + ")>", text))
+    if not vps:
+        return text
+    names = _Names("voprov" if "voprov" in vps else min(vps), vps)
+
+    def rewrite(keyword: str, args: list[str], line: int) -> str | None:
+        if keyword in ("prefix", "default", "bundle"):
+            return None
+        return _native_statement(keyword, args, names)
+
+    return _rewrite_statements(text, rewrite)
+
+
+def _attribute_items(args: list[str]) -> list[tuple[str, str]]:
+    """The ``key=value`` items of the attribute list ending ``args`` (taken off ``args``)."""
+    if not args or not args[-1].startswith("["):
+        return []
+    inner = args.pop()[1:-1].strip()
+    items = []
+    for item in _split_arguments(inner) if inner else []:
+        key, _, value = item.partition("=")
+        items.append((key.strip(), value.strip()))
+    return items
+
+
+def _native_statement(keyword: str, args: list[str], names: _Names) -> str:
+    relation_id = ""
+    if len(args) > 1 and args[1] == ";":
+        relation_id, args = args[0] + "; ", args[2:]
+    items = _attribute_items(args)
+    vp = names.vp
+    target, ends = keyword, False
+    if keyword in ("entity", "wasInfluencedBy"):
+        table = NATIVE_SECTIONS if keyword == "entity" else NATIVE_RELATIONS
+        for key, value in items:
+            local = names.local(value.strip("'")) if key == "prov:type" and value.startswith("'") else None
+            if local in table:
+                target, ends = table[local], keyword == "wasInfluencedBy"
+                items.remove((key, value))
+                break
+    formals: list[str] = []
+    if target != keyword:
+        head = args[: 2 if ends else 1]
+        for ns, local in PROVN_ARGUMENTS[target]:
+            key = f"{vp}:name" if (ns, local) == ("prov", "name") else f"{vp if ns == 'voprov' else ns}:{local}"
+            found = next((v for k, v in items if k == key and _plain_string(v)), None)
+            if found is None:
+                formals.append("-")
+            else:
+                items.remove((key, found))
+                formals.append(found)
+        if target == "parameter":
+            value = next((v for k, v in items if k == "prov:value"), formals[1] if len(formals) > 1 else "-")
+            if (f"{vp}:value", value) in items:
+                items.remove((f"{vp}:value", value))  # to_w3c's copy of prov:value
+        args = head
+    items = [("prov:name" if key == f"{vp}:name" else key, value) for key, value in items]
+    attributes = [f"[{', '.join(f'{k}={v}' for k, v in items)}]"] if items else []
+    return f"{target}({relation_id}{', '.join([*args, *formals, *attributes])})"
+
+
+def _plain_string(value: str) -> bool:
+    """A PROV-N string literal without a datatype or language tag."""
+    return value.startswith('"') and (value.endswith('"') and not value.endswith('\\"') or value == '""')
+
+
+#: PROV-XML's elements for typed agents -> their prov:type
+XML_AGENT_TYPES = {"person": "Person", "organization": "Organization", "softwareAgent": "SoftwareAgent"}
+
+
+def _native_xml(text: str) -> str:
+    """PROV-XML as prov writes it, as voprov's XML: a ``voprov:document`` whose records are
+    ``voprov:`` elements with ``voprov:id``/``voprov:ref``, IVOA records as their classes'
+    elements (``voprov:parameter``, ``voprov:isDescribedBy`` with ``voprov:described``...)."""
+    root = _xml_root(text)
+    vps = {p for p, uri in root.nsmap.items() if p and uri in voc.VOPROV_URIS}
+    nsmap = dict(root.nsmap)
+    if not vps:
+        vps = {"voprov" if "voprov" not in nsmap else "voprov_ivoa"}
+        nsmap[next(iter(vps))] = voc.VOPROV_URI
+    names = _Names("voprov" if "voprov" in vps else min(vps), vps)
+    vns = "{" + nsmap[names.vp] + "}"
+    document = etree.Element(vns + "document", nsmap=nsmap)
+    document.text = root.text
+    for record in list(root):
+        if etree.QName(record).localname == "bundleContent":
+            record.tag = vns + "bundleContent"
+            for inner in list(record):
+                _native_xml_record(inner, names, vns)
+        else:
+            _native_xml_record(record, names, vns)
+        document.append(record)
+    for element in document.iter():
+        for attr in ("id", "ref"):
+            value = element.attrib.pop(_PROV_NS + attr, None)
+            if value is not None:
+                element.set(vns + attr, value)
+    return "<?xml version='1.0' encoding='UTF-8'?>\n" + etree.tostring(document, encoding="unicode")
+
+
+def _native_xml_record(record, names: _Names, vns: str) -> None:
+    if not isinstance(record.tag, str) or not record.tag.startswith(_PROV_NS):
+        return
+    section = etree.QName(record).localname
+    target = section
+    table = NATIVE_SECTIONS if section == "entity" else NATIVE_RELATIONS if section == "wasInfluencedBy" else {}
+    for child in record:
+        if child.tag == _PROV_NS + "type" and (local := names.local((child.text or "").strip())) in table:
+            target = table[local]
+            record.remove(child)
+            break
+    if target in XML_AGENT_TYPES:  # prov writes a typed agent as <prov:person>...; voprov as an agent
+        type_element = etree.Element(_PROV_NS + "type", {_XSI_NS + "type": "xsd:QName"})
+        type_element.text = f"prov:{XML_AGENT_TYPES[target]}"
+        record.insert(0, type_element)
+        target = "agent"
+    record.tag = vns + target
+    ends = RELATION_ENDS.get(target, ()) if section == "wasInfluencedBy" else ()
+    value = None
+    for child in list(record):
+        if ends and child.tag in (_PROV_NS + "influencee", _PROV_NS + "influencer"):
+            child.tag = vns + ends[0 if child.tag == _PROV_NS + "influencee" else 1]
+        elif child.tag == vns + "name":
+            child.tag = _PROV_NS + "name"
+        elif child.tag == _PROV_NS + "value":
+            value = child.text
+    if target == "parameter":
+        for child in record.findall(vns + "value"):
+            if child.text == value:
+                record.remove(child)  # to_w3c's copy of prov:value

@@ -351,9 +351,12 @@ def test_http_api_reads_voprov_documents_and_answers_provsap_with_the_parameter(
     assert len(ids) == 2  # the native writers are one document; get_w3c() adds its record types
     answer = client.get("/provsap", query_string={"ID": "cta:spectrum_run_1", "DEPTH": "0"})
     assert answer.status_code == 200
-    body = answer.get_json()
-    assert "cta:p_emin" in body["entity"] and "cta:ad_spectrum" in body["entity"]
-    assert "prov:SoftwareAgent" in json.dumps(body["agent"]["cta:gammapy"])
+    body = answer.get_json()  # MODEL=IVOA, the default: voprov's own sections
+    assert "cta:p_emin" in body["parameter"] and "cta:ad_spectrum" in body["activityDescription"]
+    assert "cta:spectrum_run_1" in body["activity"] and "wasInfluencedBy" not in body
+    w3c = client.get("/provsap", query_string={"ID": "cta:spectrum_run_1", "DEPTH": "0", "MODEL": "W3C"}).get_json()
+    assert "cta:p_emin" in w3c["entity"] and "cta:ad_spectrum" in w3c["entity"]
+    assert "prov:SoftwareAgent" in json.dumps(w3c["agent"]["cta:gammapy"])
 
 
 @pytest.mark.parametrize("suffix", list(KINDS))

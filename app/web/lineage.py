@@ -34,6 +34,9 @@ LAYOUT_NAMES = {"BT": "causes above", "TB": "causes below", "LR": "causes right"
 #: RESPONSEFORMAT, link text, file suffix: every ProvSAP answer format of provdm.registry
 DOWNLOADS = tuple((f.provsap, f.label, f.suffix.lstrip(".")) for f in registry.answers())
 _PICTURES = {f.provsap for f in registry.answers() if f.kind == registry.PICTURE}
+#: downloads in a PROV syntax are W3C PROV (MODEL=W3C, lossless), what prov and PROV tools read;
+#: ProvSAP's default, MODEL=IVOA, is voprov's native serialisation
+_SYNTAXES = {f.provsap for f in registry.answers() if f.kind == registry.SYNTAX}
 _GROUP_ID = re.compile(r"g[0-9a-f]{12}")
 _SVG = "{http://www.w3.org/2000/svg}"
 _XLINK = "{http://www.w3.org/1999/xlink}"
@@ -91,6 +94,8 @@ def downloads(record_id: str, view: View, provsap_url: str, stem: str) -> list[t
         args = view.provsap_args(record_id) + [("RESPONSEFORMAT", fmt)]
         if fmt in _PICTURES:
             args.append(("LAYOUT", view.layout))
+        if fmt in _SYNTAXES:
+            args.append(("MODEL", "W3C"))
         out.append((text, f"{provsap_url}?{urlencode(args)}", f"{stem}.{suffix}"))
     return out
 

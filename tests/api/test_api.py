@@ -62,16 +62,18 @@ def test_listing_is_paginated(client):
 
 def test_provsap_over_http(client):
     post(client, KNOWN, "provn")
-    r = client.get("/provsap?id=ex:dl5&depth=ALL&responseformat=PROV-JSON")
+    r = client.get("/provsap?id=ex:dl5&depth=ALL&responseformat=PROV-JSON&model=W3C")
     assert r.status_code == 200 and r.mimetype == "application/x-prov+json"
     doc = json.loads(r.get_data())
     assert set(doc["entity"]) == {"ex:dl5", "ex:dl3a", "ex:dl3b", "ex:irf", "ex:sim", "ex:dataset", "ex:emin"}
     assert doc["entity"]["ex:dl3a"]["ex:obs_id"] == {"$": "23523", "type": "xsd:int"}
-    both = client.get("/provsap", query_string=[("ID", "ex:dl3a"), ("ID", EX + "irf"), ("DEPTH", "1")])
+    both = client.get(
+        "/provsap", query_string=[("ID", "ex:dl3a"), ("ID", EX + "irf"), ("DEPTH", "1"), ("MODEL", "W3C")]
+    )
     assert set(json.loads(both.get_data())["entity"]) == {"ex:dl3a", "ex:irf", "ex:sim", "ex:dataset"}
     n = client.get("/provsap?ID=ex:dl5&RESPONSEFORMAT=text/provenance-notation")
     assert n.mimetype == "text/provenance-notation" and n.get_data(as_text=True).startswith("document")
-    x = client.get("/provsap?ID=ex:dl5&RESPONSEFORMAT=PROV-XML")
+    x = client.get("/provsap?ID=ex:dl5&RESPONSEFORMAT=PROV-XML&MODEL=W3C")
     assert ProvDocument.deserialize(content=x.get_data(as_text=True), format="xml").get_record("ex:dl5")
 
 

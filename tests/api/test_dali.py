@@ -186,7 +186,7 @@ def test_prov_votable_is_read_by_pyvo_astropy_and_votlint(service, tmp_path):
     assert list(tables)[-1] == "prefix"
     rows = {name: [dict(zip(t.array.dtype.names, row, strict=True)) for row in t.array] for name, t in tables.items()}
 
-    answer = requests.get(f"{service}/provsap", params=params, timeout=60).json()
+    answer = requests.get(f"{service}/provsap", params={**params, "MODEL": "W3C"}, timeout=60).json()
     for section in ("entity", "activity", "agent", "used", "wasGeneratedBy", "wasDerivedFrom", "wasAttributedTo"):
         assert sorted(row["id"] for row in rows[section]) == sorted(answer.get(section, {})), section
     assert sum(len(v) for v in rows.values()) - len(rows["prefix"]) == sum(
@@ -265,10 +265,10 @@ def _records(answer: dict) -> set[str]:
 
 def test_maxrec_cuts_the_answer_with_an_overflow_indicator(service, tmp_path):
     url = f"{service}/provsap"
-    full = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL"}, timeout=30)
+    full = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MODEL": "W3C"}, timeout=30)
     everything = _records(full.json())
     assert full.headers["X-Query-Status"] == "OK" and len(everything) > 3
-    cut = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": "3"}, timeout=30)
+    cut = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": "3", "MODEL": "W3C"}, timeout=30)
     assert cut.status_code == 200 and cut.headers["X-Query-Status"] == "OVERFLOW"
     kept = _records(cut.json())
     # the queried record and the nearest ones; relations only between kept records
@@ -276,7 +276,9 @@ def test_maxrec_cuts_the_answer_with_an_overflow_indicator(service, tmp_path):
     for section in ("used", "wasGeneratedBy", "wasDerivedFrom", "wasAttributedTo", "wasAssociatedWith"):
         for rel in cut.json().get(section, {}).values():
             assert {v for k, v in rel.items() if k in ("prov:activity", "prov:entity", "prov:agent")} <= kept
-    enough = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": str(len(everything))}, timeout=30)
+    enough = requests.get(
+        url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": str(len(everything)), "MODEL": "W3C"}, timeout=30
+    )
     assert enough.headers["X-Query-Status"] == "OK" and _records(enough.json()) == everything
     for fmt in ("PROV-N", "PROV-XML", "PROV-SVG"):
         r = requests.get(url, params={"ID": "ex:dl5", "DEPTH": "ALL", "MAXREC": "3", "RESPONSEFORMAT": fmt}, timeout=60)
