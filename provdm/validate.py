@@ -6,8 +6,9 @@ warnings, the default), ``off`` (no checks beyond what is needed to store the do
 Checks, each with a stable code that starts the message:
 
 - ``schema``: the PROV-JSON JSON Schema (W3C Member Submission; PROV-JSON input only).
-- ``missing-formal``: a relation lacks its first formal argument (always an error: the store
-  cannot place it).
+- ``absent-formal``: a relation lacks its first formal argument (``used(ex:u1; -, ex:e1, -)``),
+  which PROV-DM makes mandatory and prov reads anyway: refused by ``strict``, stored with a
+  warning by ``warn`` (lineage has no edge to follow through it), stored by ``off``.
 - ``dangling``: a relation refers to an element the document does not declare (legal in PROV,
   where it is inferred; reported so pipelines notice typos).
 - ``start-after-end``, ``usage-outside-activity``, ``generation-after-usage``,
@@ -79,22 +80,24 @@ def _ref(rel: Relation, name: str) -> str | None:
 
 def structure_findings(
     nodes: list[Node], relations: list[Relation], known_ids: Collection[str] = frozenset()
-) -> tuple[list[str], list[str]]:
-    """Return (errors that always reject, findings subject to the validation level)."""
-    errors: list[str] = []
+) -> list[str]:
+    """Absent first arguments and dangling references (findings subject to the validation level)."""
     findings: list[str] = []
     declared = {n.id for n in nodes} | set(known_ids)
     for rel in relations:
-        src_name, dst_name = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
+        src_name, _ = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
         if src_name and rel.src is None:
-            errors.append(f"missing-formal: {rel.type} {_label(rel)} has no {src_name}")
-            continue
+            findings.append(
+                f"absent-formal: {rel.type} {_label(rel)} has no {src_name.split(':', 1)[1]} (its first argument, "
+                f"{src_name}, is '-'); PROV-DM requires it. It is stored as written, and lineage has no edge "
+                "to follow through it"
+            )
         for end in (rel.src, rel.dst):
             if end is not None and end not in declared:
                 findings.append(
                     f"dangling: {rel.type} {_label(rel)} refers to {end}, which this document does not declare"
                 )
-    return errors, findings
+    return findings
 
 
 def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
@@ -207,12 +210,12 @@ def validate(
     """
     if level not in LEVELS:
         raise ValueError(f"validation level must be one of {LEVELS}")
-    errors, findings = structure_findings(nodes, relations, known_ids or set())
-    errors += size_errors(nodes, relations, limits)
+    errors = size_errors(nodes, relations, limits)
     if errors:
         raise InvalidDocument(f"{len(errors)} error(s): {errors[0]}", where=_where(errors[0]), details=errors)
     if level == "off":
         return []
+    findings = structure_findings(nodes, relations, known_ids or set())
     if provjson is not None:
         findings = schema_findings(provjson) + findings
     findings += ordering_findings(nodes, relations)
