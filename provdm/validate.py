@@ -9,6 +9,9 @@ Checks, each with a stable code that starts the message:
 - ``absent-formal``: a relation lacks its first formal argument (``used(ex:u1; -, ex:e1, -)``),
   which PROV-DM makes mandatory and prov reads anyway: refused by ``strict``, stored with a
   warning by ``warn`` (lineage has no edge to follow through it), stored by ``off``.
+- ``key-properties``, ``property-overlap``: one relation id asserted several times with
+  formal attributes (or relation types) that do not unify (PROV-CONSTRAINTS 23 and 53): every
+  assertion is kept (:func:`provdm.codec.records_and_hash`); refused by ``strict``.
 - ``dangling``: a relation refers to an element the document does not declare (legal in PROV,
   where it is inferred; reported so pipelines notice typos).
 - ``start-after-end``, ``usage-outside-activity``, ``generation-after-usage``,
@@ -25,11 +28,15 @@ from importlib import resources
 from typing import Collection, NamedTuple
 
 from . import vocabulary as voc
-from .codec import Node, Relation, attr_iri
+from .codec import REPEAT_PREFIX, Node, Relation, attr_iri
 from .errors import InvalidDocument
 
 LEVELS = ("strict", "warn", "off")
 _P = voc.PROV_URI
+#: formal attributes of relations (endpoints, times, plans...), as IRIs
+_FORMAL_IRIS = {_P + name.split(":", 1)[1] for name in voc.FORMAL_ATTRIBUTES} | {
+    _P + end.split(":", 1)[1] for pair in voc.RELATION_ENDPOINTS.values() for end in pair
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,6 +105,50 @@ def structure_findings(
                     f"dangling: {rel.type} {_label(rel)} refers to {end}, which this document does not declare"
                 )
     return findings
+
+
+def repeat_findings(relations: list[Relation]) -> list[str]:
+    """Relation ids asserted more than once with assertions that do not unify
+    (``key-properties``, PROV-CONSTRAINTS 23; ``property-overlap``, 53, for two relation types)."""
+    repeats: dict[str, list[Relation]] = {}
+    for rel in relations:
+        if rel.id.startswith(REPEAT_PREFIX):
+            repeats.setdefault(rel.name, []).append(rel)
+    if not repeats:
+        return []
+    first = {rel.id: rel for rel in relations if rel.id in repeats}
+    out = []
+    for name, others in repeats.items():
+        main = first.get(name)
+        kept = [main, *others] if main else others
+        types = sorted({r.type for r in kept})
+        if len(types) > 1:
+            out.append(
+                f"property-overlap: {name} is the id of {len(kept)} relations of different types "
+                f"({', '.join(types)}); PROV-CONSTRAINTS (constraint 53) makes that invalid. Every "
+                "assertion is kept as written, and lineage follows each"
+            )
+            continue
+        differ = sorted({_short(attr_iri(n)) for r in kept for n, _ in r.attrs if attr_iri(n) in _FORMAL_IRIS})
+        differ = [a for a in differ if len({_shown(_first(r.attrs, _expand(a))) for r in kept}) > 1] or ["attributes"]
+        out.append(
+            f"key-properties: {types[0]} {name} is asserted {len(kept)} times with different "
+            f"{', '.join(differ)}; PROV-CONSTRAINTS (constraint 23) requires one id to name one relation. "
+            "Every assertion is kept as written, and lineage follows each"
+        )
+    return out
+
+
+def _short(iri: str) -> str:
+    return "prov:" + iri[len(_P) :] if iri.startswith(_P) else iri
+
+
+def _expand(name: str) -> str:
+    return _P + name[5:] if name.startswith("prov:") else name
+
+
+def _shown(value) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
@@ -215,7 +266,7 @@ def validate(
         raise InvalidDocument(f"{len(errors)} error(s): {errors[0]}", where=_where(errors[0]), details=errors)
     if level == "off":
         return []
-    findings = structure_findings(nodes, relations, known_ids or set())
+    findings = structure_findings(nodes, relations, known_ids or set()) + repeat_findings(relations)
     if provjson is not None:
         findings = schema_findings(provjson) + findings
     findings += ordering_findings(nodes, relations)
@@ -229,7 +280,7 @@ def validate(
 
 
 def _label(rel: Relation) -> str:
-    return "(anonymous)" if rel.anonymous else rel.id
+    return "(anonymous)" if rel.anonymous else rel.name
 
 
 def _where(message: str) -> str | None:

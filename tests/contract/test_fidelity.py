@@ -7,13 +7,16 @@ ways) and traced.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app import services
 from app.config import Settings
 from app.stores.base import TraceQuery
 from provdm import formats
-from provdm.errors import InvalidDocument
+from provdm.codec import to_document
+from provdm.errors import Conflict, InvalidDocument
 
 EX = "http://example.org/"
 HEAD = "document\nprefix ex <http://example.org/>\n"
@@ -80,9 +83,76 @@ def test_an_absent_first_argument_under_off_and_strict(store):
     ids=["used", "anonymous-association"],
 )
 def test_an_absent_first_argument_in_plain_prov_json(store, body):
-    import json
-
     text = json.dumps(body)
     res = ingest(store, text, "json")
     assert any(w.startswith("absent-formal") for w in res.warnings)
     comes_back_equal(store, res.id, text, "json")
+
+
+# -- class 2: one relation id asserted twice with assertions that do not unify ----------------
+
+TWICE = (
+    HEAD + "entity(ex:e1)\nactivity(ex:a1)\n"
+    'wasGeneratedBy(ex:gen1; ex:e1, ex:a1, 2023-04-25T21:51:13.249+01:00, [ex:tag2="hello"])\n'
+    'wasGeneratedBy(ex:gen1; ex:e1, ex:a1, 2012-12-03T21:08:16.686Z, [ex:tag2="hi"])\n'
+    "endDocument\n"
+)
+
+
+def _records(doc) -> list:
+    return sorted(str(r) for r in doc.get_records())
+
+
+def test_a_relation_asserted_twice_keeps_both_assertions(store):
+    res = ingest(store, TWICE)
+    (warning,) = [w for w in res.warnings if w.startswith("key-properties")]
+    assert EX + "gen1" in warning and "prov:time" in warning and "constraint 23" in warning
+    comes_back_equal(store, res.id, TWICE)
+    (gen,) = store.get_relations([EX + "gen1"])
+    assert (gen.src, gen.dst) == (EX + "e1", EX + "a1")
+    # lineage steps over the edge once (a1 at depth 1) and the answer holds both assertions
+    g = store.trace(TraceQuery(ids=[EX + "e1"], depth=1))
+    assert {n.id for n in g.nodes} == {EX + "e1", EX + "a1"}
+    assert sorted(r.name for r in g.relations) == [EX + "gen1", EX + "gen1"]
+    posted, _ = formats.parse(TWICE, "provn")
+    assert _records(to_document(g)) == _records(posted)
+    joined = store.trace_provjson(TraceQuery(ids=[EX + "e1"], depth=1))
+    if joined is not None:
+        assert _records(formats.parse(joined, "json")[0]) == _records(posted)
+
+
+def test_a_relation_asserted_twice_under_strict_and_again_in_other_documents(store):
+    with pytest.raises(InvalidDocument) as info:
+        ingest(store, TWICE, validation="strict")
+    assert "key-properties" in info.value.message and "constraint 23" in info.value.message
+    first = ingest(store, TWICE)
+    before = store.stats()
+    # the same assertions in the other order: the same document
+    head, one, two, tail = TWICE.rsplit("\n", 4)[0], *TWICE.rsplit("\n", 4)[1:3], "endDocument\n"
+    assert ingest(store, f"{head}\n{two}\n{one}\n{tail}").id == first.id and store.stats() == before
+    # other documents merge with the assertion kept under the id (the first in canonical order,
+    # here the one with "hello"), as they merged before; a third time for gen1 is a conflict
+    again = HEAD + "wasGeneratedBy(ex:gen1; ex:e1, ex:a1, 2023-04-25T21:51:13.249+01:00, [ex:tag3=1])\nendDocument\n"
+    bare = HEAD + "wasGeneratedBy(ex:gen1; ex:e1, ex:a1, -)\nendDocument\n"
+    other = HEAD + "wasGeneratedBy(ex:gen1; ex:e1, ex:a1, 2020-01-01T00:00:00Z)\nendDocument\n"
+    ingest(store, again)
+    ingest(store, bare)
+    with pytest.raises(Conflict):
+        ingest(store, other)
+
+
+def test_one_id_for_two_relation_types(store):
+    text = json.dumps(
+        {
+            "prefix": {"ex": EX},
+            "entity": {"ex:e1": {}, "ex:e2": {}},
+            "activity": {"ex:a1": {}},
+            "used": {"ex:r1": {"prov:activity": "ex:a1", "prov:entity": "ex:e1"}},
+            "wasGeneratedBy": {"ex:r1": {"prov:entity": "ex:e2", "prov:activity": "ex:a1"}},
+        }
+    )
+    res = ingest(store, text, "json")
+    assert any(w.startswith("property-overlap") and "constraint 53" in w for w in res.warnings), res.warnings
+    comes_back_equal(store, res.id, text, "json")
+    nodes, relations = traced(store, "e2")
+    assert nodes == {"e2", "a1", "e1"} and len(relations) == 2
