@@ -39,31 +39,91 @@ _FORMAL_IRIS = {_P + name.split(":", 1)[1] for name in voc.FORMAL_ATTRIBUTES} | 
 }
 
 
+def _schema() -> dict:
+    """The 2013 PROV-JSON schema with its defects fixed here rather than in the vendored file:
+    it spells the key "wasEndedby"; it does not allow the array form that the Member Submission
+    uses for several records with one id; it says qualified names are URIs (``"format": "uri"``),
+    so ``"e"`` under a default namespace was refused, and times RFC 3339 date-times
+    (``"format": "date-time"``), so an ``xsd:dateTime`` without a time zone was refused: neither is
+    a rule of PROV, and prov reads both (the same document in PROV-N or PROV-XML had no finding)."""
+    schema = json.loads(resources.files("provdm").joinpath("schemas/prov-json.schema.json").read_text())
+    props = schema["properties"]
+    props["wasEndedBy"] = props.pop("wasEndedby")
+    for definition in schema["definitions"].values():
+        for prop in (definition.get("properties") or {}).values():
+            if isinstance(prop, dict) and prop.get("format") in ("uri", "date-time"):
+                del prop["format"]
+    return schema
+
+
 @functools.lru_cache(maxsize=1)
 def _schema_validator():
     """The PROV-JSON schema, checked by jsonschema-rs (Rust: 30,000 records in ~10 ms, where the
     pure-Python jsonschema took 13 s, 2/3 of the whole ingest)."""
     import jsonschema_rs
 
-    schema = json.loads(resources.files("provdm").joinpath("schemas/prov-json.schema.json").read_text())
-    # Two known defects of the 2013 schema, fixed here rather than in the vendored file:
-    # it spells the key "wasEndedby", and it does not allow the array form that the Member
-    # Submission uses for several records with one id.
-    props = schema["properties"]
-    props["wasEndedBy"] = props.pop("wasEndedby")
-    for key, section in props.items():
+    schema = _schema()
+    for key, section in schema["properties"].items():
         ref = section.get("additionalProperties") if isinstance(section, dict) else None
         if key not in ("prefix", "bundle") and isinstance(ref, dict) and "$ref" in ref:
             section["additionalProperties"] = {"anyOf": [ref, {"type": "array", "items": ref}]}
     return jsonschema_rs.Draft4Validator(schema)
 
 
+@functools.lru_cache(maxsize=64)
+def _record_validator(section: str):
+    """The schema of one record of ``section`` (``used``...), or None: it tells what is wrong
+    with a record where the whole schema only says "not valid under any of the schemas"."""
+    import jsonschema_rs
+
+    schema = _schema()
+    ref = (schema["properties"].get(section) or {}).get("additionalProperties")
+    if not isinstance(ref, dict) or "$ref" not in ref:
+        return None
+    return jsonschema_rs.Draft4Validator({"$ref": ref["$ref"], "definitions": schema["definitions"]})
+
+
 def schema_findings(data: dict) -> list[str]:
+    """The PROV-JSON schema's findings in words: the record (section and id), the attribute and
+    what the schema expects there."""
     out = []
     for err in sorted(_schema_validator().iter_errors(data), key=lambda e: [str(p) for p in e.instance_path])[:20]:
-        path = "/".join(str(p) for p in err.instance_path) or "(document)"
-        out.append(f"schema: at {path}: {err.message[:300]}")
+        path = [str(p) for p in err.instance_path]
+        if path[:1] == ["bundle"] and len(path) >= 2:
+            where, path = f"in bundle {path[1]}, ", path[2:]
+        else:
+            where = ""
+        if len(path) < 2:
+            out.append(f"schema: {where}{'/'.join(path) or 'the document'}: {err.message[:300]} (PROV-JSON schema)")
+            continue
+        section, rid = path[0], path[1]
+        inner = _record_validator(section)
+        details = [err]
+        if inner is not None and isinstance(err.instance, (dict, list)):
+            bodies = err.instance if isinstance(err.instance, list) else [err.instance]
+            details = [e for body in bodies for e in inner.iter_errors(body)] or [err]
+        for e in details[:3]:
+            attr = "/".join(str(p) for p in e.instance_path) if e is not err else "/".join(path[2:])
+            what = f"attribute {attr}" if attr else "the record"
+            out.append(f"schema: {where}{section} {rid}, {what}: {_in_words(e, bool(attr))} (PROV-JSON schema)")
     return out
+
+
+_ANY_OF = "is not valid under any of the schemas listed in the 'anyOf' keyword"
+_VALUE_FORMS = (
+    'a string, a number, a boolean, {"$": text, "type": datatype}, {"$": text, "lang": tag}, or a list of these'
+)
+
+
+def _in_words(err, attribute: bool) -> str:
+    """jsonschema's message, with the one that names no rule ("anyOf") said in PROV-JSON's terms."""
+    if _ANY_OF not in err.message:
+        return err.message[:300]
+    shown = json.dumps(err.instance, ensure_ascii=False)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    if not attribute:
+        return f"{shown} is not a record (a JSON object of attributes) nor a list of records"
+    return f"{shown} is not a PROV-JSON attribute value ({_VALUE_FORMS})"
 
 
 def _time(value) -> _dt.datetime | None:
