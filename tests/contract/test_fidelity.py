@@ -156,3 +156,23 @@ def test_one_id_for_two_relation_types(store):
     comes_back_equal(store, res.id, text, "json")
     nodes, relations = traced(store, "e2")
     assert nodes == {"e2", "a1", "e1"} and len(relations) == 2
+
+
+# -- class 5: a bundle whose prefixes are its own, under a document with a default namespace ---
+
+DEFAULT_NS = (
+    "document\n  default <http://example.org/>\n  bundle ex:author-view\n    prefix ex <http://example.org/>\n"
+    "    agent(ex:Paolo, [prov:type='prov:Person'])\n    agent(ex:Simon, [prov:type='prov:Person'])\n"
+    "  endBundle\nendDocument\n"
+)
+
+
+def test_a_bundle_with_its_own_prefix_under_a_default_namespace_comes_back_equal(store):
+    res = ingest(store, DEFAULT_NS)
+    comes_back_equal(store, res.id, DEFAULT_NS)
+    # prov writes the bundle's id with the bundle's prefix: that PROV-JSON is read too
+    doc, _ = formats.parse(DEFAULT_NS, "provn")
+    text = doc.serialize(format="json")
+    assert '"ex:author-view"' in text
+    assert ingest(store, text, "json").id == res.id
+    assert store.get_nodes([EX + "Paolo"])
