@@ -176,3 +176,21 @@ def test_a_bundle_with_its_own_prefix_under_a_default_namespace_comes_back_equal
     assert '"ex:author-view"' in text
     assert ingest(store, text, "json").id == res.id
     assert store.get_nodes([EX + "Paolo"])
+
+
+# -- what is still refused is said in words: the record, the attribute, the rule --------------
+
+
+def test_conflicts_that_are_still_refused_say_what_and_why(store):
+    with pytest.raises(InvalidDocument) as info:
+        ingest(store, HEAD + "entity(ex:e1, [prov:type='ex:test1'])\nagent(ex:e1)\nendDocument\n")
+    assert f"{EX}e1 is asserted as an entity and as an agent" in info.value.message, info.value.message
+    ingest(store, HEAD + "activity(ex:y, 2020-01-01T00:00:00Z, -)\nendDocument\n")
+    with pytest.raises(Conflict) as clash:
+        ingest(store, HEAD + "activity(ex:y, 2021-01-01T00:00:00Z, -)\nendDocument\n")
+    message = clash.value.message
+    assert f"{EX}y has prov:startTime 2020-01-01T00:00:00+00:00" in message and "2021-01-01" in message, message
+    assert "PROV-CONSTRAINTS 22" in message
+    with pytest.raises(Conflict) as kinds:
+        ingest(store, HEAD + "entity(ex:y)\nendDocument\n")
+    assert "an activity and as an entity (PROV-CONSTRAINTS 55" in kinds.value.message, kinds.value.message
