@@ -31,6 +31,7 @@ from . import vocabulary as voc
 from .merge import merge_node, merge_relation
 from .records import (
     ANON_PREFIX,
+    REPEAT_PREFIX,
     ELEMENT_KINDS,
     Graph,
     Node,
@@ -140,10 +141,13 @@ def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str
     canonical content hash (see :func:`canonical_hash`), encoding each record once.
 
     Several records with one id inside the document are merged in order of appearance; a
-    conflict among them raises :class:`provdm.errors.Conflict` (see :mod:`provdm.merge`).
+    conflict among elements raises :class:`provdm.errors.Conflict` (see :mod:`provdm.merge`).
+    A relation id whose assertions conflict keeps every assertion (:func:`_keep_every_assertion`).
     """
     nodes: dict[str, Node] = {}
     relations: dict[str, Relation] = {}
+    again: dict[str, list[Relation]] = {}  # the assertions of relation ids asserted more than once
+    conflicts: list[dict] = []
     lines = []
     for bundle_id, bundle in iter_bundles(doc):
         for record in bundle.get_records():
@@ -175,8 +179,36 @@ def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str
                     rid, qn = _mint_anonymous_id(type_name, canon), None
                 category = voc.relation_category(type_name, _relation_types(attrs))
                 rel = Relation(rid, type_name, src, dst, category, qn, attrs)
-                relations[rid] = merge_relation(relations.get(rid), rel)
+                stored = relations.get(rid)
+                if stored is not None:
+                    again.setdefault(rid, [stored]).append(rel)
+                relations[rid] = merge_relation(stored, rel, conflicts)
+    if conflicts:
+        _keep_every_assertion(relations, again, {c["id"] for c in conflicts})
     return list(nodes.values()), list(relations.values()), content_hash(lines)
+
+
+def _mint_repeat_id(rel: Relation, canon: list[str]) -> str:
+    """The store key of one more assertion of relation ``rel.id`` (see :func:`_keep_every_assertion`)."""
+    text = f"[{_string_json(rel.id)}, {_string_json(rel.type)}, {_strings_json(canon)}]"
+    return REPEAT_PREFIX + hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _keep_every_assertion(relations: dict[str, Relation], again: dict[str, list[Relation]], split: set[str]) -> None:
+    """One relation id asserted several times in a document with formal attributes (or types)
+    that do not unify (PROV-CONSTRAINTS 23 and 53): each distinct assertion is kept as its own
+    record, none merged. The one whose canonical form sorts first keeps the id as its store key;
+    the others are keyed ``urn:provhub:repeat:<sha1>`` (from the id, type and content) and keep
+    the id's qualified name, so that they are written back under the id."""
+    for rid in split:
+        distinct: dict[tuple, Relation] = {}
+        for rel in again[rid]:
+            distinct.setdefault((rel.type, tuple(canonical_attributes(rel.attrs))), rel)
+        first, *others = sorted(distinct.items(), key=lambda kv: kv[0])
+        relations[rid] = first[1]
+        for (_, canon), rel in others:
+            key = _mint_repeat_id(rel, list(canon))
+            relations[key] = Relation(key, rel.type, rel.src, rel.dst, rel.category, rel.qn, rel.attrs)
 
 
 def canonical_line(bundle_id: str | None, type_name: str, ident: str | None, canon: list[str]) -> str:
@@ -244,6 +276,7 @@ __all__ = [
     "iter_bundles",
     # from provdm.records
     "ANON_PREFIX",
+    "REPEAT_PREFIX",
     "ELEMENT_KINDS",
     "Node",
     "Relation",

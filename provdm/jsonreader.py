@@ -161,8 +161,8 @@ def _attributes(type_name: str, body, names: _Names) -> tuple[list, dict]:
 
 
 class _FirstConflict:
-    """Records that contradict each other are reported (Conflict) only once the whole document
-    is known to be plain: otherwise prov reads it and reports what it finds first."""
+    """Records that contradict each other (one id, two kinds or types): such a document is read
+    by prov, and :func:`provdm.codec.records_and_hash` decides what to keep or refuse."""
 
     def __init__(self):
         self.first: Conflict | None = None
@@ -175,10 +175,6 @@ class _FirstConflict:
             self.first = self.first or exc
             return True
         return False
-
-    def raise_first(self) -> None:
-        if self.first is not None:
-            raise self.first
 
 
 def read(data, text: str) -> tuple[list[Node], list[Relation], str, int, dict] | None:
@@ -234,7 +230,8 @@ def _read(data: dict):
             )
             with conflicts:
                 relations[rel_id] = merge_relation(relations.get(rel_id), rel)
-    conflicts.raise_first()
+    if conflicts.first is not None:
+        raise _Unsupported  # prov reads it: records_and_hash keeps or refuses what conflicts
     return (
         list(nodes.values()),
         list(relations.values()),

@@ -14,6 +14,8 @@ A conflict raises :class:`provdm.errors.Conflict` whose ``details`` lists
 
 from __future__ import annotations
 
+import json
+
 from . import vocabulary as voc
 from .records import Node, Relation, attr_iri, value_key
 from .errors import Conflict
@@ -46,6 +48,35 @@ def _merge_attrs(record_id: str, stored: list, new: list, conflicts: list) -> li
     return merged
 
 
+def _shown(value) -> str:
+    if isinstance(value, dict) and "time" in value:
+        return value["time"]
+    if isinstance(value, dict) and "qn" in value:
+        uri, local, prefix = value["qn"]
+        return f"{prefix}:{local}" if prefix else uri + local
+    return json.dumps(value, ensure_ascii=False)[:80]
+
+
+def in_words(conflict: dict) -> str:
+    """One conflict of :func:`merge_node`/:func:`merge_relation` as a sentence naming the record,
+    the attribute and the rule."""
+    rid, attribute, stored, new = (conflict.get(k) for k in ("id", "attribute", "stored", "new"))
+    if attribute == "kind":
+        if {stored, new} == {"entity", "activity"}:
+            rule = "PROV-CONSTRAINTS 55: entities and activities are disjoint"
+        else:
+            rule = "PROV allows it, but provhub keeps one kind per id for now"
+        return f"{rid} is asserted as an {stored} and as an {new} ({rule})"
+    if attribute == "type":
+        return f"{rid} is asserted as a {stored} and as a {new} relation (PROV-CONSTRAINTS 53)"
+    name = attribute[len(_PROV) :] if isinstance(attribute, str) and attribute.startswith(_PROV) else attribute
+    name = f"prov:{name}" if name != attribute else name
+    return (
+        f"{rid} has {name} {_shown(stored)} in one assertion and {_shown(new)} in another "
+        "(PROV-CONSTRAINTS 22 and 23: one id names one record, whose formal attributes agree)"
+    )
+
+
 def merge_node(stored: Node | None, new: Node, conflicts: list | None = None) -> Node:
     """Merge ``new`` into ``stored``; raise Conflict unless a ``conflicts`` list is passed."""
     if stored is None:
@@ -57,7 +88,11 @@ def merge_node(stored: Node | None, new: Node, conflicts: list | None = None) ->
     else:
         merged = Node(stored.id, stored.kind, stored.qn, _merge_attrs(new.id, stored.attrs, new.attrs, collect))
     if conflicts is None and collect:
-        raise Conflict(f"record {new.id} conflicts with an earlier assertion", where=new.id, details=collect)
+        raise Conflict(
+            f"record {new.id} conflicts with an earlier assertion: {in_words(collect[0])}",
+            where=new.id,
+            details=collect,
+        )
     return merged
 
 
@@ -79,7 +114,11 @@ def merge_relation(stored: Relation | None, new: Relation, conflicts: list | Non
             _merge_attrs(new.id, stored.attrs, new.attrs, collect),
         )
     if conflicts is None and collect:
-        raise Conflict(f"relation {new.id} conflicts with an earlier assertion", where=new.id, details=collect)
+        raise Conflict(
+            f"relation {new.name} conflicts with an earlier assertion: {in_words(collect[0])}",
+            where=new.id,
+            details=collect,
+        )
     return merged
 
 
@@ -110,7 +149,7 @@ def plan_merge(
             out_rels.append(merged_rel)
     if conflicts:
         raise Conflict(
-            f"{len(conflicts)} conflict(s) with records already in the store",
+            f"{len(conflicts)} conflict(s) with records already in the store: {in_words(conflicts[0])}",
             where=conflicts[0]["id"],
             details=conflicts,
         )

@@ -16,7 +16,7 @@ import json
 from prov.model import canonical_xsd_datatype
 from prov.serializers.provjson import _xsd_double_text
 
-from .codec import Graph
+from .codec import REPEAT_PREFIX, Graph
 from .vocabulary import PROV_URI, RELATION_ENDPOINTS, XSD_URI
 
 #: formal attributes written as a bare qualified name / as a bare xsd:dateTime
@@ -140,11 +140,23 @@ def join_fragments(nodes: list, relations: list) -> str | None:
     for kind, _id, key, body, _ in sorted(nodes, key=lambda r: (r[0], r[1])):
         sections.setdefault(kind, []).append(f"{key}: {body}")
     anon = 0
-    for rtype, _id, key, body, _ in sorted(relations, key=lambda r: (r[0], r[1])):
+    repeated: dict[tuple[str, str], list[str]] = {}  # one id, several relation records
+    for rtype, rid, key, body, _ in sorted(relations, key=lambda r: (r[0], r[1])):
         if key is None:
             anon += 1
             key = f'"_:id{anon}"'
+        elif rid.startswith(REPEAT_PREFIX):
+            repeated.setdefault((rtype, key), []).append(body)
+            continue
         sections.setdefault(rtype, []).append(f"{key}: {body}")
+    for (rtype, key), bodies in repeated.items():
+        items = sections.setdefault(rtype, [])
+        main = f"{key}: "
+        at = next((i for i, item in enumerate(items) if item.startswith(main)), None)
+        if at is None:
+            items.append(f"{key}: [{', '.join(bodies)}]")
+        else:
+            items[at] = f"{key}: [{items[at][len(main) :]}, {', '.join(bodies)}]"
     parts = [f'"prefix": {json.dumps(declared, ensure_ascii=False)}']
     parts += [f"{_key(name)}: {{{', '.join(items)}}}" for name, items in sections.items()]
     return "{" + ", ".join(parts) + "}"

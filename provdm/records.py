@@ -18,7 +18,8 @@ bool
 =====================  ==============================================
 
 Ids are full IRIs. Anonymous relations get a deterministic id minted from their content
-(``urn:provhub:anon:<sha1>``, see :func:`provdm.codec.records_and_hash`).
+(``urn:provhub:anon:<sha1>``), and further assertions of a relation id that do not unify with
+the first a store key ``urn:provhub:repeat:<sha1>`` (see :func:`provdm.codec.records_and_hash`).
 
 This module imports nothing else of provdm, so that every other module can import it.
 """
@@ -35,6 +36,8 @@ from prov.identifier import Identifier, QualifiedName
 from prov.model import Literal
 
 ANON_PREFIX = "urn:provhub:anon:"
+#: store keys of further assertions of one relation id (``qn`` is the id; see provdm.codec)
+REPEAT_PREFIX = "urn:provhub:repeat:"
 ELEMENT_KINDS = ("entity", "activity", "agent")
 
 
@@ -63,6 +66,12 @@ class Relation:
     @property
     def anonymous(self) -> bool:
         return self.id.startswith(ANON_PREFIX)
+
+    @property
+    def name(self) -> str:
+        """The relation's id as written in PROV (its store key is another for a repeated
+        assertion, see :func:`provdm.codec.records_and_hash`)."""
+        return qn_iri(self.qn) if self.qn else self.id
 
 
 @dataclass
@@ -137,6 +146,7 @@ def qn_iri(qn: list) -> str:
 
 __all__ = [
     "ANON_PREFIX",
+    "REPEAT_PREFIX",
     "ELEMENT_KINDS",
     "Node",
     "Relation",

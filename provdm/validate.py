@@ -6,8 +6,12 @@ warnings, the default), ``off`` (no checks beyond what is needed to store the do
 Checks, each with a stable code that starts the message:
 
 - ``schema``: the PROV-JSON JSON Schema (W3C Member Submission; PROV-JSON input only).
-- ``missing-formal``: a relation lacks its first formal argument (always an error: the store
-  cannot place it).
+- ``absent-formal``: a relation lacks its first formal argument (``used(ex:u1; -, ex:e1, -)``),
+  which PROV-DM makes mandatory and prov reads anyway: refused by ``strict``, stored with a
+  warning by ``warn`` (lineage has no edge to follow through it), stored by ``off``.
+- ``key-properties``, ``property-overlap``: one relation id asserted several times with
+  formal attributes (or relation types) that do not unify (PROV-CONSTRAINTS 23 and 53): every
+  assertion is kept (:func:`provdm.codec.records_and_hash`); refused by ``strict``.
 - ``dangling``: a relation refers to an element the document does not declare (legal in PROV,
   where it is inferred; reported so pipelines notice typos).
 - ``start-after-end``, ``usage-outside-activity``, ``generation-after-usage``,
@@ -24,11 +28,32 @@ from importlib import resources
 from typing import Collection, NamedTuple
 
 from . import vocabulary as voc
-from .codec import Node, Relation, attr_iri
+from .codec import REPEAT_PREFIX, Node, Relation, attr_iri
 from .errors import InvalidDocument
 
 LEVELS = ("strict", "warn", "off")
 _P = voc.PROV_URI
+#: formal attributes of relations (endpoints, times, plans...), as IRIs
+_FORMAL_IRIS = {_P + name.split(":", 1)[1] for name in voc.FORMAL_ATTRIBUTES} | {
+    _P + end.split(":", 1)[1] for pair in voc.RELATION_ENDPOINTS.values() for end in pair
+}
+
+
+def _schema() -> dict:
+    """The 2013 PROV-JSON schema with its defects fixed here rather than in the vendored file:
+    it spells the key "wasEndedby"; it does not allow the array form that the Member Submission
+    uses for several records with one id; it says qualified names are URIs (``"format": "uri"``),
+    so ``"e"`` under a default namespace was refused, and times RFC 3339 date-times
+    (``"format": "date-time"``), so an ``xsd:dateTime`` without a time zone was refused: neither is
+    a rule of PROV, and prov reads both (the same document in PROV-N or PROV-XML had no finding)."""
+    schema = json.loads(resources.files("provdm").joinpath("schemas/prov-json.schema.json").read_text())
+    props = schema["properties"]
+    props["wasEndedBy"] = props.pop("wasEndedby")
+    for definition in schema["definitions"].values():
+        for prop in (definition.get("properties") or {}).values():
+            if isinstance(prop, dict) and prop.get("format") in ("uri", "date-time"):
+                del prop["format"]
+    return schema
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,25 +62,68 @@ def _schema_validator():
     pure-Python jsonschema took 13 s, 2/3 of the whole ingest)."""
     import jsonschema_rs
 
-    schema = json.loads(resources.files("provdm").joinpath("schemas/prov-json.schema.json").read_text())
-    # Two known defects of the 2013 schema, fixed here rather than in the vendored file:
-    # it spells the key "wasEndedby", and it does not allow the array form that the Member
-    # Submission uses for several records with one id.
-    props = schema["properties"]
-    props["wasEndedBy"] = props.pop("wasEndedby")
-    for key, section in props.items():
+    schema = _schema()
+    for key, section in schema["properties"].items():
         ref = section.get("additionalProperties") if isinstance(section, dict) else None
         if key not in ("prefix", "bundle") and isinstance(ref, dict) and "$ref" in ref:
             section["additionalProperties"] = {"anyOf": [ref, {"type": "array", "items": ref}]}
     return jsonschema_rs.Draft4Validator(schema)
 
 
+@functools.lru_cache(maxsize=64)
+def _record_validator(section: str):
+    """The schema of one record of ``section`` (``used``...), or None: it tells what is wrong
+    with a record where the whole schema only says "not valid under any of the schemas"."""
+    import jsonschema_rs
+
+    schema = _schema()
+    ref = (schema["properties"].get(section) or {}).get("additionalProperties")
+    if not isinstance(ref, dict) or "$ref" not in ref:
+        return None
+    return jsonschema_rs.Draft4Validator({"$ref": ref["$ref"], "definitions": schema["definitions"]})
+
+
 def schema_findings(data: dict) -> list[str]:
+    """The PROV-JSON schema's findings in words: the record (section and id), the attribute and
+    what the schema expects there."""
     out = []
     for err in sorted(_schema_validator().iter_errors(data), key=lambda e: [str(p) for p in e.instance_path])[:20]:
-        path = "/".join(str(p) for p in err.instance_path) or "(document)"
-        out.append(f"schema: at {path}: {err.message[:300]}")
+        path = [str(p) for p in err.instance_path]
+        if path[:1] == ["bundle"] and len(path) >= 2:
+            where, path = f"in bundle {path[1]}, ", path[2:]
+        else:
+            where = ""
+        if len(path) < 2:
+            out.append(f"schema: {where}{'/'.join(path) or 'the document'}: {err.message[:300]} (PROV-JSON schema)")
+            continue
+        section, rid = path[0], path[1]
+        inner = _record_validator(section)
+        details = [err]
+        if inner is not None and isinstance(err.instance, (dict, list)):
+            bodies = err.instance if isinstance(err.instance, list) else [err.instance]
+            details = [e for body in bodies for e in inner.iter_errors(body)] or [err]
+        for e in details[:3]:
+            attr = "/".join(str(p) for p in e.instance_path) if e is not err else "/".join(path[2:])
+            what = f"attribute {attr}" if attr else "the record"
+            out.append(f"schema: {where}{section} {rid}, {what}: {_in_words(e, bool(attr))} (PROV-JSON schema)")
     return out
+
+
+_ANY_OF = "is not valid under any of the schemas listed in the 'anyOf' keyword"
+_VALUE_FORMS = (
+    'a string, a number, a boolean, {"$": text, "type": datatype}, {"$": text, "lang": tag}, or a list of these'
+)
+
+
+def _in_words(err, attribute: bool) -> str:
+    """jsonschema's message, with the one that names no rule ("anyOf") said in PROV-JSON's terms."""
+    if _ANY_OF not in err.message:
+        return err.message[:300]
+    shown = json.dumps(err.instance, ensure_ascii=False)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    if not attribute:
+        return f"{shown} is not a record (a JSON object of attributes) nor a list of records"
+    return f"{shown} is not a PROV-JSON attribute value ({_VALUE_FORMS})"
 
 
 def _time(value) -> _dt.datetime | None:
@@ -79,22 +147,68 @@ def _ref(rel: Relation, name: str) -> str | None:
 
 def structure_findings(
     nodes: list[Node], relations: list[Relation], known_ids: Collection[str] = frozenset()
-) -> tuple[list[str], list[str]]:
-    """Return (errors that always reject, findings subject to the validation level)."""
-    errors: list[str] = []
+) -> list[str]:
+    """Absent first arguments and dangling references (findings subject to the validation level)."""
     findings: list[str] = []
     declared = {n.id for n in nodes} | set(known_ids)
     for rel in relations:
-        src_name, dst_name = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
+        src_name, _ = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
         if src_name and rel.src is None:
-            errors.append(f"missing-formal: {rel.type} {_label(rel)} has no {src_name}")
-            continue
+            findings.append(
+                f"absent-formal: {rel.type} {_label(rel)} has no {src_name.split(':', 1)[1]} (its first argument, "
+                f"{src_name}, is '-'); PROV-DM requires it. It is stored as written, and lineage has no edge "
+                "to follow through it"
+            )
         for end in (rel.src, rel.dst):
             if end is not None and end not in declared:
                 findings.append(
                     f"dangling: {rel.type} {_label(rel)} refers to {end}, which this document does not declare"
                 )
-    return errors, findings
+    return findings
+
+
+def repeat_findings(relations: list[Relation]) -> list[str]:
+    """Relation ids asserted more than once with assertions that do not unify
+    (``key-properties``, PROV-CONSTRAINTS 23; ``property-overlap``, 53, for two relation types)."""
+    repeats: dict[str, list[Relation]] = {}
+    for rel in relations:
+        if rel.id.startswith(REPEAT_PREFIX):
+            repeats.setdefault(rel.name, []).append(rel)
+    if not repeats:
+        return []
+    first = {rel.id: rel for rel in relations if rel.id in repeats}
+    out = []
+    for name, others in repeats.items():
+        main = first.get(name)
+        kept = [main, *others] if main else others
+        types = sorted({r.type for r in kept})
+        if len(types) > 1:
+            out.append(
+                f"property-overlap: {name} is the id of {len(kept)} relations of different types "
+                f"({', '.join(types)}); PROV-CONSTRAINTS (constraint 53) makes that invalid. Every "
+                "assertion is kept as written, and lineage follows each"
+            )
+            continue
+        differ = sorted({_short(attr_iri(n)) for r in kept for n, _ in r.attrs if attr_iri(n) in _FORMAL_IRIS})
+        differ = [a for a in differ if len({_shown(_first(r.attrs, _expand(a))) for r in kept}) > 1] or ["attributes"]
+        out.append(
+            f"key-properties: {types[0]} {name} is asserted {len(kept)} times with different "
+            f"{', '.join(differ)}; PROV-CONSTRAINTS (constraint 23) requires one id to name one relation. "
+            "Every assertion is kept as written, and lineage follows each"
+        )
+    return out
+
+
+def _short(iri: str) -> str:
+    return "prov:" + iri[len(_P) :] if iri.startswith(_P) else iri
+
+
+def _expand(name: str) -> str:
+    return _P + name[5:] if name.startswith("prov:") else name
+
+
+def _shown(value) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def ordering_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
@@ -207,12 +321,12 @@ def validate(
     """
     if level not in LEVELS:
         raise ValueError(f"validation level must be one of {LEVELS}")
-    errors, findings = structure_findings(nodes, relations, known_ids or set())
-    errors += size_errors(nodes, relations, limits)
+    errors = size_errors(nodes, relations, limits)
     if errors:
         raise InvalidDocument(f"{len(errors)} error(s): {errors[0]}", where=_where(errors[0]), details=errors)
     if level == "off":
         return []
+    findings = structure_findings(nodes, relations, known_ids or set()) + repeat_findings(relations)
     if provjson is not None:
         findings = schema_findings(provjson) + findings
     findings += ordering_findings(nodes, relations)
@@ -226,7 +340,7 @@ def validate(
 
 
 def _label(rel: Relation) -> str:
-    return "(anonymous)" if rel.anonymous else rel.id
+    return "(anonymous)" if rel.anonymous else rel.name
 
 
 def _where(message: str) -> str | None:

@@ -10,6 +10,7 @@ import click
 from provdm import formats
 from provdm.errors import ProvhubError
 from provdm.provsap import RESPONSE_FORMATS, ProvSapQuery
+from provdm.validate import LEVELS
 
 from .. import services
 from . import cli, open_store_from, settings_from, store_option
@@ -166,13 +167,14 @@ def provsap(ids, depth, direction, members, steps, agent, model, responseformat,
 @click.option("--format", "fmt", default="auto", show_default=True, type=click.Choice(["auto", *formats.FORMATS]))
 @click.option(
     "--level",
-    type=click.Choice(["strict", "warn"]),
-    default="strict",
-    show_default=True,
-    help="strict: any finding makes the file invalid; warn: only errors do.",
+    type=click.Choice(LEVELS),
+    default=None,
+    help="strict: any finding makes the file invalid; warn: findings are warnings; off: no checks "
+    "beyond what storing needs (default: PROVHUB_VALIDATION, the level POST /documents uses).",
 )
 def validate(files, fmt, level):
-    """Check PROV files without storing them; exit code 1 when any is invalid."""
+    """Check PROV files without storing them, as POST /documents does at the same level (to a
+    store that holds nothing they conflict with); exit code 1 when any is invalid."""
     settings = settings_from(None)
     bad = 0
     for path in files:
