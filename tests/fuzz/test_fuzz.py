@@ -160,3 +160,176 @@ def test_api_against_its_openapi_document(case):
     requests are refused. Not checked: that every schema-valid request is accepted (a JSON object
     that is not valid PROV is rightly refused, and JSON Schema cannot say what valid PROV is)."""
     case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
+
+
+# -- issue 15's limits: records, ids and attribute names, PROV-N/PROV-XML bodies -------------------
+
+#: small limits, so that generated documents fall just under, at and just over each of them
+TIGHT = {
+    "max_id_bytes": 64,
+    "max_attribute_bytes": 200,
+    "max_record_bytes": 600,
+    "max_parse_mb": 4096 / 2**20,  # 4,096 characters
+    "max_body_mb": 16384 / 2**20,
+}
+PARSE_LIMIT = 4096
+NS = "http://f.example/"  # 17 bytes of every id and attribute name
+LIMITS_FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+#: one, two, three and four bytes in UTF-8; none needs escaping in PROV-N, PROV-XML or JSON
+CHARS = ["a", "é", "€", "\U0001f52d"]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def limited(tmp_path_factory, request):
+    s = make_settings(request.param, request, tmp_path_factory.mktemp("limits"), **TIGHT)
+    app = create_app(s)
+    yield app.test_client(), app.extensions["provhub.store"]
+    app.extensions["provhub.store"].close()
+
+
+def utf8(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+@st.composite
+def sized(draw, lead: str, near: int, spread: int = 3) -> str:
+    """``lead`` then multi-byte characters and padding: exactly ``t`` bytes in UTF-8 in all, for a
+    ``t`` within ``spread`` of ``near`` (just under, at or just over a limit)."""
+    target = draw(st.integers(near - spread, near + spread))
+    text = lead
+    for ch in draw(st.lists(st.sampled_from(CHARS), max_size=target // 2)):
+        if utf8(text + ch) > target:
+            break
+        text += ch
+    return text + "a" * (target - utf8(text))
+
+
+def local(lead: str, limit: int):
+    """A local name whose full IRI (NS + local) is short, or within a few bytes of ``limit``."""
+    return st.just(lead) | sized(lead, limit - utf8(NS))
+
+
+@st.composite
+def documents(draw) -> list[tuple[str, list[tuple[str, str]]]]:
+    """1-3 entities, each (local id, [(local attribute name, value)]) around the limits; a
+    record may get a last value that brings it to within a few bytes of the record limit."""
+    ents = []
+    for i in range(draw(st.integers(1, 3))):
+        attrs = []
+        for j in range(draw(st.integers(0, 3))):
+            name = draw(local(f"n{j}x", TIGHT["max_id_bytes"]))
+            value = draw(sized("", draw(st.sampled_from([5, 100, TIGHT["max_attribute_bytes"]]))))
+            attrs.append((name, value))
+        if draw(st.booleans()):
+            used = sum(utf8(v) + utf8(NS + n) for n, v in attrs)
+            name = f"fill{i}"
+            room = TIGHT["max_record_bytes"] - used - utf8(NS + name)
+            if 3 < room <= TIGHT["max_attribute_bytes"]:
+                attrs.append((name, draw(sized("", room))))
+        ents.append((draw(local(f"e{i}x", TIGHT["max_id_bytes"])), attrs))
+    return ents
+
+
+def as_body(ents, fmt: str) -> tuple[str, str]:
+    if fmt == "json":
+        body = {"prefix": {"ex": NS}, "entity": {f"ex:{e}": {f"ex:{n}": v for n, v in a} for e, a in ents}}
+        return json.dumps(body, ensure_ascii=False), "application/json"
+    if fmt == "provn":
+        lines = [
+            f"entity(ex:{e}" + (", [" + ", ".join(f'ex:{n}="{v}"' for n, v in a) + "]" if a else "") + ")"
+            for e, a in ents
+        ]
+        return f"document\nprefix ex <{NS}>\n" + "\n".join(lines) + "\nendDocument\n", "text/provenance-notation"
+    records = "".join(
+        f'<prov:entity prov:id="ex:{e}">' + "".join(f"<ex:{n}>{v}</ex:{n}>" for n, v in a) + "</prov:entity>"
+        for e, a in ents
+    )
+    root = f'<prov:document xmlns:prov="http://www.w3.org/ns/prov#" xmlns:ex="{NS}">'
+    return root + records + "</prov:document>", "application/provenance+xml"
+
+
+def expected_codes(ents) -> set[str]:
+    """What docs/security.md promises for these records: the codes of size_errors, in bytes."""
+    codes = set()
+    for e, attrs in ents:
+        if utf8(NS + e) > TIGHT["max_id_bytes"]:
+            codes.add("id-too-long")
+            continue
+        total = 0
+        for n, v in attrs:
+            if utf8(NS + n) > TIGHT["max_id_bytes"]:
+                codes.add("id-too-long")
+            if utf8(v) > TIGHT["max_attribute_bytes"]:
+                codes.add("attribute-too-large")
+            total += utf8(v) + utf8(NS + n)
+        if total > TIGHT["max_record_bytes"]:
+            codes.add("record-too-large")
+    return codes
+
+
+def counts(store):
+    s = store.stats()
+    return s.documents, s.nodes, s.relations
+
+
+@pytest.mark.parametrize("fmt", ["json", "provn", "xml"])
+@LIMITS_FUZZ
+@given(ents=documents())
+def test_records_ids_and_names_around_the_limits(limited, fmt, ents):
+    """201 (or 200 for a repeat) with every record stored, or the documented 413/422 with its code
+    and where, and then nothing stored; never 5xx."""
+    client, store = limited
+    body, ctype = as_body(ents, fmt)
+    before = counts(store)
+    r = client.post("/documents", data=body.encode("utf-8"), headers={"Content-Type": ctype})
+    assert r.status_code < 500, r.get_data(as_text=True)
+    codes = expected_codes(ents)
+    longest = max((len(v) for _, a in ents for _, v in a), default=0)
+    if r.status_code in (200, 201):
+        assert not codes and longest <= TIGHT["max_attribute_bytes"], (codes, body)
+        assert len(store.get_nodes([NS + e for e, _ in ents])) == len(ents)
+        return
+    err = r.get_json()["error"]
+    assert counts(store) == before, "a refused document stored something"
+    if utf8(body) > 16384:
+        assert (r.status_code, err["code"], err["where"]) == (413, "payload-too-large", "body")
+    elif fmt != "json" and len(body) > PARSE_LIMIT:
+        assert (r.status_code, err["code"], err["where"]) == (413, "payload-too-large", "body")
+        assert "PROVHUB_MAX_PARSE_MB" in err["message"]
+    elif fmt != "json" and err["where"].startswith("character "):
+        # refused before prov parses the body: a value (PROV-N: between quotes; PROV-XML: the text
+        # between two '<', its element name included) of more characters than the value limit
+        assert (r.status_code, err["code"]) == (422, "invalid-document")
+        assert "PROVHUB_MAX_ATTRIBUTE_BYTES" in err["message"]
+        assert longest > TIGHT["max_attribute_bytes"] or fmt == "xml", (err, body)
+    else:
+        assert (r.status_code, err["code"]) == (422, "invalid-document"), err
+        assert codes, (err, body)
+        assert err["where"] in codes
+        assert {d.split(":", 1)[0] for d in err["details"]} == codes, (err["details"], ents)
+
+
+@pytest.mark.parametrize("fmt", ["provn", "xml"])
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(target=st.integers(PARSE_LIMIT - 3, PARSE_LIMIT + 3))
+def test_provn_and_provxml_bodies_around_the_parse_limit(limited, fmt, target):
+    """A body of at most PROVHUB_MAX_PARSE_MB is parsed and stored; one character more is 413
+    where body, before prov reads it, and nothing is stored."""
+    client, store = limited
+    n = 0
+    while len(as_body([(f"b{target}e{i}", [("v", "x")]) for i in range(n + 1)], fmt)[0]) < target - 60:
+        n += 1
+    ents = [(f"b{target}e{i}", [("v", "x")]) for i in range(n)]
+    short = len(as_body(ents + [(f"b{target}e{n}", [("v", "")])], fmt)[0])
+    ents.append((f"b{target}e{n}", [("v", "y" * (target - short))]))
+    body, ctype = as_body(ents, fmt)
+    assert len(body) == target
+    before = counts(store)
+    r = client.post("/documents", data=body, headers={"Content-Type": ctype})
+    if target <= PARSE_LIMIT:
+        assert r.status_code in (200, 201), r.get_data(as_text=True)
+        assert len(store.get_nodes([NS + e for e, _ in ents])) == len(ents)
+    else:
+        err = r.get_json()["error"]
+        assert (r.status_code, err["code"], err["where"]) == (413, "payload-too-large", "body")
+        assert counts(store) == before
