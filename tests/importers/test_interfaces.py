@@ -36,7 +36,7 @@ def test_done_when_files_alone_trace_the_crab_flux_points(sqlite_settings):
         result = run(*args, "--store", url)
         assert result.exit_code == 0, result.output
         assert re.search(r"document [0-9a-f]+: \d+ records, created", result.stdout)
-    trace = run("provsap", "--store", url, "--id", SAMPLE_PRODUCT_ID, "--depth", "ALL")
+    trace = run("provsap", "--store", url, "--id", SAMPLE_PRODUCT_ID, "--depth", "ALL", "--model", "W3C")
     assert trace.exit_code == 0, trace.output
     doc = json.loads(trace.stdout)
     entities = set(doc["entity"])
