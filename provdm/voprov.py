@@ -188,9 +188,8 @@ def to_w3c(text: str, fmt: str) -> str:
         vp = "voprov" if "voprov" not in prefixes else "voprov_ivoa"
         prefixes[vp] = voc.VOPROV_URI
         voprov_prefixes.add(vp)
-    vp = "voprov" if "voprov" in voprov_prefixes else min(voprov_prefixes)
     out = {"prefix": prefixes}
-    out.update(_w3c_container({k: v for k, v in data.items() if k != "prefix"}, _Names(vp, voprov_prefixes), ""))
+    out.update(_w3c_container({k: v for k, v in data.items() if k != "prefix"}, _Names(voprov_prefixes), ""))
     return json.dumps(out, indent=2, ensure_ascii=False)
 
 
@@ -203,8 +202,8 @@ def _read_w3c(text: str, fmt: str) -> dict:
 class _Names:
     """The voprov prefix written (``vp``) and every prefix the document binds to voprov."""
 
-    def __init__(self, vp: str, voprov_prefixes: set[str]):
-        self.vp = vp
+    def __init__(self, voprov_prefixes: set[str]):
+        self.vp = "voprov" if "voprov" in voprov_prefixes else min(voprov_prefixes)
         self.voprov_prefixes = voprov_prefixes
 
     def local(self, name: str) -> str | None:
@@ -570,7 +569,7 @@ def to_native(text: str, fmt: str = "json") -> str:
     vps = {p for p, uri in _prefixes(data).items() if uri in voc.VOPROV_URIS}
     if not vps:
         return text
-    names = _Names("voprov" if "voprov" in vps else min(vps), vps)
+    names = _Names(vps)
     out = {"prefix": data["prefix"]}
     out.update(_native_container({k: v for k, v in data.items() if k != "prefix"}, names))
     return json.dumps(out, ensure_ascii=False)
@@ -641,7 +640,7 @@ def _native_provn(text: str) -> str:
     vps = set(re.findall(r"\bprefix\s+([A-Za-z_][\w.\-]*)\s*<(?:" + uris + ")>", text))
     if not vps:
         return text
-    names = _Names("voprov" if "voprov" in vps else min(vps), vps)
+    names = _Names(vps)
 
     def rewrite(keyword: str, args: list[str], line: int) -> str | None:
         if keyword in ("prefix", "default", "bundle"):
@@ -669,18 +668,18 @@ def _native_statement(keyword: str, args: list[str], names: _Names) -> str:
         relation_id, args = args[0] + "; ", args[2:]
     items = _attribute_items(args)
     vp = names.vp
-    target, ends = keyword, False
+    target = keyword
     if keyword in ("entity", "wasInfluencedBy"):
         table = NATIVE_SECTIONS if keyword == "entity" else NATIVE_RELATIONS
         for key, value in items:
             local = names.local(value.strip("'")) if key == "prov:type" and value.startswith("'") else None
             if local in table:
-                target, ends = table[local], keyword == "wasInfluencedBy"
+                target = table[local]
                 items.remove((key, value))
                 break
     formals: list[str] = []
     if target != keyword:
-        head = args[: 2 if ends else 1]
+        head = args[: 2 if keyword == "wasInfluencedBy" else 1]
         for ns, local in PROVN_ARGUMENTS[target]:
             key = f"{vp}:name" if (ns, local) == ("prov", "name") else f"{vp if ns == 'voprov' else ns}:{local}"
             found = next((v for k, v in items if k == key and _plain_string(v)), None)
@@ -718,7 +717,7 @@ def _native_xml(text: str) -> str:
     if not vps:
         vps = {"voprov" if "voprov" not in nsmap else "voprov_ivoa"}
         nsmap[next(iter(vps))] = voc.VOPROV_URI
-    names = _Names("voprov" if "voprov" in vps else min(vps), vps)
+    names = _Names(vps)
     vns = "{" + nsmap[names.vp] + "}"
     document = etree.Element(vns + "document", nsmap=nsmap)
     document.text = root.text
