@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -172,17 +173,28 @@ def limits_of(settings) -> Limits:
 
 
 def _check_parse_size(text: str, fmt: str, settings) -> None:
-    """PROV-N and PROV-XML are read by prov's parsers, which took about 100x (PROV-N) and 37x
-    (PROV-XML) the body in memory: such bodies are held to PROVHUB_MAX_PARSE_MB (PROV-JSON, which
-    provhub reads itself, only to PROVHUB_MAX_BODY_MB)."""
+    """A body read by prov's parsers is held to PROVHUB_MAX_PARSE_MB, in UTF-8 bytes: PROV-N and
+    PROV-XML (prov's parsers took about 100x (PROV-N) and 37x (PROV-XML) the body in memory) and
+    the PROV-JSON that provhub's own reader does not take (voprov's W3C form, ...), which falls
+    back to prov's parser. Plain PROV-JSON, read by provhub itself, is held only to
+    PROVHUB_MAX_BODY_MB."""
     limit = int(settings.max_parse_mb * 1024 * 1024)
-    if fmt != "json" and len(text) > limit:
+    if utf8_over(text, limit):
+        why = " is not plain PROV-JSON, so it" if fmt == "json" else ""
         raise PayloadTooLarge(
-            f"a {_label(fmt)} body is read by prov's parser, which takes up to 100x its size "
-            f"in memory: this one has {len(text)} characters, the limit is {settings.max_parse_mb:g} MiB "
-            "(PROVHUB_MAX_PARSE_MB); post large documents as PROV-JSON",
+            f"a {_label(fmt)} body{why} is read by prov's parser, which takes up to 100x its size "
+            f"in memory: this one is over the limit of {settings.max_parse_mb:g} MiB "
+            "(PROVHUB_MAX_PARSE_MB); post large documents as plain PROV-JSON",
             where="body",
         )
+
+
+def utf8_over(text: str, limit: int) -> bool:
+    """Whether ``text`` is longer than ``limit`` bytes in UTF-8 (a character is 1 to 4 bytes, so
+    most bodies are decided without encoding them)."""
+    if len(text) > limit or 4 * len(text) <= limit:
+        return len(text) > limit
+    return len(text.encode("utf-8", "surrogatepass")) > limit
 
 
 def _label(fmt: str) -> str:
@@ -192,19 +204,47 @@ def _label(fmt: str) -> str:
 
 def _check_literals(text: str, fmt: str, limit: int) -> None:
     """Refuse a PROV-N or PROV-XML body holding a value longer than PROVHUB_MAX_ATTRIBUTE_BYTES
-    before prov parses it: prov's parser took 136x the body in memory for one 60 MB literal. A
-    value of more characters than the limit has more bytes too, so nothing valid is refused."""
+    before prov parses it: prov's parser took 136x the body in memory for one 60 MB literal.
+
+    PROV-N is cut into the tokens prov's lexer reads (long and short strings with their escapes,
+    qualified-name literals, IRIs, comments), so an escaped quote cannot hide a literal; PROV-XML
+    into tags and the text between them. A value of more characters than the limit has more
+    bytes too, so nothing valid is refused (an escaped value is counted as written)."""
     if fmt == "json":
         return
-    sep = '"' if fmt == "provn" else "<"
+    if fmt == "provn":
+        for m in _PROVN_TOKEN.finditer(text):
+            if m.lastgroup == "value":
+                length = m.end() - m.start() - (6 if text.startswith('"""', m.start()) else 2)
+                if length > limit:
+                    _long_value(length, m.start(), limit)
+        return
     pos = 0
-    for i, part in enumerate(text.split(sep)):
-        if len(part) > limit and (fmt != "provn" or i % 2 == 1):
-            raise InvalidDocument(
-                f"a value of {len(part)} characters is longer than PROVHUB_MAX_ATTRIBUTE_BYTES ({limit})",
-                where=f"character {pos + 1}",
-            )
+    for part in text.split("<"):
+        tag = part.find(">") + 1
+        for start, length in ((pos, tag), (pos + tag, len(part) - tag)):
+            if length > limit:
+                _long_value(length, start, limit)
         pos += len(part) + 1
+
+
+def _long_value(length: int, at: int, limit: int):
+    raise InvalidDocument(
+        f"a value of {length} characters is longer than PROVHUB_MAX_ATTRIBUTE_BYTES ({limit})",
+        where=f"character {at + 1}",
+    )
+
+
+#: the PROV-N tokens that hold text (prov.serializers.provn_lexer's rules): long strings, short
+#: strings, qualified-name literals and IRIs are ``value``; comments and other runs are skipped
+_PROVN_TOKEN = re.compile(
+    r'(?P<value>"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'  # long string
+    r'|"[^"\\\n\r]*(?:\\.[^"\\\n\r]*)*"'  # short string
+    r"|'[^'\\\n\r]*(?:\\.[^'\\\n\r]*)*'"  # qualified-name literal
+    r'|<[^<>"\s]*>)'  # IRI
+    r'|//[^\n\r]*|/\*.*?\*/|[^"\'</]+|.',
+    re.S,
+)
 
 
 #: PROV-N and PROV-XML bodies parsed at once by one process (prov's parsers take up to 100x the

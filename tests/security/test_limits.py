@@ -99,6 +99,41 @@ def test_a_large_provn_or_provxml_body_is_refused_before_prov_parses_it(small, f
     assert client.post("/documents", data=same, headers=JSON).status_code == 201
 
 
+def test_the_parse_limit_counts_utf8_bytes(small):
+    """PROVHUB_MAX_PARSE_MB is bytes: a PROV-N body of fewer characters than the limit but more
+    bytes (Greek labels, 2 bytes each) is refused."""
+    client, store = small
+    label = "\u03b1" * 50
+    body = "document\nprefix ex <http://example.org/>\n"
+    body += "".join(f'entity(ex:e{i}, [prov:label="{label}"])\n' for i in range(90))
+    body += "endDocument\n"
+    assert len(body) < 0.01 * 1024 * 1024 < len(body.encode())
+    refused(client.post("/documents", data=body.encode(), headers=PROVN), 413, "payload-too-large")
+    assert store.stats().documents == 0
+
+
+def test_prov_json_that_prov_parses_is_held_to_the_parse_limit(small):
+    """PROV-JSON that provhub's own reader does not take (voprov's W3C form) falls back to prov's
+    parser, so it is held to PROVHUB_MAX_PARSE_MB like PROV-N; plain PROV-JSON of the same size is
+    stored."""
+    client, store = small
+    n = 200
+    voprov = json.dumps(
+        {
+            "prefix": {"ex": "http://example.org/"},
+            "entity": {
+                f"ex:e{i}": {"prov:type": "voprov:Entity", "prov:label": f"entity number {i}"} for i in range(n)
+            },
+        }
+    )
+    assert len(voprov) > 0.01 * 1024 * 1024
+    err = refused(client.post("/documents", data=voprov, headers=JSON), 413, "payload-too-large")
+    assert "not plain PROV-JSON" in err["message"] and err["where"] == "body"
+    assert store.stats().documents == 0
+    plain = voprov.replace('"voprov:Entity"', '"ex:Entity"')
+    assert client.post("/documents", data=plain, headers=JSON).status_code == 201
+
+
 def test_parses_beyond_the_limit_at_once_answer_busy(client, store):
     """At most MAX_PARSES PROV-N/PROV-XML bodies are parsed at once per process: 503 with
     Retry-After, and the document is not stored."""

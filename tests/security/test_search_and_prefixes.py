@@ -274,3 +274,51 @@ def test_a_huge_literal_is_refused_before_prov_parses_it(store, settings, fmt):
         services.formats.parse_any = real
     assert not called  # refused before prov read it
     assert store.stats().documents == 0
+
+
+HEAD = "document\nprefix ex <http://example.org/>\n"
+XML_HEAD = '<prov:document xmlns:prov="http://www.w3.org/ns/prov#" xmlns:ex="http://example.org/">'
+
+
+@pytest.mark.parametrize(
+    "text, fmt",
+    [
+        # an escaped quote used to shift the count of quotes, and the next literal went unchecked
+        (HEAD + 'entity(ex:a, [ex:v="\\""])\nentity(ex:b, [ex:w="%s"])\nendDocument\n', "provn"),
+        # a long string holds quotes and newlines
+        (HEAD + 'entity(ex:a, [ex:v="""a "b"\n%s"""])\nendDocument\n', "provn"),
+        # a qualified-name literal and an IRI are values too
+        (HEAD + "entity(ex:a, [ex:v='ex:%s'])\nendDocument\n", "provn"),
+        (XML_HEAD + '<prov:entity prov:id="ex:a" ex:v="%s"/></prov:document>', "xml"),
+    ],
+    ids=["escaped-quote", "long-string", "qname-literal", "xml-attribute"],
+)
+def test_no_syntax_hides_a_huge_literal_from_the_check(store, settings, text, fmt):
+    from dataclasses import replace
+
+    from provdm.errors import InvalidDocument
+
+    with pytest.raises(InvalidDocument, match="MAX_ATTRIBUTE_BYTES"):
+        services.ingest(store, text % ("x" * 5000), fmt, settings=replace(settings, max_attribute_bytes=1000))
+    assert store.stats().documents == 0
+
+
+@pytest.mark.parametrize(
+    "text, fmt",
+    [
+        (HEAD + 'entity(ex:a, [ex:v="""%s"""])\nendDocument\n', "provn"),
+        (HEAD + '// a comment with a quote " in it\nentity(ex:a, [ex:v="%s"])\nendDocument\n', "provn"),
+        (
+            XML_HEAD + '<prov:entity prov:id="ex:a"><ex:a_long_element_name>%s</ex:a_long_element_name>'
+            "</prov:entity></prov:document>",
+            "xml",
+        ),
+    ],
+    ids=["long-string", "comment", "xml-element-name"],
+)
+def test_a_literal_of_exactly_the_limit_is_stored(store, settings, text, fmt):
+    """What is counted is the value, not its quotes, its element's name or a comment before it."""
+    from dataclasses import replace
+
+    services.ingest(store, text % ("x" * 1000), fmt, settings=replace(settings, max_attribute_bytes=1000))
+    assert store.stats().documents == 1
