@@ -441,7 +441,7 @@ def canonical(store: Store, ident: str, namespaces: dict[str, str] | None = None
     return found or full
 
 
-def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> _Trace:
+def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer, budget: Budget | None = None) -> _Trace:
     namespaces = store.namespaces()
     ids = [canonical(store, i, namespaces) for i in query.ids]
     found = {n.id for n in store.get_nodes(ids)}
@@ -466,6 +466,7 @@ def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer) -> _T
             node_cap=settings.node_cap * WALK_CAP_FACTOR if restricted else settings.node_cap,
             timeout=settings.query_timeout,
             max_depth=settings.max_depth,
+            budget=budget,
         ),
         namespaces,
         restricted,
@@ -477,9 +478,10 @@ WALK_CAP_FACTOR = 10
 
 
 def trace_graph(
-    store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR
+    store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR, budget: Budget | None = None
 ) -> tuple[Graph, dict[str, str]]:
-    return _graph(store, _start(store, query, settings=settings, viewer=viewer), settings=settings, viewer=viewer)
+    start = _start(store, query, settings=settings, viewer=viewer, budget=budget)
+    return _graph(store, start, settings=settings, viewer=viewer)
 
 
 def _graph(store: Store, start: _Trace, *, settings, viewer: Viewer) -> tuple[Graph, dict[str, str]]:
@@ -520,9 +522,11 @@ def used_namespaces(graph: Graph, namespaces: dict[str, str]) -> dict[str, str]:
     return {prefix: uri for prefix, uri in namespaces.items() if uri in uris}
 
 
-def trace(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> ProvDocument:
+def trace(
+    store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR, budget: Budget | None = None
+) -> ProvDocument:
     """The ProvSAP answer as a PROV document."""
-    return to_document(*trace_graph(store, query, settings=settings, viewer=viewer))
+    return to_document(*trace_graph(store, query, settings=settings, viewer=viewer, budget=budget))
 
 
 class Deadline:
@@ -546,6 +550,53 @@ class Deadline:
         return left
 
     check = remaining
+
+
+class Pool:
+    """At most ``places`` heavy requests of one kind at once in one process; one more is 503 busy
+    with Retry-After (never a wait: a queue of heavy requests would hold their memory too)."""
+
+    def __init__(self, places: int, what: str, hint: str):
+        self.places, self.what, self.hint = places, what, hint
+        self._free = threading.BoundedSemaphore(places)
+
+    def take(self) -> None:
+        if not self._free.acquire(blocking=False):
+            raise Busy(
+                f"{self.places} {self.what} of more than {HEAVY_RECORDS} records are being answered already; "
+                f"try again in a few seconds{self.hint}",
+                where="RESPONSEFORMAT",
+            )
+
+    def give(self) -> None:
+        self._free.release()
+
+
+class Budget(Deadline):
+    """What one request may spend: its :class:`Deadline`, and a place in ``pool`` from the moment
+    it reaches more than HEAVY_RECORDS records to its end. The lineage walk reports what it has
+    reached after each level (``TraceQuery.budget``), so a heavy request takes its place, or is
+    refused, before it fetches, restricts and writes a large answer, and a walk past the
+    deadline stops there. Use it as a context manager: the place is given back at the end."""
+
+    def __init__(self, seconds: float, pool: Pool | None = None):
+        super().__init__(seconds)
+        self.pool = pool
+        self.held = False
+
+    def reached(self, records: int) -> None:
+        self.check("the lineage")
+        if records > HEAVY_RECORDS and self.pool is not None and not self.held:
+            self.pool.take()
+            self.held = True
+
+    def __enter__(self) -> Budget:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.held and self.pool is not None:
+            self.held = False
+            self.pool.give()
 
 
 def provsap_response(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer = OPERATOR) -> tuple[bytes, str]:
@@ -572,43 +623,46 @@ def provsap_answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewe
     (:class:`Deadline`). ``MAXREC=0`` checks the IDs and walks nothing: the answer holds no
     records (DALI: "metadata, no results, and an overflow indicator")."""
     kind = query.kind
-    deadline = Deadline(settings.query_timeout)
-    start = _start(store, query, settings=settings, viewer=viewer)
-    if kind == "json" and not start.restricted and query.maxrec is None:
-        text = store.trace_provjson(start.query)
-        if text is not None:
-            return ProvSapAnswer(in_model(text, query).encode("utf-8"), query.media_type)
-    if query.maxrec == 0:
-        graph, namespaces, overflow = Graph(), {}, True
-    else:
-        graph, namespaces = _graph(store, start, settings=settings, viewer=viewer)
-        overflow = False
-        if query.maxrec is not None:
-            graph, overflow = limit_records(graph, start.query.ids, query.maxrec)
-            namespaces = used_namespaces(graph, namespaces)
-    deadline.check()
-    return ProvSapAnswer(
-        _write_answer(graph, namespaces, query, overflow, settings, deadline), query.media_type, overflow
-    )
+    with Budget(settings.query_timeout, LARGE if kind == "json" else HEAVY) as budget:
+        start = _start(store, query, settings=settings, viewer=viewer, budget=budget)
+        if kind == "json" and not start.restricted and query.maxrec is None:
+            text = store.trace_provjson(start.query)
+            if text is not None:
+                budget.check()
+                return ProvSapAnswer(in_model(text, query).encode("utf-8"), query.media_type)
+        if query.maxrec == 0:
+            graph, namespaces, overflow = Graph(), {}, True
+        else:
+            graph, namespaces = _graph(store, start, settings=settings, viewer=viewer)
+            overflow = False
+            if query.maxrec is not None:
+                graph, overflow = limit_records(graph, start.query.ids, query.maxrec)
+                namespaces = used_namespaces(graph, namespaces)
+        budget.check()
+        body = _write_answer(graph, namespaces, query, overflow, settings, budget)
+        return ProvSapAnswer(body, query.media_type, overflow)
 
 
-def _write_answer(graph: Graph, namespaces: dict[str, str], query: ProvSapQuery, overflow: bool, settings, deadline):
+def _write_answer(graph: Graph, namespaces: dict[str, str], query: ProvSapQuery, overflow: bool, settings, budget):
+    """The answer's body. Answers through prov's model check the deadline while the model is built
+    and before the MODEL=IVOA rewrite; prov's serialiser itself runs to its end once started."""
     kind = query.kind
+    budget.reached(len(graph.nodes) + len(graph.relations))
     if kind == "json":
         return in_model(graph_to_provjson(graph, namespaces), query).encode("utf-8")
+    doc = to_document(graph, namespaces, tick=budget.check)
     if kind in formats.FORMATS:
-        with _heavy(len(graph.nodes) + len(graph.relations)):
-            doc = to_document(graph, namespaces)
-            return in_model(formats.serialize(doc, kind), query).encode("utf-8")
+        text = formats.serialize(doc, kind)
+        budget.check()
+        return in_model(text, query).encode("utf-8")
     table = registry.get(registry.TABLE, kind)
     if table is not None:  # PROV-VOTABLE
-        with _heavy(len(graph.nodes) + len(graph.relations)):
-            return table.write(to_document(graph, namespaces), overflow=overflow, runid=query.runid).encode("utf-8")
+        return table.write(doc, overflow=overflow, runid=query.runid).encode("utf-8")
     return draw(
-        to_document(graph, namespaces),
+        doc,
         kind,
         settings=settings,
-        deadline=deadline,
+        deadline=budget,
         records=len(graph.nodes),
         direction=query.extra.get("LAYOUT", "BT"),
         highlight=set(query.ids),
@@ -647,38 +701,26 @@ def draw(doc: ProvDocument, fmt: str, *, settings, deadline: Deadline, records: 
         _RENDERS.release()
 
 
-@contextmanager
-def _heavy(records: int):
-    """Hold one of MAX_HEAVY places while an answer of more than HEAVY_RECORDS records is written
-    through prov's model (PROV-N, PROV-XML: about 7 kB of memory per record); 503 busy when
-    none is free. Smaller answers never wait."""
-    if records <= HEAVY_RECORDS:
-        yield
-        return
-    if not _HEAVY.acquire(blocking=False):
-        raise Busy(
-            f"{MAX_HEAVY} answers of more than {HEAVY_RECORDS} records are being written already; try again in a "
-            "few seconds, or ask for PROV-JSON",
-            where="RESPONSEFORMAT",
-        )
-    try:
-        yield
-    finally:
-        _HEAVY.release()
-
-
 #: a picture is drawn of at most PROVHUB_RENDER_NODE_CAP x this many records (Graphviz ran 60 s
 #: on a 40k-node chain); larger answers collapse above the render cap, and past this are a 422
 PICTURE_FACTOR = 20
 #: pictures drawn at once by one process (Graphviz is CPU and memory heavy); more answer 503
 MAX_RENDERS = 2
 _RENDERS = threading.BoundedSemaphore(MAX_RENDERS)
-#: answers written through prov's model (PROV-N, PROV-XML) count as heavy above this many records,
-#: and one process writes at most MAX_HEAVY heavy answers at once (eight PROV-XML answers of 99k
-#: records at once peaked at 5.6 GB); more answer 503 busy
+#: a request is heavy once its lineage reaches more than this many records (nodes, and relations
+#: when the answer is written): it then needs a place in its kind's pool (:class:`Budget`)
 HEAVY_RECORDS = 10_000
-MAX_HEAVY = 2
-_HEAVY = threading.BoundedSemaphore(MAX_HEAVY)
+#: heavy answers written through prov's model (PROV-N, PROV-XML, PROV-VOTABLE, pictures: about
+#: 10 kB of memory per record) at once per process. Eight PROV-XML answers of 99k records at once
+#: peaked at 5.6 GB and ran 56-75 s; two at once, 2.7 GB and 50 s, because the threads of one
+#: process share the interpreter lock, so a second answer through prov's model only slows the
+#: first. More processes (docs/deployment.md) answer more at once
+MAX_HEAVY = 1
+HEAVY = Pool(MAX_HEAVY, "answers through prov's model", ", or ask for PROV-JSON")
+#: heavy PROV-JSON answers at once per process (joined from stored fragments: a few hundred bytes
+#: of memory per record)
+MAX_LARGE = 4
+LARGE = Pool(MAX_LARGE, "PROV-JSON answers", "")
 
 
 # -- search and records ------------------------------------------------------------------------

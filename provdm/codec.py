@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from prov.identifier import Identifier, Namespace, QualifiedName
 from prov.model import (
@@ -247,22 +247,32 @@ def canonical_hash(doc: ProvDocument) -> str:
 # -- records -> document ----------------------------------------------------------------------
 
 
-def to_document(graph: Graph, prefixes: dict[str, str] | None = None) -> ProvDocument:
-    """Build a ProvDocument holding exactly the records of ``graph`` (sorted, deterministic)."""
+def to_document(
+    graph: Graph, prefixes: dict[str, str] | None = None, tick: Callable[[], object] | None = None
+) -> ProvDocument:
+    """Build a ProvDocument holding exactly the records of ``graph`` (sorted, deterministic).
+    ``tick`` is called every TICK records (a request's deadline check: it raises to stop)."""
     dec = _Decoder(prefixes)
     doc = ProvDocument()
     for prefix, uri in sorted((prefixes or {}).items()):
         if prefix not in ("prov", "xsd"):
             doc.add_namespace(dec.namespace(uri, prefix))
-    for node in sorted(graph.nodes, key=lambda n: (ELEMENT_KINDS.index(n.kind), n.id)):
+    for i, node in enumerate(sorted(graph.nodes, key=lambda n: (ELEMENT_KINDS.index(n.kind), n.id))):
+        if tick is not None and i % TICK == 0:
+            tick()
         attrs = [(dec.qn(n["qn"]), dec.value(v)) for n, v in node.attrs]
         doc.new_record(_NAME_TO_TYPE[node.kind], dec.qn(node.qn), attributes=attrs)
-    for rel in sorted(graph.relations, key=lambda r: (r.type, r.id)):
+    for i, rel in enumerate(sorted(graph.relations, key=lambda r: (r.type, r.id))):
+        if tick is not None and i % TICK == 0:
+            tick()
         attrs = [(dec.qn(n["qn"]), dec.value(v)) for n, v in rel.attrs]
         ident = dec.qn(rel.qn) if rel.qn else None
         doc.new_record(_NAME_TO_TYPE[rel.type], ident, attributes=attrs)
     return doc
 
+
+#: records between two calls of to_document's ``tick``
+TICK = 2000
 
 __all__ = [
     "records_and_hash",

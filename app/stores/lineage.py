@@ -81,6 +81,8 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
 
     while pending(level) and (limit is None or level < limit):
         long_edges, short_edges = step(level)
+        if query.budget is not None:  # the answer's size after this level, at most: told before it grows
+            query.budget.reached(len(short) + len(relations) + len(long_edges) + len(short_edges))
         reached: list[str] = []
         _reach(long_edges, level + 1, level + 1, long, short, relations, reached)
         _reach(short_edges, level + 2, level + 1, long, short, relations, reached)
@@ -114,6 +116,8 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
                 nodes.add(other)
                 attached.append(other)
     _check_cap(nodes, query)
+    if query.budget is not None:
+        query.budget.reached(len(nodes) + len(relations))
     # an attached collection, flow or agent comes with its relations, in the direction asked
     # for, to records of the answer (the draft's figure: C2 wasGeneratedBy A4 from E6)
     if attached:

@@ -101,12 +101,17 @@ def downloads(record_id: str, view: View, provsap_url: str, stem: str) -> list[t
 
 
 def build(store, record_id: str, view: View, *, settings, viewer, link: Callable[[str], str]) -> Lineage:
-    """Trace and draw the lineage of ``record_id`` as ``view`` says."""
+    """Trace and draw the lineage of ``record_id`` as ``view`` says, within the request's budget
+    (a heavy lineage takes a place among the answers through prov's model, as ProvSAP's do)."""
+    with services.Budget(settings.query_timeout, services.HEAVY) as budget:
+        return _build(store, record_id, view, budget, settings=settings, viewer=viewer, link=link)
+
+
+def _build(store, record_id: str, view: View, deadline, *, settings, viewer, link) -> Lineage:
     query = ProvSapQuery.from_args(view.provsap_args(record_id), max_depth=settings.max_depth)
-    deadline = services.Deadline(settings.query_timeout)
     try:
-        doc = services.trace(store, query, settings=settings, viewer=viewer)
-    except AnswerTooLarge as exc:
+        doc = services.trace(store, query, settings=settings, viewer=viewer, budget=deadline)
+    except (AnswerTooLarge, QueryTimeout, Busy) as exc:
         return Lineage(error=f"{exc.message}. Choose a smaller depth.")
     elements = read_facts(doc).elements
     linked = {

@@ -11,6 +11,7 @@ import json
 from dataclasses import replace
 
 import pytest
+from urllib.parse import quote
 
 from app import create_app, services
 
@@ -199,29 +200,70 @@ def test_a_request_past_its_deadline_is_a_query_timeout():
     assert exc.value.where == "RESPONSEFORMAT"
 
 
+def hold(pool):
+    """Take every place of ``pool``; the list of places taken."""
+    held = []
+    while pool._free.acquire(blocking=False):
+        held.append(1)
+    assert len(held) == pool.places
+    return held
+
+
 def test_heavy_answers_beyond_the_limit_at_once_answer_busy(client, store, monkeypatch):
     """Eight PROV-XML answers of 99k records at once peaked at 5.6 GB: at most MAX_HEAVY answers
-    of more than HEAVY_RECORDS records are written through prov's model at once."""
+    of more than HEAVY_RECORDS records go through prov's model at once, MAX_LARGE PROV-JSON ones."""
     from tests.security.test_search_and_prefixes import chain
 
     monkeypatch.setattr(services, "HEAVY_RECORDS", 40)  # the answers of this test: 101 and 3 records
     assert client.post("/documents", data=chain("c", 50), headers=PROVN).status_code == 201
-    held = []
-    while services._HEAVY.acquire(blocking=False):
-        held.append(1)
+    held = hold(services.HEAVY)
     assert len(held) == services.MAX_HEAVY
     try:
-        for fmt in ("PROV-XML", "PROV-N"):
+        for fmt in ("PROV-XML", "PROV-N", "PROV-VOTABLE"):
             r = client.get(f"/provsap?ID=ex:c0&DEPTH=ALL&RESPONSEFORMAT={fmt}", headers=ASK_JSON)
-            refused(r, 503, "busy")
-            assert r.headers["Retry-After"]
-        assert (
-            client.get("/provsap?ID=ex:c0&DEPTH=ALL", headers=ASK_JSON).status_code == 200
-        )  # PROV-JSON: not through prov
+            err = refused(r, 503, "busy")
+            assert r.headers["Retry-After"] and "PROV-JSON" in err["message"]
+        # PROV-JSON has its own places
+        assert client.get("/provsap?ID=ex:c0&DEPTH=ALL", headers=ASK_JSON).status_code == 200
         assert (
             client.get("/provsap?ID=ex:c0&DEPTH=1&RESPONSEFORMAT=PROV-XML", headers=ASK_JSON).status_code == 200
         )  # small
     finally:
         for _ in held:
-            services._HEAVY.release()
+            services.HEAVY.give()
     assert client.get("/provsap?ID=ex:c0&DEPTH=ALL&RESPONSEFORMAT=PROV-XML", headers=ASK_JSON).status_code == 200
+    held = hold(services.LARGE)
+    try:
+        refused(client.get("/provsap?ID=ex:c0&DEPTH=ALL", headers=ASK_JSON), 503, "busy")
+    finally:
+        for _ in held:
+            services.LARGE.give()
+    assert client.get("/provsap?ID=ex:c0&DEPTH=ALL", headers=ASK_JSON).status_code == 200
+
+
+def test_a_heavy_request_is_refused_during_its_walk(client, store, monkeypatch):
+    """The place is taken when the walk passes HEAVY_RECORDS, not when the answer is written:
+    eight heavy walks at once used to fetch and restrict their whole answers before seven were
+    refused. Here the walk of a 200-level chain stops at the level that would pass 40 records
+    (nodes and relations)."""
+    from app.stores import lineage
+    from tests.security.test_search_and_prefixes import chain
+
+    monkeypatch.setattr(services, "HEAVY_RECORDS", 40)
+    assert client.post("/documents", data=chain("c", 200), headers=PROVN).status_code == 201
+    levels = []
+    real = lineage._check_cap
+    monkeypatch.setattr(lineage, "_check_cap", lambda nodes, query: levels.append(1) or real(nodes, query))
+    held = hold(services.HEAVY)
+    try:
+        refused(client.get("/provsap?ID=ex:c0&DEPTH=ALL&RESPONSEFORMAT=PROV-XML", headers=ASK_JSON), 503, "busy")
+        assert 18 <= len(levels) <= 22, len(levels)
+        # the lineage page is held to the same places, and says so on the page
+        page = client.get("/records/" + quote("http://example.org/c0", safe="") + "?depth=all")
+        assert page.status_code == 200 and "being answered already" in page.get_data(as_text=True)
+    finally:
+        for _ in held:
+            services.HEAVY.give()
+    levels.clear()
+    assert client.get("/provsap?ID=ex:c0&DEPTH=ALL&RESPONSEFORMAT=PROV-XML", headers=ASK_JSON).status_code == 200
+    assert len(levels) >= 199
