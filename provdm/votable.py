@@ -7,12 +7,13 @@ mode (``verify="exception"``) and checks it with STILTS ``votlint``.
 
 A PROV-VOTABLE answer (:func:`write_votable`) holds one table per kind of record, always all of
 them, in this order: ``entity``, ``activity``, ``agent``, then one per PROV relation named by its
-PROV-N name (``wasGeneratedBy``, ``used``, ...), then ``prefix``. Column names: ``id``, ``name``,
-``type``, ``annotation``, ``starttime``, ``endtime``, ``activity_id``, ``entity_id``, ``role``,
-``time`` as the ProvTAP tables call them (as the work on issue 16 cited them; the ProvTAP draft could not
-be read here), and for the other ends of a relation the snake_case PROV formal attribute with
-``_id`` (``generated_entity_id``, ``used_entity_id``, ``agent_id``). Every attribute without a
-column of its own is kept in ``attributes``, a JSON object (name -> value, or a list of values).
+PROV-N name (``wasGeneratedBy``, ``used``, ...), then ``prefix``. The tables and columns the
+ProvenanceDM draft's PROV-VOTable section describes (:data:`_DRAFT`) have its utypes, UCDs and
+names (``ent_id``, ``ent_name``, ``act_startTime``, ``used_ent_id``, ``wgb_act_id``,
+``waw_agt_role``...). The others are provhub's: ``id``, ``type``, ``time``, and for the other ends
+of a relation the snake_case PROV formal attribute with ``_id`` (``generated_entity_id``,
+``used_entity_id``, ``plan_id``). Every attribute without a column of its own is kept in
+``attributes``, a JSON object (name -> value, or a list of values).
 Several values of a column are joined (names and annotations with ``; ``, types and roles with a
 blank) and datatypes are not kept: PROV-JSON is the lossless answer. Ids are prefixed names;
 ``prefix`` maps each prefix to its namespace. Times are DALI timestamps (``xtype="timestamp"``,
@@ -134,6 +135,91 @@ _TABLES = sorted(
 )
 
 
+#: the PROV-VOTable serialisation of the ProvenanceDM working draft ("PROV-VOTable serialisation
+#: and ProvTAP TAP schema", doc/PROV-VOTABLE.tex in ivoa-std/ProvenanceDM): a table's utype, and
+#: for its columns (by provhub's key) the draft's name, utype and UCD. The draft makes the utypes
+#: and UCDs normative, not the names; provhub takes its names too. Two of its UCDs are not UCD1+
+#: words, and astropy and votlint refuse them: time.end is written for "time.stop" and meta.note
+#: for "meta.description".
+_DRAFT: dict[str, tuple[str, dict[str, tuple[str, str, str | None]]]] = {
+    "entity": (
+        "voprov:entity",
+        {
+            "id": ("ent_id", "voprov:entity.id", None),
+            "name": ("ent_name", "voprov:entity.name", "meta.title"),
+            "type": ("ent_type", "voprov:entity.type", "meta.code.class"),
+            "annotation": ("ent_annotation", "voprov:entity.annotation", "meta.note"),
+        },
+    ),
+    "activity": (
+        "voprov:activity",
+        {
+            "id": ("act_id", "voprov:activity.identifier", None),
+            "name": ("act_name", "voprov:activity.name", "meta.title"),
+            "starttime": ("act_startTime", "voprov:activity.startTime", "time.start"),
+            "endtime": ("act_stopTime", "voprov:activity.stopTime", "time.end"),
+            "annotation": ("act_annotation", "voprov:activity.annotation", "meta.note"),
+        },
+    ),
+    "agent": (
+        "voprov:Agent",
+        {
+            "id": ("agt_id", "voprov:agent.id", None),
+            "name": ("agt_name", "voprov:agent.name", "meta.title"),
+            "type": ("agt_type", "voprov:agent.type", "meta.code.class"),
+        },
+    ),
+    "used": (
+        "voprov:used",
+        {
+            "entity_id": ("used_ent_id", "voprov:used.Entity", "meta.id"),
+            "activity_id": ("used_act_id", "voprov:used.Activity", "meta.id"),
+            "role": ("used_ent_role", "voprov:used.entityRole", "meta.code.class"),
+        },
+    ),
+    "wasGeneratedBy": (
+        "voprov:wasGeneratedBy",
+        {
+            "entity_id": ("wgb_ent_id", "voprov:wasGeneratedBy.Entity", "meta.id"),
+            "activity_id": ("wgb_act_id", "voprov:wasGeneratedBy.Activity", "meta.id"),
+            "role": ("wgb_ent_role", "voprov:wasGeneratedBy.entityRole", "meta.code.class"),
+        },
+    ),
+    "wasAssociatedWith": (
+        "voprov:wasAssociatedWith",
+        {
+            "agent_id": ("waw_agt_id", "voprov:wasAssociatedWith.Agent", "meta.id"),
+            "activity_id": ("waw_act_id", "voprov:wasAssociatedWith.Activity", "meta.id"),
+            "role": ("waw_agt_role", "voprov:wasAssociatedWith.agentRole", "meta.code.class"),
+        },
+    ),
+    "wasAttributedTo": (
+        "voprov:wasAttributedTo",
+        {
+            "entity_id": ("wat_ent_id", "voprov:wasAttributedTo.Entity", "meta.id"),
+            "agent_id": ("wat_agt_id", "voprov:wasAttributedTo.Agent", "meta.id"),
+            "role": ("wat_agt_role", "voprov:wasAttributedTo.agentRole", "meta.code.class"),
+        },
+    ),
+}
+
+
+def _as_drafted(table: str, columns: list[tuple[str, str, str]]) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The table's utype attribute (or "") and its columns as (key, name, VOTable attributes,
+    description), named, typed and given UCDs as the draft says where it has them."""
+    utype, drafted = _DRAFT.get(table, ("", {}))
+    out = []
+    for key, attrs, description in columns:
+        if key not in drafted:
+            out.append((key, key, attrs, description))
+            continue
+        name, field_utype, ucd = drafted[key]
+        if ucd is not None:
+            attrs = re.sub(r' ucd="[^"]*"', "", attrs) + f' ucd="{ucd}"'
+        out.append((key, name, f"{attrs} utype={attr(field_utype)}", description))
+    return (f" utype={attr(utype)}" if utype else ""), out
+
+
 def _timestamp(value) -> str:
     """A DALI timestamp (UTC, no zone) of a datetime; anything else as it is written."""
     if isinstance(value, datetime):
@@ -187,13 +273,14 @@ def _row(rec, columns: list[str]) -> list[str]:
     return [_BEYOND_BMP.sub("\ufffd", _JOIN.get(c, " ").join(cells.get(c, []))) for c in columns]
 
 
-def _table(name: str, columns, rows, description: str) -> str:
+def _table(name: str, columns, rows, description: str, utype: str = "") -> str:
     fields = "".join(
-        f"   <FIELD name={attr(c)} {attrs}><DESCRIPTION>{text(d)}</DESCRIPTION></FIELD>\n" for c, attrs, d in columns
+        f"   <FIELD name={attr(c)} {attrs}><DESCRIPTION>{text(d)}</DESCRIPTION></FIELD>\n"
+        for _key, c, attrs, d in columns
     )
     data = "".join("     <TR>" + "".join(f"<TD>{text(v)}</TD>" for v in row) + "</TR>\n" for row in rows)
     return (
-        f"  <TABLE name={attr(name)}>\n   <DESCRIPTION>{text(description)}</DESCRIPTION>\n{fields}"
+        f"  <TABLE name={attr(name)}{utype}>\n   <DESCRIPTION>{text(description)}</DESCRIPTION>\n{fields}"
         f"   <DATA><TABLEDATA>\n{data}   </TABLEDATA></DATA>\n  </TABLE>\n"
     )
 
@@ -211,15 +298,15 @@ def write_votable(doc: ProvDocument, *, overflow: bool = False, runid: str | Non
     if runid:
         body += info("RUNID", runid)
     for name, cls in _TABLES:
-        columns = _columns(cls)
-        names = [c for c, _, _ in columns]
-        rows = [_row(rec, names) for rec in records.get(cls, [])]
+        utype, columns = _as_drafted(name, _columns(cls))
+        keys = [key for key, *_ in columns]
+        rows = [_row(rec, keys) for rec in records.get(cls, [])]
         what = "records" if issubclass(cls, ProvElement) else "relations"
-        body += _table(name, columns, rows, f"The PROV {name} {what} of the answer")
+        body += _table(name, columns, rows, f"The PROV {name} {what} of the answer", utype)
     prefixes = sorted({(ns.prefix, ns.uri) for ns in doc.namespaces} | {(PROV.prefix, PROV.uri)})
     prefix_columns = [
-        ("prefix", 'datatype="char" arraysize="*"', "the prefix of the identifiers"),
-        ("namespace", 'datatype="char" arraysize="*"', "the namespace IRI it stands for"),
+        ("prefix", "prefix", 'datatype="char" arraysize="*"', "the prefix of the identifiers"),
+        ("namespace", "namespace", 'datatype="char" arraysize="*"', "the namespace IRI it stands for"),
     ]
     body += _table("prefix", prefix_columns, prefixes, "The prefixes of the identifiers in the other tables")
     return document(body)

@@ -187,23 +187,36 @@ def test_prov_votable_is_read_by_pyvo_astropy_and_votlint(service, tmp_path):
     rows = {name: [dict(zip(t.array.dtype.names, row, strict=True)) for row in t.array] for name, t in tables.items()}
 
     answer = requests.get(f"{service}/provsap", params={**params, "MODEL": "W3C"}, timeout=60).json()
+    ids = {"entity": "ent_id", "activity": "act_id", "agent": "agt_id"}
     for section in ("entity", "activity", "agent", "used", "wasGeneratedBy", "wasDerivedFrom", "wasAttributedTo"):
-        assert sorted(row["id"] for row in rows[section]) == sorted(answer.get(section, {})), section
+        got = sorted(row[ids.get(section, "id")] for row in rows[section])
+        assert got == sorted(answer.get(section, {})), section
     assert sum(len(v) for v in rows.values()) - len(rows["prefix"]) == sum(
         len(answer.get(name, {})) for name in tables if name != "prefix"
     )
     used = next(row for row in rows["used"] if row["id"] == "ex:u1")
-    assert (used["activity_id"], used["entity_id"], used["time"]) == ("ex:analysis", "ex:dl3a", "2020-01-02T00:10:00")
-    analysis = next(row for row in rows["activity"] if row["id"] == "ex:analysis")
-    assert (analysis["starttime"], analysis["endtime"]) == ("2020-01-02T00:00:00", "2020-01-02T01:00:00")
-    assert next(row for row in rows["entity"] if row["id"] == "ex:dl5")["name"] == "Crab spectrum"
-    emin = next(row for row in rows["entity"] if row["id"] == "ex:emin")
-    assert emin["type"] == "voprov:Parameter" and json.loads(emin["attributes"])["voprov:value"] == "1 TeV"
+    assert (used["used_act_id"], used["used_ent_id"], used["time"]) == ("ex:analysis", "ex:dl3a", "2020-01-02T00:10:00")
+    analysis = next(row for row in rows["activity"] if row["act_id"] == "ex:analysis")
+    assert (analysis["act_startTime"], analysis["act_stopTime"]) == ("2020-01-02T00:00:00", "2020-01-02T01:00:00")
+    assert next(row for row in rows["entity"] if row["ent_id"] == "ex:dl5")["ent_name"] == "Crab spectrum"
+    emin = next(row for row in rows["entity"] if row["ent_id"] == "ex:emin")
+    assert emin["ent_type"] == "voprov:Parameter" and json.loads(emin["attributes"])["voprov:value"] == "1 TeV"
+    # the utypes and UCDs the ProvenanceDM draft's PROV-VOTable section makes normative
+    assert (tables["entity"].utype, tables["used"].utype, tables["wasAttributedTo"].utype) == (
+        "voprov:entity",
+        "voprov:used",
+        "voprov:wasAttributedTo",
+    )
+    fields = {(t.name, f.name): (f.utype, f.ucd) for t in tables.values() for f in t.fields}
+    assert fields["entity", "ent_name"] == ("voprov:entity.name", "meta.title")
+    assert fields["activity", "act_startTime"] == ("voprov:activity.startTime", "time.start")
+    assert fields["used", "used_ent_role"] == ("voprov:used.entityRole", "meta.code.class")
+    assert fields["wasAssociatedWith", "waw_agt_id"] == ("voprov:wasAssociatedWith.Agent", "meta.id")
     assert {row["prefix"]: row["namespace"] for row in rows["prefix"]}["ex"] == "http://example.org/cta#"
 
     # pyvo's generic DAL query reads it: the results are the first table, the entities
     results = pyvo.dal.DALQuery(f"{service}/provsap", **params, RESPONSEFORMAT="PROV-VOTABLE").execute()
-    assert sorted(results["id"]) == sorted(answer["entity"])
+    assert sorted(results["ent_id"]) == sorted(answer["entity"])
 
 
 def test_prov_votable_of_ivoa_descriptions_and_odd_values_is_valid(service, store, settings, tmp_path):
@@ -218,13 +231,13 @@ def test_prov_votable_of_ivoa_descriptions_and_odd_values_is_valid(service, stor
     r = requests.get(f"{service}/provsap", params={"ID": "ex:odd", "RESPONSEFORMAT": "PROV-VOTABLE"}, timeout=60)
     tables = {t.name: t for t in valid_votable(r.content, tmp_path).iter_tables()}
     entity = dict(zip(tables["entity"].array.dtype.names, tables["entity"].array[0], strict=True))
-    assert entity["name"] == 'a <b> & "c"; second' or entity["name"] == 'second; a <b> & "c"'
-    assert entity["annotation"] == "née"
+    assert entity["ent_name"] == 'a <b> & "c"; second' or entity["ent_name"] == 'second; a <b> & "c"'
+    assert entity["ent_annotation"] == "née"
     assert json.loads(entity["attributes"])["ex:n"] == 1.5
     activity = dict(zip(tables["activity"].array.dtype.names, tables["activity"].array[0], strict=True))
-    assert activity["starttime"] == "2021-03-04T03:06:07" and activity["type"] == "voprov:ActivityFlow"
+    assert activity["act_startTime"] == "2021-03-04T03:06:07" and activity["type"] == "voprov:ActivityFlow"
     generation = dict(zip(tables["wasGeneratedBy"].array.dtype.names, tables["wasGeneratedBy"].array[0], strict=True))
-    assert (generation["entity_id"], generation["activity_id"], generation["role"]) == (
+    assert (generation["wgb_ent_id"], generation["wgb_act_id"], generation["wgb_ent_role"]) == (
         "ex:odd",
         "ex:act",
         "ex:product",
@@ -302,7 +315,7 @@ def test_maxrec_0_gives_the_metadata_only(service, tmp_path):
     assert infos(parsed)["QUERY_STATUS"] == [("OVERFLOW", None)]
     tables = {t.name: t for t in parsed.iter_tables()}
     assert "entity" in tables and all(len(t.array) == 0 for n, t in tables.items() if n != "prefix")
-    assert tables["entity"].array.dtype.names[:3] == ("id", "name", "type")
+    assert tables["entity"].array.dtype.names[:3] == ("ent_id", "ent_name", "ent_type")
     answer = requests.get(url, params={"ID": "ex:dl5", "MAXREC": "0"}, timeout=30)
     assert answer.status_code == 200 and answer.headers["X-Query-Status"] == "OVERFLOW"
     assert _records(answer.json()) == set()
@@ -334,4 +347,4 @@ def test_post_takes_the_parameters_of_get(service):
     assert '<INFO name="RUNID" value="p2"/>' in bad.text
     # pyvo's generic DAL query posts too
     results = pyvo.dal.DALQuery(url, ID="ex:dl5", RESPONSEFORMAT="PROV-VOTABLE").execute_votable(post=True)
-    assert "ex:dl5" in list(results.get_first_table().array["id"])
+    assert "ex:dl5" in list(results.get_first_table().array["ent_id"])
