@@ -467,6 +467,8 @@ def _start(store: Store, query: ProvSapQuery, *, settings, viewer: Viewer, budge
             timeout=settings.query_timeout,
             max_depth=settings.max_depth,
             budget=budget,
+            # MAXREC cuts the answer: at the cap the walk stops and the nearest records are kept
+            truncate=query.maxrec is not None,
         ),
         namespaces,
         restricted,
@@ -490,7 +492,7 @@ def _graph(store: Store, start: _Trace, *, settings, viewer: Viewer) -> tuple[Gr
     if start.restricted:
         scope = f"{viewer.name}|{viewer.role}|{sorted(viewer.groups)}|{start.query!r}"
         graph = restrict(store, graph, viewer, start=start.query.ids, mode=settings.hidden_records, scope=scope)
-        if len(graph.nodes) > settings.node_cap:
+        if len(graph.nodes) > settings.node_cap and not start.query.truncate:
             raise AnswerTooLarge(
                 f"the answer would hold more than {settings.node_cap} records; ask for a smaller DEPTH",
                 where="DEPTH",
@@ -636,7 +638,8 @@ def provsap_answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewe
             graph, namespaces = _graph(store, start, settings=settings, viewer=viewer)
             overflow = False
             if query.maxrec is not None:
-                graph, overflow = limit_records(graph, start.query.ids, query.maxrec)
+                # the service's own limit is PROVHUB_NODE_CAP (DALI: OVERFLOW when either cuts)
+                graph, overflow = limit_records(graph, start.query.ids, min(query.maxrec, settings.node_cap))
                 namespaces = used_namespaces(graph, namespaces)
         budget.check()
         body = _write_answer(graph, namespaces, query, overflow, settings, budget)

@@ -216,6 +216,9 @@ class TraceQuery:
     node_cap: int = 100_000
     timeout: float | None = None  # seconds; QueryTimeout when the walk takes longer
     max_depth: int | None = None  # levels DEPTH=ALL may walk (AnswerTooLarge beyond)
+    #: at node_cap, stop at the level that passed it and answer what was reached (MAXREC cuts it),
+    #: rather than AnswerTooLarge
+    truncate: bool = False
     #: told the records reached after each level of the walk: the request's deadline and its
     #: place among the heavy requests (app.services.Budget); not part of what is asked
     budget: WalkBudget | None = field(default=None, repr=False, compare=False)

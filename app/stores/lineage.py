@@ -86,16 +86,18 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
         reached: list[str] = []
         _reach(long_edges, level + 1, level + 1, long, short, relations, reached)
         _reach(short_edges, level + 2, level + 1, long, short, relations, reached)
-        _check_cap(short.keys(), query)
+        over = _check_cap(short.keys(), query)
         kinds.update(source.kinds(sorted(set(reached))))
         level += 1
+        if over:  # a truncating query answers the levels walked
+            break
         if deadline is not None and time.monotonic() > deadline:
             raise QueryTimeout(
                 f"the lineage query ran longer than {query.timeout:g} s (at depth {level}); ask for a smaller DEPTH",
                 where="DEPTH",
             )
 
-    if query.depth is None and limit is not None and level >= limit and pending(level):
+    if query.depth is None and limit is not None and level >= limit and pending(level) and not _over(short, query):
         long_edges, short_edges = step(level)
         if any(other not in short for _k, _t, other in long_edges + short_edges):
             raise AnswerTooLarge(
@@ -140,11 +142,19 @@ def _reach(edges, dl: int, ds: int, long: dict, short: dict, relations: set, rea
             short[other] = ds
 
 
-def _check_cap(nodes, query: TraceQuery) -> None:
-    if len(nodes) > query.node_cap:
+def _over(nodes, query: TraceQuery) -> bool:
+    return len(nodes) > query.node_cap
+
+
+def _check_cap(nodes, query: TraceQuery) -> bool:
+    """Whether the walk passed the cap: AnswerTooLarge, or True for a truncating query."""
+    if not _over(nodes, query):
+        return False
+    if not query.truncate:
         raise AnswerTooLarge(
             f"the answer would hold more than {query.node_cap} records; ask for a smaller DEPTH", where="DEPTH"
         )
+    return True
 
 
 def _descriptions(
