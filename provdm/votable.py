@@ -10,7 +10,8 @@ them, in this order: ``entity``, ``activity``, ``agent``, then one per PROV rela
 PROV-N name (``wasGeneratedBy``, ``used``, ...), then ``prefix``. The tables and columns the
 ProvenanceDM draft's PROV-VOTable section describes (:data:`_DRAFT`) have its utypes, UCDs and
 names (``ent_id``, ``ent_name``, ``act_startTime``, ``used_ent_id``, ``wgb_act_id``,
-``waw_agt_role``...). The others are provhub's: ``id``, ``type``, ``time``, and for the other ends
+``waw_agt_role``...). Entities of the four IVOA classes the draft gives tables to (EntityDescription,
+ActivityDescription, Parameter, ParameterDescription) are rows of those tables, after ``agent``. The others are provhub's: ``id``, ``type``, ``time``, and for the other ends
 of a relation the snake_case PROV formal attribute with ``_id`` (``generated_entity_id``,
 ``used_entity_id``, ``plan_id``). Every attribute without a column of its own is kept in
 ``attributes``, a JSON object (name -> value, or a list of values).
@@ -30,7 +31,7 @@ from datetime import datetime, timezone
 from xml.sax.saxutils import escape, quoteattr
 
 from prov.constants import PROV, PROV_LABEL, PROV_ROLE, PROV_TYPE
-from prov.model import PROV_N_MAP, PROV_REC_CLS, Literal, ProvDocument, ProvElement, QualifiedName
+from prov.model import PROV_N_MAP, PROV_REC_CLS, Literal, ProvDocument, ProvElement, ProvEntity, QualifiedName
 
 from .vocabulary import VOPROV_URIS
 
@@ -204,6 +205,88 @@ _DRAFT: dict[str, tuple[str, dict[str, tuple[str, str, str | None]]]] = {
 }
 
 
+def _field(key: str, name: str, utype: str, ucd: str, description: str) -> tuple[str, str, str, str]:
+    return key, name, f"{_CHAR} ucd={attr(ucd)} utype={attr(utype)}", description
+
+
+#: the draft's tables of IVOA descriptions: (table, the voprov type of its rows, utype, prefix of its
+#: columns' names and utypes, [(key, column, UCD, what)] after the id); a row is an entity whose
+#: prov:type is that voprov type (provhub's W3C mapping), its columns the voprov attributes the
+#: ProvenanceDM Recommendation names (``docurl`` for the draft's doculink, ``description`` for its
+#: annotation, ``valueType`` for its datatype)
+_DESCRIPTION_TABLES = (
+    (
+        "entityDescription",
+        "EntityDescription",
+        "voprov:entityDescription",
+        "entDesc",
+        [
+            ("name", "name", "meta.title", "name (prov:label)"),
+            ("v:docurl", "doculink", "meta.ref.url", "documentation (voprov:docurl)"),
+            ("v:category", "category", "meta.code.class", "voprov:category"),
+            ("v:description", "annotation", "meta.note", "voprov:description"),
+        ],
+    ),
+    (
+        "activityDescription",
+        "ActivityDescription",
+        "voprov:activityDescription",
+        "actDesc",
+        [
+            ("name", "name", "meta.title", "name (prov:label)"),
+            ("v:type", "type", "meta.code.class", "voprov:type"),
+            ("v:subtype", "subtype", "meta.code.class", "voprov:subtype"),
+            ("v:description", "annotation", "meta.note", "voprov:description"),
+            ("v:docurl", "doculink", "meta.ref.url", "documentation (voprov:docurl)"),
+        ],
+    ),
+    (
+        "parameter",
+        "Parameter",
+        "voprov:Parameter",
+        "par",
+        [("v:value", "value", "stat.value", "voprov:value")],
+    ),
+    (
+        "parameterDescription",
+        "ParameterDescription",
+        "voprov:ParameterDesc",
+        "parDesc",
+        [
+            ("name", "name", "meta.title", "name (prov:label)"),
+            ("v:description", "annotation", "meta.note", "voprov:description"),
+            ("v:valueType", "datatype", "meta.code", "voprov:valueType"),
+            ("v:unit", "unit", "meta.unit", "voprov:unit"),
+            ("v:ucd", "ucd", "meta.ucd", "voprov:ucd"),
+            ("v:utype", "utype", "meta.code", "voprov:utype"),
+            ("v:min", "min", "stat.value;stat.min", "voprov:min"),
+            ("v:max", "max", "stat.value;stat.max", "voprov:max"),
+            ("v:options", "options", "meta.code", "voprov:options"),
+        ],
+    ),
+)
+
+
+def _description_columns(base: str, prefix: str, fields) -> list[tuple[str, str, str, str]]:
+    """The columns of a description table; ``base`` names the draft's utypes of its fields."""
+    return [
+        _field("id", f"{prefix}_id", f"voprov:{base}.id", "meta.id;meta.main", "identifier of the record"),
+        *(_field(k, f"{prefix}_{c}", f"voprov:{base}.{c}", ucd, what) for k, c, ucd, what in fields),
+        ("type", "type", f'{_CHAR} ucd="meta.code.class"', "prov:type values, blank-separated"),
+        ("attributes", *_ATTRIBUTES),
+    ]
+
+
+def _description_table(rec) -> int | None:
+    """The index in _DESCRIPTION_TABLES of the table an entity's row goes to, if any."""
+    for value in rec.get_asserted_types():
+        if isinstance(value, QualifiedName) and value.namespace.uri in VOPROV_URIS:
+            for i, table in enumerate(_DESCRIPTION_TABLES):
+                if table[1] == value.localpart:
+                    return i
+    return None
+
+
 def _as_drafted(table: str, columns: list[tuple[str, str, str]]) -> tuple[str, list[tuple[str, str, str, str]]]:
     """The table's utype attribute (or "") and its columns as (key, name, VOTable attributes,
     description), named, typed and given UCDs as the draft says where it has them."""
@@ -247,8 +330,8 @@ def _column_of(name) -> str | None:
         return "type"
     if name == PROV_ROLE:
         return "role"
-    if isinstance(name, QualifiedName) and name.namespace.uri in VOPROV_URIS and name.localpart == "comment":
-        return "annotation"
+    if isinstance(name, QualifiedName) and name.namespace.uri in VOPROV_URIS:
+        return "annotation" if name.localpart == "comment" else f"v:{name.localpart}"
     return None
 
 
@@ -297,12 +380,29 @@ def write_votable(doc: ProvDocument, *, overflow: bool = False, runid: str | Non
     body = info("QUERY_STATUS", "OVERFLOW" if overflow else "OK")
     if runid:
         body += info("RUNID", runid)
+    described: list[list] = [[] for _ in _DESCRIPTION_TABLES]
+    plain: list = []
+    for rec in records.get(ProvEntity, []):
+        i = _description_table(rec)
+        (plain if i is None else described[i]).append(rec)
+    records[ProvEntity] = plain
     for name, cls in _TABLES:
         utype, columns = _as_drafted(name, _columns(cls))
         keys = [key for key, *_ in columns]
         rows = [_row(rec, keys) for rec in records.get(cls, [])]
         what = "records" if issubclass(cls, ProvElement) else "relations"
         body += _table(name, columns, rows, f"The PROV {name} {what} of the answer", utype)
+        if name == "agent":  # the draft's description tables follow the elements
+            for (table, kind, table_utype, prefix, fields), recs in zip(_DESCRIPTION_TABLES, described, strict=True):
+                columns = _description_columns(table, prefix, fields)
+                keys = [key for key, *_ in columns]
+                body += _table(
+                    table,
+                    columns,
+                    [_row(rec, keys) for rec in recs],
+                    f"The IVOA {kind} records of the answer (entities of prov:type voprov:{kind})",
+                    f" utype={attr(table_utype)}",
+                )
     prefixes = sorted({(ns.prefix, ns.uri) for ns in doc.namespaces} | {(PROV.prefix, PROV.uri)})
     prefix_columns = [
         ("prefix", "prefix", 'datatype="char" arraysize="*"', "the prefix of the identifiers"),

@@ -182,13 +182,27 @@ def test_prov_votable_is_read_by_pyvo_astropy_and_votlint(service, tmp_path):
     vot = valid_votable(r.content, tmp_path)
     assert infos(vot)["QUERY_STATUS"] == [("OK", None)]
     tables = {t.name: t for t in vot.iter_tables()}
-    assert list(tables)[:5] == ["entity", "activity", "agent", "wasGeneratedBy", "used"]
+    assert list(tables)[:8] == [
+        "entity",
+        "activity",
+        "agent",
+        "entityDescription",
+        "activityDescription",
+        "parameter",
+        "parameterDescription",
+        "wasGeneratedBy",
+    ]
     assert list(tables)[-1] == "prefix"
     rows = {name: [dict(zip(t.array.dtype.names, row, strict=True)) for row in t.array] for name, t in tables.items()}
 
     answer = requests.get(f"{service}/provsap", params={**params, "MODEL": "W3C"}, timeout=60).json()
     ids = {"entity": "ent_id", "activity": "act_id", "agent": "agt_id"}
-    for section in ("entity", "activity", "agent", "used", "wasGeneratedBy", "wasDerivedFrom", "wasAttributedTo"):
+    described = ("entityDescription", "activityDescription", "parameter", "parameterDescription")
+    prefixes = {"entityDescription": "entDesc", "activityDescription": "actDesc", "parameterDescription": "parDesc"}
+    entities = [row["ent_id"] for row in rows["entity"]]
+    entities += [row[prefixes.get(t, "par") + "_id"] for t in described for row in rows[t]]
+    assert sorted(entities) == sorted(answer["entity"])  # each entity once, in its own table
+    for section in ("activity", "agent", "used", "wasGeneratedBy", "wasDerivedFrom", "wasAttributedTo"):
         got = sorted(row[ids.get(section, "id")] for row in rows[section])
         assert got == sorted(answer.get(section, {})), section
     assert sum(len(v) for v in rows.values()) - len(rows["prefix"]) == sum(
@@ -199,8 +213,8 @@ def test_prov_votable_is_read_by_pyvo_astropy_and_votlint(service, tmp_path):
     analysis = next(row for row in rows["activity"] if row["act_id"] == "ex:analysis")
     assert (analysis["act_startTime"], analysis["act_stopTime"]) == ("2020-01-02T00:00:00", "2020-01-02T01:00:00")
     assert next(row for row in rows["entity"] if row["ent_id"] == "ex:dl5")["ent_name"] == "Crab spectrum"
-    emin = next(row for row in rows["entity"] if row["ent_id"] == "ex:emin")
-    assert emin["ent_type"] == "voprov:Parameter" and json.loads(emin["attributes"])["voprov:value"] == "1 TeV"
+    emin = next(row for row in rows["parameter"] if row["par_id"] == "ex:emin")  # a voprov:Parameter
+    assert emin["type"] == "voprov:Parameter" and emin["par_value"] == "1 TeV"
     # the utypes and UCDs the ProvenanceDM draft's PROV-VOTable section makes normative
     assert (tables["entity"].utype, tables["used"].utype, tables["wasAttributedTo"].utype) == (
         "voprov:entity",
@@ -212,11 +226,44 @@ def test_prov_votable_is_read_by_pyvo_astropy_and_votlint(service, tmp_path):
     assert fields["activity", "act_startTime"] == ("voprov:activity.startTime", "time.start")
     assert fields["used", "used_ent_role"] == ("voprov:used.entityRole", "meta.code.class")
     assert fields["wasAssociatedWith", "waw_agt_id"] == ("voprov:wasAssociatedWith.Agent", "meta.id")
+    assert tables["parameter"].utype == "voprov:Parameter"
+    assert fields["parameter", "par_value"] == ("voprov:parameter.value", "stat.value")
+    assert fields["parameterDescription", "parDesc_unit"] == ("voprov:parameterDescription.unit", "meta.unit")
     assert {row["prefix"]: row["namespace"] for row in rows["prefix"]}["ex"] == "http://example.org/cta#"
 
     # pyvo's generic DAL query reads it: the results are the first table, the entities
     results = pyvo.dal.DALQuery(f"{service}/provsap", **params, RESPONSEFORMAT="PROV-VOTABLE").execute()
-    assert sorted(results["ent_id"]) == sorted(answer["entity"])
+    assert sorted(results["ent_id"]) == sorted(row["ent_id"] for row in rows["entity"]) != []
+
+
+def test_prov_votable_puts_ivoa_descriptions_in_the_drafts_tables(service, store, settings, tmp_path):
+    """voprov's own records (tests/fixtures/voprov): ActivityDescription, EntityDescription,
+    Parameter and ParameterDescription rows go to the draft's tables, with its columns."""
+    text = (ROOT / "tests" / "fixtures" / "voprov" / "voprov-all-w3c.json").read_text()
+    services.ingest(store, text, "json", settings=settings)
+    ids = ["cta:ad_calib", "cta:ed_events", "cta:p_thr", "cta:pd_thr"]
+    r = requests.get(
+        f"{service}/provsap", params={"ID": ids, "DEPTH": "0", "RESPONSEFORMAT": "PROV-VOTABLE"}, timeout=60
+    )
+    tables = {t.name: t for t in valid_votable(r.content, tmp_path).iter_tables()}
+
+    def row(table: str, key: str, value: str) -> dict:
+        t = tables[table]
+        return next(d for d in (dict(zip(t.array.dtype.names, x, strict=True)) for x in t.array) if d[key] == value)
+
+    assert row("activityDescription", "actDesc_id", "cta:ad_calib")["actDesc_doculink"] == "https://example.org/calib"
+    assert row("activityDescription", "actDesc_id", "cta:ad_calib")["actDesc_type"] == "Calibration"
+    assert row("entityDescription", "entDesc_id", "cta:ed_events")["entDesc_annotation"] == "DL3 events"
+    assert row("parameter", "par_id", "cta:p_thr")["par_value"] == "0.3"
+    pd = row("parameterDescription", "parDesc_id", "cta:pd_thr")
+    assert (pd["parDesc_unit"], pd["parDesc_datatype"], pd["parDesc_min"], pd["parDesc_max"]) == (
+        "TeV",
+        "float",
+        "0",
+        "10",
+    )
+    assert json.loads(pd["attributes"])["voprov:default"] == "0.5"  # no column of its own: kept
+    assert "cta:p_thr" not in [x[0] for x in tables["entity"].array]
 
 
 def test_prov_votable_of_ivoa_descriptions_and_odd_values_is_valid(service, store, settings, tmp_path):
