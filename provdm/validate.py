@@ -14,6 +14,10 @@ Checks, each with a stable code that starts the message:
   assertion is kept (:func:`provdm.codec.records_and_hash`); refused by ``strict``.
 - ``dangling``: a relation refers to an element the document does not declare (legal in PROV,
   where it is inferred; reported so pipelines notice typos).
+- ``uniqueness``, ``start-time``, ``end-time``: one generation or invalidation of an entity by an
+  activity, one start or end of an activity by a starter or ender, and an activity's times equal
+  to its start and end events (PROV-CONSTRAINTS 24-29); ``absent-formal`` also covers a second
+  argument the PROV-N grammar requires (``wasAttributedTo(ex:e, -)``).
 - ``start-after-end``, ``usage-outside-activity``, ``generation-after-usage``,
   ``generation-outside-activity``: the PROV-CONSTRAINTS event orderings that need times.
 - ``attribute-too-large``: a value larger than the configured limit (always an error).
@@ -159,6 +163,15 @@ def structure_findings(
                 f"{src_name}, is '-'); PROV-DM requires it. It is stored as written, and lineage has no edge "
                 "to follow through it"
             )
+        dst_name = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))[1]
+        if dst_name and rel.type in SECOND_REQUIRED and rel.src is not None and rel.dst is None:
+            findings.append(
+                f"absent-formal: {rel.type} {_label(rel)} has no {dst_name.split(':', 1)[1]} (its second "
+                f"argument, {dst_name}, is '-'); the PROV-N grammar requires it. It is stored as written, and "
+                "lineage has no edge to follow through it"
+            )
+        if rel.type == "mentionOf" and _ref(rel, "bundle") is None:
+            findings.append(f"absent-formal: mentionOf {_label(rel)} names no bundle; the PROV-N grammar requires it")
         for end in (rel.src, rel.dst):
             if end is not None and end not in declared:
                 findings.append(
@@ -196,6 +209,74 @@ def repeat_findings(relations: list[Relation]) -> list[str]:
             f"{', '.join(differ)}; PROV-CONSTRAINTS (constraint 23) requires one id to name one relation. "
             "Every assertion is kept as written, and lineage follows each"
         )
+    return out
+
+
+#: relations whose second argument the PROV-N grammar requires (an eIdentifier, not
+#: eIdentifierOrMarker: PROV-N section 3.3 to 3.7)
+SECOND_REQUIRED = frozenset(
+    {
+        "wasDerivedFrom",
+        "wasInformedBy",
+        "wasAttributedTo",
+        "actedOnBehalfOf",
+        "wasInfluencedBy",
+        "alternateOf",
+        "specializationOf",
+        "mentionOf",
+        "hadMember",
+    }
+)
+
+#: the uniqueness constraints (PROV-CONSTRAINTS 24 to 27): relations of these types that share the
+#: key (their first argument and the named formal attribute, or the second argument) are one event
+_UNIQUE = {
+    "wasGeneratedBy": (24, None),
+    "wasInvalidatedBy": (25, None),
+    "wasStartedBy": (26, "starter"),
+    "wasEndedBy": (27, "ender"),
+}
+
+
+def uniqueness_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
+    """PROV-CONSTRAINTS 24-29: one generation (invalidation) of an entity by an activity, one
+    start (end) of an activity by a starter (ender), and an activity's start and end times equal
+    to those of its start and end events (``uniqueness``, ``start-time``, ``end-time``). Events
+    that share a key unify: two ids, or two different times or triggers, cannot."""
+    out = []
+    events: dict[tuple, list[Relation]] = {}
+    for rel in relations:
+        if rel.type not in _UNIQUE or rel.id.startswith(REPEAT_PREFIX) or rel.src is None:
+            continue
+        other = _UNIQUE[rel.type][1]
+        second = _ref(rel, other) if other else rel.dst
+        if second is not None:
+            events.setdefault((rel.type, rel.src, second), []).append(rel)
+    for (rtype, first, second), same in events.items():
+        if len(same) < 2:
+            continue
+        number = _UNIQUE[rtype][0]
+        ids = sorted({r.name for r in same if not r.anonymous})
+        times = sorted({_shown(_first(r.attrs, _P + "time")) for r in same} - {"null"})
+        triggers = sorted({r.dst for r in same if r.dst} if rtype in ("wasStartedBy", "wasEndedBy") else set())
+        what = "ids " + ", ".join(ids) if len(ids) > 1 else ("times" if len(times) > 1 else "triggers")
+        if len(ids) > 1 or len(times) > 1 or len(triggers) > 1:
+            out.append(
+                f"uniqueness: {len(same)} {rtype} relations of {first} and {second} have "
+                f"different {what}; PROV-CONSTRAINTS (constraint {number}) makes them one event"
+            )
+    bounds = {n.id: (_first(n.attrs, _P + "startTime"), _first(n.attrs, _P + "endTime")) for n in nodes}
+    for rel in relations:
+        if rel.type in ("wasStartedBy", "wasEndedBy") and rel.src in bounds:
+            start = rel.type == "wasStartedBy"
+            mine, event = bounds[rel.src][0 if start else 1], _first(rel.attrs, _P + "time")
+            if mine is not None and event is not None and _time(mine) != _time(event):
+                word = "start" if start else "end"
+                out.append(
+                    f"{word}-time: activity {rel.src} {word}s at {mine['time']}, but {rel.type} "
+                    f"{_label(rel)} says {event['time']}; PROV-CONSTRAINTS (constraint {28 if start else 29}) "
+                    "makes them equal"
+                )
     return out
 
 
@@ -331,7 +412,7 @@ def validate(
     findings = structure_findings(nodes, relations, known_ids or set()) + repeat_findings(relations)
     if provjson is not None:
         findings = schema_findings(provjson) + findings
-    findings += ordering_findings(nodes, relations)
+    findings += ordering_findings(nodes, relations) + uniqueness_findings(nodes, relations)
     if level == "strict" and findings:
         raise InvalidDocument(
             f"{len(findings)} problem(s) (validation=strict): {findings[0]}",

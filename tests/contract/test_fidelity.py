@@ -194,3 +194,54 @@ def test_conflicts_that_are_still_refused_say_what_and_why(store):
     with pytest.raises(Conflict) as kinds:
         ingest(store, HEAD + "entity(ex:y)\nendDocument\n")
     assert "an activity and as an entity (PROV-CONSTRAINTS 55" in kinds.value.message, kinds.value.message
+
+
+# -- strict: the uniqueness constraints and the required second arguments -------------------------
+
+UNIQUE = {
+    # PROV-CONSTRAINTS 24: one generation of ex:e1 by ex:a1, under two ids
+    "generation-ids": "wasGeneratedBy(ex:g1; ex:e1, ex:a1, -)\nwasGeneratedBy(ex:g2; ex:e1, ex:a1, -)\n",
+    # 24: an anonymous and a named generation unify, so their times must agree
+    "generation-times": "wasGeneratedBy(ex:e1, ex:a1, 2012-11-16T16:05:00)\n"
+    "wasGeneratedBy(ex:g1; ex:e1, ex:a1, 2011-11-16T16:05:00)\n",
+    # 25
+    "invalidation-ids": "wasInvalidatedBy(ex:i1; ex:e1, ex:a1, -)\nwasInvalidatedBy(ex:i2; ex:e1, ex:a1, -)\n",
+    # 26: one start of ex:a1 by the starter ex:a2
+    "start-ids": "activity(ex:a2)\nwasStartedBy(ex:s1; ex:a1, ex:e1, ex:a2, -)\nwasStartedBy(ex:s2; ex:a1, ex:e1, ex:a2, -)\n",
+    # 29: the activity's end time is that of its end event
+    "end-time": "activity(ex:a9, -, 2012-11-16T17:05:00)\nwasEndedBy(ex:end1; ex:a9, -, -, 2111-11-11T11:11:11)\n",
+    # the second argument of wasAttributedTo is an eIdentifier in the PROV-N grammar
+    "attribution-agent": "wasAttributedTo(ex:at1; ex:e1, -)\n",
+}
+CODES = {"end-time": "end-time", "attribution-agent": "absent-formal"}
+
+
+@pytest.mark.parametrize("case", sorted(UNIQUE))
+def test_what_prov_constraints_forbids_is_refused_by_strict_and_reported_by_warn(store, case):
+    text = HEAD + "entity(ex:e1)\nactivity(ex:a1)\n" + UNIQUE[case] + "endDocument\n"
+    code = CODES.get(case, "uniqueness")
+    with pytest.raises(InvalidDocument) as info:
+        ingest(store, text, validation="strict")
+    assert info.value.message.split(": ", 1)[1].startswith(code), info.value.message
+    assert "constraint" in info.value.message or "grammar" in info.value.message
+    assert store.stats().documents == 0
+    res = ingest(store, text)  # warn: stored as written, with the finding
+    assert [w for w in res.warnings if w.startswith(code)], res.warnings
+    comes_back_equal(store, res.id, text)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the same generation asserted twice, once anonymous: it unifies
+        "wasGeneratedBy(ex:e1, ex:a1, 2012-11-16T16:05:00)\nwasGeneratedBy(ex:g1; ex:e1, ex:a1, 2012-11-16T16:05:00)\n",
+        # two generations of ex:e1 by different activities: not one event
+        "activity(ex:a2)\nwasGeneratedBy(ex:g1; ex:e1, ex:a1, -)\nwasGeneratedBy(ex:g2; ex:e1, ex:a2, -)\n",
+        # an activity whose start event says the same time
+        "activity(ex:a9, 2012-11-16T16:05:00, -)\nwasStartedBy(ex:s1; ex:a9, -, -, 2012-11-16T16:05:00)\n",
+    ],
+    ids=["unifies", "two-activities", "same-time"],
+)
+def test_what_prov_constraints_allows_is_accepted_by_strict(store, body):
+    ingest(store, HEAD + "entity(ex:e1)\nactivity(ex:a1)\n" + body + "endDocument\n", validation="strict")
+    assert store.stats().documents == 1
