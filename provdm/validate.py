@@ -18,6 +18,9 @@ Checks, each with a stable code that starts the message:
   activity, one start or end of an activity by a starter or ender, and an activity's times equal
   to its start and end events (PROV-CONSTRAINTS 24-29); ``absent-formal`` also covers a second
   argument the PROV-N grammar requires (``wasAttributedTo(ex:e, -)``).
+- ``typing``, ``id-overlap``, ``specialization-reflexive``, ``empty-collection``: an entity
+  where an activity must be or the reverse, one id for an element and a relation, a
+  specialization of itself, a member of an empty collection (PROV-CONSTRAINTS 40, 50-56).
 - ``start-after-end``, ``usage-outside-activity``, ``generation-after-usage``,
   ``generation-outside-activity``: the PROV-CONSTRAINTS event orderings that need times.
 - ``attribute-too-large``: a value larger than the configured limit (always an error).
@@ -280,6 +283,101 @@ def uniqueness_findings(nodes: list[Node], relations: list[Relation]) -> list[st
     return out
 
 
+#: the kind of element each end of a relation must be, where PROV-CONSTRAINTS' typing (50-52)
+#: says, by the end's formal attribute; entity and activity are disjoint (55), an agent may be
+#: either, so only those two are checked
+_END_KINDS = {
+    "prov:entity": "entity",
+    "prov:activity": "activity",
+    "prov:generatedEntity": "entity",
+    "prov:usedEntity": "entity",
+    "prov:informed": "activity",
+    "prov:informant": "activity",
+    "prov:trigger": "entity",
+    "prov:alternate1": "entity",
+    "prov:alternate2": "entity",
+    "prov:specificEntity": "entity",
+    "prov:generalEntity": "entity",
+    "prov:collection": "entity",
+}
+_EMPTY_COLLECTION = _P + "EmptyCollection"
+_TYPE = _P + "type"
+
+
+def typing_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
+    """PROV-CONSTRAINTS typing (50-52) with the entity-activity disjointness (55), the
+    disjointness of element and relation ids (54), the irreflexive specialization (40) and the
+    empty collection (56): ``typing``, ``id-overlap``, ``specialization-reflexive``,
+    ``empty-collection``."""
+    out = []
+    kinds = {n.id: n.kind for n in nodes}
+    empty = {n.id for n in nodes if any(_is_qn(v, _EMPTY_COLLECTION) for name, v in n.attrs if attr_iri(name) == _TYPE)}
+    for rel in relations:
+        ends = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
+        for end, formal in zip((rel.src, rel.dst), ends, strict=True):
+            want = _END_KINDS.get(formal or "")
+            have = kinds.get(end) if end else None
+            if want and have in ("entity", "activity") and have != want:
+                out.append(
+                    f"typing: {rel.type} {_label(rel)} names {end} as its {formal}, which must be an {want}, "
+                    f"but the document declares it an {have}; PROV-CONSTRAINTS (constraints 50-52 and 55) "
+                    "keeps entities and activities apart"
+                )
+        if rel.type == "specializationOf" and rel.src is not None and rel.src == rel.dst:
+            out.append(
+                f"specialization-reflexive: specializationOf {_label(rel)} says {rel.src} is a specialization of "
+                "itself; PROV-CONSTRAINTS (constraint 40) makes specialization irreflexive"
+            )
+        if rel.type == "hadMember" and rel.src in empty and rel.dst is not None:
+            out.append(
+                f"empty-collection: {rel.src} is a prov:EmptyCollection with the member {rel.dst}; "
+                "PROV-CONSTRAINTS (constraint 56) allows it none"
+            )
+        if not rel.anonymous and not rel.id.startswith(REPEAT_PREFIX) and rel.id in kinds:
+            out.append(
+                f"id-overlap: {rel.id} is the id of an {kinds[rel.id]} and of a {rel.type}; PROV-CONSTRAINTS "
+                "(constraint 54) keeps the ids of elements and relations apart"
+            )
+    cycle = _cycle([(r.src, r.dst) for r in relations if r.type == "specializationOf" and r.src and r.dst])
+    if cycle:
+        out.append(
+            f"specialization-reflexive: {' -> '.join(cycle)} is a cycle of specializationOf; specialization "
+            "is transitive and irreflexive (PROV-CONSTRAINTS constraints 39 and 40), so a cycle makes one a "
+            "specialization of itself"
+        )
+    return out
+
+
+def _cycle(edges: list[tuple[str, str]]) -> list[str] | None:
+    """A cycle of two or more distinct records in ``edges`` (src -> dst), if there is one."""
+    after: dict[str, list[str]] = {}
+    for a, b in edges:
+        if a != b:
+            after.setdefault(a, []).append(b)
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    for root in sorted(after):
+        if root in state:
+            continue
+        path, stack = [root], [iter(after.get(root, ()))]
+        state[root] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(after.get(nxt, ())))
+    return None
+
+
+def _is_qn(value, iri: str) -> bool:
+    return isinstance(value, dict) and "qn" in value and value["qn"][0] + value["qn"][1] == iri
+
+
 def _short(iri: str) -> str:
     return "prov:" + iri[len(_P) :] if iri.startswith(_P) else iri
 
@@ -413,6 +511,7 @@ def validate(
     if provjson is not None:
         findings = schema_findings(provjson) + findings
     findings += ordering_findings(nodes, relations) + uniqueness_findings(nodes, relations)
+    findings += typing_findings(nodes, relations)
     if level == "strict" and findings:
         raise InvalidDocument(
             f"{len(findings)} problem(s) (validation=strict): {findings[0]}",

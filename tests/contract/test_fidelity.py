@@ -212,8 +212,26 @@ UNIQUE = {
     "end-time": "activity(ex:a9, -, 2012-11-16T17:05:00)\nwasEndedBy(ex:end1; ex:a9, -, -, 2111-11-11T11:11:11)\n",
     # the second argument of wasAttributedTo is an eIdentifier in the PROV-N grammar
     "attribution-agent": "wasAttributedTo(ex:at1; ex:e1, -)\n",
+    # 50 and 55: ex:e1 is an entity, so it cannot be the activity of a generation
+    "typing": "entity(ex:e2)\nwasGeneratedBy(ex:g1; ex:e2, ex:e1, -)\n",
+    # 54: one id for an element and a relation
+    "id-overlap": "wasGeneratedBy(ex:e1; ex:e1, ex:a1, -)\n",
+    # 40
+    "specialization-reflexive": "specializationOf(ex:e1, ex:e1)\n",
+    # 39 and 40: a cycle makes a specialization of itself
+    "specialization-cycle": "entity(ex:e2)\nspecializationOf(ex:e1, ex:e2)\nspecializationOf(ex:e2, ex:e1)\n",
+    # 56
+    "empty-collection": "entity(ex:c, [prov:type='prov:EmptyCollection'])\nhadMember(ex:c, ex:e1)\n",
 }
-CODES = {"end-time": "end-time", "attribution-agent": "absent-formal"}
+CODES = {
+    "end-time": "end-time",
+    "attribution-agent": "absent-formal",
+    "typing": "typing",
+    "id-overlap": "id-overlap",
+    "specialization-reflexive": "specialization-reflexive",
+    "specialization-cycle": "specialization-reflexive",
+    "empty-collection": "empty-collection",
+}
 
 
 @pytest.mark.parametrize("case", sorted(UNIQUE))
@@ -239,8 +257,11 @@ def test_what_prov_constraints_forbids_is_refused_by_strict_and_reported_by_warn
         "activity(ex:a2)\nwasGeneratedBy(ex:g1; ex:e1, ex:a1, -)\nwasGeneratedBy(ex:g2; ex:e1, ex:a2, -)\n",
         # an activity whose start event says the same time
         "activity(ex:a9, 2012-11-16T16:05:00, -)\nwasStartedBy(ex:s1; ex:a9, -, -, 2012-11-16T16:05:00)\n",
+        # a chain and a diamond of specializations: no cycle
+        "entity(ex:e2)\nentity(ex:e3)\nspecializationOf(ex:e1, ex:e2)\nspecializationOf(ex:e2, ex:e3)\n"
+        "specializationOf(ex:e1, ex:e3)\n",
     ],
-    ids=["unifies", "two-activities", "same-time"],
+    ids=["unifies", "two-activities", "same-time", "specialization-chain"],
 )
 def test_what_prov_constraints_allows_is_accepted_by_strict(store, body):
     ingest(store, HEAD + "entity(ex:e1)\nactivity(ex:a1)\n" + body + "endDocument\n", validation="strict")
