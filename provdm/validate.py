@@ -13,7 +13,8 @@ Checks, each with a stable code that starts the message:
   formal attributes (or relation types) that do not unify (PROV-CONSTRAINTS 23 and 53): every
   assertion is kept (:func:`provdm.codec.records_and_hash`); refused by ``strict``.
 - ``dangling``: a relation refers to an element the document does not declare (legal in PROV,
-  where it is inferred; reported so pipelines notice typos).
+  where it is inferred; reported at every level so pipelines notice typos, never refused:
+  :data:`ADVISORY`).
 - ``uniqueness``, ``start-time``, ``end-time``: one generation or invalidation of an entity by an
   activity, one start or end of an activity by a starter or ender, and an activity's times equal
   to its start and end events (PROV-CONSTRAINTS 24-29); ``absent-formal`` also covers a second
@@ -311,6 +312,7 @@ def typing_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
     ``empty-collection``."""
     out = []
     kinds = {n.id: n.kind for n in nodes}
+    relation_ids = {r.id for r in relations if not r.anonymous and r.id not in kinds}
     empty = {n.id for n in nodes if any(_is_qn(v, _EMPTY_COLLECTION) for name, v in n.attrs if attr_iri(name) == _TYPE)}
     for rel in relations:
         ends = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
@@ -322,6 +324,12 @@ def typing_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
                     f"typing: {rel.type} {_label(rel)} names {end} as its {formal}, which must be an {want}, "
                     f"but the document declares it an {have}; PROV-CONSTRAINTS (constraints 50-52 and 55) "
                     "keeps entities and activities apart"
+                )
+        for end, formal in zip((rel.src, rel.dst), ends, strict=True):
+            if end in relation_ids:
+                out.append(
+                    f"typing: {rel.type} {_label(rel)} names the relation {end} as its {formal}, where "
+                    "PROV-DM wants an element (an entity, activity or agent)"
                 )
         if rel.type == "specializationOf" and rel.src is not None and rel.src == rel.dst:
             out.append(
@@ -512,13 +520,19 @@ def validate(
         findings = schema_findings(provjson) + findings
     findings += ordering_findings(nodes, relations) + uniqueness_findings(nodes, relations)
     findings += typing_findings(nodes, relations)
-    if level == "strict" and findings:
+    refusing = [f for f in findings if _where(f) not in ADVISORY]
+    if level == "strict" and refusing:
         raise InvalidDocument(
-            f"{len(findings)} problem(s) (validation=strict): {findings[0]}",
-            where=_where(findings[0]),
-            details=findings,
+            f"{len(refusing)} problem(s) (validation=strict): {refusing[0]}",
+            where=_where(refusing[0]),
+            details=refusing,
         )
     return findings
+
+
+#: findings reported at every level but never a reason to refuse: what PROV-CONSTRAINTS calls
+#: valid (a relation may name an element no document declares: PROV infers it)
+ADVISORY = frozenset({"dangling"})
 
 
 def _label(rel: Relation) -> str:

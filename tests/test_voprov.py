@@ -378,7 +378,7 @@ def test_voprov_output_passes_strict_validation(tmp_path, suffix):
 def test_a_described_relation_is_kept_with_the_relation_as_influencee(tmp_path, suffix):
     """voprov's ``used(...).isDescribedBy(usageDescription)`` writes isDescribedBy(<used id>, <desc>):
     kept as wasInfluencedBy from the relation's id, which W3C PROV does not allow (an influencee is an
-    element), so validation reports a dangling reference (strict refuses the document)."""
+    element), so validation reports it (typing, and a dangling reference; strict refuses the document)."""
     text, fmt = read("voprov-described-relation", suffix)
     recs = records(formats.parse_any(text, fmt)[0])
     ex = "http://example.org/"

@@ -266,3 +266,23 @@ def test_what_prov_constraints_forbids_is_refused_by_strict_and_reported_by_warn
 def test_what_prov_constraints_allows_is_accepted_by_strict(store, body):
     ingest(store, HEAD + "entity(ex:e1)\nactivity(ex:a1)\n" + body + "endDocument\n", validation="strict")
     assert store.stats().documents == 1
+
+
+def test_a_dangling_reference_is_valid_prov_so_strict_stores_it_with_the_warning(store):
+    """PROV infers an element a relation names; strict refused 7 valid PROV-CONSTRAINTS cases."""
+    text = HEAD + "activity(ex:a1)\nused(ex:u1; ex:a1, ex:elsewhere, -)\nendDocument\n"
+    res = ingest(store, text, validation="strict")
+    assert [w for w in res.warnings if w.startswith("dangling") and EX + "elsewhere" in w], res.warnings
+    comes_back_equal(store, res.id, text)
+
+
+def test_a_relation_named_where_an_element_must_be_is_refused_by_strict(store):
+    """voprov's used(...).isDescribedBy(...) writes the relation's id as an influencee."""
+    text = (
+        HEAD + "entity(ex:e1)\nactivity(ex:a1)\nentity(ex:ud)\nused(ex:u1; ex:a1, ex:e1, -)\n"
+        "wasInfluencedBy(ex:d1; ex:u1, ex:ud)\nendDocument\n"
+    )
+    with pytest.raises(InvalidDocument) as info:
+        ingest(store, text, validation="strict")
+    assert "typing" in info.value.message and EX + "u1" in info.value.message
+    assert store.stats().documents == 0
