@@ -139,12 +139,13 @@ def impact(
     )
     if not starts:
         return report
-    start_ids = _with_members(store, list(starts), viewer)
+    # MEMBERS=true: a collection given as a start stands for its members (only there: the
+    # members of a collection reached downstream do not depend on the start)
     query = ProvSapQuery.from_args(
-        {"ID": start_ids, "DEPTH": "ALL", "DIRECTION": "FORTH"}, max_depth=settings.max_depth
+        {"ID": list(starts), "DEPTH": "ALL", "DIRECTION": "FORTH", "MEMBERS": "true"}, max_depth=settings.max_depth
     )
     graph, _ns = services.trace_graph(store, query, settings=settings, viewer=viewer)
-    _read(store, graph, set(start_ids), report, viewer)
+    _read(store, graph, set(starts), report, viewer)
     return report
 
 
@@ -215,21 +216,6 @@ def _observation_times(store: Store, el, cache: dict, viewer) -> list:
     return cache[obs]
 
 
-def _with_members(store: Store, ids: list[str], viewer: Viewer) -> list[str]:
-    """The starts and, of starts that are collections, their members (at any depth) that the
-    viewer may read."""
-    seen = list(ids)
-    frontier = list(ids)
-    restricted = not sees_everything(store, viewer)
-    while frontier:
-        found = sorted({other for _k, _t, other in store.edges_from(frontier, [voc.MEMBER], [])} - set(seen))
-        if restricted and found:
-            found = sorted(visible_ids(store, found, viewer))
-        seen += found
-        frontier = found
-    return seen
-
-
 # -- reading the answer ------------------------------------------------------------------------
 
 
@@ -247,6 +233,7 @@ def _read(store: Store, graph, starts: set[str], report: ImpactReport, viewer: V
             generated[rel.src].append(rel)
         if rel.type == "hadMember":
             parents[rel.dst].append(rel.src)
+    starts = _members_closure(starts, graph.relations)
     dist, first = _breadth_first(forward, starts)
     paths = _count_paths(forward, starts, dist)
     elements = {i: element_of(nodes[i]) for i in dist if i in nodes}
@@ -294,6 +281,22 @@ def _read(store: Store, graph, starts: set[str], report: ImpactReport, viewer: V
         report.rerun.append(Rerun(i, title(elements[i]), dist[i]))
     for s in report.starts:
         report.names.setdefault(s["id"], s["name"])
+
+
+def _members_closure(starts: set[str], relations) -> set[str]:
+    """The starts and the members, at any depth, of starts that are collections."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for rel in relations:
+        if rel.type == "hadMember" and rel.src and rel.dst:
+            members[rel.src].append(rel.dst)
+    out = set(starts)
+    stack = list(starts)
+    while stack:
+        for m in members.get(stack.pop(), ()):
+            if m not in out:
+                out.add(m)
+                stack.append(m)
+    return out
 
 
 def _name(rid: str, elements: dict) -> str:

@@ -107,6 +107,8 @@ def parse(text: str, where: str = "SELECT") -> Selector:
                 where=where,
             )
         field, op, value = m.group(1), m.group(2), m.group(3).strip().strip("\"'")
+        if value[:1] in "<>=!~":
+            raise InvalidParameter(f"cannot read {part.strip()!r}: one operator per term", where=where)
         if field.lower() in FIELDS:
             field = field.lower()
         if field == "time" and _time(value) is None:

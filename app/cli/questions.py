@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from provdm.errors import ProvhubError
 from provdm.reports import DIFF_FORMATS, IMPACT_FORMATS, write_diff, write_impact
 
 from . import cli, open_store_from, settings_from, store_option
@@ -17,6 +18,16 @@ def _write(text: str, output: str) -> None:
     else:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)
+
+
+class _Failed(click.ClickException):
+    """An error of a command whose status 1 means "found something": status 2."""
+
+    exit_code = 2
+
+    def __init__(self, exc: ProvhubError):
+        where = f" (at {exc.where})" if exc.where else ""
+        super().__init__(f"{exc.code}: {exc.message}{where}")
 
 
 output_option = click.option(
@@ -49,7 +60,7 @@ def impact_command(idents, selectors, levels, fmt, output, store_url):
     """What depends on the inputs ID (any alias) or those --where selects, at any depth:
     affected products by data level and what to re-run.
 
-    Exits with status 1 when anything is affected."""
+    Exits with status 1 when anything is affected, 0 when nothing is, 2 on an error."""
     from .. import impact
 
     if not idents and not selectors:
@@ -58,6 +69,8 @@ def impact_command(idents, selectors, levels, fmt, output, store_url):
     store = open_store_from(settings=settings)
     try:
         report = impact.impact(store, list(idents), list(selectors), settings=settings, levels=list(levels))
+    except ProvhubError as exc:
+        raise _Failed(exc) from None
     finally:
         store.close()
     _write(write_impact(report.to_dict(), fmt), output)
@@ -76,13 +89,15 @@ def diff_command(a, b, fmt, output, store_url):
     """How the provenance of products A and B differs: observations, IRFs, software, analysis
     parameters, configuration files, agents.
 
-    Exits with status 1 when they differ."""
+    Exits with status 1 when they differ, 0 when they do not, 2 on an error."""
     from .. import diff
 
     settings = settings_from(store_url)
     store = open_store_from(settings=settings)
     try:
         report = diff.diff(store, a, b, settings=settings)
+    except ProvhubError as exc:
+        raise _Failed(exc) from None
     finally:
         store.close()
     _write(write_diff(report.to_dict(), fmt), output)
