@@ -60,7 +60,7 @@ def manifest(store: Store, ident: str, *, settings, viewer: Viewer = OPERATOR) -
         "parameters": [p.to_dict() for _n, p in sorted(prof.parameters.items())],
         "config_files": [
             {"name": c["name"], "location": c["location"], "checksum": c["digest"], "id": c["id"]}
-            for _i, c in sorted(prof.config_files.items())
+            for c in sorted(prof.config_files.values(), key=lambda c: (c["name"], c["id"]))
         ],
     }
     if _from_gammapy(prof):
