@@ -79,3 +79,63 @@ def manifest():
     fmt = negotiate(manifest_service.FORMATS, "json", param=param)
     data = manifest_service.manifest(current_store(), ids[0], settings=current_settings(), viewer=current_viewer())
     return _answer(manifest_service.write(data, fmt), fmt, manifest_service.FORMATS)
+
+
+def openapi_paths(param, error) -> dict:
+    """The OpenAPI entries of these routes (merged into app/api/openapi.py's document)."""
+    from .. import manifest as manifest_service
+
+    def many(name: str, required: bool = False, description: str = "") -> dict:
+        return {
+            **param(name, required=required, description=description),
+            "schema": {"type": "array", "items": {"type": "string"}},
+            "explode": True,
+        }
+
+    def content(media_types: dict) -> dict:
+        return {
+            t.split(";")[0]: {"schema": {"type": "object" if t.startswith("application/json") else "string"}}
+            for t in media_types.values()
+        }
+
+    def fmt(media_types: dict) -> dict:
+        return param("FORMAT", schema={"type": "string", "enum": list(media_types)})
+
+    errors = {code: error for code in ("400", "404", "406", "422", "503")}
+    return {
+        "/impact": {
+            "get": {
+                "summary": "What depends on inputs (ids or attribute selectors): affected products and what to re-run",
+                "operationId": "impact",
+                "parameters": [
+                    many("ID", description="a record id or any alias (repeatable)"),
+                    many("SELECT", description="an attribute selector, docs/impact.md (repeatable, any one)"),
+                    many("LEVEL", description="only products of these data levels (DL0..DL6, other)"),
+                    fmt(IMPACT_FORMATS),
+                ],
+                "responses": {
+                    "200": {"description": "the impact report", "content": content(IMPACT_FORMATS)},
+                    **errors,
+                },
+            }
+        },
+        "/diff": {
+            "get": {
+                "summary": "How the provenance of two products differs",
+                "operationId": "diff",
+                "parameters": [param("A", required=True), param("B", required=True), fmt(DIFF_FORMATS)],
+                "responses": {"200": {"description": "the differences", "content": content(DIFF_FORMATS)}, **errors},
+            }
+        },
+        "/manifest": {
+            "get": {
+                "summary": "What is needed to make a product again",
+                "operationId": "manifest",
+                "parameters": [param("ID", required=True), fmt(manifest_service.FORMATS)],
+                "responses": {
+                    "200": {"description": "the manifest", "content": content(manifest_service.FORMATS)},
+                    **errors,
+                },
+            }
+        },
+    }
