@@ -143,7 +143,7 @@ DIFF_SECTIONS = (
 )
 
 
-def _diff_lines(report: dict) -> list[tuple[str, list[str]]]:
+def diff_lines(report: dict) -> list[tuple[str, list[str]]]:
     out = []
     d = report["differences"]
     for key, heading in DIFF_SECTIONS:
@@ -177,7 +177,7 @@ def diff_text(report: dict) -> str:
     a, b = report["a"], report["b"]
     out = [f"A: {a['name']} <{a['id']}>", f"B: {b['name']} <{b['id']}>"]
     out.append(f"{report['count']} difference(s)" if report["count"] else "no differences in provenance")
-    for heading, lines in _diff_lines(report):
+    for heading, lines in diff_lines(report):
         if lines:
             out.append(f"\n{heading}")
             out += [f"  {line}" for line in lines]
@@ -196,7 +196,7 @@ def diff_html(report: dict) -> str:
         f"<p>A: <code>{e(a['id'])}</code><br>B: <code>{e(b['id'])}</code></p>",
         f'<p id="count"><strong>{report["count"]}</strong> difference(s)</p>',
     ]
-    for heading, lines in _diff_lines(report):
+    for heading, lines in diff_lines(report):
         out.append(f"<h2>{e(heading)}</h2><ul>")
         out += [f"<li>{e(line)}</li>" for line in lines] or ["<li>no difference</li>"]
         out.append("</ul>")
