@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request
 from provdm.errors import InvalidParameter
 from provdm.reports import DIFF_FORMATS, IMPACT_FORMATS, write_diff, write_impact
 
+from .. import asof
 from .. import diff as diff_service
 from .. import impact as impact_service
 from . import current_settings, current_store, current_viewer, negotiate
@@ -35,6 +36,12 @@ def _answer(text: str, fmt: str, media_types: dict, status: int = 200) -> Respon
     return resp
 
 
+def store_at():
+    """The store, or, with ``AS_OF=<ISO time>``, the store as it was then (:mod:`app.asof`)."""
+    raw = request.args.get("AS_OF") or request.args.get("as_of")
+    return asof.store_as_of(current_store(), asof.parse_as_of(raw), current_settings())
+
+
 def _format(media_types: dict) -> str:
     offers = {name: media_type.split(";")[0] for name, media_type in media_types.items()}
     param = "FORMAT" if "FORMAT" in request.args else "format"
@@ -45,7 +52,7 @@ def _format(media_types: dict) -> str:
 def impact():
     fmt = _format(IMPACT_FORMATS)
     report = impact_service.impact(
-        current_store(),
+        store_at(),
         _args("ID"),
         _args("SELECT"),
         settings=current_settings(),
@@ -64,7 +71,7 @@ def diff():
     for name, value in (("A", a), ("B", b)):
         if len(value) != 1 or not value[0].strip():
             raise InvalidParameter(f"give one {name}: /diff?A=<product id>&B=<product id>", where=name)
-    report = diff_service.diff(current_store(), a[0], b[0], settings=current_settings(), viewer=current_viewer())
+    report = diff_service.diff(store_at(), a[0], b[0], settings=current_settings(), viewer=current_viewer())
     return _answer(write_diff(report.to_dict(), fmt), fmt, DIFF_FORMATS)
 
 
@@ -77,7 +84,7 @@ def manifest():
         raise InvalidParameter("give one ID: /manifest?ID=<product id>", where="ID")
     param = "FORMAT" if "FORMAT" in request.args else "format"
     fmt = negotiate(manifest_service.FORMATS, "json", param=param)
-    data = manifest_service.manifest(current_store(), ids[0], settings=current_settings(), viewer=current_viewer())
+    data = manifest_service.manifest(store_at(), ids[0], settings=current_settings(), viewer=current_viewer())
     return _answer(manifest_service.write(data, fmt), fmt, manifest_service.FORMATS)
 
 
@@ -101,6 +108,12 @@ def openapi_paths(param, error) -> dict:
     def fmt(media_types: dict) -> dict:
         return param("FORMAT", schema={"type": "string", "enum": list(media_types)})
 
+    as_of = param(
+        "AS_OF",
+        description="answer as the store knew it at this ISO time",
+        schema={"type": "string", "format": "date-time"},
+    )
+
     errors = {code: error for code in ("400", "404", "406", "422", "503")}
     return {
         "/impact": {
@@ -112,6 +125,7 @@ def openapi_paths(param, error) -> dict:
                     many("SELECT", description="an attribute selector, docs/impact.md (repeatable, any one)"),
                     many("LEVEL", description="only products of these data levels (DL0..DL6, other)"),
                     fmt(IMPACT_FORMATS),
+                    as_of,
                 ],
                 "responses": {
                     "200": {"description": "the impact report", "content": content(IMPACT_FORMATS)},
@@ -123,7 +137,7 @@ def openapi_paths(param, error) -> dict:
             "get": {
                 "summary": "How the provenance of two products differs",
                 "operationId": "diff",
-                "parameters": [param("A", required=True), param("B", required=True), fmt(DIFF_FORMATS)],
+                "parameters": [param("A", required=True), param("B", required=True), fmt(DIFF_FORMATS), as_of],
                 "responses": {"200": {"description": "the differences", "content": content(DIFF_FORMATS)}, **errors},
             }
         },
@@ -131,7 +145,7 @@ def openapi_paths(param, error) -> dict:
             "get": {
                 "summary": "What is needed to make a product again",
                 "operationId": "manifest",
-                "parameters": [param("ID", required=True), fmt(manifest_service.FORMATS)],
+                "parameters": [param("ID", required=True), fmt(manifest_service.FORMATS), as_of],
                 "responses": {
                     "200": {"description": "the manifest", "content": content(manifest_service.FORMATS)},
                     **errors,

@@ -30,6 +30,20 @@ class _Failed(click.ClickException):
         super().__init__(f"{exc.code}: {exc.message}{where}")
 
 
+as_of_option = click.option(
+    "--as-of", "as_of", default=None, metavar="TIME", help="Answer as the store knew it at this ISO time."
+)
+
+
+def _at(store, as_of, settings):
+    from .. import asof
+
+    try:
+        return asof.store_as_of(store, asof.parse_as_of(as_of, where="--as-of"), settings)
+    except ProvhubError as exc:
+        raise _Failed(exc) from None
+
+
 output_option = click.option(
     "-o",
     "--output",
@@ -54,9 +68,10 @@ output_option = click.option(
 @click.option(
     "--format", "fmt", default="text", show_default=True, type=click.Choice(list(IMPACT_FORMATS)), help="Report format."
 )
+@as_of_option
 @output_option
 @store_option
-def impact_command(idents, selectors, levels, fmt, output, store_url):
+def impact_command(idents, selectors, levels, fmt, as_of, output, store_url):
     """What depends on the inputs ID (any alias) or those --where selects, at any depth:
     affected products by data level and what to re-run.
 
@@ -68,7 +83,9 @@ def impact_command(idents, selectors, levels, fmt, output, store_url):
     settings = settings_from(store_url)
     store = open_store_from(settings=settings)
     try:
-        report = impact.impact(store, list(idents), list(selectors), settings=settings, levels=list(levels))
+        report = impact.impact(
+            _at(store, as_of, settings), list(idents), list(selectors), settings=settings, levels=list(levels)
+        )
     except ProvhubError as exc:
         raise _Failed(exc) from None
     finally:
@@ -83,9 +100,10 @@ def impact_command(idents, selectors, levels, fmt, output, store_url):
 @click.option(
     "--format", "fmt", default="text", show_default=True, type=click.Choice(list(DIFF_FORMATS)), help="Report format."
 )
+@as_of_option
 @output_option
 @store_option
-def diff_command(a, b, fmt, output, store_url):
+def diff_command(a, b, fmt, as_of, output, store_url):
     """How the provenance of products A and B differs: observations, IRFs, software, analysis
     parameters, configuration files, agents.
 
@@ -95,7 +113,7 @@ def diff_command(a, b, fmt, output, store_url):
     settings = settings_from(store_url)
     store = open_store_from(settings=settings)
     try:
-        report = diff.diff(store, a, b, settings=settings)
+        report = diff.diff(_at(store, as_of, settings), a, b, settings=settings)
     except ProvhubError as exc:
         raise _Failed(exc) from None
     finally:
@@ -107,9 +125,10 @@ def diff_command(a, b, fmt, output, store_url):
 @cli.command("manifest")
 @click.argument("ident", metavar="ID")
 @click.option("--format", "fmt", default="yaml", show_default=True, type=click.Choice(["yaml", "json"]))
+@as_of_option
 @output_option
 @store_option
-def manifest_command(ident, fmt, output, store_url):
+def manifest_command(ident, fmt, as_of, output, store_url):
     """What is needed to make product ID again: input files with checksums, software and a
     requirements list, parameters and configuration (gammapy-style when from gammapy),
     observation ids."""
@@ -118,7 +137,7 @@ def manifest_command(ident, fmt, output, store_url):
     settings = settings_from(store_url)
     store = open_store_from(settings=settings)
     try:
-        data = manifest.manifest(store, ident, settings=settings)
+        data = manifest.manifest(_at(store, as_of, settings), ident, settings=settings)
     finally:
         store.close()
     _write(manifest.write(data, fmt), output)
