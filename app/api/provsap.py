@@ -39,7 +39,7 @@ def provsap():
     query = ProvSapQuery.from_args(args, max_depth=settings.max_depth, allow_extra=EXTRA)
     if query.runid:
         current_app.logger.info("ProvSAP RUNID=%r ID=%s", query.runid, query.ids)
-    store = asof.store_as_of(current_store(), asof.parse_as_of(args.get("AS_OF")), settings)
+    store = asof.store_as_of(current_store(), asof.parse_as_of(query.extra.get("AS_OF")), settings)
     answer = services.provsap_answer(store, query, settings=settings, viewer=current_viewer())
     resp = Response(answer.body, mimetype=answer.media_type)
     resp.headers["X-Query-Status"] = "OVERFLOW" if answer.overflow else "OK"
