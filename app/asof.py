@@ -14,6 +14,7 @@ the replayed documents carry the time of the replay as their ingest time.
 
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
 import shutil
 import tempfile
@@ -30,6 +31,16 @@ KEEP = 2
 _BUILT: OrderedDict = OrderedDict()
 _LOCK = threading.Lock()
 _RETIRING = ("retracted", "superseded")
+
+
+@atexit.register
+def _forget() -> None:
+    """Close and remove the replayed stores when the process ends."""
+    with _LOCK:
+        while _BUILT:
+            _key, (built, directory) = _BUILT.popitem()
+            built.close()
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def parse_as_of(text: str | None, where: str = "AS_OF") -> _dt.datetime | None:
