@@ -80,6 +80,23 @@ def test_documents_as_they_were(store, settings, client):
     assert client.get("/diff", query_string={"A": EX + "dl5_1", "B": EX + "dl5_2"}).status_code == 404
     audit = client.get("/audit", query_string={"ID": EX + "dl5_2", "AS_OF": t2.isoformat()})
     assert audit.status_code == 200
+    # the commands take --as-of
+    from click.testing import CliRunner
+
+    from app.cli import load_commands
+    from tests.impact.test_impact import env_of
+
+    run = CliRunner().invoke
+    env = env_of(settings)
+    forth = ["provsap", "--id", EX + "irf", "--depth", "ALL", "--direction", "FORTH", "--model", "W3C"]
+    assert "dl5_2" in run(load_commands(), [*forth, "--as-of", t2.isoformat()], env=env).stdout
+    assert "dl5_2" not in run(load_commands(), forth, env=env).stdout
+    r = run(load_commands(), ["impact", EX + "irf", "--as-of", t1.isoformat(), "--format", "json"], env=env)
+    assert r.exit_code == 1 and '"affected": 2' in r.stdout
+    r = run(load_commands(), ["audit", EX + "dl5_2", "--as-of", t2.isoformat(), "--format", "json"], env=env)
+    assert "dl5_2" in r.stdout
+    assert run(load_commands(), ["audit", EX + "dl5_2"], env=env).exit_code != 0
+    assert run(load_commands(), ["impact", EX + "irf", "--as-of", "soon"], env=env).exit_code == 2
     bad = client.get(
         "/impact", query_string={"ID": EX + "irf", "AS_OF": "last tuesday"}, headers={"Accept": "application/json"}
     )
