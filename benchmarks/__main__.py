@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import figures
+from . import figures, impact_bench
 from .backends import BACKENDS
 
 
@@ -82,7 +82,13 @@ def run(args: argparse.Namespace) -> list[dict]:
                     ingest_s=args.ingest_seconds,
                     peak_rss=[],
                 )
-                for figure in (figures.ingest, figures.concurrency, figures.lineage, figures.memory):
+                for figure in (
+                    figures.ingest,
+                    figures.concurrency,
+                    figures.lineage,
+                    impact_bench.impact,
+                    figures.memory,
+                ):
                     t0 = time.perf_counter()
                     rows += figure(r)
                     print(

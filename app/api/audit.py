@@ -13,7 +13,7 @@ from flask import Blueprint, Response, request
 from provdm.audit_report import REPORT_FORMATS, format_report
 from provdm.errors import InvalidParameter
 
-from .. import services
+from .. import asof, services
 from . import current_settings, current_store, current_viewer, negotiate
 
 bp = Blueprint("audit", __name__)
@@ -29,7 +29,8 @@ def audit_view():
         raise InvalidParameter("say which product to audit: /audit?ID=<id>", where="ID")
     offers = {name: media_type.split(";")[0] for name, media_type in REPORT_FORMATS.items()}
     fmt = negotiate(offers, "json", param="format")
-    report = services.audit_product(current_store(), ids, settings=current_settings(), viewer=current_viewer())
+    store = asof.store_as_of(current_store(), asof.parse_as_of(request.args.get("AS_OF")), current_settings())
+    report = services.audit_product(store, ids, settings=current_settings(), viewer=current_viewer())
     resp = Response(format_report(report, fmt), mimetype=REPORT_FORMATS[fmt].split(";")[0])
     resp.headers["X-Content-Type-Options"] = "nosniff"
     if fmt == "html":

@@ -7,6 +7,8 @@ from flask import Blueprint, jsonify, request
 from provdm import registry
 from provdm.provsap import RESPONSE_FORMATS
 
+from . import questions
+
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -132,6 +134,7 @@ def spec(base_url: str = "/") -> dict:
         },
         "servers": [{"url": base_url}],
         "paths": {
+            **questions.openapi_paths(_param, ERROR),  # /impact, /diff, /manifest
             "/documents": {
                 "post": {
                     "summary": "Ingest a PROV document (atomic, idempotent)",

@@ -13,13 +13,14 @@ from flask import Blueprint, Response, current_app, request
 
 from provdm.provsap import ProvSapQuery
 
-from .. import services
+from .. import asof, services
 from . import current_settings, current_store, current_viewer
 
 bp = Blueprint("provsap", __name__)
 
-#: pictures may also say LAYOUT (graphviz rankdir); not a ProvSAP parameter
-EXTRA = ("LAYOUT",)
+#: pictures may also say LAYOUT (graphviz rankdir); AS_OF asks for the store as it was then
+#: (app/asof.py); neither is a ProvSAP parameter
+EXTRA = ("LAYOUT", "AS_OF")
 
 
 def security_headers(resp: Response, media_type: str) -> Response:
@@ -38,7 +39,8 @@ def provsap():
     query = ProvSapQuery.from_args(args, max_depth=settings.max_depth, allow_extra=EXTRA)
     if query.runid:
         current_app.logger.info("ProvSAP RUNID=%r ID=%s", query.runid, query.ids)
-    answer = services.provsap_answer(current_store(), query, settings=settings, viewer=current_viewer())
+    store = asof.store_as_of(current_store(), asof.parse_as_of(query.extra.get("AS_OF")), settings)
+    answer = services.provsap_answer(store, query, settings=settings, viewer=current_viewer())
     resp = Response(answer.body, mimetype=answer.media_type)
     resp.headers["X-Query-Status"] = "OVERFLOW" if answer.overflow else "OK"
     if query.runid:

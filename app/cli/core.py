@@ -133,8 +133,9 @@ def ingest(files, fmt, validation, rights, group, release, supersedes, store_url
     "--responseformat", default="PROV-JSON", show_default=True, help=", ".join(RESPONSE_FORMATS) + " (or a media type)."
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to a file.")
+@click.option("--as-of", "as_of", default=None, metavar="TIME", help="Answer as the store knew it at this ISO time.")
 @store_option
-def provsap(ids, depth, direction, members, steps, agent, model, responseformat, output, store_url):
+def provsap(ids, depth, direction, members, steps, agent, model, responseformat, output, as_of, store_url):
     """Answer a ProvSAP query, the same answer as GET /provsap, to stdout."""
     settings = settings_from(store_url)
     args = {
@@ -150,7 +151,10 @@ def provsap(ids, depth, direction, members, steps, agent, model, responseformat,
     query = ProvSapQuery.from_args(args, max_depth=settings.max_depth)
     store = open_store_from(settings=settings)
     try:
-        body, _media = services.provsap_response(store, query, settings=settings)
+        from .. import asof
+
+        at = asof.store_as_of(store, asof.parse_as_of(as_of, where="--as-of"), settings)
+        body, _media = services.provsap_response(at, query, settings=settings)
     finally:
         store.close()
     if output:

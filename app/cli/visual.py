@@ -102,15 +102,19 @@ def render_command(ident, depth, direction, layout, fmt, node_cap, output, store
     show_default=True,
     help="File to write (- for standard output).",
 )
+@click.option("--as-of", "as_of", default=None, metavar="TIME", help="Audit as the store knew it at this ISO time.")
 @store_option
-def audit_command(idents, fmt, output, store_url):
+def audit_command(idents, fmt, output, as_of, store_url):
     """Audit the full backward lineage of a product: summary, completeness, consistency.
 
     Exits with status 1 when the report has errors."""
     settings = settings_from(store_url)
     store = open_store_from(store_url, settings)
     try:
-        report = services.audit_product(store, list(idents), settings=settings)
+        from .. import asof
+
+        at = asof.store_as_of(store, asof.parse_as_of(as_of, where="--as-of"), settings)
+        report = services.audit_product(at, list(idents), settings=settings)
     finally:
         store.close()
     text = format_report(report, fmt)

@@ -28,6 +28,8 @@ PER_BACKEND = (
     "lineage DEPTH=3 p95",
     "lineage of one DL3 event list, DEPTH=3 p95",
     "scaling: lineage DEPTH=ALL p50",
+    "impact GET /impact p50",
+    "impact GET /impact p95",
     "peak RSS of the service",
     "peak anonymous memory of the service",
 )

@@ -1,0 +1,129 @@
+"""AS_OF: the answer as the store knew it then, both stores. Documents ingested later are left
+out; documents retracted or superseded later are there as they were; rights hold as they were."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from app import asof, identity, impact, services
+from provdm.errors import InvalidParameter, NotFound
+
+EX = "http://example.org/asof#"
+CHAIN = """document
+  prefix ex <http://example.org/asof#>
+  entity(ex:irf, [prov:type='ex:aeff'])
+  entity(ex:dl3, [ex:dataLevel="DL3"])
+  wasDerivedFrom(ex:dl3, ex:irf)
+endDocument"""
+PRODUCT = """document
+  prefix ex <http://example.org/asof#>
+  prefix voprov <http://www.ivoa.net/documents/ProvenanceDM/index.html#>
+  activity(ex:ana{n})
+  used(ex:ana{n}, ex:dl3, -)
+  entity(ex:dl5_{n}, [ex:dataLevel="DL5", prov:label="spectrum {n}"])
+  wasGeneratedBy(ex:dl5_{n}, ex:ana{n}, -)
+  entity(ex:p{n}, [prov:type='voprov:Parameter', voprov:name="emin", voprov:value="{emin}"])
+  wasInfluencedBy(ex:ana{n}, ex:p{n}, [prov:type='voprov:wasConfiguredBy'])
+endDocument"""
+
+
+def now():
+    time.sleep(1.1)  # the store keeps times to the second
+    moment = dt.datetime.now(dt.timezone.utc)
+    time.sleep(1.1)
+    return moment
+
+
+def products(store, settings, moment, viewer=None):
+    at = asof.store_as_of(store, moment, settings)
+    report = impact.impact(at, [EX + "irf"], settings=settings, **({"viewer": viewer} if viewer else {}))
+    return sorted(p.id.removeprefix(EX) for p in report.products)
+
+
+def test_documents_as_they_were(store, settings, client):
+    ing = lambda text, **kw: services.ingest(store, text, "provn", settings=settings, validation="off", **kw)  # noqa: E731
+    before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    ing(CHAIN)
+    first = ing(PRODUCT.format(n=1, emin="0.2 TeV"))
+    t1 = now()
+    second = ing(PRODUCT.format(n=2, emin="0.5 TeV"))
+    t2 = now()
+    ing(PRODUCT.format(n=1, emin="0.3 TeV"), supersedes=first.id)
+    identity.retract(store, second.id)
+    t3 = now()
+    assert products(store, settings, None) == ["dl3", "dl5_1"]
+    assert products(store, settings, t3) == ["dl3", "dl5_1"]  # retracted and superseded before t3
+    assert products(store, settings, t1) == ["dl3", "dl5_1"]
+    assert products(store, settings, t2) == ["dl3", "dl5_1", "dl5_2"]  # the retracted one was there then
+    with pytest.raises(NotFound):  # nothing was known then
+        products(store, settings, before)
+    # the superseded version's parameter, as it was then
+    from app import manifest
+
+    old = manifest.manifest(asof.store_as_of(store, t2, settings), EX + "dl5_1", settings=settings)
+    new = manifest.manifest(store, EX + "dl5_1", settings=settings)
+    assert [p["value"] for p in old["parameters"]] == ["0.2"] and [p["value"] for p in new["parameters"]] == ["0.3"]
+    later = manifest.manifest(asof.store_as_of(store, t3, settings), EX + "dl5_1", settings=settings)
+    assert later["parameters"] == new["parameters"]
+    # over HTTP: ProvSAP, impact, diff and audit take AS_OF
+    q = {"ID": EX + "irf", "DEPTH": "ALL", "DIRECTION": "FORTH", "MODEL": "W3C"}
+    then = client.get("/provsap", query_string={**q, "AS_OF": t2.isoformat()}).get_json()
+    assert "ex:dl5_2" in then["entity"]
+    assert "ex:dl5_2" not in client.get("/provsap", query_string=q).get_json()["entity"]
+    r = client.get("/impact", query_string={"ID": EX + "irf", "AS_OF": t1.isoformat(), "LEVEL": "DL5"}).get_json()
+    assert [p["id"] for p in r["products"]["DL5"]] == [EX + "dl5_1"]
+    d = client.get("/diff", query_string={"A": EX + "dl5_1", "B": EX + "dl5_2", "AS_OF": t2.isoformat()}).get_json()
+    assert d["differences"]["parameters"]["differ"][0]["a"]["value"] == "0.2"
+    assert client.get("/diff", query_string={"A": EX + "dl5_1", "B": EX + "dl5_2"}).status_code == 404
+    audit = client.get("/audit", query_string={"ID": EX + "dl5_2", "AS_OF": t2.isoformat()})
+    assert audit.status_code == 200
+    # the commands take --as-of
+    from click.testing import CliRunner
+
+    from app.cli import load_commands
+    from tests.impact.test_impact import env_of
+
+    run = CliRunner().invoke
+    env = env_of(settings)
+    forth = ["provsap", "--id", EX + "irf", "--depth", "ALL", "--direction", "FORTH", "--model", "W3C"]
+    assert "dl5_2" in run(load_commands(), [*forth, "--as-of", t2.isoformat()], env=env).stdout
+    assert "dl5_2" not in run(load_commands(), forth, env=env).stdout
+    r = run(load_commands(), ["impact", EX + "irf", "--as-of", t1.isoformat(), "--format", "json"], env=env)
+    assert r.exit_code == 1 and '"affected": 2' in r.stdout
+    r = run(load_commands(), ["audit", EX + "dl5_2", "--as-of", t2.isoformat(), "--format", "json"], env=env)
+    assert "dl5_2" in r.stdout
+    assert run(load_commands(), ["audit", EX + "dl5_2"], env=env).exit_code != 0
+    assert run(load_commands(), ["impact", EX + "irf", "--as-of", "soon"], env=env).exit_code == 2
+    bad = client.get(
+        "/impact", query_string={"ID": EX + "irf", "AS_OF": "last tuesday"}, headers={"Accept": "application/json"}
+    )
+    assert bad.status_code == 400 and bad.get_json()["error"]["where"] == "AS_OF"
+
+
+def test_rights_hold_as_of(store, settings):
+    from app.access import ANONYMOUS
+
+    services.ingest(store, CHAIN, "provn", settings=settings, validation="off")
+    services.ingest(
+        store,
+        PRODUCT.format(n=7, emin="1 TeV"),
+        "provn",
+        settings=settings,
+        validation="off",
+        rights="proprietary",
+        group="hess",
+    )
+    moment = now()
+    assert products(store, settings, moment) == ["dl3", "dl5_7"]
+    assert products(store, settings, moment, viewer=ANONYMOUS) == ["dl3"]
+
+
+def test_parse():
+    assert asof.parse_as_of(None) is None
+    assert asof.parse_as_of("2026-01-02") == dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    assert asof.parse_as_of("2026-01-02T03:04:05Z").hour == 3
+    with pytest.raises(InvalidParameter):
+        asof.parse_as_of("soon")
