@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as _dt
+import hashlib
 import shutil
 import tempfile
 import threading
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from provdm.errors import InvalidParameter
 
+from .services import Pool
 from .stores.base import Store
 
 #: built stores kept per process, by (store, moment, store version)
@@ -75,43 +77,65 @@ def live_at(store: Store, moment: _dt.datetime) -> list:
 
 
 def store_as_of(store: Store, moment: _dt.datetime | None, settings) -> Store:
-    """``store`` itself when ``moment`` is None, else the store as it was at ``moment``."""
+    """``store`` itself when ``moment`` is None, else the store as it was at ``moment``.
+
+    Moments with the same live documents share one replay. A replay is heavy (it reads every
+    live document): one process runs at most one at a time (another is 503 busy with
+    Retry-After, never a wait) and it keeps to PROVHUB_QUERY_TIMEOUT (422 query-timeout, and
+    the half-built store is thrown away)."""
     if moment is None:
         return store
-    key = (id(store), moment.isoformat(), store.version())
+    live = live_at(store, moment)
+    key = (id(store), store.version(), hashlib.sha256("\n".join(d.id for d in live).encode()).hexdigest())
     with _LOCK:
         if key in _BUILT:
             _BUILT.move_to_end(key)
             return _BUILT[key][0]
-        built, directory = _build(store, moment, settings)
+    REPLAYS.take()
+    try:
+        built, directory = _build(store, live, settings)
+    finally:
+        REPLAYS.give()
+    with _LOCK:
         _BUILT[key] = (built, directory)
         while len(_BUILT) > KEEP:
             _key, (old, old_dir) = _BUILT.popitem(last=False)
             old.close()
             shutil.rmtree(old_dir, ignore_errors=True)
-        return built
+    return built
 
 
-def _build(store: Store, moment: _dt.datetime, settings):
+def _build(store: Store, live: list, settings):
     from dataclasses import replace
 
     from . import identity, services
     from .stores import open_store
 
+    deadline = services.Deadline(settings.query_timeout)
     directory = Path(tempfile.mkdtemp(prefix="provhub-asof-"))
     url = f"sqlite:///{directory / 'asof.db'}"
     built = open_store(url, replace(settings, store_url=url))
-    for summary in live_at(store, moment):
-        stored = store.get_document(summary.id)
-        prepared, _warnings = services.prepare(
-            stored.provjson,
-            "json",
-            settings=settings,
-            validation="off",
-            rights=stored.rights,
-            group=stored.group,
-            release=stored.release,
-        )
-        prepared.poster = stored.poster
-        identity.put(built, prepared, actor="as-of replay")
+    try:
+        for summary in live:
+            deadline.check("the store as of AS_OF", where="AS_OF")
+            stored = store.get_document(summary.id)
+            prepared, _warnings = services.prepare(
+                stored.provjson,
+                "json",
+                settings=settings,
+                validation="off",
+                rights=stored.rights,
+                group=stored.group,
+                release=stored.release,
+            )
+            prepared.poster = stored.poster
+            identity.put(built, prepared, actor="as-of replay")
+    except BaseException:
+        built.close()
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     return built, directory
+
+
+#: replays at once per process (see :func:`store_as_of`)
+REPLAYS = Pool(1, "Replays of the store as of a moment", ", or ask without AS_OF", where="AS_OF")

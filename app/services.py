@@ -558,16 +558,16 @@ class Pool:
     """At most ``places`` heavy requests of one kind at once in one process; one more is 503 busy
     with Retry-After (never a wait: a queue of heavy requests would hold their memory too)."""
 
-    def __init__(self, places: int, what: str, hint: str):
-        self.places, self.what, self.hint = places, what, hint
+    def __init__(self, places: int, what: str, hint: str = "", where: str = "RESPONSEFORMAT"):
+        self.places, self.what, self.hint, self.where = places, what, hint, where
         self._free = threading.BoundedSemaphore(places)
 
     def take(self) -> None:
         if not self._free.acquire(blocking=False):
             raise Busy(
-                f"{self.places} {self.what} of more than {HEAVY_RECORDS} records are being answered already; "
-                f"try again in a few seconds{self.hint}",
-                where="RESPONSEFORMAT",
+                f"{self.what}: {self.places} at once per process are being answered already; try again in a few "
+                f"seconds{self.hint}",
+                where=self.where,
             )
 
     def give(self) -> None:
@@ -719,11 +719,11 @@ HEAVY_RECORDS = 10_000
 #: process share the interpreter lock, so a second answer through prov's model only slows the
 #: first. More processes (docs/deployment.md) answer more at once
 MAX_HEAVY = 1
-HEAVY = Pool(MAX_HEAVY, "answers through prov's model", ", or ask for PROV-JSON")
+HEAVY = Pool(MAX_HEAVY, "Answers of more than 10,000 records through prov's model", ", or ask for PROV-JSON")
 #: heavy PROV-JSON answers at once per process (joined from stored fragments: a few hundred bytes
 #: of memory per record)
 MAX_LARGE = 4
-LARGE = Pool(MAX_LARGE, "PROV-JSON answers", "")
+LARGE = Pool(MAX_LARGE, "PROV-JSON answers of more than 10,000 records")
 
 
 # -- search and records ------------------------------------------------------------------------

@@ -127,3 +127,38 @@ def test_parse():
     assert asof.parse_as_of("2026-01-02T03:04:05Z").hour == 3
     with pytest.raises(InvalidParameter):
         asof.parse_as_of("soon")
+
+
+def test_a_replay_is_bounded_shared_and_thrown_away_when_it_runs_out(store, settings, client, monkeypatch):
+    """A replay reads every live document (42 s for 10^5 records): one at a time per process (503
+    busy, where AS_OF), within PROVHUB_QUERY_TIMEOUT (422, nothing left behind), and moments with
+    the same live documents share one."""
+    from dataclasses import replace
+
+    services.ingest(store, CHAIN, "provn", settings=settings, validation="off")
+    moment = now()
+    q = {"ID": EX + "dl3", "DEPTH": "ALL", "AS_OF": moment.isoformat()}
+    assert asof.REPLAYS._free.acquire(blocking=False)
+    try:
+        r = client.get("/provsap", query_string=q, headers={"Accept": "application/json"})
+        assert r.status_code == 503 and r.headers["Retry-After"], r.get_data(as_text=True)
+        assert r.get_json()["error"]["where"] == "AS_OF"
+    finally:
+        asof.REPLAYS.give()
+    built = []
+    real = asof._build
+    monkeypatch.setattr(asof, "_build", lambda *a: built.append(1) or real(*a))
+    first = asof.store_as_of(store, moment, settings)
+    assert asof.store_as_of(store, moment + dt.timedelta(seconds=1), settings) is first  # same live documents
+    assert len(built) == 1
+    monkeypatch.setattr(asof, "_build", real)
+    import tempfile
+    from pathlib import Path
+
+    left = set(Path(tempfile.gettempdir()).glob("provhub-asof-*"))
+    from provdm.errors import QueryTimeout
+
+    with pytest.raises(QueryTimeout) as info:
+        asof._build(store, asof.live_at(store, moment), replace(settings, query_timeout=0))
+    assert info.value.where == "AS_OF"
+    assert set(Path(tempfile.gettempdir()).glob("provhub-asof-*")) == left
