@@ -144,8 +144,11 @@ def impact(
     query = ProvSapQuery.from_args(
         {"ID": list(starts), "DEPTH": "ALL", "DIRECTION": "FORTH", "MEMBERS": "true"}, max_depth=settings.max_depth
     )
-    graph, _ns = services.trace_graph(store, query, settings=settings, viewer=viewer)
-    _read(store, graph, set(starts), report, viewer)
+    # a heavy fan-out takes a place among the large answers and keeps to the request's deadline
+    with services.Budget(settings.query_timeout, services.LARGE) as budget:
+        graph, _ns = services.trace_graph(store, query, settings=settings, viewer=viewer, budget=budget)
+        _read(store, graph, set(starts), report, viewer)
+        budget.check("the impact report")
     return report
 
 

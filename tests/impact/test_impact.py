@@ -180,3 +180,24 @@ def test_http_formats_and_errors(client, fan):
         r = client.get("/impact", query_string=query, headers={"Accept": "application/json"})
         assert r.status_code == status, (query, r.get_data(as_text=True))
         assert r.get_json()["error"]["where"] == where
+
+
+def test_a_large_fan_out_takes_a_place_among_the_large_answers(store, settings, client, monkeypatch):
+    """Issue 15's bound on heavy requests holds for /impact: with every place taken, a fan-out past
+    HEAVY_RECORDS is 503 busy, and a small one is answered."""
+    from app import services
+    from tests.security.test_search_and_prefixes import chain
+
+    monkeypatch.setattr(services, "HEAVY_RECORDS", 20)
+    services.ingest(store, chain("c", 40), "provn", settings=settings)
+    held = []
+    while services.LARGE._free.acquire(blocking=False):
+        held.append(1)
+    try:
+        r = client.get("/impact", query_string={"ID": "http://example.org/c40"})
+        assert r.status_code == 503 and r.headers["Retry-After"], r.get_data(as_text=True)[:200]
+        assert client.get("/impact", query_string={"ID": "http://example.org/c3"}).status_code == 200
+    finally:
+        for _ in held:
+            services.LARGE.give()
+    assert client.get("/impact", query_string={"ID": "http://example.org/c40"}).status_code == 200
