@@ -58,6 +58,19 @@ SETTINGS = [
         "Trust this request header (set by an authenticating reverse proxy) as the user name; empty: off.",
     ),
     (
+        "oidc_issuers",
+        "",
+        "OpenID Connect issuers whose access tokens (JWT bearer) are accepted, comma-separated https:// URLs (http:// only on loopback); empty: off.",
+    ),
+    ("oidc_audience", "", "The audience (aud) an OIDC access token must name; required with PROVHUB_OIDC_ISSUERS."),
+    (
+        "oidc_groups_claim",
+        "",
+        "The OIDC token claim that holds the caller's groups; empty: wlcg.groups, then groups.",
+    ),
+    ("oidc_writer_groups", "", "OIDC groups whose members get the writer role, comma-separated."),
+    ("oidc_admin_groups", "", "OIDC groups whose members get the admin role, comma-separated."),
+    (
         "hidden_records",
         "placeholder",
         "How records the caller may not see are shown inside lineage: placeholder or cut.",
@@ -102,6 +115,11 @@ class Settings:
     page_size: int = _DEFAULTS["page_size"]
     auth: str = _DEFAULTS["auth"]
     proxy_user_header: str = _DEFAULTS["proxy_user_header"]
+    oidc_issuers: str = _DEFAULTS["oidc_issuers"]
+    oidc_audience: str = _DEFAULTS["oidc_audience"]
+    oidc_groups_claim: str = _DEFAULTS["oidc_groups_claim"]
+    oidc_writer_groups: str = _DEFAULTS["oidc_writer_groups"]
+    oidc_admin_groups: str = _DEFAULTS["oidc_admin_groups"]
     hidden_records: str = _DEFAULTS["hidden_records"]
     render_node_cap: int = _DEFAULTS["render_node_cap"]
     sample: str = _DEFAULTS["sample"]

@@ -2,6 +2,9 @@
 
 - ``Authorization: Bearer <token>``: an API token made by ``provhub tokens create`` (stored
   hashed); its role and groups make the viewer. A wrong or revoked token is 401.
+- ``Authorization: Bearer <JWT>`` with ``PROVHUB_OIDC_ISSUERS`` set: an OpenID Connect access
+  token of one of those issuers (app/oidc.py); its groups claim makes the groups, the configured
+  writer/admin groups the role. A token that is not accepted is 401 ``invalid-token``.
 - ``PROVHUB_PROXY_USER_HEADER`` (off by default): trust that header, set by an authenticating
   reverse proxy, as the user name (role reader; groups from ``X-Provhub-Groups``, comma-separated).
 - Otherwise the caller is anonymous: reads of public data only.
@@ -15,9 +18,10 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from provdm.errors import Forbidden, Unauthorized
+from provdm.errors import Forbidden, InvalidToken, Unauthorized
 
 from .access import ANONYMOUS, OPERATOR, Viewer, hash_token
+from .oidc import OidcVerifier, looks_like_jwt
 
 PROXY_GROUPS_HEADER = "X-Provhub-Groups"
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -32,9 +36,13 @@ def viewer_from_request(app: Flask) -> Viewer:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization must be 'Bearer <token>'", where="Authorization")
-        record = app.extensions["provhub.store"].find_token(hash_token(token.strip()))
+        token = token.strip()
+        oidc = app.extensions.get("provhub.oidc")
+        if oidc is not None and looks_like_jwt(token):
+            return oidc.viewer(token)
+        record = app.extensions["provhub.store"].find_token(hash_token(token))
         if record is None or record.revoked:
-            raise Unauthorized("the API token is not valid (unknown or revoked)", where="Authorization")
+            raise InvalidToken("the API token is not valid (unknown or revoked)", where="Authorization")
         return Viewer(
             name=record.name, role=record.role, groups=frozenset(record.groups), principal="token:" + record.id
         )
@@ -52,6 +60,8 @@ def init_app(app: Flask) -> None:
             "PROVHUB_AUTH=off: every caller can read and write everything "
             "(single-user mode); do not expose this service"
         )
+    elif settings.oidc_issuers.strip():
+        app.extensions["provhub.oidc"] = OidcVerifier(settings)
 
     @app.before_request
     def _authenticate():
