@@ -71,6 +71,12 @@ SETTINGS = [
     ("oidc_writer_groups", "", "OIDC groups whose members get the writer role, comma-separated."),
     ("oidc_admin_groups", "", "OIDC groups whose members get the admin role, comma-separated."),
     (
+        "oidc_client_id",
+        "",
+        "The OIDC client of provhub's web sign-in (authorization code with PKCE, at the first issuer); empty: no web sign-in.",
+    ),
+    ("oidc_client_secret", "", "The secret of that OIDC client; prefer PROVHUB_OIDC_CLIENT_SECRET_FILE."),
+    (
         "hidden_records",
         "placeholder",
         "How records the caller may not see are shown inside lineage: placeholder or cut.",
@@ -120,6 +126,8 @@ class Settings:
     oidc_groups_claim: str = _DEFAULTS["oidc_groups_claim"]
     oidc_writer_groups: str = _DEFAULTS["oidc_writer_groups"]
     oidc_admin_groups: str = _DEFAULTS["oidc_admin_groups"]
+    oidc_client_id: str = _DEFAULTS["oidc_client_id"]
+    oidc_client_secret: str = _DEFAULTS["oidc_client_secret"]
     hidden_records: str = _DEFAULTS["hidden_records"]
     render_node_cap: int = _DEFAULTS["render_node_cap"]
     sample: str = _DEFAULTS["sample"]
