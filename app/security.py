@@ -23,7 +23,7 @@ from flask import Flask, g, request
 from provdm.errors import Forbidden, InvalidToken, Unauthorized
 
 from .access import ANONYMOUS, OPERATOR, Viewer, hash_token
-from . import oidc_web
+from . import bookmarks, oidc_web
 from .oidc import OidcVerifier, looks_like_jwt
 
 PROXY_GROUPS_HEADER = "X-Provhub-Groups"
@@ -63,6 +63,7 @@ def viewer_from_request(app: Flask) -> Viewer:
 
 def init_app(app: Flask) -> None:
     settings = app.config["PROVHUB_SETTINGS"]
+    bookmarks.init_app(app)  # Provhub-Bookmark (app/bookmarks.py)
     if not settings.auth_enabled:
         app.logger.warning(
             "PROVHUB_AUTH=off: every caller can read and write everything "
