@@ -37,6 +37,7 @@ STATUS = {
     e.QueryTimeout: 422,
     e.IngestError: 422,
     e.StoreUnavailable: 503,
+    e.ProviderUnavailable: 503,
     e.RenderError: 500,
 }
 

@@ -23,7 +23,8 @@ here when ``PROVHUB_OIDC_ISSUERS`` is set:
   (``provhub.read``, ``provhub.write``, ``provhub.admin``) gets at most the highest of them.
 
 Every refusal is :class:`provdm.errors.InvalidToken` (401 with
-``WWW-Authenticate: Bearer error="invalid_token", error_description="..."``).
+``WWW-Authenticate: Bearer error="invalid_token", error_description="..."``). A provider that
+cannot be reached for its keys is :class:`provdm.errors.ProviderUnavailable` (503, try again).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from provdm.errors import InvalidParameter, InvalidToken
+from provdm.errors import InvalidParameter, InvalidToken, ProviderUnavailable
 
 from .access import Viewer
 
@@ -97,8 +98,13 @@ def _fetch_json(url: str) -> dict:
     try:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as resp:  # noqa: S310 - https or loopback only
             data = json.loads(resp.read(1_000_001)[:1_000_000])
-    except (OSError, ValueError, urllib.error.URLError) as exc:
-        raise InvalidToken(f"the keys of the token's issuer cannot be fetched ({type(exc).__name__})") from None
+    except (OSError, urllib.error.URLError) as exc:
+        raise ProviderUnavailable(
+            f"the token's issuer cannot be reached for its keys ({type(exc).__name__}); try again",
+            where="Authorization",
+        ) from None
+    except ValueError:
+        raise InvalidToken("the token's issuer answered no JSON") from None
     if not isinstance(data, dict):
         raise InvalidToken("the token's issuer answered no JSON object")
     return data

@@ -100,6 +100,13 @@ class InvalidToken(Unauthorized):
         super().__init__(message, where=where, details=details)
 
 
+class ProviderUnavailable(ProvhubError):
+    """The OpenID Connect provider of a token cannot be reached for its keys: 503, try again
+    (the token itself may be fine)."""
+
+    code = "identity-provider-unavailable"
+
+
 class Forbidden(ProvhubError):
     code = "forbidden"
 

@@ -209,3 +209,16 @@ def test_loopback_http_and_https_issuers_are_accepted():
     v = OidcVerifier(Settings(oidc_issuers="https://iam.example.org/, http://[::1]:8080", oidc_audience="a"))
     assert v.issuers == ("https://iam.example.org", "http://[::1]:8080")
     assert v.groups_claims == ("wlcg.groups", "groups")
+
+
+def test_a_provider_that_cannot_be_reached_is_503_not_a_bad_token(backend, request, tmp_path):
+    closed = Provider()
+    closed.stop()  # its port no longer answers
+    closed._server.server_close()
+    app = create_app(oidc_settings(backend, request, tmp_path, closed))
+    try:
+        r = app.test_client().get("/documents", headers=bearer(closed.mint()))
+        assert r.status_code == 503 and r.get_json()["error"]["code"] == "identity-provider-unavailable"
+        assert r.headers["Retry-After"]
+    finally:
+        app.extensions["provhub.store"].close()
