@@ -6,7 +6,7 @@ here when ``PROVHUB_OIDC_ISSUERS`` is set:
 - the issuer (``iss``, read before the signature is checked, only to pick the keys) must be one
   of ``PROVHUB_OIDC_ISSUERS``; its keys come from OIDC discovery
   (``<issuer>/.well-known/openid-configuration`` -> ``jwks_uri``), cached for :data:`KEYS_TTL`
-  seconds. A ``kid`` the cache does not know fetches the keys again, at most once every
+  seconds (kept longer while the provider cannot be reached). A ``kid`` the cache does not know fetches the keys again, at most once every
   :data:`REFETCH_INTERVAL` seconds per issuer (a stream of made-up ``kid``\\ s cannot make provhub
   hammer the provider); a key the provider has dropped (rotated out) is no longer accepted
   after that fetch;
@@ -166,7 +166,13 @@ class OidcVerifier:
         with entry.lock:
             now = self._clock()
             if entry.keys is None or now - entry.fetched > KEYS_TTL:
-                entry.keys, entry.fetched = self._load(issuer), now
+                try:
+                    entry.keys, entry.fetched = self._load(issuer), now
+                except ProviderUnavailable:
+                    if entry.keys is None:
+                        raise
+                    # the provider is away: keep the keys known, and ask again a little later
+                    entry.fetched = now - KEYS_TTL + REFETCH_INTERVAL
             key = self._pick(entry.keys, kid)
             if key is None and now - entry.tried >= REFETCH_INTERVAL and now != entry.fetched:
                 entry.tried = now

@@ -222,3 +222,18 @@ def test_a_provider_that_cannot_be_reached_is_503_not_a_bad_token(backend, reque
         assert r.headers["Retry-After"]
     finally:
         app.extensions["provhub.store"].close()
+
+
+def test_known_keys_outlive_a_provider_outage():
+    provider = Provider()
+    now = [1000.0]
+    verifier = OidcVerifier(
+        Settings(oidc_issuers=provider.issuer, oidc_audience=AUDIENCE, oidc_writer_groups="hess"),
+        clock=lambda: now[0],
+    )
+    token = provider.mint()
+    assert verifier.viewer(token).role == "writer"
+    provider.stop()
+    provider._server.server_close()
+    now[0] += 2 * 3600  # the cached keys are old: a fetch is tried, fails, the known keys stay
+    assert verifier.viewer(token).groups == frozenset({"hess"})
