@@ -58,6 +58,25 @@ SETTINGS = [
         "Trust this request header (set by an authenticating reverse proxy) as the user name; empty: off.",
     ),
     (
+        "oidc_issuers",
+        "",
+        "OpenID Connect issuers whose access tokens (JWT bearer) are accepted, comma-separated https:// URLs (http:// only on loopback); empty: off.",
+    ),
+    ("oidc_audience", "", "The audience (aud) an OIDC access token must name; required with PROVHUB_OIDC_ISSUERS."),
+    (
+        "oidc_groups_claim",
+        "",
+        "The OIDC token claim that holds the caller's groups; empty: wlcg.groups, then groups.",
+    ),
+    ("oidc_writer_groups", "", "OIDC groups whose members get the writer role, comma-separated."),
+    ("oidc_admin_groups", "", "OIDC groups whose members get the admin role, comma-separated."),
+    (
+        "oidc_client_id",
+        "",
+        "The OIDC client of provhub's web sign-in (authorization code with PKCE, at the first issuer); empty: no web sign-in.",
+    ),
+    ("oidc_client_secret", "", "The secret of that OIDC client; prefer PROVHUB_OIDC_CLIENT_SECRET_FILE."),
+    (
         "hidden_records",
         "placeholder",
         "How records the caller may not see are shown inside lineage: placeholder or cut.",
@@ -102,6 +121,13 @@ class Settings:
     page_size: int = _DEFAULTS["page_size"]
     auth: str = _DEFAULTS["auth"]
     proxy_user_header: str = _DEFAULTS["proxy_user_header"]
+    oidc_issuers: str = _DEFAULTS["oidc_issuers"]
+    oidc_audience: str = _DEFAULTS["oidc_audience"]
+    oidc_groups_claim: str = _DEFAULTS["oidc_groups_claim"]
+    oidc_writer_groups: str = _DEFAULTS["oidc_writer_groups"]
+    oidc_admin_groups: str = _DEFAULTS["oidc_admin_groups"]
+    oidc_client_id: str = _DEFAULTS["oidc_client_id"]
+    oidc_client_secret: str = _DEFAULTS["oidc_client_secret"]
     hidden_records: str = _DEFAULTS["hidden_records"]
     render_node_cap: int = _DEFAULTS["render_node_cap"]
     sample: str = _DEFAULTS["sample"]

@@ -37,6 +37,7 @@ STATUS = {
     e.QueryTimeout: 422,
     e.IngestError: 422,
     e.StoreUnavailable: 503,
+    e.ProviderUnavailable: 503,
     e.RenderError: 500,
 }
 
@@ -111,10 +112,22 @@ def error_response(code: str, message: str, where: str | None, status: int, deta
     return resp
 
 
+def bearer_challenge(exc: e.Unauthorized) -> str:
+    """RFC 6750 section 3: ``Bearer``, and for a token that is not accepted its error and an
+    ``error_description`` (printable ASCII without ``"`` and ``\\``)."""
+    if not isinstance(exc, e.InvalidToken):
+        return 'Bearer realm="provhub"'
+    text = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "'" if c == '"' else "?" for c in exc.message)
+    return f'Bearer realm="provhub", error="invalid_token", error_description="{text}"'
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(e.ProvhubError)
     def _provhub_error(exc: e.ProvhubError):
-        return error_response(exc.code, exc.message, exc.where, status_of(exc), exc.details)
+        resp = error_response(exc.code, exc.message, exc.where, status_of(exc), exc.details)
+        if isinstance(exc, e.Unauthorized):
+            resp.headers["WWW-Authenticate"] = bearer_challenge(exc)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

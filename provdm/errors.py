@@ -90,6 +90,23 @@ class Unauthorized(ProvhubError):
     code = "unauthorized"
 
 
+class InvalidToken(Unauthorized):
+    """A bearer token that is not accepted (OIDC: signature, issuer, audience, expiry, groups):
+    401 with ``WWW-Authenticate: Bearer error="invalid_token"`` (RFC 6750)."""
+
+    code = "invalid-token"
+
+    def __init__(self, message: str, *, where: str | None = "Authorization", details: list | None = None):
+        super().__init__(message, where=where, details=details)
+
+
+class ProviderUnavailable(ProvhubError):
+    """The OpenID Connect provider of a token cannot be reached for its keys: 503, try again
+    (the token itself may be fine)."""
+
+    code = "identity-provider-unavailable"
+
+
 class Forbidden(ProvhubError):
     code = "forbidden"
 

@@ -62,6 +62,23 @@ def make_settings(backend: str, request, tmp_path: Path, **overrides) -> Setting
     return settings
 
 
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """A real OpenID Connect provider on loopback (tests/oidc/provider.py)."""
+    from tests.oidc.provider import Provider
+
+    provider = Provider()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(params=["token", "oidc"])
+def caller(request):
+    """The kind of caller of a leak test: provhub's own API tokens, or OIDC access tokens from
+    :func:`oidc_provider`. Rights must hold alike for both."""
+    return request.param
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     return request.param

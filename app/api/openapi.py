@@ -446,6 +446,15 @@ def spec(base_url: str = "/") -> dict:
             },
         },
         "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a provhub API token (`provhub tokens create`), or an OpenID Connect access "
+                    "token (JWT) of an issuer in PROVHUB_OIDC_ISSUERS; reads of public data need none "
+                    "(docs/security.md)",
+                }
+            },
             "responses": {
                 "Error": {
                     "description": "an error: JSON (the REST endpoints' default), a DALI error VOTable "

@@ -43,9 +43,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Hashable, cast
 
-from neo4j import GraphDatabase, unit_of_work
+from neo4j import Bookmarks, GraphDatabase, unit_of_work
 from neo4j import exceptions as nx
 
+from app import bookmarks
 from app.access import Readable
 from provdm import vocabulary as voc
 from provdm.codec import ANON_PREFIX, Graph, Node, Relation, tree_json
@@ -488,8 +489,16 @@ class Neo4jStore:
             where="PROVHUB_STORE_URL",
         ) from None
 
+    @contextmanager
     def _session(self):
-        return self.driver.session(database=self.database)
+        """A driver session that waits for the caller's ``Provhub-Bookmark`` (app/bookmarks.py)
+        and hands its own bookmarks back when it ends."""
+        waits = bookmarks.given()
+        with self.driver.session(
+            database=self.database, bookmarks=Bookmarks.from_raw_values(waits) if waits else None
+        ) as session:
+            yield session
+            bookmarks.note(session.last_bookmarks().raw_values)
 
     def _read(self, work, *args):
         """Run ``work(tx, *args)`` in a managed read transaction (timeout: ``query_timeout``)."""

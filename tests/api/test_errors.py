@@ -9,6 +9,7 @@ cases (tests/api/test_api.py and tests/faults see the errors each backend raises
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from app.cli import load_commands
 from app.errors import STATUS
 from app.stores import open_store
 from provdm import errors as e
+from tests.bolt_server import free_port
 from tests.conftest import ROOT, make_settings
 
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()
@@ -80,6 +82,15 @@ def lock_the_store(service: Service) -> dict:
     return {}
 
 
+def unreachable_issuer(service: Service) -> dict:
+    """A JWT of an issuer whose port answers nobody (only its header and claims are read)."""
+    part = [
+        base64.urlsafe_b64encode(json.dumps(x).encode()).rstrip(b"=").decode()
+        for x in ({"alg": "RS256", "kid": "k"}, {"iss": service.settings.oidc_issuers})
+    ]
+    return {"Authorization": f"Bearer {part[0]}.{part[1]}.c2ln"}
+
+
 def hide_graphviz(service: Service) -> dict:
     service.monkeypatch.setenv("PATH", str(service.tmp_path))
     return {}
@@ -109,6 +120,13 @@ CASES = {
     ),
     e.StoreUnavailable: Case("POST", "/documents", None, NEW, PROVN, {"store_timeout": 0.05}, lock_the_store),
     e.RenderError: Case("GET", "/provsap?ID=ex:dl5&RESPONSEFORMAT=PROV-SVG", "render", setup=hide_graphviz),
+    e.ProviderUnavailable: Case(
+        "GET",
+        "/documents",
+        "Authorization",
+        settings={"auth": "on", "oidc_issuers": f"http://127.0.0.1:{free_port()}", "oidc_audience": "provhub"},
+        setup=unreachable_issuer,
+    ),
 }
 
 

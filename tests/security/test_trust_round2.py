@@ -18,6 +18,7 @@ from app import create_app
 from app.access import hash_token, new_token
 from app.stores.base import TokenRecord, utcnow_iso
 from tests.conftest import make_settings
+from tests.oidc.provider import AUDIENCE
 from tests.security.test_search_and_prefixes import PRIVATE as PRIVATE_DL4
 from tests.security.test_search_and_prefixes import PUBLIC as PUBLIC_DL5
 
@@ -40,13 +41,27 @@ TOKENS = {
 
 
 @pytest.fixture
-def hub(backend, request, tmp_path):
-    """A service with authentication on and a token for each of TOKENS (name -> header)."""
-    settings = make_settings(backend, request, tmp_path, auth="on", store_timeout=2)
+def hub(backend, caller, request, tmp_path):
+    """A service with authentication on and a token for each of TOKENS (name -> header): a
+    provhub API token, or (``caller`` oidc) an OIDC access token of a client of the loopback
+    provider (writers without a group are members of the writer group ``/writers`` only)."""
+    oidc = {}
+    if caller == "oidc":
+        provider = request.getfixturevalue("oidc_provider")
+        oidc = dict(
+            oidc_issuers=provider.issuer, oidc_audience=AUDIENCE, oidc_writer_groups="writers", oidc_admin_groups="ops"
+        )
+    settings = make_settings(backend, request, tmp_path, auth="on", store_timeout=2, **oidc)
     app = create_app(settings)
     store = app.extensions["provhub.store"]
     headers = {}
     for who, (name, role, groups) in TOKENS.items():
+        if caller == "oidc":
+            member = ["/ops"] if role == "admin" else ["/" + g for g in groups] + ["/writers"]
+            client = f"{who}-{secrets.token_hex(3)}"
+            provider.add_client(client, {"wlcg.groups": member, "preferred_username": name})
+            headers[who] = {"Authorization": f"Bearer {provider.token(client)}"}
+            continue
         token = new_token()
         store.save_token(TokenRecord(secrets.token_hex(4), name, role, groups, hash_token(token), utcnow_iso()))
         headers[who] = {"Authorization": f"Bearer {token}"}
@@ -356,6 +371,6 @@ def test_export_and_import_keep_the_poster(hub, tmp_path):
     restored = open_store(url)
     try:
         assert restored.get_document(doc).poster == store.get_document(doc).poster
-        assert store.get_document(doc).poster.startswith("token:")
+        assert store.get_document(doc).poster.startswith(("token:", "oidc:http://127.0.0.1:"))
     finally:
         restored.close()

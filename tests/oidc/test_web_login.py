@@ -1,0 +1,160 @@
+"""Web sign-in through the loopback provider: the authorization-code flow with PKCE, the session
+cookie, CSRF on writes made with the session, sign-out; and what a signed-in browser reads."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from app import create_app, services
+from app.access import Viewer
+from tests.oidc.provider import AUDIENCE, Provider, User
+from tests.oidc.test_bearer import DOC, PN, oidc_settings
+
+SECRET_DOC = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:secret, [ex:note="CONFIDENTIAL-77"])
+endDocument"""
+CALLBACK = "http://localhost/login/callback"
+
+
+@pytest.fixture
+def provider():
+    p = Provider()
+    p.add_client("provhub-web", {}, scope="openid profile wlcg.groups", redirect_uris=[CALLBACK])
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def site(backend, request, tmp_path, provider):
+    settings = oidc_settings(
+        backend, request, tmp_path, provider, oidc_client_id="provhub-web", oidc_client_secret="provhub-web-secret"
+    )
+    app = create_app(settings)
+    store = app.extensions["provhub.store"]
+    secret = services.ingest(
+        store,
+        SECRET_DOC,
+        "provn",
+        settings=settings,
+        viewer=Viewer(name="op", role="admin"),
+        rights="proprietary",
+        group="hess",
+    )
+    yield app.test_client(), secret.id
+    store.close()
+
+
+def sign_in(client, provider, groups=("/hess",), next_path="/documents"):
+    provider.user = User("alice", {"wlcg.groups": list(groups), "preferred_username": "alice"})
+    r = client.get(f"/login?next={next_path}")
+    assert r.status_code == 302
+    to_provider = r.headers["Location"]
+    asked = parse_qs(urlsplit(to_provider).query)
+    assert asked["code_challenge_method"] == ["S256"] and len(asked["code_challenge"][0]) == 43
+    assert asked["redirect_uri"] == [CALLBACK] and asked["state"][0]
+    back = requests.get(to_provider, allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text
+    where = urlsplit(back.headers["Location"])
+    assert where.path == "/login/callback"
+    return client.get(f"{where.path}?{where.query}"), asked
+
+
+def cookie_header(r) -> str:
+    return next(v for k, v in r.headers.items() if k == "Set-Cookie" and v.startswith("provhub_session="))
+
+
+def test_sign_in_read_write_with_csrf_and_sign_out(site, provider):
+    client, secret = site
+    anonymous = client.get(f"/documents/{secret}", headers={"Accept": "application/json"})
+    assert anonymous.status_code == 404
+    r, _ = sign_in(client, provider)
+    assert r.status_code == 302 and r.headers["Location"] == "/documents"
+    cookie = cookie_header(r)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # plain http here
+    # the session reads what the token's groups may read
+    assert client.get(f"/documents/{secret}", headers={"Accept": "application/json"}).status_code == 200
+    me = client.get("/login/session").get_json()
+    assert me["signed_in"] and me["name"] == "alice" and me["groups"] == ["hess"] and me["role"] == "writer"
+    # a write with the session cookie but without the CSRF token (a cross-site form) is refused
+    r = client.post("/documents", data=DOC, headers=PN)
+    assert r.status_code == 403 and r.get_json()["error"]["where"] == "X-CSRF-Token"
+    r = client.post("/documents", data=DOC, headers={**PN, "X-CSRF-Token": "guess"})
+    assert r.status_code == 403
+    r = client.post("/documents", data=DOC, headers={**PN, "X-CSRF-Token": me["csrf"]})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    # sign-out needs the token too, then the session reads as anonymous
+    assert client.post("/logout").status_code == 403
+    assert client.post("/logout", data={"csrf_token": me["csrf"]}).status_code == 303
+    assert client.get(f"/documents/{secret}", headers={"Accept": "application/json"}).status_code == 404
+    assert client.get("/login/session").get_json() == {"signed_in": False}
+
+
+def test_secure_cookie_behind_tls(site, provider):
+    client, _ = site
+    provider.user = User("alice", {"wlcg.groups": ["/hess"]})
+    r = client.get("/login", base_url="https://localhost")
+    assert "Secure" in cookie_header(r)
+
+
+def test_a_reader_group_signs_in_as_reader_and_sees_no_secret(site, provider):
+    client, secret = site
+    r, _ = sign_in(client, provider, groups=("/magic",))
+    assert r.status_code == 302
+    me = client.get("/login/session").get_json()
+    assert me["role"] == "reader"
+    assert client.get(f"/documents/{secret}", headers={"Accept": "application/json"}).status_code == 404
+    r = client.post("/documents", data=DOC, headers={**PN, "X-CSRF-Token": me["csrf"]})
+    assert r.status_code == 403
+    for path in ("/", "/documents", "/provsap?ID=ex:secret&RESPONSEFORMAT=PROV-JSON"):
+        assert "CONFIDENTIAL" not in client.get(path, headers={"Accept": "application/json"}).get_data(as_text=True)
+
+
+def test_callback_refuses_a_foreign_state_and_a_replayed_code(site, provider):
+    client, _ = site
+    provider.user = User("alice", {"wlcg.groups": ["/hess"]})
+    r = client.get("/login")
+    back = requests.get(r.headers["Location"], allow_redirects=False, timeout=10)
+    where = urlsplit(back.headers["Location"])
+    query = parse_qs(where.query)
+    forged = client.get(f"/login/callback?code={query['code'][0]}&state=not-mine")
+    assert forged.status_code == 401 and forged.get_json()["error"]["where"] == "state"
+    # the pending sign-in was used up by that answer: the right state no longer signs in
+    assert client.get(f"{where.path}?{where.query}").status_code == 401
+    assert client.get("/login/session").get_json() == {"signed_in": False}
+
+
+def test_no_open_redirect_after_sign_in(site, provider):
+    client, _ = site
+    r, _ = sign_in(client, provider, next_path="//evil.example.org/x")
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+def test_without_a_client_id_there_is_no_web_sign_in(backend, request, tmp_path, provider):
+    app = create_app(oidc_settings(backend, request, tmp_path, provider))
+    try:
+        assert app.test_client().get("/login").status_code == 404
+    finally:
+        app.extensions["provhub.store"].close()
+
+
+def test_code_without_its_verifier_is_refused_by_the_provider(provider):
+    """PKCE as the provider holds it: the code alone does not buy a token."""
+    provider.user = User("alice", {"wlcg.groups": ["/hess"]})
+    q = {
+        "response_type": "code",
+        "client_id": "provhub-web",
+        "redirect_uri": CALLBACK,
+        "scope": "openid",
+        "state": "s",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    back = requests.get(provider.issuer + "/authorize", params=q, allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK}
+    r = requests.post(provider.issuer + "/token", data=data, auth=("provhub-web", "provhub-web-secret"), timeout=10)
+    assert r.status_code == 400 and AUDIENCE not in r.text

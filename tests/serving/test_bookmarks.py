@@ -1,0 +1,89 @@
+"""Issue 22: reads in read transactions, writes in write transactions, and the Neo4j driver's
+bookmark of a write handed to the client in ``Provhub-Bookmark`` and taken back on its next
+request, also through a ``neo4j://`` routing driver against the CI Bolt server."""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlsplit
+
+import pytest
+
+from app import create_app
+from app.stores import open_store
+
+DOC = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:b1)
+endDocument"""
+PN = {"Content-Type": "text/provenance-notation", "Accept": "application/json"}
+
+
+@pytest.fixture(params=["bolt", "neo4j"])
+def bolt_app(request, tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings("bolt", request, tmp_path)
+    if request.param == "neo4j":  # the routing driver: reads to secondaries, writes to the leader
+        settings = dataclasses.replace(settings, store_url="neo4j://" + urlsplit(settings.store_url).netloc)
+    store = open_store(settings.store_url, settings)
+    yield create_app(settings, store=store), store
+    store.close()
+
+
+def test_a_write_answers_its_bookmark_and_reads_take_it_back(bolt_app):
+    app, store = bolt_app
+    client = app.test_client()
+    seen = []
+    original = store.driver.session
+
+    def spy(**kwargs):
+        seen.append(kwargs.get("bookmarks"))
+        return original(**kwargs)
+
+    store.driver.session = spy
+    r = client.post("/documents", data=DOC, headers=PN)
+    assert r.status_code == 201
+    mark = r.headers.get("Provhub-Bookmark")
+    assert mark, "no bookmark after a write"
+    seen.clear()
+    r = client.get("/documents", headers={"Accept": "application/json", "Provhub-Bookmark": mark})
+    assert r.status_code == 200 and r.get_json()["total"] == 1
+    assert seen and all(b is not None and set(b.raw_values) == set(mark.split(",")) for b in seen)
+    # reads answer no bookmark; a read without the header opens sessions without one
+    assert "Provhub-Bookmark" not in r.headers
+    seen.clear()
+    client.get("/documents", headers={"Accept": "application/json"})
+    assert seen and all(b is None for b in seen)
+
+
+def test_reads_run_in_read_transactions(bolt_app):
+    app, store = bolt_app
+    client = app.test_client()
+    assert client.post("/documents", data=DOC, headers=PN).status_code == 201
+    kinds = []
+    original = store.driver.session
+
+    def spy(**kwargs):
+        session = original(**kwargs)
+        for name in ("execute_read", "execute_write", "run"):
+            method = getattr(session, name)
+            setattr(session, name, lambda *a, _m=method, _n=name, **k: (kinds.append(_n), _m(*a, **k))[1])
+        return session
+
+    store.driver.session = spy
+    for path in (
+        "/documents",
+        "/provsap?ID=ex:b1&DEPTH=ALL&RESPONSEFORMAT=PROV-JSON",
+        "/records/http%3A%2F%2Fexample.org%2Fcta%23b1",
+    ):
+        kinds.clear()
+        assert client.get(path, headers={"Accept": "application/json"}).status_code in (200, 404), path
+        assert kinds and set(kinds) == {"execute_read"}, (path, kinds)
+
+
+@pytest.mark.parametrize("bad", ["a,b" * 20, "x" * 2000, "bad value"])
+def test_a_malformed_bookmark_is_400(bolt_app, bad):
+    app, _ = bolt_app
+    r = app.test_client().get("/documents", headers={"Accept": "application/json", "Provhub-Bookmark": bad})
+    assert r.status_code == 400 and r.get_json()["error"]["where"] == "Provhub-Bookmark"
