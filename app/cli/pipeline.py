@@ -42,3 +42,47 @@ def push(url, spool, retry_for):
     click.echo(f"sent {sent} document(s); {left} left in {spool}", err=True)
     if left:
         raise SystemExit(1)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@url_option
+@click.option("--used", "used", multiple=True, type=click.Path(exists=True, dir_okay=False), help="An input file.")
+@click.option("--generated", "generated", multiple=True, type=click.Path(dir_okay=False), help="An output file.")
+@click.option("--config", "configs", multiple=True, type=click.Path(exists=True, dir_okay=False), help="A config file.")
+@click.option("--name", default=None, help="The activity's name (default: the command's name).")
+@click.option("--software", multiple=True, help="A distribution whose version to record (importlib.metadata).")
+@click.option("--spool", default=None, type=click.Path(file_okay=False), help="Spool here what cannot be sent.")
+@click.option("--rights", type=click.Choice(["public", "proprietary"]), default=None, help="Who may read it.")
+@click.option("--group", default=None, help="Owner group of a proprietary document.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run(url, used, generated, configs, name, software, spool, rights, group, command):
+    """Run COMMAND, record it as one activity and post it: provhub run --used IN --generated OUT -- CMD ARGS.
+
+    The command's exit code is provhub's; a failing command is recorded as failed."""
+    import subprocess
+    from pathlib import Path
+
+    from provhub import capture
+
+    client = _client(url, spool)
+    act = capture.activity(
+        name or Path(command[0]).name, description=None, client=client, software=software, rights=rights, group=group
+    )
+    act.attributes["commandLine"] = " ".join(command)
+    with act:
+        for path in used:
+            act.used(path)
+        for path in configs:
+            act.config(path)
+        code = subprocess.call(list(command))
+        act.attributes["exitCode"] = code
+        for path in generated:
+            if Path(path).is_file():
+                act.generated(path)
+        if code:
+            act.fail(f"exit code {code}")
+    where = (
+        act.result.id if act.result and act.result.id else f"the spool ({act.result.spooled})" if act.result else "?"
+    )
+    click.echo(f"recorded {act.id} ({act.status}) as {where}", err=True)
+    raise SystemExit(code)

@@ -8,6 +8,7 @@ import json
 import time
 import tracemalloc
 import urllib.request
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -250,3 +251,16 @@ def test_client_leaks_no_hidden_record(backend, request, tmp_path):
     finally:
         server.shutdown()
         store.close()
+
+
+def test_client_installs_light():
+    """provhub.client and provhub.spool import neither Flask, nor a store, nor prov."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, provhub.client; "
+        "bad = [m for m in ('flask', 'werkzeug', 'neo4j', 'sqlite3', 'prov', 'app', 'astropy') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
