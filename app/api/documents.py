@@ -9,6 +9,7 @@ from provdm.errors import InvalidParameter, MalformedDocument, UnsupportedMediaT
 
 from .. import identity, services
 from . import current_settings, current_store, current_viewer, int_arg, negotiate
+from .body import request_body
 
 bp = Blueprint("documents", __name__)
 
@@ -25,7 +26,7 @@ def post_document():
             "Content-Type is required: " + registry.spoken(formats.MEDIA_TYPES.values()), where="Content-Type"
         )
     fmt = formats.format_from_media_type(ctype)
-    raw = request.get_data(cache=False)
+    raw = request_body(settings.max_body_bytes)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
