@@ -158,9 +158,28 @@ class _Links:
     url: Callable[[str], str]
     rows: list = field(default_factory=list)
     done: set = field(default_factory=set)
+    #: the records without a file the walk went through to reach the one being linked
+    chain: tuple = ()
+    #: such records nearest the dataset on their path (no other before them), and those through
+    #: which a progenitor or derivation file was found
+    nearest: list = field(default_factory=list)
+    resolved: set = field(default_factory=set)
+
+    def candidate(self, rid: str, chain: tuple) -> None:
+        """A record without a file the walk goes on through: it is linked itself (``settle``)
+        when it is the nearest on its path and no file was found beyond it."""
+        if not chain:
+            self.nearest.append(rid)
+
+    def settle(self, semantics: str) -> None:
+        for rid in self.nearest:
+            if rid not in self.resolved:
+                self.add(rid, semantics, _label(self.view.nodes[rid]))
 
     def add(self, rid: str, semantics: str, description: str, local: str | None = None) -> None:
         key = (rid, semantics, local)
+        if semantics in (PROGENITOR, DERIVATION):
+            self.resolved.update(self.chain)
         if key in self.done or not self.view.shown(rid):
             return
         self.done.add(key)
@@ -208,9 +227,11 @@ def _own(acc: _Links, rid: str) -> None:
 
 def _back(acc: _Links, rid: str) -> None:
     view = acc.view
-    seen, queue = {rid, *view.members.get(rid, [])}, deque([rid, *view.members.get(rid, [])])
+    start = [rid, *view.members.get(rid, [])]
+    seen, queue = set(start), deque((i, ()) for i in start)
     while queue:
-        for rel in view.out.get(queue.popleft(), []):
+        x, chain = queue.popleft()
+        for rel in view.out.get(x, []):
             y = rel.dst
             if y in seen or not view.shown(y):
                 continue
@@ -218,20 +239,22 @@ def _back(acc: _Links, rid: str) -> None:
             node = view.nodes[y]
             if node.kind != "entity":
                 if node.kind == "activity":
-                    queue.append(y)
+                    queue.append((y, chain))
                 continue
+            acc.chain = chain
             if _reached(acc, rel, node):
-                queue.append(y)
+                acc.candidate(y, chain)
+                queue.append((y, (*chain, y)))
+    acc.settle(PROGENITOR)
 
 
 def _reached(acc: _Links, rel, node) -> bool:
     """Link an entity the back walk reached; True to walk on through it."""
     view, types = acc.view, _types(node)
-    configured = rel.type == "wasInfluencedBy" and any(
-        isinstance(v, dict) and "qn" in v and v["qn"][0] + v["qn"][1] in CONFIGURED_BY
-        for v in _values(rel.attrs, "type")
-    )
+    configured = _configured(rel)
     usage = next((t for t in (_text(v) for v in _values(rel.attrs, "usageType")) if t), None)
+    if _is_description(rel, node):
+        return False  # an IVOA description (isDescribedBy), a placeholder path: not data
     if types & INDEX_TYPES:
         acc.add(node.id, AUXILIARY, f"index table: {_label(node)}", "index")
         return False
@@ -261,25 +284,42 @@ def _reached(acc: _Links, rel, node) -> bool:
     return True
 
 
+def _is_description(rel, node) -> bool:
+    return (
+        rel.type == "wasInfluencedBy" and not _configured(rel) or any(t.endswith("Description") for t in _types(node))
+    )
+
+
+def _configured(rel) -> bool:
+    return rel.type == "wasInfluencedBy" and any(
+        isinstance(v, dict) and "qn" in v and v["qn"][0] + v["qn"][1] in CONFIGURED_BY
+        for v in _values(rel.attrs, "type")
+    )
+
+
 def _forth(acc: _Links, rid: str) -> None:
     view = acc.view
     own = {rid, *view.members.get(rid, [])}
-    seen, queue = set(own), deque(own)
+    seen, queue = set(own), deque((i, ()) for i in own)
     while queue:
-        for rel in view.into.get(queue.popleft(), []):
+        x, chain = queue.popleft()
+        for rel in view.into.get(x, []):
             y = rel.src
             if y in seen or not view.shown(y):
                 continue
             seen.add(y)
             node = view.nodes[y]
             if node.kind == "activity":
-                queue.append(y)
-            elif node.kind == "entity":
+                queue.append((y, chain))
+            elif node.kind == "entity" and not _is_description(rel, node):
                 target = view.parent.get(y, y)
+                acc.chain = chain
                 if target not in own and view.shown(target) and _is_file(view.nodes[target]):
                     acc.add(target, DERIVATION, _label(view.nodes[target]))
                 else:
-                    queue.append(y)
+                    acc.candidate(y, chain)
+                    queue.append((y, (*chain, y)))
+    acc.settle(DERIVATION)
 
 
 def _graph(store: Store, rid: str, direction: str, depth: int, *, settings, viewer: Viewer) -> Graph:
