@@ -121,11 +121,11 @@ def _first(node, local: str) -> str | None:
 def location(node) -> str | None:
     """The record's location (prov:location), a URL first."""
     found = [t for t in (_text(v) for v in _values(node.attrs, "location")) if t]
-    urls = [t for t in found if _is_url(t)]
+    urls = [t for t in found if is_url(t)]
     return (urls or found or [None])[0]
 
 
-def _is_url(text: str) -> bool:
+def is_url(text: str) -> bool:
     scheme, sep, rest = text.partition("://")
     return bool(sep) and scheme.lower() in ("http", "https", "ftp") and bool(rest)
 
@@ -186,7 +186,7 @@ class _Links:
         node = self.view.nodes[rid]
         target = self.view.nodes.get(self.view.parent.get(rid, ""), node) if rid in self.view.parent else node
         where = location(target)
-        if where and _is_url(where):
+        if where and is_url(where):
             access, ctype = where, _first(target, "contentType")
         else:
             access, ctype = self.url(rid), RECORD_PAGE_TYPE
@@ -201,6 +201,7 @@ class _Links:
                 content_length=size if access is not None and target is node else None,
                 local_semantics=local,
                 record=rid,
+                file=where,
             )
         )
 

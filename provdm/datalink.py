@@ -63,8 +63,10 @@ class Link:
     local_semantics: str | None = None
     link_auth: str | None = None
     link_authorized: bool | None = None
-    #: not written: the record the link is to (the bundle reads it)
+    #: not written: the record the link is to, and the location of the file holding it (the
+    #: bundle reads them)
     record: str | None = field(default=None, compare=False)
+    file: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
