@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, *, store=None) -> Flask:
     # Every part by name: a missing module is an ImportError here, at start (without
     # app.security, writes would otherwise stop needing a token).
     from . import errors, security, web
-    from .api import audit, datalink, documents, fits, health, identity, openapi, provsap, vosi
+    from .api import audit, datalink, documents, fits, health, identity, obscore, openapi, provsap, vosi
     from .stores import open_store
 
     if store is None:
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, store=None) -> Flask:
     app.extensions["provhub.store"] = store
     errors.register(app)
 
-    for module in (documents, provsap, datalink, health, vosi, openapi, fits, audit, identity, web):
+    for module in (documents, provsap, datalink, obscore, health, vosi, openapi, fits, audit, identity, web):
         app.register_blueprint(module.bp)
     security.init_app(app)
     return app

@@ -284,6 +284,22 @@ def spec(base_url: str = "/") -> dict:
                     "responses": {"200": {"description": "the links document"}, "400": ERROR, "406": ERROR},
                 },
             },
+            "/obscore": {
+                "get": {
+                    "summary": "The products provhub knows as an ObsCore 1.1 VOTable; access_url: their DataLink document",
+                    "operationId": "obscore",
+                    "parameters": [
+                        _param("MAXREC", schema={"type": "integer"}, description="most rows (default 1000)")
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "ObsCore table (ivoa.obscore columns, ObsCore 1.1 utypes)",
+                            "content": {"application/x-votable+xml": {"schema": {"type": "string"}}},
+                        },
+                        "400": ERROR,
+                    },
+                },
+            },
             "/pins": {
                 "put": {
                     "summary": "An admin's decision for an ambiguous name: key means the record 'to'",
