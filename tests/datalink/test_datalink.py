@@ -204,3 +204,15 @@ def services_links(store, settings, ident, viewer):
     from app import datalink
 
     return datalink.links(store, [ident], settings=settings, viewer=viewer, record_url=lambda rid: "/records/" + rid)
+
+
+def test_post_takes_the_parameters_of_get(client, store, settings):
+    services.ingest(store, PUBLIC_TOP, "provn", settings=settings)
+    got = client.get("/datalink?ID=ex:dl5&ID=ex:dl3").data
+    posted = client.post("/datalink", data={"ID": ["ex:dl5", "ex:dl3"]}).data
+    assert posted == got and b"#progenitor" in got
+
+
+def test_too_many_ids_are_refused(client):
+    r = client.get("/datalink?" + "&".join(f"ID=x{i}" for i in range(101)), headers={"Accept": "application/json"})
+    assert r.status_code == 400 and "at most 100" in r.get_json()["error"]["message"]
