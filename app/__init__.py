@@ -39,8 +39,20 @@ def create_app(settings: Settings | None = None, *, store=None) -> Flask:
     # Every part by name: a missing module is an ImportError here, at start (without
     # app.security, writes would otherwise stop needing a token).
     from . import errors, security, web
+    from .api import (
+        audit,
+        datalink,
+        documents,
+        fits,
+        health,
+        identity,
+        obscore,
+        openapi,
+        provsap,
+        questions,
+        vosi,
+    )
     from .web import compare
-    from .api import audit, documents, fits, health, identity, openapi, provsap, questions, vosi
     from .stores import open_store
 
     if store is None:
@@ -49,7 +61,8 @@ def create_app(settings: Settings | None = None, *, store=None) -> Flask:
     app.extensions["provhub.store"] = store
     errors.register(app)
 
-    for module in (documents, provsap, health, vosi, openapi, fits, audit, identity, questions, web, compare):
+    blueprints = (documents, provsap, datalink, obscore, health, vosi, openapi, fits, audit, identity, questions)
+    for module in (*blueprints, web, compare):
         app.register_blueprint(module.bp)
     security.init_app(app)
     return app

@@ -59,7 +59,7 @@ def status_of(exc: e.ProvhubError) -> int:
 
 
 #: the resources whose errors are DALI error documents (VOTable by default)
-DALI_PATHS = ("/provsap",)
+DALI_PATHS = ("/provsap", "/datalink")
 #: the media types a DALI error document is offered in, the default first
 _DALI_OFFERS = (votable.MEDIA_TYPE, "text/xml", "text/plain", "application/json")
 

@@ -248,6 +248,61 @@ def spec(base_url: str = "/") -> dict:
                     },
                 },
             },
+            "/datalink": {
+                "get": {
+                    "summary": "DataLink 1.1 {links} of datasets: #this, #progenitor, #calibration, #auxiliary, "
+                    "#derivation and a ProvSAP service descriptor (docs/api.md)",
+                    "operationId": "datalink",
+                    "parameters": [
+                        _param(
+                            "ID",
+                            required=True,
+                            schema={"type": "array", "items": {"type": "string"}},
+                            description="a record id or any of its aliases; repeatable",
+                        ),
+                        _param("RESPONSEFORMAT", description="the links VOTable (the only format)"),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the links document; an unknown or hidden ID is a row with error_message",
+                            "content": {"application/x-votable+xml;content=datalink": {"schema": {"type": "string"}}},
+                        },
+                        "400": ERROR,
+                        "406": ERROR,
+                    },
+                },
+                "post": {
+                    "summary": "The same as GET, the parameters in a form body (DALI 1.1)",
+                    "operationId": "datalinkPost",
+                    "requestBody": {
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"ID": {"type": "array", "items": {"type": "string"}}},
+                                }
+                            }
+                        }
+                    },
+                    "responses": {"200": {"description": "the links document"}, "400": ERROR, "406": ERROR},
+                },
+            },
+            "/obscore": {
+                "get": {
+                    "summary": "The products provhub knows as an ObsCore 1.1 VOTable; access_url: their DataLink document",
+                    "operationId": "obscore",
+                    "parameters": [
+                        _param("MAXREC", schema={"type": "integer"}, description="most rows (default 1000)")
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "ObsCore table (ivoa.obscore columns, ObsCore 1.1 utypes)",
+                            "content": {"application/x-votable+xml": {"schema": {"type": "string"}}},
+                        },
+                        "400": ERROR,
+                    },
+                },
+            },
             "/pins": {
                 "put": {
                     "summary": "An admin's decision for an ambiguous name: key means the record 'to'",

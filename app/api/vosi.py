@@ -43,6 +43,8 @@ VOSI_AVAILABILITY = "ivo://ivoa.net/std/VOSI#availability"
 #: proposed in WD-ProvenanceDM-1.0-20170921, "VOSI availability and capabilities"
 #: (ivoa-std/ProvenanceDM 218d6a8, doc/provaccess.tex); no registered identifier exists
 PROVSAP_STANDARD_ID = "ivo://ivoa.net/std/ProvenanceDM#ProvDAL-1.0"
+#: DataLink 1.1 section 5: the {links} capability
+DATALINK_STANDARD_ID = "ivo://ivoa.net/std/DataLink#links-1.1"
 #: bearer tokens in ``Authorization: Bearer`` (IVOA SSO, the method services advertise tokens with)
 TOKEN_METHOD = "ivo://ivoa.net/sso#token"
 #: provhub's own capability: the limits of this service (not an IVOA standard)
@@ -147,6 +149,25 @@ def _provsap_interface(url: str, security_method: str | None) -> str:
     )
 
 
+def _datalink_capability(base: str) -> str:
+    """DataLink 1.1 section 5: ``/datalink`` takes ID (repeatable) and answers a links document."""
+    from provdm.datalink import MEDIA_TYPE
+
+    params = [
+        _param("ID", "identifier of a dataset: a record id or any of its aliases; repeatable", "char", use="required"),
+        _param("RESPONSEFORMAT", f"{MEDIA_TYPE} (the default and the only format)", "char"),
+    ]
+    return (
+        f'  <capability standardID="{DATALINK_STANDARD_ID}">\n'
+        '    <interface xsi:type="vs:ParamHTTP" role="std" version="1.1">\n'
+        f'      <accessURL use="base">{escape(base)}/datalink</accessURL>\n'
+        "      <queryType>GET</queryType>\n      <queryType>POST</queryType>\n"
+        f"      <resultType>{escape(MEDIA_TYPE)}</resultType>\n"
+        + "".join(f"      {p}\n" for p in params)
+        + "    </interface>\n  </capability>\n"
+    )
+
+
 def _limits_capability(base: str) -> str:
     s = current_settings()
     params = "\n".join(
@@ -180,6 +201,7 @@ def capabilities():
         + _vosi_capability(VOSI_CAPABILITIES, f"{base}/capabilities")
         + _vosi_capability(VOSI_AVAILABILITY, f"{base}/availability")
         + f'  <capability standardID="{PROVSAP_STANDARD_ID}">\n{provsap}  </capability>\n'
+        + _datalink_capability(base)
         + _limits_capability(base)
         + "</vosi:capabilities>\n"
     )

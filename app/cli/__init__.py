@@ -53,7 +53,7 @@ def open_store_from(store_url: str | None = None, settings: Settings | None = No
 
 def _load():
     """Import the command modules; each registers its commands on ``cli``."""
-    from . import admin, core, importers, lifecycle, pipeline, questions, visual  # noqa: F401
+    from . import admin, bundle, core, importers, lifecycle, obscore, pipeline, questions, visual  # noqa: F401
 
 
 def main(argv=None):

@@ -59,6 +59,7 @@ VOSI = {
     "ivo://ivoa.net/std/VOSI#availability": "/availability",
 }
 LIMITS = "https://provhub.org/ns#limits"
+DATALINK = "ivo://ivoa.net/std/DataLink#links-1.1"
 #: the pyvo 1.10 gaps of the module docstring: elements its ParamHTTP does not know
 PYVO_UNKNOWN = {"param", "name", "description", "dataType"}
 
@@ -145,7 +146,10 @@ def test_pyvo_reads_capabilities_pedantically(client):
 
 def test_pyvo_reads_the_capabilities(vosi_client):
     caps = read_capabilities(vosi_client.get("/capabilities").data)
-    assert set(caps) == set(VOSI) | {PROVDAL, LIMITS}
+    assert set(caps) == set(VOSI) | {PROVDAL, DATALINK, LIMITS}
+    (datalink,) = caps[DATALINK].interfaces
+    assert type(datalink).__name__ == "ParamHTTP" and datalink.role == "std"
+    assert [u.content for u in datalink.accessurls] == ["http://localhost/datalink"]
     for standard_id, path in VOSI.items():
         (interface,) = caps[standard_id].interfaces
         assert interface.role == "std" and not interface.securitymethods  # VOSI 1.1 section 4

@@ -1,0 +1,179 @@
+"""ObsCore in and out, on both stores: ``provhub import-obscore`` joins an ObsCore table's rows to
+the sample's DL3 files, ``GET /obscore`` exports the products, astropy reads both tables.
+
+The test table is built from the sample's ``data/dl3/hess-dl3-dr1/obs-index.fits.gz`` (the
+H.E.S.S. DL3 DR1 observation index): ``obs_id``, ``target_name``, ``s_ra``/``s_dec``
+(RA_PNT/DEC_PNT), ``t_exptime`` (LIVETIME) are that index's values; ``obs_publisher_did`` and
+``access_url`` are made up for the test (``ivo://hess.example/...``, ``https://archive.example/...``
+with the release's file names), since DR1 publishes no ObsCore service.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from io import BytesIO
+
+import numpy as np
+import pytest
+from astropy.io.votable import from_table, parse
+from astropy.table import Table
+from click.testing import CliRunner
+
+from app import obscore, services
+from app.access import ANONYMOUS, OPERATOR
+from app.cli import load_commands
+from provdm.obscore import COLUMNS
+from tests.conftest import ROOT
+from tests.datalink.test_bundle import cli_env
+from tests.datalink.test_datalink import _sample
+
+OBS_INDEX = ROOT / "data/dl3/hess-dl3-dr1/obs-index.fits.gz"
+PRESENT = (23523, 23526, 23559, 23592, 33787)  # the runs whose files are in data/
+ABSENT = 33788  # in the index, its file is not in data/
+FILE = "hess_dl3_dr1_obs_id_{:06d}.fits.gz"
+
+
+def did(obs_id: int) -> str:
+    return f"ivo://hess.example/dl3-dr1?obs_id={obs_id}"
+
+
+def url(obs_id: int) -> str:
+    return "https://archive.example/hess-dl3-dr1/data/" + FILE.format(obs_id)
+
+
+def obscore_table() -> Table:
+    index = Table.read(OBS_INDEX)
+    rows = []
+    for obs_id in (*PRESENT, ABSENT):
+        (r,) = index[index["OBS_ID"] == obs_id]
+        rows.append(
+            (
+                obs_id,
+                did(obs_id),
+                url(obs_id),
+                str(r["OBJECT"]),
+                float(r["RA_PNT"]),
+                float(r["DEC_PNT"]),
+                float(r["LIVETIME"]),
+            )
+        )
+    # a row whose file name and obs_id name two different files: ambiguous, never guessed
+    rows.append((23526, "ivo://hess.example/dl3-dr1?mixed", url(23523), "Crab Nebula", 0.0, 0.0, 0.0))
+    names = ("obs_id", "obs_publisher_did", "access_url", "target_name", "s_ra", "s_dec", "t_exptime")
+    table = Table(rows=rows, names=names)
+    table["obs_id"] = [str(v) for v in table["obs_id"]]
+    table["dataproduct_type"] = "event"
+    table["calib_level"] = np.int16(2)
+    table["obs_collection"] = "HESS-DL3-DR1"
+    return table
+
+
+def write_votable(table: Table, path) -> None:
+    """The table as a TAP service returns ObsCore: ObsCore 1.1 utypes, UCDs and units."""
+    vot = from_table(table)
+    for f in vot.get_first_table().fields:
+        _dtype, utype, ucd, unit = COLUMNS[f.name]
+        f.utype, f.ucd = utype, ucd
+        if unit:
+            f.unit = unit
+    vot.to_xml(str(path))
+
+
+@pytest.fixture
+def sample_store(store, settings):
+    for doc in _sample():
+        services.ingest_prov(store, doc, settings=settings)
+    return store
+
+
+@pytest.mark.parametrize("kind", ["votable", "fits"])
+def test_import_joins_rows_and_reports_the_others(sample_store, settings, client, tmp_path, kind):
+    path = tmp_path / ("obscore.xml" if kind == "votable" else "obscore.fits")
+    table = obscore_table()
+    write_votable(table, path) if kind == "votable" else table.write(path)
+    r = CliRunner().invoke(load_commands(), ["import-obscore", str(path), "--json"], env=cli_env(settings))
+    assert r.exit_code == 2, r.output  # some rows are not matched
+    report = json.loads(r.stdout)
+    assert sorted(m["obs_id"] for m in report["matched"]) == sorted(str(o) for o in PRESENT)
+    assert {m["by"] for m in report["matched"]} == {"access_url"}
+    (unmatched,) = report["unmatched"]
+    assert unmatched["obs_id"] == str(ABSENT)
+    (ambiguous,) = report["ambiguous"]
+    assert ambiguous["why"] == "disagree" and len(ambiguous["candidates"]) == 2
+    # the DID is now a name of the DL3 file, and access_url its location
+    resolved = client.get("/resolve", query_string={"ID": did(23523)}).get_json()
+    assert resolved["id"] == services.canonical(sample_store, FILE.format(23523))
+    vot = parse(BytesIO(client.get("/datalink", query_string={"ID": did(23523)}).data))
+    links = vot.get_first_table().to_table(use_names_over_ids=True)
+    (this,) = [row for row in links if row["semantics"] == "#this"]
+    assert this["access_url"] == url(23523) and this["content_type"] == "application/fits"
+    assert "ivo://hess.example/dl3-dr1?mixed" not in json.dumps(resolved)
+
+
+def test_export_and_round_trip(sample_store, settings, client, tmp_path):
+    path = tmp_path / "in.xml"
+    write_votable(obscore_table(), path)
+    obscore.import_obscore(sample_store, str(path), settings=settings)
+    r = client.get("/obscore")
+    assert r.status_code == 200 and r.mimetype == "application/x-votable+xml"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vot = parse(BytesIO(r.data), verify="exception")
+    fields = {f.name: f for f in vot.get_first_table().fields}
+    for name, (_d, utype, ucd, unit) in COLUMNS.items():
+        assert fields[name].utype == utype and fields[name].ucd == ucd
+        assert (str(fields[name].unit) if fields[name].unit else None) == unit
+    out = vot.get_first_table().to_table()
+    events = out[out["dataproduct_type"] == "event"]
+    assert sorted(events["obs_publisher_did"]) == sorted(did(o) for o in PRESENT)
+    row = events[events["obs_publisher_did"] == did(23523)][0]
+    assert row["obs_id"] == "23523" and row["target_name"] == "Crab Nebula" and row["calib_level"] == 2
+    assert row["access_url"].endswith("/datalink?ID=" + "ivo%3A%2F%2Fhess.example%2Fdl3-dr1%3Fobs_id%3D23523")
+    assert abs(row["t_min"] - 53343.922) < 0.01  # 2004-12-04T22:08 UTC, from TSTART and MJDREF
+    products = [str(r["obs_publisher_did"]) for r in out if r["dataproduct_type"] != "event"]
+    assert len(products) == 2 and len(out) == len(PRESENT) + 2  # and the two DL5 products
+    # the exported table goes back in: every row is known by its DID now
+    back = tmp_path / "out.xml"
+    back.write_bytes(r.data)
+    again = obscore.import_obscore(sample_store, str(back), settings=settings, dry_run=True)
+    assert not again.unmatched and not again.ambiguous and len(again.matched) == len(out)
+    assert {m["by"] for m in again.matched} == {"obs_publisher_did"}
+
+
+PROPRIETARY_FILE = """document
+  prefix ex <http://example.org/o#>
+  prefix provhub <https://provhub.org/ns#>
+  entity(ex:secretfile, [prov:type='provhub:FitsFile', prov:label="SECRET-RUN.fits", provhub:alias="ivo://x/secret"])
+endDocument"""
+
+
+def test_export_and_import_hide_what_the_caller_may_not_read(store, settings, tmp_path):
+    services.ingest(store, PROPRIETARY_FILE, "provn", settings=settings, rights="proprietary", group="hess")
+
+    def rows(viewer):
+        return obscore.products(store, settings=settings, viewer=viewer, datalink_url=lambda d: d)
+
+    assert [r["obs_publisher_did"] for r in rows(OPERATOR)] == ["ivo://x/secret"]
+    assert rows(ANONYMOUS) == []
+    path = tmp_path / "t.xml"
+    table = Table(
+        rows=[("ivo://x/secret", "https://a.example/SECRET-RUN.fits", "1")],
+        names=("obs_publisher_did", "access_url", "obs_id"),
+    )
+    write_votable(table, path)
+    report = obscore.import_obscore(store, str(path), settings=settings, viewer=ANONYMOUS, dry_run=True)
+    assert report.matched == [] and "secretfile" not in json.dumps(report.to_dict())
+
+
+def test_a_table_without_obs_publisher_did_is_refused(store, settings, tmp_path):
+    path = tmp_path / "t.fits"
+    Table({"obs_id": ["1"]}).write(path)
+    r = CliRunner().invoke(load_commands(), ["import-obscore", str(path)], env=cli_env(settings))
+    assert r.exit_code == 1 and "no obs_publisher_did column" in r.output
+
+
+@pytest.mark.parametrize("maxrec", ["x", "-1"])
+def test_a_bad_maxrec_is_refused(client, maxrec):
+    r = client.get(f"/obscore?MAXREC={maxrec}", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and r.get_json()["error"]["where"] == "MAXREC"
