@@ -279,8 +279,17 @@ def spec(base_url: str = "/") -> dict:
                             "application/x-www-form-urlencoded": {
                                 "schema": {
                                     "type": "object",
-                                    "properties": {"ID": {"type": "array", "items": {"type": "string"}}},
-                                }
+                                    # one ID or several: in a form both are ID=... (repeated)
+                                    "properties": {
+                                        "ID": {
+                                            "anyOf": [
+                                                {"type": "string"},
+                                                {"type": "array", "items": {"type": "string"}},
+                                            ]
+                                        }
+                                    },
+                                },
+                                "encoding": {"ID": {"explode": True}},
                             }
                         }
                     },
