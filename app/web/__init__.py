@@ -86,7 +86,7 @@ def record(record_id: str):
     graph = lineage.build(store, node.id, view, settings=settings, viewer=viewer, link=record_url)
     head = facts(elements([node])[node.id])
     stem = "lineage-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in head.short)[:80]
-    graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem)
+    graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem, graph.layout)
     return render_template(
         "web/record.html",
         record=head,

@@ -4,6 +4,8 @@ provdm.audit for what they draw and list)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from prov.model import ProvDocument
 
@@ -93,3 +95,16 @@ def test_the_audit_lists_irfs_sorted(merged):
     assert len(names) == 20 and names == sorted(names, key=str.lower)
     text = audit_report.write_text(report)
     assert text.index("obs_id_023523.fits.gz[AEFF]") < text.index("obs_id_023523.fits.gz[BKG]")
+
+
+def test_the_records_of_a_run_fold_into_one_node_named_by_its_obs_id(merged):
+    dot = to_dot(merged, by_observation=True, node_cap=10_000)
+    runs = re.findall(r"<B>OBS_ID (\d+)</B>", dot)
+    assert {"23523", "23526", "23559", "23592"} <= set(runs) and len(runs) == len(set(runs))
+    assert "IRFs AEFF BKG EDISP PSF" in dot and "obs_id_023523.fits.gz[EVENTS]</B>" not in dot
+    gid = re.search(r'<B>OBS_ID 23523</B>[^\n]*id="group-(g[0-9a-f]{12})"[^\n]*URL="#expand=\1"', dot)
+    assert gid
+    opened = to_dot(merged, by_observation=True, node_cap=10_000, expand=[gid.group(1)])
+    assert set(re.findall(r"<B>OBS_ID (\d+)</B>", opened)) == set(runs) - {"23523"}
+    assert "obs_id_023523.fits.gz[EVENTS]</B>" in opened and "obs_id_023526.fits.gz[EVENTS]</B>" not in opened
+    assert "obs_id_023526.fits.gz[EVENTS]</B>" in to_dot(merged, node_cap=10_000)  # downloads draw every record
