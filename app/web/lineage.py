@@ -20,7 +20,7 @@ from markupsafe import Markup
 from provdm import registry
 from provdm.errors import AnswerTooLarge, Busy, InvalidParameter, QueryTimeout, RenderError
 from provdm.provsap import ProvSapQuery, parse_depth
-from provdm.facts import read_facts
+from provdm.facts import read_facts, title
 from provdm.render import DIRECTIONS
 
 from .. import services
@@ -47,6 +47,8 @@ _PICTURES = {f.provsap for f in registry.answers() if f.kind == registry.PICTURE
 #: downloads in a PROV syntax are W3C PROV (MODEL=W3C, lossless), what prov and PROV tools read;
 #: ProvSAP's default, MODEL=IVOA, is voprov's native serialisation
 _SYNTAXES = {f.provsap for f in registry.answers() if f.kind == registry.SYNTAX}
+#: records listed under the graph (by kind and title); the downloads hold them all
+LISTED = 500
 _GROUP_ID = re.compile(r"g[0-9a-f]{12}")
 _SVG = "{http://www.w3.org/2000/svg}"
 _XLINK = "{http://www.w3.org/1999/xlink}"
@@ -97,6 +99,7 @@ class Lineage:
     records: list[tuple[Facts, str | None]] = field(default_factory=list)  # (facts, page URL)
     downloads: list[tuple[str, str, str]] = field(default_factory=list)  # (text, URL, file name)
     layout: str = "BT"  # the direction drawn (AUTO picks one)
+    total: int = 0  # records in the graph (``records`` lists the first LISTED)
 
 
 def downloads(record_id: str, view: View, provsap_url: str, stem: str, layout: str | None = None):
@@ -149,14 +152,12 @@ def build(store, record_id: str, view: View, *, settings, viewer, link: Callable
         picture, error = None, f"The graph could not be drawn: {exc.message}"
     else:
         error = None
-    records = sorted(
-        ((facts(el), linked.get(iri)) for iri, el in elements.items()),
-        key=lambda r: (r[0].kind, r[0].title.lower(), r[0].id),
-    )
+    ordered = sorted(elements.values(), key=lambda el: (el.kind, title(el).lower(), el.id))
+    records = [(facts(el), linked.get(el.id)) for el in ordered[:LISTED]]
     if picture is None:
-        return Lineage(error=error, records=records)
+        return Lineage(error=error, records=records, total=len(elements))
     svg, groups = for_page(picture)
-    return Lineage(svg=svg, groups=groups, records=records, layout=layout)
+    return Lineage(svg=svg, groups=groups, records=records, layout=layout, total=len(elements))
 
 
 def _too_wide(svg: bytes) -> bool:

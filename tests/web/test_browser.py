@@ -281,16 +281,24 @@ def test_the_sample_product_opens_with_its_four_runs_readable_at_1280(screen, tm
         for run in ("23523", "23526", "23559", "23592"):
             (text,) = [t for t in texts if f"OBS_ID {run}" in t]
             assert "IRFs AEFF BKG EDISP PSF" in text and "Crab Nebula" in text
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-1280-top.png"))  # the summary
+        frame_el.scroll_into_view_if_needed()
+        frame = frame_el.bounding_box()
+        assert frame and frame["height"] >= 500  # most of an 800 px screen
         screen.screenshot(path=str(ARTIFACTS / "web-sample-1280.png"))
         for i in range(4):
             box = runs.nth(i).bounding_box()
             assert box and _inside(box, frame), (box, frame)
             assert box["height"] >= 55  # 5 lines of text, not a thin strip
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-1280-top.png"))  # the summary
+        frame_el.scroll_into_view_if_needed()
+        frame = frame_el.bounding_box()
+        assert frame and frame["height"] >= 500  # most of an 800 px screen
         screen.screenshot(path=str(ARTIFACTS / "web-sample-1280.png"))
 
         # keyboard: the frame takes focus, + zooms in
-        before = runs.first.bounding_box()
         frame_el.focus()
+        before = runs.first.bounding_box()
         screen.keyboard.press("+")
         after = runs.first.bounding_box()
         assert before and after and after["width"] > before["width"] * 1.1
@@ -320,6 +328,7 @@ def test_a_1000_run_fan_in_opens_in_under_2_s_and_expands_on_click(screen, tmp_p
         assert group.count() == 1 and "1,000 observations" in group.text_content()
         screen.screenshot(path=str(ARTIFACTS / "web-fan-in-1000.png"))
 
+        screen.locator("[data-graph]").scroll_into_view_if_needed()
         frame = screen.locator("[data-graph]").bounding_box()
         assert frame
         box = group.bounding_box()
@@ -339,6 +348,14 @@ def test_a_1000_run_fan_in_opens_in_under_2_s_and_expands_on_click(screen, tmp_p
         screen.wait_for_url(re.compile(r"expand=g[0-9a-f]{12}#lineage$"))
         screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
         expanded = time.perf_counter() - started
+        summary_started = time.perf_counter()
+        screen.get_by_role("link", name="what it was made from").click()
+        screen.wait_for_url(re.compile(r"/summaries/"))
+        summarised = time.perf_counter() - summary_started
+        assert "Observations (1,000)" in screen.locator("section.product").inner_text()
+        screen.screenshot(path=str(ARTIFACTS / "web-fan-in-1000-summary.png"))
+        screen.go_back()
+        print(f"1000-run fan-in: summary page {summarised:.2f} s")
         print(f"1000-run fan-in: opened {opened:.2f} s, 10 pan steps {panned:.3f} s, expanded {expanded:.2f} s")
         assert screen.locator("figure.graph svg g[id^='group-']").count() >= 1000
         screen.screenshot(path=str(ARTIFACTS / "web-fan-in-1000-expanded.png"))

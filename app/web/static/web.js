@@ -73,8 +73,9 @@
     svg.removeAttribute("width");
     svg.removeAttribute("height");
     // the frame fills the screen below its top, so that the graph opens whole in view
-    var top = graph.getBoundingClientRect().top + window.scrollY;
-    graph.style.height = Math.max(360, Math.min(window.innerHeight - top - 12, 0.9 * window.innerHeight)) + "px";
+    // (or most of the screen when it starts below the first screen, under a product's summary)
+    var top = graph.getBoundingClientRect().top + window.scrollY, screen = window.innerHeight;
+    graph.style.height = Math.max(360, top < screen / 2 ? screen - top - 12 : 0.85 * screen) + "px";
     var pz = window.svgPanZoom(svg, {
       controlIconsEnabled: false, dblClickZoomEnabled: false, fit: true, center: true,
       minZoom: 0.05, maxZoom: 40, zoomScaleSensitivity: 0.3
