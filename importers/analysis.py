@@ -133,14 +133,9 @@ def import_analysis(config_path, product_path, *, datastore=None) -> ImportResul
     section = config.get("observations") or {}
     sources = [(config.get(k) or {}).get("source") for k in ("flux_points", "light_curve")]
     target = next((s for s in sources if s), None)
-    b.activity(
-        analysis,
-        [
-            (PROV["type"], PROVHUB["Analysis"]),
-            (PROV["label"], f"gammapy analysis of {target or 'a source'} producing {product.basename}"),
-            (VOPROV["name"], "gammapy high-level analysis"),
-        ],
-    )
+    b.activity(analysis, [(PROV["type"], PROVHUB["Analysis"]), (VOPROV["name"], "gammapy high-level analysis")])
+    # one prov:label: this one says more than the FITS mapper's "creation of <file>"
+    b.replace(analysis, PROV["label"], f"gammapy analysis of {target or 'a source'} producing {product.basename}")
     creator = product.get("CREATOR")
     b.relation(
         "wasAssociatedWith",

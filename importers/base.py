@@ -220,6 +220,14 @@ class DocBuilder:
                 self.namespace(value.namespace)
             values_by_name.setdefault(name, []).append(value)
 
+    def replace(self, qn: QualifiedName, name: QualifiedName, value) -> None:
+        """Make ``value`` the only value of attribute ``name`` of the element ``qn`` (asserted
+        already): an importer that knows better than a generic mapper says it once."""
+        values_by_name, seen = self._elements[qn][1], self._elements[qn][3]
+        for old in values_by_name.pop(name, []):
+            seen.discard((name, _value_key(old)))
+        self.add_attributes(qn, [(name, value)])
+
     def has(self, qn: QualifiedName) -> bool:
         return qn in self._elements
 

@@ -214,7 +214,11 @@ class DataStore:
         production = dl3_production(telescope, obs_id)
         b.activity(
             production,
-            [(PROV["type"], PROVHUB["Dl3Production"]), (PROV["label"], f"DL3 production of observation {obs_id}")],
+            [
+                (PROV["type"], PROVHUB["Dl3Production"]),
+                (PROV["label"], f"DL3 production of observation {obs_id}"),
+                (PROVHUB["obsId"], obs_id),
+            ],
         )
         b.relation("wasInformedBy", production, run)
         dl3 = b.entity(

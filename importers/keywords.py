@@ -455,10 +455,19 @@ def map_gadf(ctx: FileContext):
             )
     if ctx.observation:
         telescope, obs_id = ctx.observation
+        # the file and every HDU of it (GTI, IRFs, whose headers may not repeat OBS_ID) belong to
+        # the run its EVENTS HDU names; the DataStore's stand-ins for them say the same
+        for qn in [ctx.fid] + [ids.hdu(ctx.fid, hdu.name) for hdu in ctx.ff.hdus]:
+            b.entity(qn, [(PROVHUB["obsId"], obs_id)])
         _configuration_from_header(ctx, telescope, obs_id)
         gen = ctx.generation()
         b.activity(
-            gen, [(PROV["type"], PROVHUB["Dl3Production"]), (PROV["label"], f"DL3 production of observation {obs_id}")]
+            gen,
+            [
+                (PROV["type"], PROVHUB["Dl3Production"]),
+                (PROV["label"], f"DL3 production of observation {obs_id}"),
+                (PROVHUB["obsId"], obs_id),
+            ],
         )
         b.relation("wasInformedBy", gen, observation_activity(b, telescope, obs_id))
 
@@ -519,12 +528,24 @@ def map_generic(ctx: FileContext):
             qn,
             [
                 (PROV["type"], PROVHUB["Instrument"]),
-                (PROV["label"], " ".join(x for x in (telescope, instrument) if x)),
+                (PROV["label"], instrument_label(telescope, instrument)),
                 (PROVHUB["telescope"], telescope or None),
                 (PROVHUB["instrument"], instrument or None),
             ],
         )
         ctx.use(qn, "instrument", "Context")
+
+
+def instrument_label(telescope, instrument) -> str:
+    """``TELESCOP INSTRUME``, or only INSTRUME when it names the telescope already
+    (``H.E.S.S. Phase I`` for HESS, not ``HESS H.E.S.S. Phase I``)."""
+
+    def squash(x):
+        return re.sub(r"[^a-z0-9]", "", str(x or "").lower())
+
+    if telescope and instrument and squash(telescope) in squash(instrument):
+        return str(instrument)
+    return " ".join(str(x) for x in (telescope, instrument) if x)
 
 
 def map_references(ctx: FileContext):

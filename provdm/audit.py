@@ -582,7 +582,7 @@ class _Index:
                 "relations": len(self.flat.links),
             },
             "observations": self._observations(dl3),
-            "irfs": irfs,
+            "irfs": sorted(irfs, key=lambda i: (i["name"].lower(), i["version"] or "", i["id"])),
             "configuration": config,
             "context": context,
             "other_inputs": other,

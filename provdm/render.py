@@ -11,6 +11,8 @@ output) and pipes it through the Graphviz ``dot`` binary. Conventions:
 - above ``node_cap`` nodes, siblings of one kind attached to the same neighbour by the same
   relation are collapsed into a summary node ("1,000 DL3 event lists") whose link is
   ``#expand=<group id>``; ``render(..., expand={group id})`` draws that group in full;
+- ``by_observation=True`` draws the records of one OBS_ID (run, files, HDUs, IRFs) as one node
+  whose link is ``#expand=<group id>`` too;
 - every text is escaped; node links come only from the caller's ``link(iri)`` and only
   ``http(s)``/relative URLs are kept. Serve SVG with :data:`SVG_CSP`.
 
@@ -174,9 +176,10 @@ def _folded_line(el: Element) -> str:
     if cls == "Parameter":
         value = el.first("value")
         return f"{title(el)} = {value}" if value is not None else title(el)
-    ver = version(el)
+    ver, desc = version(el), title(el)
     kinds = el.own("type") if cls == "ActivityDescription" else []
-    desc = title(el) + (f" {ver}" if ver else "")
+    if ver and not desc.endswith(ver):  # "GADF EVENTS 0.2" says its version already
+        desc += f" {ver}"
     return desc + (f" ({text_of(kinds[0])})" if kinds else "")
 
 
@@ -261,6 +264,33 @@ class _Drawing:
             else:
                 out.add(cur)
         return sorted(out)
+
+    # -- folding by observation ----------------------------------------------------------------
+
+    def fold_observations(self, flat: Flat, expand: Collection[str]) -> None:
+        """Draw the records of one observation (one OBS_ID: the run, its files, HDUs, IRFs and
+        DL3 production) as one node, unless its group id is in ``expand``. Highlighted records
+        and agents stay out."""
+        runs: dict[str, list[Element]] = defaultdict(list)
+        for key, node in self.nodes.items():
+            el = flat.elements.get(key)
+            if el is None or el.kind == "agent" or node.highlight:
+                continue
+            obs = obs_id(el)
+            if obs:
+                runs[obs].append(el)
+        moved: dict[str, str] = {}
+        for obs, members in sorted(runs.items()):
+            gid = _group_id(("observation", obs))
+            if len(members) < 2 or gid in expand:
+                continue
+            for el in members:
+                self.nodes.pop(el.id)
+            self.titles[gid] = f"OBS_ID {obs}"
+            self.nodes[gid] = _run_node(gid, obs, sorted(members, key=lambda e: e.id))
+            moved.update((el.id, gid) for el in members)
+        if moved:
+            self._move_edges(moved)
 
     # -- collapsing ----------------------------------------------------------------------------
 
@@ -358,6 +388,42 @@ class _Drawing:
         return "\n".join(out) + "\n"
 
 
+#: what an observation group is called when the node cap collapses several of them
+RUN_SIGNATURE = "observation"
+
+
+def _run_node(gid: str, obs: str, members: list[Element]) -> _Node:
+    """The node standing for the records of observation ``obs``: its date, target, telescopes
+    and IRFs, and a link that expands it."""
+    times = sorted(t for el in members for t in map(time_of, el.values("startTime")) if t is not None)
+    days = sorted(text_of(v).strip()[:10] for el in members for v in el.values("date_obs"))  # FITS DATE-OBS
+    when = times[0].strftime("%Y-%m-%d %H:%M") if times else (days[0] if days else None)
+    target = next((el.first("object") for el in members if el.first("object")), None)
+    tels = next((el.first("tellist") for el in members if el.first("tellist")), None)
+    irfs = sorted({_hdu_name(el) for el in members if is_irf(el)})
+    facts = [
+        when,
+        target,
+        f"telescopes {tels}" if tels else None,
+        "IRFs " + " ".join(irfs) if irfs else None,
+    ]  # short lines keep the node narrow: a row of runs fits a screen
+    lines = [f'<FONT POINT-SIZE="8">{_h(f, 28)}</FONT>' for f in facts if f]
+    lines.append(f'<FONT POINT-SIZE="7" COLOR="#555555">{len(members)} records · expand</FONT>')
+    names = [title(el) for el in members]
+    tip = f"OBS_ID {obs}: {len(members)} records: " + ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+    # count 1: a collapsed group of runs counts observations, not records
+    return _Node(gid, "entity", RUN_SIGNATURE, lines, tip, f"#expand={gid}", 1, summary=True)
+
+
+def _hdu_name(el: Element) -> str:
+    """``AEFF`` for the HDU ``file.fits[AEFF]``: its HDU name, else its title."""
+    name = el.first("hduName")
+    if name:
+        return name
+    m = re.search(r"\[([^\]]+)\]$", title(el))
+    return m.group(1) if m else title(el)
+
+
 def _group_id(key: tuple) -> str:
     return "g" + hashlib.sha1(repr(key).encode("utf-8")).hexdigest()[:12]
 
@@ -370,6 +436,7 @@ def to_dot(
     highlight: Collection[str] | None = None,
     link: Callable[[str], str | None] | None = None,
     expand: Collection[str] = (),
+    by_observation: bool = False,
 ) -> str:
     """The DOT text :func:`render` lays out (same arguments)."""
     direction = (direction or "").upper()
@@ -377,7 +444,10 @@ def to_dot(
         raise InvalidParameter(
             f"layout direction {direction!r} is not one of " + ", ".join(DIRECTIONS), where="direction"
         )
-    drawing = _Drawing(read_facts(doc), set(highlight or ()), link)
+    flat = read_facts(doc)
+    drawing = _Drawing(flat, set(highlight or ()), link)
+    if by_observation:
+        drawing.fold_observations(flat, set(expand))
     drawing.collapse(max(int(node_cap), 1), set(expand))
     return drawing.dot(direction)
 
@@ -391,22 +461,31 @@ def render(
     highlight: set[str] | None = None,
     link: Callable[[str], str | None] | None = None,
     expand: Collection[str] = (),
+    by_observation: bool = False,
     timeout: float = DOT_TIMEOUT,
 ) -> bytes:
     """Draw ``doc``: ``fmt`` is a name of :data:`FORMATS`; ``direction`` BT, TB, LR or RL.
 
     ``highlight``: IRIs (or prefixed names) drawn with a thick red border, never collapsed.
     ``link(iri)`` gives the URL a node points to (None: no link). ``expand``: group ids (from
-    ``#expand=<id>`` links of summary nodes) to draw in full. Graphviz may run at most
+    ``#expand=<id>`` links of summary nodes) to draw in full. ``by_observation``: the records
+    of one OBS_ID are drawn as one node (labelled with its date, target, telescopes and IRFs)
+    before the node cap applies. Graphviz may run at most
     ``timeout`` seconds (and never more than :data:`DOT_TIMEOUT`). Raises InvalidParameter,
     QueryTimeout (Graphviz ran out of time: the picture is too large to draw), RenderError.
     """
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
         raise InvalidParameter(f"picture format {fmt!r} is not one of " + ", ".join(FORMATS), where="format")
-    source = to_dot(doc, direction=direction, node_cap=node_cap, highlight=highlight, link=link, expand=expand).encode(
-        "utf-8"
-    )
+    source = to_dot(
+        doc,
+        direction=direction,
+        node_cap=node_cap,
+        highlight=highlight,
+        link=link,
+        expand=expand,
+        by_observation=by_observation,
+    ).encode("utf-8")
     if fmt == "dot":
         return source
     return run_dot(source, fmt, timeout)

@@ -7,12 +7,14 @@ goes through :mod:`app.services` with the request's viewer, so access rights app
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, render_template, request, url_for
 
 from provdm import registry
 from provdm.errors import InvalidParameter, NotFound, ProvhubError
 
-from .. import services
+from .. import services, summary
 from ..api import current_settings, current_store, current_viewer
 from ..api import int_arg
 from ..errors import status_of
@@ -34,6 +36,17 @@ OTHER_SYNTAXES = tuple(f for f in registry.of_kind(registry.SYNTAX) if f.name !=
 
 def record_url(iri: str) -> str:
     return url_for("web.index") + record_path(iri)
+
+
+@bp.app_template_global()
+def audit_url(iri: str) -> str:
+    """The audit page of a record (the IRI percent-encoded as one segment, like record pages)."""
+    return url_for("web.index") + "audits/" + quote(iri, safe="")
+
+
+@bp.app_template_global()
+def summary_url(iri: str) -> str:
+    return url_for("web.index") + "summaries/" + quote(iri, safe="")
 
 
 @bp.get("/")
@@ -84,9 +97,18 @@ def record(record_id: str):
     node = detail.node
     view = lineage.View.from_args(request.args, max_depth=settings.max_depth)
     graph = lineage.build(store, node.id, view, settings=settings, viewer=viewer, link=record_url)
-    head = facts(elements([node])[node.id])
+    element = elements([node])[node.id]
+    head = facts(element)
+    product = (
+        summary.product_summary(store, node.id, settings=settings, viewer=viewer)
+        if summary.is_product(element) and graph.total <= summary.SUMMARY_INLINE
+        else None
+    )
+    activity = (
+        summary.activity_facts(store, node.id, settings=settings, viewer=viewer) if node.kind == "activity" else None
+    )
     stem = "lineage-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in head.short)[:80]
-    graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem)
+    graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem, graph.layout)
     return render_template(
         "web/record.html",
         record=head,
@@ -99,7 +121,54 @@ def record(record_id: str):
         directions=lineage.DIRECTION_NAMES,
         layouts=lineage.LAYOUT_NAMES,
         here=record_url(node.id),
+        product=product,
+        summary_page=summary.is_product(element) and product is None,
+        activity=activity,
+        record_url=record_url,
     )
+
+
+@bp.get("/summaries/<path:record_id>")
+def summary_page(record_id: str):
+    """What a product was made from, on its own page (the record page links it when the lineage
+    is too large to summarise inline)."""
+    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    node = services.record_detail(store, record_id, viewer=viewer).node
+    head = facts(elements([node])[node.id])
+    product = summary.product_summary(store, node.id, settings=settings, viewer=viewer)
+    return render_template("web/summary.html", record=head, product=product, record_url=record_url)
+
+
+@bp.get("/audits/<path:record_id>")
+def audit_page(record_id: str):
+    """The audit report of a record's full backward lineage, in the site's layout, every record
+    it names linked (``/audit?ID=...`` gives the same report as JSON, text, Markdown, HTML)."""
+    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    node = services.record_detail(store, record_id, viewer=viewer).node
+    head = facts(elements([node])[node.id])
+    report = services.audit_product(store, [node.id], settings=settings, viewer=viewer)
+    named = sorted({i for f in report.findings for i in f.records})[:500]  # links for the first 500
+    shown = {n.id: facts(elements([n])[n.id]) for n in _readable(store, named, viewer)}
+    return render_template(
+        "web/audit.html",
+        record=head,
+        report=report,
+        s=report.summary,
+        names=shown,
+        record_url=record_url,
+        formats=[f.name for f in registry.of_kind(registry.REPORT)],
+    )
+
+
+def _readable(store, ids: list[str], viewer) -> list:
+    """The records of ``ids`` the viewer may read (the others are shown without a link)."""
+    out = []
+    for i in ids:
+        try:
+            out.append(services.record_detail(store, i, viewer=viewer).node)
+        except NotFound:
+            continue
+    return out
 
 
 @bp.errorhandler(ProvhubError)

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from provdm import registry
 from provdm.errors import AnswerTooLarge, Busy, InvalidParameter, QueryTimeout, RenderError
 from provdm.provsap import ProvSapQuery, parse_depth
-from provdm.facts import read_facts
+from provdm.facts import read_facts, title
 from provdm.render import DIRECTIONS
 
 from .. import services
@@ -30,13 +30,25 @@ from .records import Facts, facts
 DEPTHS = ("1", "2", "3", "5", "10", "ALL")
 DEFAULT_DEPTH = "5"
 DIRECTION_NAMES = {"BACK": "back (what it came from)", "FORTH": "forth (what came from it)"}
-LAYOUT_NAMES = {"BT": "causes above", "TB": "causes below", "LR": "causes right", "RL": "causes left"}
+LAYOUT_NAMES = {
+    "AUTO": "fit the screen",
+    "BT": "causes above",
+    "TB": "causes below",
+    "LR": "causes right",
+    "RL": "causes left",
+}
+#: AUTO draws causes above, or causes left when that picture is wider than this times its height
+#: (a fan-in of many runs): a screen is 16:10, and a wide row of runs would be unreadable fitted
+AUTO_WIDEST = 2.0
+_SIZE = re.compile(rb'<svg[^>]*?width="([0-9.]+)pt" height="([0-9.]+)pt"')
 #: RESPONSEFORMAT, link text, file suffix: every ProvSAP answer format of provdm.registry
 DOWNLOADS = tuple((f.provsap, f.label, f.suffix.lstrip(".")) for f in registry.answers())
 _PICTURES = {f.provsap for f in registry.answers() if f.kind == registry.PICTURE}
 #: downloads in a PROV syntax are W3C PROV (MODEL=W3C, lossless), what prov and PROV tools read;
 #: ProvSAP's default, MODEL=IVOA, is voprov's native serialisation
 _SYNTAXES = {f.provsap for f in registry.answers() if f.kind == registry.SYNTAX}
+#: records listed under the graph (by kind and title); the downloads hold them all
+LISTED = 500
 _GROUP_ID = re.compile(r"g[0-9a-f]{12}")
 _SVG = "{http://www.w3.org/2000/svg}"
 _XLINK = "{http://www.w3.org/1999/xlink}"
@@ -49,7 +61,7 @@ class View:
 
     direction: str = "BACK"
     depth: str = DEFAULT_DEPTH
-    layout: str = "BT"
+    layout: str = "AUTO"
     agents: bool = False
     expand: list[str] = field(default_factory=list)
 
@@ -60,9 +72,9 @@ class View:
             raise InvalidParameter(f"direction must be BACK or FORTH, not {direction!r}", where="direction")
         depth = (args.get("depth") or DEFAULT_DEPTH).strip().upper()
         parse_depth(depth, max_depth=max_depth)
-        layout = (args.get("layout") or "BT").strip().upper()
-        if layout not in DIRECTIONS:
-            raise InvalidParameter(f"layout must be one of {', '.join(DIRECTIONS)}, not {layout!r}", where="layout")
+        layout = (args.get("layout") or "AUTO").strip().upper()
+        if layout not in LAYOUT_NAMES:
+            raise InvalidParameter(f"layout must be one of {', '.join(LAYOUT_NAMES)}, not {layout!r}", where="layout")
         expand = sorted({g for g in args.getlist("expand") if _GROUP_ID.fullmatch(g)})
         return cls(direction, depth, layout, args.get("agents") in ("1", "on", "true"), expand)
 
@@ -86,14 +98,17 @@ class Lineage:
     groups: list[tuple[str, str]] = field(default_factory=list)  # (group id, description)
     records: list[tuple[Facts, str | None]] = field(default_factory=list)  # (facts, page URL)
     downloads: list[tuple[str, str, str]] = field(default_factory=list)  # (text, URL, file name)
+    layout: str = "BT"  # the direction drawn (AUTO picks one)
+    total: int = 0  # records in the graph (``records`` lists the first LISTED)
 
 
-def downloads(record_id: str, view: View, provsap_url: str, stem: str) -> list[tuple[str, str, str]]:
+def downloads(record_id: str, view: View, provsap_url: str, stem: str, layout: str | None = None):
+    """(text, URL, file name) of every ProvSAP answer format; pictures drawn in ``layout``."""
     out = []
     for fmt, text, suffix in DOWNLOADS:
         args = view.provsap_args(record_id) + [("RESPONSEFORMAT", fmt)]
         if fmt in _PICTURES:
-            args.append(("LAYOUT", view.layout))
+            args.append(("LAYOUT", layout or (view.layout if view.layout in DIRECTIONS else "BT")))
         if fmt in _SYNTAXES:
             args.append(("MODEL", "W3C"))
         out.append((text, f"{provsap_url}?{urlencode(args)}", f"{stem}.{suffix}"))
@@ -117,30 +132,42 @@ def _build(store, record_id: str, view: View, deadline, *, settings, viewer, lin
     linked = {
         iri: link(iri) for iri, el in elements.items() if el.declared and not iri.startswith(HIDDEN_NS)
     }  # placeholders have no page
-    try:
-        picture = services.draw(
+
+    def draw(direction: str) -> bytes:
+        return services.draw(
             doc,
             "svg",
             settings=settings,
             deadline=deadline,
             records=len(elements),
-            direction=view.layout,
+            direction=direction,
             highlight={record_id},
             link=linked.get,
             expand=view.expand,
+            by_observation=True,
         )
+
+    layout = view.layout if view.layout in DIRECTIONS else "BT"
+    try:
+        picture = draw(layout)
+        if view.layout == "AUTO" and _too_wide(picture):
+            layout = "RL"
+            picture = draw(layout)
     except (RenderError, AnswerTooLarge, QueryTimeout, Busy) as exc:
         picture, error = None, f"The graph could not be drawn: {exc.message}"
     else:
         error = None
-    records = sorted(
-        ((facts(el), linked.get(iri)) for iri, el in elements.items()),
-        key=lambda r: (r[0].kind, r[0].title.lower(), r[0].id),
-    )
+    ordered = sorted(elements.values(), key=lambda el: (el.kind, title(el).lower(), el.id))
+    records = [(facts(el), linked.get(el.id)) for el in ordered[:LISTED]]
     if picture is None:
-        return Lineage(error=error, records=records)
+        return Lineage(error=error, records=records, total=len(elements))
     svg, groups = for_page(picture)
-    return Lineage(svg=svg, groups=groups, records=records)
+    return Lineage(svg=svg, groups=groups, records=records, layout=layout, total=len(elements))
+
+
+def _too_wide(svg: bytes) -> bool:
+    m = _SIZE.search(svg[:4000])
+    return bool(m) and float(m.group(1)) > AUTO_WIDEST * float(m.group(2))
 
 
 def for_page(picture: bytes) -> tuple[Markup, list[tuple[str, str]]]:

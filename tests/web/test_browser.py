@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -106,9 +107,11 @@ def browser():
             browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+@contextlib.contextmanager
+def watched(browser, **context_args):
+    """A page of a new browser context that fails the test on any script error or CSP
+    violation in the browser console."""
+    context = browser.new_context(**context_args)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -116,6 +119,12 @@ def page(browser):
     yield pg
     context.close()
     assert errors == [], errors  # no script errors, no CSP violations
+
+
+@pytest.fixture
+def page(browser):
+    with watched(browser, viewport={"width": 1366, "height": 900}, accept_downloads=True) as pg:
+        yield pg
 
 
 def test_search_open_record_follow_node_and_download(page, tmp_path):
@@ -201,7 +210,9 @@ def test_quick_start_sample_product(page, tmp_path):
             with page.expect_download() as info:
                 page.locator("ul.downloads").get_by_role("link", name=name).click()
             assert check(Path(info.value.path()).read_bytes())
-        graph.locator("a").filter(has_text="_023523.fits.gz[EVENTS]").first.click()
+        # the runs are folded into one node each: the list under the graph links every record
+        page.locator("details.graph-records summary").click()
+        page.locator("details.graph-records a").filter(has_text="_023523.fits.gz[EVENTS]").first.click()
         page.wait_for_url(re.compile(r"EVENTS$"))
         rows = page.locator("#attributes-table tbody tr")
         assert rows.count() > 60  # every FITS keyword of the HDU
@@ -210,3 +221,141 @@ def test_quick_start_sample_product(page, tmp_path):
             "fits:TIME-OBS",
             "fits:TIME-END",
         }
+
+
+def runs_fan_in(runs: int) -> str:
+    """A DL4 cube stacked from ``runs`` observations, each an event list and its effective area
+    (both carry the OBS_ID, so the page folds each run into one node)."""
+    lines = [
+        "document",
+        "  prefix ex <http://example.org/cta#>",
+        "  prefix fits <https://provhub.org/ns/fits#>",
+        '  activity(ex:stack, [prov:label="stacking"])',
+        '  entity(ex:stacked, [prov:label="stacked DL4 cube", ex:dataLevel="DL4"])',
+        "  wasGeneratedBy(ex:stacked, ex:stack, -)",
+    ]
+    for i in range(runs):
+        obs = 100000 + i
+        lines += [
+            f'  entity(ex:ev{i}, [prov:label="events {obs}", ex:obs_id={obs}, fits:HDUCLAS1="EVENTS"])',
+            f'  entity(ex:aeff{i}, [prov:label="aeff {obs}", ex:obs_id={obs}, fits:HDUCLAS1="RESPONSE", '
+            'fits:HDUCLAS2="EFF_AREA", ex:hduName="AEFF"])',
+            f"  used(ex:stack, ex:ev{i}, -)",
+            f"  used(ex:stack, ex:aeff{i}, -)",
+        ]
+    return "\n".join(lines + ["endDocument"])
+
+
+@pytest.fixture
+def screen(browser):
+    """A 1280x800 page (a laptop screen) that fails on script errors and CSP violations."""
+    with watched(browser, viewport={"width": 1280, "height": 800}) as pg:
+        yield pg
+
+
+def _inside(box, frame) -> bool:
+    return (
+        box["x"] >= frame["x"] - 1
+        and box["y"] >= frame["y"] - 1
+        and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1
+        and box["y"] + box["height"] <= frame["y"] + frame["height"] + 1
+    )
+
+
+def test_the_sample_product_opens_with_its_four_runs_readable_at_1280(screen, tmp_path):
+    sample = pytest.importorskip("app.sample")
+    docs = sample.sample_documents()
+    if not docs:
+        pytest.skip("the sample data is not in data/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(tmp_path, *docs) as base:
+        screen.goto(base + "/records/" + quote(sample.SAMPLE_PRODUCT_ID, safe=""))
+        frame_el = screen.locator("[data-graph]")
+        screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
+        frame = frame_el.bounding_box()
+        assert frame and frame["width"] <= 1280
+        assert screen.evaluate("document.documentElement.scrollWidth") <= 1280  # no sideways scrolling
+        runs = screen.locator("figure.graph svg g[id^='group-']")
+        assert runs.count() == 4
+        texts = runs.all_text_contents()
+        for run in ("23523", "23526", "23559", "23592"):
+            (text,) = [t for t in texts if f"OBS_ID {run}" in t]
+            assert "IRFs AEFF BKG EDISP PSF" in text and "Crab Nebula" in text
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-1280-top.png"))  # the summary
+        frame_el.scroll_into_view_if_needed()
+        frame = frame_el.bounding_box()
+        assert frame and frame["height"] >= 500  # most of an 800 px screen
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-1280.png"))
+        for i in range(4):
+            box = runs.nth(i).bounding_box()
+            assert box and _inside(box, frame), (box, frame)
+            assert box["height"] >= 55  # 5 lines of text, not a thin strip
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-1280-top.png"))  # the summary
+        frame_el.scroll_into_view_if_needed()
+        frame = frame_el.bounding_box()
+        assert frame and frame["height"] >= 500  # most of an 800 px screen
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-1280.png"))
+
+        # keyboard: the frame takes focus, + zooms in
+        frame_el.focus()
+        before = runs.first.bounding_box()
+        screen.keyboard.press("+")
+        after = runs.first.bounding_box()
+        assert before and after and after["width"] > before["width"] * 1.1
+        screen.get_by_role("button", name="Whole graph").click()
+
+        run = runs.filter(has_text="OBS_ID 23523")
+        run.locator("a").click()
+        screen.wait_for_url(re.compile(r"expand=g[0-9a-f]{12}#lineage$"))
+        screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
+        assert screen.locator("figure.graph svg g[id^='group-']").count() == 3
+        drawn = screen.locator("figure.graph svg").text_content()
+        assert "hess_dl3_dr1_obs_id_023523.fits.gz[EVENTS]" in drawn
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-expanded.png"))
+
+
+def test_a_1000_run_fan_in_opens_in_under_2_s_and_expands_on_click(screen, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(tmp_path, runs_fan_in(1000)) as base:
+        url = base + "/records/" + quote(EX + "stacked", safe="") + "?depth=2"
+        screen.goto(url)  # warm: the first trace of a fresh store reads its files
+        started = time.perf_counter()
+        screen.goto(url)
+        screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
+        opened = time.perf_counter() - started
+        assert opened < 2.0, f"the page took {opened:.2f} s"
+        group = screen.locator("figure.graph svg g[id^='group-']")
+        assert group.count() == 1 and "1,000 observations" in group.text_content()
+        screen.screenshot(path=str(ARTIFACTS / "web-fan-in-1000.png"))
+
+        screen.locator("[data-graph]").scroll_into_view_if_needed()
+        frame = screen.locator("[data-graph]").bounding_box()
+        assert frame
+        box = group.bounding_box()
+        started = time.perf_counter()
+        screen.mouse.move(frame["x"] + 40, frame["y"] + 40)
+        screen.mouse.down()
+        for step in range(1, 11):
+            screen.mouse.move(frame["x"] + 40 + 20 * step, frame["y"] + 40 + 5 * step)
+        screen.mouse.up()
+        panned = time.perf_counter() - started
+        moved = group.bounding_box()
+        assert box and moved and moved["x"] > box["x"] + 150
+        assert panned < 1.0, f"ten pan steps took {panned:.2f} s"
+
+        started = time.perf_counter()
+        group.locator("a").click()
+        screen.wait_for_url(re.compile(r"expand=g[0-9a-f]{12}#lineage$"))
+        screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
+        expanded = time.perf_counter() - started
+        summary_started = time.perf_counter()
+        screen.get_by_role("link", name="what it was made from").click()
+        screen.wait_for_url(re.compile(r"/summaries/"))
+        summarised = time.perf_counter() - summary_started
+        assert "Observations (1,000)" in screen.locator("section.product").inner_text()
+        screen.screenshot(path=str(ARTIFACTS / "web-fan-in-1000-summary.png"))
+        screen.go_back()
+        print(f"1000-run fan-in: summary page {summarised:.2f} s")
+        print(f"1000-run fan-in: opened {opened:.2f} s, 10 pan steps {panned:.3f} s, expanded {expanded:.2f} s")
+        assert screen.locator("figure.graph svg g[id^='group-']").count() >= 1000
+        screen.screenshot(path=str(ARTIFACTS / "web-fan-in-1000-expanded.png"))

@@ -51,33 +51,67 @@
     });
   });
 
-  // Scroll a graph shown at natural size so that the record of this page is in view.
-  function centre(graph, svg) {
+  function ownNode(svg) {  // the link of the node drawn for this page's record
     var here = decodeURIComponent(window.location.pathname);
-    var self = Array.prototype.filter.call(svg.querySelectorAll("a"), function (a) {
+    return Array.prototype.filter.call(svg.querySelectorAll("a"), function (a) {
       try { return decodeURIComponent(hrefOf(a)) === here; } catch (e) { return false; }
     })[0];
-    if (!self) { return; }
-    var box = self.getBoundingClientRect(), frame = graph.getBoundingClientRect();
-    graph.scrollLeft += box.left + box.width / 2 - (frame.left + frame.width / 2);
-    graph.scrollTop += box.top + box.height / 2 - (frame.top + frame.height / 2);
   }
 
-  // The graph is drawn at its natural size (scrollable); shrink it to the column when that
-  // keeps its text readable, and let the reader switch.
-  var MIN_SCALE = 0.6;
+  // Pan and zoom over the graph (svg-pan-zoom, vendored in static/vendor): it opens fitted to its
+  // frame, and zoomed in on this page's record when fitting would make the text too small to read.
+  // on-screen pixels per SVG point (Graphviz draws in points) below which its 8 and 10 pt labels
+  // are too small to read
+  var READABLE = 0.9;
   document.addEventListener("DOMContentLoaded", function () {
-    var button = document.querySelector("[data-toggle-fit]");
     var graph = document.querySelector("[data-graph]");
     var svg = graph && graph.querySelector("svg");
-    if (!button || !svg) { return; }
-    function show(fit) {
-      graph.classList.toggle("fit", fit);
-      button.setAttribute("aria-pressed", fit ? "true" : "false");
+    if (!svg || typeof window.svgPanZoom !== "function") { return; }
+    var started = window.performance.now();
+    graph.classList.add("pan");
+    svg.style.overflow = "hidden";  // else svg-pan-zoom sets a style attribute, which the CSP forbids
+    svg.removeAttribute("width");
+    svg.removeAttribute("height");
+    // the frame fills the screen below its top, so that the graph opens whole in view
+    // (or most of the screen when it starts below the first screen, under a product's summary)
+    var top = graph.getBoundingClientRect().top + window.scrollY, screen = window.innerHeight;
+    graph.style.height = Math.max(360, top < screen / 2 ? screen - top - 12 : 0.85 * screen) + "px";
+    var pz = window.svgPanZoom(svg, {
+      controlIconsEnabled: false, dblClickZoomEnabled: false, fit: true, center: true,
+      minZoom: 0.05, maxZoom: 40, zoomScaleSensitivity: 0.3
+    });
+    function readable() {
+      pz.fit();
+      pz.center();
+      var self = ownNode(svg), sizes = pz.getSizes();
+      if (sizes.realZoom > 1) { pz.zoom(pz.getZoom() / sizes.realZoom); return; }  // never above natural size
+      if (sizes.realZoom >= READABLE) { return; }
+      var frame = svg.getBoundingClientRect(), point = {x: frame.width / 2, y: frame.height / 2};
+      if (self) {
+        var box = self.getBoundingClientRect();
+        point = {x: box.left + box.width / 2 - frame.left, y: box.top + box.height / 2 - frame.top};
+      }
+      pz.zoomAtPoint(READABLE / sizes.realZoom * pz.getZoom(), point);
     }
-    var natural = svg.getBoundingClientRect().width;
-    show(natural > 0 && graph.clientWidth / natural >= MIN_SCALE);
-    centre(graph, svg);
-    button.addEventListener("click", function () { show(!graph.classList.contains("fit")); });
+    readable();
+    var actions = {
+      "in": function () { pz.zoomIn(); },
+      "out": function () { pz.zoomOut(); },
+      "fit": function () { pz.fit(); pz.center(); },
+      "reset": readable
+    };
+    Array.prototype.forEach.call(document.querySelectorAll("[data-zoom]"), function (button) {
+      button.addEventListener("click", function () { actions[button.dataset.zoom](); });
+    });
+    graph.addEventListener("keydown", function (event) {
+      var step = 60, moves = {ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step]};
+      if (event.key === "+" || event.key === "=") { pz.zoomIn(); }
+      else if (event.key === "-") { pz.zoomOut(); }
+      else if (event.key === "0") { actions.fit(); }
+      else if (moves[event.key] && event.target === graph) { pz.panBy({x: moves[event.key][0], y: moves[event.key][1]}); }
+      else { return; }
+      event.preventDefault();
+    });
+    graph.dataset.readyMs = String(Math.round(window.performance.now() - started));
   });
 }());
