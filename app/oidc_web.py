@@ -55,6 +55,7 @@ def init_app(app: Flask, verifier: OidcVerifier) -> None:
     app.session_interface = _Sessions()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_NAME"] = "provhub_session"
+    app.config["PROVHUB_LOGIN"] = True  # the site header offers sign-in and sign-out
     app.register_blueprint(bp)
 
 

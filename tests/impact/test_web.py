@@ -25,6 +25,15 @@ def test_compare_form_then_differences(store, settings, client):
     assert "<strong>3</strong> affected product(s)" in impacts and "spectrum a" in impacts and "analysis b" in impacts
 
 
+def test_a_record_page_links_compare_and_what_depends_on_it(store, settings, client):
+    from urllib.parse import quote
+
+    doc, a, _b = chains.pair(software=("gammapy", "1.3"))
+    services.ingest_prov(store, doc, settings=settings, validation="off")
+    page = client.get("/records/" + quote(a, safe="")).get_data(as_text=True)
+    assert f'href="/compare?A={a}"' in page and f'href="/impacts?ID={a}"' in page
+
+
 def test_pages_hide_what_the_caller_may_not_read(world):  # noqa: F811
     client, tokens = world
     for who in ("anonymous", "other"):

@@ -86,11 +86,25 @@ def test_sign_in_read_write_with_csrf_and_sign_out(site, provider):
     assert r.status_code == 403
     r = client.post("/documents", data=DOC, headers={**PN, "X-CSRF-Token": me["csrf"]})
     assert r.status_code == 201, r.get_data(as_text=True)
+    # the site header offers sign-out, with the session's CSRF token in its form
+    page = client.get("/").get_data(as_text=True)
+    assert 'action="/logout"' in page and f'value="{me["csrf"]}"' in page and "Sign in" not in page
     # sign-out needs the token too, then the session reads as anonymous
     assert client.post("/logout").status_code == 403
     assert client.post("/logout", data={"csrf_token": me["csrf"]}).status_code == 303
     assert client.get(f"/documents/{secret}", headers={"Accept": "application/json"}).status_code == 404
     assert client.get("/login/session").get_json() == {"signed_in": False}
+
+
+def test_the_site_header_offers_sign_in_only_where_it_is_configured(site, backend, request, tmp_path, provider):
+    client, _ = site
+    page = client.get("/").get_data(as_text=True)
+    assert '<a href="/login?next=/">Sign in</a>' in page and "/logout" not in page
+    app = create_app(oidc_settings(backend, request, tmp_path, provider))
+    try:
+        assert "Sign in" not in app.test_client().get("/").get_data(as_text=True)
+    finally:
+        app.extensions["provhub.store"].close()
 
 
 def test_secure_cookie_behind_tls(site, provider):
