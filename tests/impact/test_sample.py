@@ -30,7 +30,7 @@ def test_impact_of_an_irf_and_a_run_file(sample, settings):
     by_level = report.by_level()
     assert [p.name for p in by_level["DL5"]] == ["crab_hess_fp.fits"]
     assert [p.name for p in by_level["DL3"]] == ["DL3 observation 23523"]
-    assert [r.name for r in report.rerun] == ["creation of crab_hess_fp.fits"]
+    assert [r.name for r in report.rerun] == ["gammapy analysis of Crab producing crab_hess_fp.fits"]
     crab = by_level["DL5"][0]
     assert crab.id == SAMPLE_PRODUCT_ID and crab.parts == 3
     assert report.names[crab.path[1]] == "DL3 observation 23523"
