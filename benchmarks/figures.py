@@ -65,6 +65,12 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[k]
 
 
+def ms(values: list[float], p: float) -> float | None:
+    """The ``p`` percentile of ``values`` (seconds) in milliseconds, or None without values."""
+    x = percentile(values, p)
+    return None if x is None else 1000 * x
+
+
 @dataclass
 class Run:
     """What the figures share: the backend, the size, the time budgets and the service logs."""
@@ -370,11 +376,6 @@ def lineage(run: Run) -> list[dict]:
     http_run, trace_run = measured["run"]
     run_records = len(one_run.nodes) + len(one_run.relations)
     where = f"fan-in product ({runs} DL3 x 4 IRFs), {records_full:,} stored records"
-
-    def ms(values, p):
-        x = percentile(values, p)
-        return None if x is None else 1000 * x
-
     return [
         row(run.label(f"lineage DEPTH=ALL p50, {where}"), ms(http_all, 50), "ms", ms(trace_all, 50)),
         row(

@@ -19,7 +19,7 @@ from app.stores import open_store
 from app.stores.base import TraceQuery
 
 from . import generator as gen
-from .figures import Run, fill, percentile, row
+from .figures import Run, fill, ms, row
 from .service import request
 
 FANOUT_DL3 = 1000
@@ -95,11 +95,6 @@ def impact(run: Run) -> list[dict]:
     finally:
         store.close()
     where = f"one IRF -> {FANOUT_DL3} DL3 -> DL4 -> DL5 ({products} products), {stored:,} stored records"
-
-    def ms(values, p):
-        x = percentile(values, p)
-        return None if x is None else 1000 * x
-
     return [
         row(run.label(f"impact GET /impact p50, {where}"), ms(http_s, 50), "ms", ms(walk_s, 50)),
         row(
