@@ -142,12 +142,12 @@ def _concurrent_xml(store_url: str, workdir: str, clients: int = 8) -> dict:
 
 def run_case(case: str, mb: float, json_mb: float, clients: int = 8) -> dict:
     """One case, in this process: {"answer", "seconds"} (the parent adds the peak)."""
-    from app import services
-    from app.access import Viewer
-    from app.config import Settings
-    from app.stores import open_store
-    from provdm.errors import ProvhubError
-    from provdm.provsap import ProvSapQuery
+    from provhub.app import services
+    from provhub.app.access import Viewer
+    from provhub.app.config import Settings
+    from provhub.app.stores import open_store
+    from provhub.provdm.errors import ProvhubError
+    from provhub.provdm.provsap import ProvSapQuery
 
     workdir = tempfile.mkdtemp(prefix="provhub-attack-")
     settings = Settings(store_url=f"sqlite:///{workdir}/p.db", sample="off", auth="off")

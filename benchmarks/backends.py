@@ -16,8 +16,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from app.config import Settings
-from app.stores.base import PreparedDocument
+from provhub.app.config import Settings
+from provhub.app.stores.base import PreparedDocument
 
 
 class Embedded:

@@ -22,9 +22,9 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from app import create_app, services
-from app.stores import open_store
-from app.stores.base import TraceQuery
+from provhub.app import create_app, services
+from provhub.app.stores import open_store
+from provhub.app.stores.base import TraceQuery
 
 from . import generator as gen
 from .backends import Bolt

@@ -129,11 +129,11 @@ def classify(doc: ProvDocument, status: int, body: dict, equal: bool) -> str:
 
 
 def measure(validation: str, only: str | None = None) -> tuple[dict, list[tuple[str, str]]]:
-    from app import create_app
-    from app.config import Settings
-    from provdm import formats
+    from provhub.app import create_app
+    from provhub.app.config import Settings
+    from provhub.provdm import formats
 
-    logging.getLogger("app").setLevel(logging.ERROR)  # PROVHUB_AUTH=off, once per store
+    logging.getLogger("provhub.app").setLevel(logging.ERROR)  # PROVHUB_AUTH=off, once per store
     results: dict[str, list[str]] = defaultdict(list)
     rows = []
     considered = 0
@@ -188,11 +188,11 @@ def expected_verdict(name: str) -> bool | None:
 def confusion(level: str = "strict") -> tuple[Counter, int]:
     """The PROV-CONSTRAINTS cases of prov's corpus (``unification/``) posted at ``level``:
     counts of (valid|invalid, accepted|refused); and how many prov cannot read."""
-    from app import create_app
-    from app.config import Settings
-    from provdm import formats
+    from provhub.app import create_app
+    from provhub.app.config import Settings
+    from provhub.provdm import formats
 
-    logging.getLogger("app").setLevel(logging.ERROR)
+    logging.getLogger("provhub.app").setLevel(logging.ERROR)
     matrix: Counter = Counter()
     unread = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from prov.model import ProvDocument
 
-from app import services
-from app.stores import open_store
-from app.stores.base import TraceQuery
+from provhub.app import services
+from provhub.app.stores import open_store
+from provhub.app.stores.base import TraceQuery
 
 from . import generator as gen
 from .service import Service, request

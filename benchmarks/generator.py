@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from provdm.vocabulary import PROV_URI, VOPROV_URI
+from provhub.provdm.vocabulary import PROV_URI, VOPROV_URI
 
 NS = "https://provhub.org/bench/cta#"
 PREFIXES = {"cta": NS, "voprov": VOPROV_URI, "prov": PROV_URI}

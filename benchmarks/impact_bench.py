@@ -15,8 +15,8 @@ import sys
 import time
 import urllib.parse
 
-from app.stores import open_store
-from app.stores.base import TraceQuery
+from provhub.app.stores import open_store
+from provhub.app.stores.base import TraceQuery
 
 from . import generator as gen
 from .figures import Run, fill, ms, row

@@ -1,4 +1,4 @@
-"""Render times of lineage pictures (``provdm.render``), against prov's own ``prov.dot``.
+"""Render times of lineage pictures (``provhub.provdm.render``), against prov's own ``prov.dot``.
 
     python -m benchmarks.render_bench [SIZE ...]
 
@@ -20,7 +20,7 @@ import time
 
 from prov.model import ProvDocument, ProvElement
 
-from provdm.render import render
+from provhub.provdm.render import render
 
 GOAL_SECONDS = 2.0
 GOAL_NODES = 500

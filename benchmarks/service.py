@@ -107,8 +107,8 @@ def request(
 def main() -> None:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from app import create_app, settle
-    from app.config import Settings
+    from provhub.app import create_app, settle
+    from provhub.app.config import Settings
 
     class Handler(WSGIRequestHandler):
         protocol_version = "HTTP/1.1"

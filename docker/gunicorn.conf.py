@@ -1,8 +1,8 @@
-"""gunicorn settings of the provhub image (``gunicorn -c docker/gunicorn.conf.py 'app:create_app()'``)."""
+"""gunicorn settings of the provhub image (``gunicorn -c docker/gunicorn.conf.py 'provhub.app:create_app()'``)."""
 
 
 def post_worker_init(worker):
     """Each worker has made its app (no --preload: a Neo4j driver must not cross a fork)."""
-    from app import settle
+    from provhub.app import settle
 
     settle()

@@ -6,7 +6,7 @@
 ...     act.parameter("energy_min", 0.1, unit="TeV")
 ...     act.generated("run_023523.dl3.fits")
 
-Files get the ids provhub's importers mint (:mod:`importers.ids`): a FITS file its header
+Files get the ids provhub's importers mint (:mod:`provhub.importers.ids`): a FITS file its header
 digest (or its CTA product id, or DATAMD5), as ``import-fits`` does, so the captured file and the
 imported one are one record; any other file its content digest. The activity records its start
 and end, host, user, Python, the versions of the software named (from
@@ -32,9 +32,9 @@ from pathlib import Path
 from prov.identifier import Namespace
 from prov.model import PROV
 
-from importers import ids
-from importers.base import DocBuilder, Warnings, literal
-from provdm.vocabulary import PROVHUB, VOPROV
+from provhub.importers import ids
+from provhub.importers.base import DocBuilder, Warnings, literal
+from provhub.provdm.vocabulary import PROVHUB, VOPROV
 
 #: one id per captured run
 RUN = Namespace("phrun", ids.BASE + "run/")
@@ -57,7 +57,7 @@ def file_entity(b: DocBuilder, path, kind: str | None = None):
     p = Path(path)
     label, location = p.name, ids.local_path(path)
     if _is_fits(p):
-        from importers.fitsfile import read_fits
+        from provhub.importers.fitsfile import read_fits
 
         ff = read_fits(str(path), Warnings())
         if ff is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from app.cli import load_commands
+from provhub.app.cli import load_commands
 
 INTRO = """# provhub command reference
 

@@ -47,8 +47,8 @@ class BoltServer:
         return self.process.pid if self.process else None
 
     def settings(self, **overrides):
-        """A :class:`app.config.Settings` that points at this server."""
-        from app.config import Settings
+        """A :class:`provhub.app.config.Settings` that points at this server."""
+        from provhub.app.config import Settings
 
         values = dict(
             store_url=self.url,
@@ -195,8 +195,8 @@ RESET_BATCH = 10_000
 def reset(store_or_url, user: str = USER, password: str = PASSWORD, database: str = DATABASE) -> None:
     """Empty the database: DETACH DELETE in batches, each in its own managed transaction.
 
-    Accepts a :class:`app.stores.neo4j.Neo4jStore` (its driver is reused), a :class:`BoltServer`,
-    an :class:`app.config.Settings` (store_url and neo4j_*), or a Bolt URL (with the other
+    Accepts a :class:`provhub.app.stores.neo4j.Neo4jStore` (its driver is reused), a :class:`BoltServer`,
+    an :class:`provhub.app.config.Settings` (store_url and neo4j_*), or a Bolt URL (with the other
     arguments). Constraints and indexes stay (the store creates them idempotently).
     """
     from neo4j import GraphDatabase

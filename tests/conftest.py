@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from app import create_app
-from app.config import Settings
-from app.stores import open_store
+from provhub.app import create_app
+from provhub.app.config import Settings
+from provhub.app.stores import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

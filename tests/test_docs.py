@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from app.config import SETTINGS
+from provhub.app.config import SETTINGS
 from scripts.cli_reference import reference
 from tests.conftest import ROOT
 
@@ -33,9 +33,9 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_command():
 def test_provdm_imports_no_service_layer():
     """provdm is the model: it must import without Flask, neo4j, click or the app package."""
     code = (
-        "import sys, importlib, pkgutil, provdm\n"
-        "for m in pkgutil.iter_modules(provdm.__path__): importlib.import_module('provdm.' + m.name)\n"
-        "bad = [m for m in ('flask', 'neo4j', 'click', 'app', 'werkzeug') if m in sys.modules]\n"
+        "import sys, importlib, pkgutil, provhub.provdm\n"
+        "for m in pkgutil.iter_modules(provhub.provdm.__path__): importlib.import_module('provhub.provdm.' + m.name)\n"
+        "bad = [m for m in ('flask', 'neo4j', 'click', 'provhub.app', 'werkzeug') if m in sys.modules]\n"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)

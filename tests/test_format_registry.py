@@ -1,4 +1,4 @@
-"""Every place that lists formats names every format of provdm.registry.
+"""Every place that lists formats names every format of provhub.provdm.registry.
 
 Each test reads one derived place from outside, as a client meets it (the live OpenAPI document,
 /capabilities, the CLI's help, a record page's links, what ProvSAP, the serializers, the picture
@@ -18,13 +18,13 @@ from xml.etree import ElementTree
 import pytest
 from click.testing import CliRunner
 
-from app import create_app, services
-from app.cli import load_commands
-from app.stores import open_store
-from provdm import formats, registry, render
-from provdm.audit import audit
-from provdm.audit_report import REPORT_FORMATS, format_report
-from provdm.provsap import RESPONSE_FORMATS, parse_responseformat
+from provhub.app import create_app, services
+from provhub.app.cli import load_commands
+from provhub.app.stores import open_store
+from provhub.provdm import formats, registry, render
+from provhub.provdm.audit import audit
+from provhub.provdm.audit_report import REPORT_FORMATS, format_report
+from provhub.provdm.provsap import RESPONSE_FORMATS, parse_responseformat
 from tests.conftest import ROOT, make_settings
 
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()

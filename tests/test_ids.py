@@ -4,8 +4,8 @@ to how they are computed breaks that, so they are pinned here."""
 
 from __future__ import annotations
 
-from app import services
-from app.config import Settings
+from provhub.app import services
+from provhub.app.config import Settings
 from benchmarks import generator as gen
 from tests.conftest import ROOT
 

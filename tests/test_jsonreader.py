@@ -1,4 +1,4 @@
-"""provdm.jsonreader flattens plain PROV-JSON exactly as provdm.codec.records_and_hash does prov's parse."""
+"""provhub.provdm.jsonreader flattens plain PROV-JSON exactly as provhub.provdm.codec.records_and_hash does prov's parse."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import generator as gen
-from provdm import formats, jsonreader
-from provdm.codec import count_records, records_and_hash
-from provdm.errors import Conflict, ProvhubError
+from provhub.provdm import formats, jsonreader
+from provhub.provdm.codec import count_records, records_and_hash
+from provhub.provdm.errors import Conflict, ProvhubError
 from tests.conftest import prov_files
 
 

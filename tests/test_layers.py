@@ -1,4 +1,4 @@
-"""The import graph among provdm/ and importers/ modules has no circle.
+"""The import graph among provhub/provdm/ and provhub/importers/ modules has no circle.
 
 Read from the source with ``ast``: every ``import`` counts, at module level or inside a function
 (a function-level import that only dodges a circle is still a circle). A package's
@@ -14,18 +14,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("provdm", "importers")
+PACKAGES = ("provhub.provdm", "provhub.importers")
 #: Circles known and not yet broken, as the import that closes each (left out of the check).
-#: provdm.voprov imports parse_w3c from provdm.formats, whose parse_any imports voprov inside the
+#: provhub.provdm.voprov imports parse_w3c from provhub.provdm.formats, whose parse_any imports voprov inside the
 #: function; breaking it means moving parse_w3c and its helpers to a module of their own.
-KNOWN_CIRCLES = {("provdm.formats", "provdm.voprov")}
+KNOWN_CIRCLES = {("provhub.provdm.formats", "provhub.provdm.voprov")}
 
 
 def module_names(root: Path = ROOT) -> dict[str, Path]:
     """Dotted name -> file of every module of :data:`PACKAGES` (``pkg`` for ``pkg/__init__.py``)."""
     out = {}
     for package in PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
+        for path in sorted((root / package.replace(".", "/")).rglob("*.py")):
             parts = list(path.relative_to(root).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
@@ -51,7 +51,7 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
         else:
             continue
         for target in targets:
-            while target and target not in modules:  # "import provdm.codec.x" -> provdm.codec
+            while target and target not in modules:  # "import provhub.provdm.codec.x" -> provhub.provdm.codec
                 target = target.rpartition(".")[0]
             if target and target != name:
                 found.add(target)
@@ -115,9 +115,9 @@ def test_known_circles_are_still_circles(importer, imported):
 def test_provdm_imports_nothing_from_importers():
     graph = import_graph()
     wrong = {
-        name: sorted(t for t in targets if t.split(".")[0] == "importers")
+        name: sorted(t for t in targets if t.startswith("provhub.importers.") or t == "provhub.importers")
         for name, targets in graph.items()
-        if name.split(".")[0] == "provdm"
+        if name.startswith("provhub.provdm")
     }
     assert not {name: t for name, t in wrong.items() if t}
 
@@ -125,19 +125,37 @@ def test_provdm_imports_nothing_from_importers():
 @pytest.mark.parametrize(
     "source, circle",
     [
-        ({"a": "from . import b\n", "b": "def f():\n    from .a import x\n"}, ["provdm.a", "provdm.b", "provdm.a"]),
         (
-            {"a": "from .b import x\n", "b": "import provdm.c\n", "c": "from provdm import a\n"},
-            ["provdm.a", "provdm.b", "provdm.c", "provdm.a"],
+            {"a": "from . import b\n", "b": "def f():\n    from .a import x\n"},
+            ["provhub.provdm.a", "provhub.provdm.b", "provhub.provdm.a"],
         ),
-        ({"a": "from . import b\n", "b": "from provdm.c import y\n", "c": ""}, None),
+        (
+            {"a": "from .b import x\n", "b": "import provhub.provdm.c\n", "c": "from provhub.provdm import a\n"},
+            ["provhub.provdm.a", "provhub.provdm.b", "provhub.provdm.c", "provhub.provdm.a"],
+        ),
+        ({"a": "from . import b\n", "b": "from provhub.provdm.c import y\n", "c": ""}, None),
     ],
 )
 def test_the_check_sees_a_circle(tmp_path, source, circle):
     """The check itself: a function-level import back is a circle, a chain is not."""
-    (tmp_path / "provdm").mkdir()
-    (tmp_path / "importers").mkdir()
-    (tmp_path / "provdm" / "__init__.py").write_text("")
+    (tmp_path / "provhub" / "provdm").mkdir(parents=True)
+    (tmp_path / "provhub" / "importers").mkdir()
+    (tmp_path / "provhub" / "provdm" / "__init__.py").write_text("")
     for name, text in source.items():
-        (tmp_path / "provdm" / f"{name}.py").write_text(text)
+        (tmp_path / "provhub" / "provdm" / f"{name}.py").write_text(text)
     assert find_circle(import_graph(tmp_path)) == circle
+
+
+def test_one_import_root_is_installed():
+    """Issue 21: the distribution installs ``provhub`` and nothing else at the top level of
+    site-packages (no generic ``app`` or ``importers`` to collide with other projects)."""
+    import tomllib
+
+    from setuptools import find_packages
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = find_packages(str(ROOT), include=config["include"])
+    assert {"provhub", "provhub.app", "provhub.provdm", "provhub.importers", "provhub.app.stores"} <= set(packages)
+    assert {name.split(".")[0] for name in packages} == {"provhub"}, packages
+    entry = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["provhub"]
+    assert entry == "provhub.app.cli:main"

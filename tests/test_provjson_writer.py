@@ -1,4 +1,4 @@
-"""provdm.provjson writes the PROV-JSON that prov would: prov reads it back equal, both ways."""
+"""provhub.provdm.provjson writes the PROV-JSON that prov would: prov reads it back equal, both ways."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from app.sample import sample_documents
-from provdm import formats
-from provdm.codec import Graph, records_of, to_document
-from provdm.provjson import graph_to_provjson, join_fragments, record_fragment
+from provhub.app.sample import sample_documents
+from provhub.provdm import formats
+from provhub.provdm.codec import Graph, records_of, to_document
+from provhub.provdm.provjson import graph_to_provjson, join_fragments, record_fragment
 from tests.conftest import ROOT, prov_files
 
 FIXTURES = [(p, f) for p, f in prov_files()]

@@ -1,6 +1,6 @@
 """A missing part fails at start, loudly: ``create_app`` and the ``provhub`` command import every
-blueprint, ``app.security`` and every command module by name (no optional imports that fail open:
-without ``app.security`` writes would silently stop needing a token)."""
+blueprint, ``provhub.app.security`` and every command module by name (no optional imports that fail open:
+without ``provhub.app.security`` writes would silently stop needing a token)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,27 @@ import sys
 
 import pytest
 
-import app.cli
-from app import create_app
+import provhub.app.cli
+from provhub.app import create_app
 from tests.conftest import make_settings
 
 APP_MODULES = [
-    "app.errors",
-    "app.security",
-    "app.api.documents",
-    "app.api.provsap",
-    "app.api.health",
-    "app.api.openapi",
-    "app.api.fits",
-    "app.api.audit",
-    "app.web",
+    "provhub.app.errors",
+    "provhub.app.security",
+    "provhub.app.api.documents",
+    "provhub.app.api.provsap",
+    "provhub.app.api.health",
+    "provhub.app.api.openapi",
+    "provhub.app.api.fits",
+    "provhub.app.api.audit",
+    "provhub.app.web",
 ]
-COMMAND_MODULES = ["app.cli.core", "app.cli.importers", "app.cli.visual", "app.cli.admin"]
+COMMAND_MODULES = [
+    "provhub.app.cli.core",
+    "provhub.app.cli.importers",
+    "provhub.app.cli.visual",
+    "provhub.app.cli.admin",
+]
 
 
 def make_missing(monkeypatch, name: str) -> None:
@@ -46,8 +51,8 @@ def test_create_app_fails_without_one_of_its_modules(monkeypatch, request, tmp_p
 @pytest.mark.parametrize("name", COMMAND_MODULES)
 def test_the_command_fails_without_one_of_its_modules(monkeypatch, name):
     make_missing(monkeypatch, name)
-    monkeypatch.setattr(app.cli, "_load_done", False)
+    monkeypatch.setattr(provhub.app.cli, "_load_done", False)
     with pytest.raises(ModuleNotFoundError, match=name.rpartition(".")[2]):
-        app.cli.main(["--help"])
+        provhub.app.cli.main(["--help"])
     with pytest.raises(ModuleNotFoundError):
-        app.cli.load_commands()
+        provhub.app.cli.load_commands()

@@ -1,5 +1,5 @@
 """Documents written by the voprov package (tests/fixtures/voprov, made by make_fixtures.py with
-voprov 0.0.4 and prov 2) are read as W3C PROV in provhub's IVOA mapping (provdm/voprov.py)."""
+voprov 0.0.4 and prov 2) are read as W3C PROV in provhub's IVOA mapping (provhub/provdm/voprov.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from app import services
-from app.config import Settings
-from app.stores import open_store
-from app.stores.base import TraceQuery
-from provdm import formats, voprov
-from provdm import vocabulary as voc
-from provdm.codec import canonical_hash, records_of
-from provdm.errors import MalformedDocument
+from provhub.app import services
+from provhub.app.config import Settings
+from provhub.app.stores import open_store
+from provhub.app.stores.base import TraceQuery
+from provhub.provdm import formats, voprov
+from provhub.provdm import vocabulary as voc
+from provhub.provdm.codec import canonical_hash, records_of
+from provhub.provdm.errors import MalformedDocument
 
 FIXTURES = Path(__file__).parent / "fixtures" / "voprov"
 CTA = "http://cta-observatory.org/prov#"
@@ -336,7 +336,7 @@ def test_the_three_native_writers_are_one_document_in_the_store(tmp_path):
 
 
 def test_http_api_reads_voprov_documents_and_answers_provsap_with_the_parameter(tmp_path):
-    from app import create_app
+    from provhub.app import create_app
 
     settings = Settings(store_url=f"sqlite:///{tmp_path}/x.db", sample="off", auth="off")
     client = create_app(settings).test_client()

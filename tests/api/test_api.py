@@ -7,8 +7,8 @@ import json
 import pytest
 from prov.model import ProvDocument
 
-from app import create_app
-from provdm import formats
+from provhub.app import create_app
+from provhub.provdm import formats
 from tests.conftest import ROOT, make_settings, prov_files
 
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()

@@ -26,8 +26,8 @@ from astropy.io.votable import parse as parse_votable
 from pyvo.dal import DALQueryError, DALServiceError
 from werkzeug.serving import make_server
 
-from app import services
-from provdm import registry
+from provhub.app import services
+from provhub.provdm import registry
 from tests.conftest import ROOT
 
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()

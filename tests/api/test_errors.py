@@ -1,4 +1,4 @@
-"""Every error class of app.errors.STATUS, provoked through a real route: its status and body as
+"""Every error class of provhub.app.errors.STATUS, provoked through a real route: its status and body as
 JSON, as plain text (``Accept: text/plain``) and as a DALI VOTable, and the default form (JSON on
 the REST endpoints, VOTable on ProvSAP: tests/api/test_dali.py reads those with pyvo and votlint).
 
@@ -18,12 +18,12 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from app import create_app, services
-from app.access import Viewer
-from app.cli import load_commands
-from app.errors import STATUS
-from app.stores import open_store
-from provdm import errors as e
+from provhub.app import create_app, services
+from provhub.app.access import Viewer
+from provhub.app.cli import load_commands
+from provhub.app.errors import STATUS
+from provhub.app.stores import open_store
+from provhub.provdm import errors as e
 from tests.bolt_server import free_port
 from tests.conftest import ROOT, make_settings
 
@@ -142,7 +142,7 @@ def provoke(request, tmp_path, monkeypatch):
     def run(cls, accepts, case=None):
         case = case or CASES.get(cls)
         if case is None:
-            pytest.fail(f"{cls.__name__} is in app.errors.STATUS, but no case in CASES provokes it")
+            pytest.fail(f"{cls.__name__} is in provhub.app.errors.STATUS, but no case in CASES provokes it")
         settings = make_settings("sqlite", request, tmp_path, **case.settings)
         store = open_store(settings.store_url, settings)
         seeded = services.ingest(

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from app import create_app
+from provhub.app import create_app
 from tests.security.test_search_and_prefixes import chain
 
 PROVN = {"Content-Type": "text/provenance-notation"}
@@ -41,7 +41,7 @@ def test_maxrec_answers_the_nearest_records_within_the_cap(capped, maxrec, kept)
 
 
 def test_maxrec_in_every_format_and_for_an_anonymous_caller(settings, store):
-    from app import services
+    from provhub.app import services
 
     client = create_app(replace(settings, node_cap=20, auth="on"), store=store).test_client()
     services.ingest(store, chain("c", 60), "provn", settings=settings)

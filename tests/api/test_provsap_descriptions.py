@@ -11,7 +11,7 @@ from itertools import product
 
 import pytest
 
-from provdm import formats, voprov
+from provhub.provdm import formats, voprov
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "voprov"

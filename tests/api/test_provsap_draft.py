@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from provdm import vocabulary as voc
+from provhub.provdm import vocabulary as voc
 from tests.conftest import ROOT
 
 DRAFT = ROOT / "tests" / "fixtures" / "provdal-draft" / "provenance-graph-example.provn"
@@ -123,12 +123,12 @@ def test_invalidation_is_not_a_cause(draft):
 
 def test_an_old_sqlite_store_gets_the_new_categories(tmp_path):
     """Stores made when wasDerivedFrom, wasInformedBy and wasInvalidatedBy were causal are
-    recategorised once when opened (app/stores/sqlite.py _recategorize)."""
+    recategorised once when opened (provhub/app/stores/sqlite.py _recategorize)."""
     import sqlite3
 
-    from app import create_app
-    from app.config import Settings
-    from app.stores import open_store
+    from provhub.app import create_app
+    from provhub.app.config import Settings
+    from provhub.app.stores import open_store
 
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'old.db'}", sample="off", auth="off")
     store = open_store(settings.store_url, settings)

@@ -12,9 +12,9 @@ import re
 import pytest
 from lxml import etree
 
-from provdm import formats, voprov
-from provdm import vocabulary as voc
-from provdm.codec import records_of
+from provhub.provdm import formats, voprov
+from provhub.provdm import vocabulary as voc
+from provhub.provdm.codec import records_of
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "voprov"

@@ -9,9 +9,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from app.cli import load_commands
-from provdm import formats
-from provdm.validate import LEVELS
+from provhub.app.cli import load_commands
+from provhub.provdm import formats
+from provhub.provdm.validate import LEVELS
 from tests.conftest import DATA
 
 SUFFIX = {".json": "json", ".provn": "provn", ".xml": "xml", ".provx": "xml"}

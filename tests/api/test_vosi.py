@@ -36,11 +36,11 @@ from pyvo.io.vosi import parse_availability, parse_capabilities
 from pyvo.io.vosi.exceptions import W17
 from pyvo.utils.xml.exceptions import UnknownElementWarning
 
-from app import create_app, services
-from app.access import Viewer, hash_token, new_token
-from app.stores.base import TokenRecord, utcnow_iso
-from provdm import registry
-from provdm.provsap import PARAMETERS, RESPONSE_FORMATS
+from provhub.app import create_app, services
+from provhub.app.access import Viewer, hash_token, new_token
+from provhub.app.stores.base import TokenRecord, utcnow_iso
+from provhub.provdm import registry
+from provhub.provdm.provsap import PARAMETERS, RESPONSE_FORMATS
 from tests.conftest import ROOT, make_settings
 
 XSD = ROOT / "tests" / "fixtures" / "ivoa"

@@ -149,10 +149,10 @@ def wide_chain(n_obs: int) -> ProvDocument:
 
 def sqlite_store_with(tmp_path, *docs):
     """Settings of a fresh ``sqlite:///`` store in ``tmp_path`` holding ``docs`` (ingested
-    through app.services, validation warn)."""
-    from app import services
-    from app.config import Settings
-    from app.stores import open_store
+    through provhub.app.services, validation warn)."""
+    from provhub.app import services
+    from provhub.app.config import Settings
+    from provhub.app.stores import open_store
 
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'provhub.db'}", sample="off")
     store = open_store(settings.store_url, settings)

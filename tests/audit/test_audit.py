@@ -1,4 +1,4 @@
-"""provdm.audit: a clean chain gives no findings; each known defect gives exactly its finding."""
+"""provhub.provdm.audit: a clean chain gives no findings; each known defect gives exactly its finding."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from provdm.audit import CODES, ERROR, INFO, WARNING, audit, format_report
-from provdm.errors import InvalidParameter
+from provhub.provdm.audit import CODES, ERROR, INFO, WARNING, audit, format_report
+from provhub.provdm.errors import InvalidParameter
 from tests.audit.chains import clean_chain, iri, t
 
 DL5 = iri("dl5")

@@ -6,10 +6,10 @@ import json
 
 from click.testing import CliRunner
 
-from app import create_app
-from app.cli import load_commands
-from app import services
-from app.stores import open_store
+from provhub.app import create_app
+from provhub.app.cli import load_commands
+from provhub.app import services
+from provhub.app.stores import open_store
 from tests.audit.chains import clean_chain, iri, new_doc, sqlite_store_with, t
 
 

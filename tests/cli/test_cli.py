@@ -9,7 +9,7 @@ import sys
 
 from click.testing import CliRunner
 
-from app.cli import load_commands
+from provhub.app.cli import load_commands
 from tests.conftest import ROOT
 
 KNOWN = ROOT / "tests" / "fixtures" / "known_graph.provn"
@@ -45,7 +45,7 @@ def test_ingest_provsap_validate(tmp_path):
 
 def test_installed_command_in_a_subprocess(tmp_path):
     exe = shutil.which("provhub")
-    cmd = [exe] if exe else [sys.executable, "-c", "from app.cli import main; main()"]
+    cmd = [exe] if exe else [sys.executable, "-c", "from provhub.app.cli import main; main()"]
     url = f"sqlite:///{tmp_path / 's.db'}"
     help_ = subprocess.run(cmd + ["--help"], capture_output=True, text=True, timeout=60)
     assert help_.returncode == 0

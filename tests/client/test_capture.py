@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import create_app
-from app.cli import load_commands
+from provhub.app import create_app
+from provhub.app.cli import load_commands
 from provhub import capture
 from provhub.client import Client
 from tests.client.helpers import serve

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import create_app
-from app.access import hash_token, new_token
-from app.stores.base import TokenRecord
-from app.cli import load_commands
+from provhub.app import create_app
+from provhub.app.access import hash_token, new_token
+from provhub.app.stores.base import TokenRecord
+from provhub.app.cli import load_commands
 from provhub.client import Client, ServiceError, Unavailable
 from tests.client.helpers import Proxy, serve
 from tests.conftest import make_settings
@@ -260,7 +260,7 @@ def test_client_installs_light():
 
     code = (
         "import sys, provhub.client; "
-        "bad = [m for m in ('flask', 'werkzeug', 'neo4j', 'sqlite3', 'prov', 'app', 'astropy') if m in sys.modules]; "
+        "bad = [m for m in ('flask', 'werkzeug', 'neo4j', 'sqlite3', 'prov', 'provhub.app', 'astropy') if m in sys.modules]; "
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])

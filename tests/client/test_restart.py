@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from app.stores import open_store
+from provhub.app.stores import open_store
 from provhub.client import Client
 from tests.client.test_client import doc
 from tests.conftest import make_settings
@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 def _start(settings, port):
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port), "--no-sample"],
+        [sys.executable, "-c", "from provhub.app.cli import main; main()", "serve", "--port", str(port), "--no-sample"],
         env={**env_for(settings), "PROVHUB_AUTH": "off"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -13,12 +13,12 @@ import time
 import pytest
 from neo4j._sync.work.session import Session
 
-from app import services
-from app.config import Settings
-from app.stores import open_store
-from app.stores.base import TraceQuery
-from app.stores.neo4j import Neo4jStore, schema_statements
-from provdm.errors import NotFound, StoreUnavailable
+from provhub.app import services
+from provhub.app.config import Settings
+from provhub.app.stores import open_store
+from provhub.app.stores.base import TraceQuery
+from provhub.app.stores.neo4j import Neo4jStore, schema_statements
+from provhub.provdm.errors import NotFound, StoreUnavailable
 from tests.bolt_server import free_port, start_bolt_server
 from tests.conftest import ROOT, make_settings
 
@@ -369,7 +369,7 @@ def test_get_document_not_found(bolt):
 
 def test_document_texts_are_stored_in_parts(bolt, monkeypatch):
     """Texts go in parts (ArcadeDB fails on Bolt messages near 16 MB); they come back whole."""
-    from app.stores import neo4j as backend
+    from provhub.app.stores import neo4j as backend
 
     monkeypatch.setattr(backend, "PART_CHARS", 50)
     monkeypatch.setattr(backend, "BATCH_CHARS", 300)

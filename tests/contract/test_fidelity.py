@@ -11,12 +11,12 @@ import json
 
 import pytest
 
-from app import services
-from app.config import Settings
-from app.stores.base import TraceQuery
-from provdm import formats
-from provdm.codec import to_document
-from provdm.errors import Conflict, InvalidDocument
+from provhub.app import services
+from provhub.app.config import Settings
+from provhub.app.stores.base import TraceQuery
+from provhub.provdm import formats
+from provhub.provdm.codec import to_document
+from provhub.provdm.errors import Conflict, InvalidDocument
 
 EX = "http://example.org/"
 HEAD = "document\nprefix ex <http://example.org/>\n"

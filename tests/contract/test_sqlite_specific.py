@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from app import services
-from app.config import Settings
-from app.stores.base import TraceQuery
-from app.stores.sqlite import SQLiteStore
+from provhub.app import services
+from provhub.app.config import Settings
+from provhub.app.stores.base import TraceQuery
+from provhub.app.stores.sqlite import SQLiteStore
 from tests.conftest import ROOT
 
 EX = "http://example.org/cta#"
@@ -112,7 +112,7 @@ def test_rights_checks_do_not_read_the_document_texts(tmp_path):
     url = f"sqlite:///{tmp_path}/r.db"
     store = SQLiteStore(url, Settings(store_url=url))
     conn = store._conn()
-    from app.access import Readable
+    from provhub.app.access import Readable
 
     clause, params = Readable.of(frozenset({"A"}), "2026-01-01").sql("d")
     plans = [
@@ -133,7 +133,7 @@ def test_rights_checks_do_not_read_the_document_texts(tmp_path):
 def test_threads_of_a_threaded_server_reuse_connections_without_piling_them_up(tmp_path):
     import threading
 
-    from app.stores.sqlite import IDLE_CONNECTIONS
+    from provhub.app.stores.sqlite import IDLE_CONNECTIONS
 
     url = f"sqlite:///{tmp_path}/t.db"
     store = SQLiteStore(url, Settings(store_url=url))
@@ -198,7 +198,7 @@ def test_processes_opening_an_old_store_together_upgrade_it_once(tmp_path):
     import threading
     import time
 
-    import app.stores.sqlite as sqlite_store
+    import provhub.app.stores.sqlite as sqlite_store
 
     url = f"sqlite:///{tmp_path}/w.db"
     store = SQLiteStore(url, Settings(store_url=url))

@@ -1,4 +1,4 @@
-"""The store contract (app/stores/base.py), run against every backend."""
+"""The store contract (provhub/app/stores/base.py), run against every backend."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import json
 import pytest
 from prov.model import ProvDocument
 
-from app import services
-from app.config import Settings
-from app.stores.base import TraceQuery
-from provdm import formats
-from provdm.codec import ANON_PREFIX, to_document
-from provdm.errors import AnswerTooLarge, Conflict, InvalidDocument, NotFound
+from provhub.app import services
+from provhub.app.config import Settings
+from provhub.app.stores.base import TraceQuery
+from provhub.provdm import formats
+from provhub.provdm.codec import ANON_PREFIX, to_document
+from provhub.provdm.errors import AnswerTooLarge, Conflict, InvalidDocument, NotFound
 from tests.conftest import ROOT, prov_files
 
 EX = "http://example.org/cta#"
@@ -232,9 +232,9 @@ READERS = [None, frozenset(), frozenset({"A"}), frozenset({"B"}), frozenset({"A"
 
 
 def test_the_readable_rule_is_the_same_in_python_and_in_the_backend(store):
-    """list_documents and search filter with app.access.Readable in the backend's own query
+    """list_documents and search filter with provhub.app.access.Readable in the backend's own query
     language; both must agree with Readable.allows on every case."""
-    from app.access import Readable
+    from provhub.app.access import Readable
 
     ids = {}
     for name, (rights, group, release) in RIGHTS_CASES.items():
@@ -269,7 +269,7 @@ def test_rights_of_and_set_rights(store):
 
 
 def test_tokens_and_the_secret(store):
-    from app.stores.base import TokenRecord
+    from provhub.app.stores.base import TokenRecord
 
     token = TokenRecord("t1", "pipeline", "writer", ["A"], "h" * 64, "2026-01-01T00:00:00+00:00")
     store.save_token(token)
@@ -282,9 +282,9 @@ def test_tokens_and_the_secret(store):
 
 
 def test_aliases_versions_rewrite_and_history(store):
-    from app.stores.base import HistoryEntry, Rewrite
-    from provdm.errors import StoreBusy
-    from provdm.identity import STRONG, Claim
+    from provhub.app.stores.base import HistoryEntry, Rewrite
+    from provhub.provdm.errors import StoreBusy
+    from provhub.provdm.identity import STRONG, Claim
 
     res = ingest(
         store,

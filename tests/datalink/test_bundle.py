@@ -10,12 +10,12 @@ import tarfile
 import pytest
 from click.testing import CliRunner
 
-from app import services
-from app.access import ANONYMOUS
-from app.bundle import bundle
-from app.cli import load_commands
-from app.sample import SAMPLE_PRODUCT_ID
-from provdm.errors import NotFound
+from provhub.app import services
+from provhub.app.access import ANONYMOUS
+from provhub.app.bundle import bundle
+from provhub.app.cli import load_commands
+from provhub.app.sample import SAMPLE_PRODUCT_ID
+from provhub.provdm.errors import NotFound
 from tests.conftest import ROOT
 from tests.datalink.test_datalink import CRAB_RUNS, DL3_023523, _sample
 

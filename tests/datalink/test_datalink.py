@@ -20,9 +20,9 @@ import requests
 from pyvo.dal.adhoc import DatalinkResults
 from werkzeug.serving import make_server
 
-from app import create_app, services
-from app.access import Viewer
-from app.sample import SAMPLE_PRODUCT_ID, sample_documents
+from provhub.app import create_app, services
+from provhub.app.access import Viewer
+from provhub.app.sample import SAMPLE_PRODUCT_ID, sample_documents
 from tests.api.test_dali import valid_votable
 from tests.conftest import make_settings
 from tests.security.test_rights import PRIVATE_MIDDLE, PUBLIC_BOTTOM, PUBLIC_TOP, SECRETS
@@ -201,7 +201,7 @@ def test_hidden_records_are_never_linked_and_answer_like_unknown_ones(rights_wor
 
 
 def services_links(store, settings, ident, viewer):
-    from app import datalink
+    from provhub.app import datalink
 
     return datalink.links(store, [ident], settings=settings, viewer=viewer, record_url=lambda rid: "/records/" + rid)
 

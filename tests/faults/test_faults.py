@@ -17,9 +17,9 @@ import requests
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from app import create_app
-from app.cli import load_commands
-from app.stores import open_store
+from provhub.app import create_app
+from provhub.app.cli import load_commands
+from provhub.app.stores import open_store
 from tests.conftest import ROOT, make_settings
 
 EX = "http://example.org/load#"
@@ -58,7 +58,15 @@ def test_killed_ingest_leaves_no_partial_document(backend, request, tmp_path):
         (tmp_path / f"run{i}").mkdir()
         settings = make_settings(backend, request, tmp_path / f"run{i}")
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from app.cli import main; main()", "ingest", "--validation", "off", str(big)],
+            [
+                sys.executable,
+                "-c",
+                "from provhub.app.cli import main; main()",
+                "ingest",
+                "--validation",
+                "off",
+                str(big),
+            ],
             env=env_for(settings),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from app import create_app, services
+from provhub.app import create_app, services
 from tests.conftest import make_settings
 from tests.faults.test_faults import _serve, chain_document
 

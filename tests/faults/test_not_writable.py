@@ -15,8 +15,8 @@ import json
 import neo4j.exceptions as nx
 import pytest
 
-from app import create_app
-from provdm.errors import StoreNotWritable
+from provhub.app import create_app
+from provhub.provdm.errors import StoreNotWritable
 
 JSON = {"Content-Type": "application/json"}
 
@@ -76,8 +76,8 @@ def test_a_full_or_read_only_sqlite_store_answers_503_and_health_says_so(sqlite_
 
 def test_token_and_rights_writes_are_refused_the_same_way(sqlite_app):
     """Writes outside an ingest (tokens, rights) go through the same transaction."""
-    from app.access import hash_token, new_token
-    from app.stores.base import TokenRecord, utcnow_iso
+    from provhub.app.access import hash_token, new_token
+    from provhub.app.stores.base import TokenRecord, utcnow_iso
 
     client, store = sqlite_app
     doc_id = client.post("/documents", data=doc("kept"), headers=JSON).get_json()["id"]
@@ -109,7 +109,7 @@ def test_token_and_rights_writes_are_refused_the_same_way(sqlite_app):
     ],
 )
 def test_neo4j_read_only_and_full_disk_errors_are_503(bolt_server, error, words):
-    from app.stores import open_store
+    from provhub.app.stores import open_store
 
     settings = bolt_server.settings(sample="off", auth="off")
     store = open_store(settings.store_url, settings)

@@ -9,10 +9,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from app import create_app
-from provdm import formats
-from provdm.errors import InvalidParameter, ProvhubError
-from provdm.provsap import PARAMETERS, ProvSapQuery
+from provhub.app import create_app
+from provhub.provdm import formats
+from provhub.provdm.errors import InvalidParameter, ProvhubError
+from provhub.provdm.provsap import PARAMETERS, ProvSapQuery
 from tests.conftest import BACKENDS, ROOT, make_settings
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from app import identity, services
-from app.access import Viewer
-from app.sample import ANALYSES, DATASTORE, ROOT, SAMPLE_PRODUCT_ID
-from importers import import_analysis, import_datastore, import_fits
-from provdm.errors import AmbiguousId, Forbidden, NotFound
-from provdm.provsap import ProvSapQuery
+from provhub.app import identity, services
+from provhub.app.access import Viewer
+from provhub.app.sample import ANALYSES, DATASTORE, ROOT, SAMPLE_PRODUCT_ID
+from provhub.importers import import_analysis, import_datastore, import_fits
+from provhub.provdm.errors import AmbiguousId, Forbidden, NotFound
+from provhub.provdm.provsap import ProvSapQuery
 
 RUNS = sorted(p.name for p in (ROOT / DATASTORE / "data").glob("*.fits.gz"))
 CRAB_RUN = "hess_dl3_dr1_obs_id_023523.fits.gz"
@@ -112,8 +112,8 @@ def sample_dir(tmp_path, monkeypatch):
 def one_batch(tmp_path_factory, monkeypatch, request):
     """The sample imported with every file present, on a fresh SQLite store (the reference)."""
     if "one_batch" not in _CACHE:
-        from app.config import Settings
-        from app.stores import open_store
+        from provhub.app.config import Settings
+        from provhub.app.stores import open_store
 
         tmp = tmp_path_factory.mktemp("one-batch")
         monkeypatch.chdir(tmp)
@@ -322,7 +322,7 @@ def test_http_lifecycle_and_resolve(client, store, settings, sample_dir):
 def test_export_keeps_the_history(store, settings, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from app.cli import load_commands
+    from provhub.app.cli import load_commands
 
     old = services.ingest(store, _doc("entity(ex:y)"), "provn", settings=settings)
     services.ingest(store, _doc('entity(ex:y, [prov:label="v2"])'), "provn", settings=settings, supersedes=old.id)
@@ -339,8 +339,8 @@ def test_export_keeps_the_history(store, settings, tmp_path, monkeypatch):
     target = f"sqlite:///{tmp_path / 'restored.db'}"
     res = runner.invoke(load_commands(), ["import-export", str(out), "--store", target])
     assert res.exit_code == 0, res.output
-    from app.config import Settings
-    from app.stores import open_store
+    from provhub.app.config import Settings
+    from provhub.app.stores import open_store
 
     restored = open_store(target, Settings(store_url=target, sample="off"))
     assert restored.get_document(old.id).status == "superseded"

@@ -8,8 +8,8 @@ from __future__ import annotations
 from prov.identifier import Namespace
 from prov.model import PROV
 
-from importers.base import DocBuilder
-from provdm.vocabulary import PROVHUB, VOPROV
+from provhub.importers.base import DocBuilder
+from provhub.provdm.vocabulary import PROVHUB, VOPROV
 
 EX = Namespace("ex", "http://example.org/chain/")
 

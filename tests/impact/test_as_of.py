@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from app import asof, identity, impact, services
-from provdm.errors import InvalidParameter, NotFound
+from provhub.app import asof, identity, impact, services
+from provhub.provdm.errors import InvalidParameter, NotFound
 
 EX = "http://example.org/asof#"
 CHAIN = """document
@@ -61,7 +61,7 @@ def test_documents_as_they_were(store, settings, client):
     with pytest.raises(NotFound):  # nothing was known then
         products(store, settings, before)
     # the superseded version's parameter, as it was then
-    from app import manifest
+    from provhub.app import manifest
 
     old = manifest.manifest(asof.store_as_of(store, t2, settings), EX + "dl5_1", settings=settings)
     new = manifest.manifest(store, EX + "dl5_1", settings=settings)
@@ -83,7 +83,7 @@ def test_documents_as_they_were(store, settings, client):
     # the commands take --as-of
     from click.testing import CliRunner
 
-    from app.cli import load_commands
+    from provhub.app.cli import load_commands
     from tests.impact.test_impact import env_of
 
     run = CliRunner().invoke
@@ -104,7 +104,7 @@ def test_documents_as_they_were(store, settings, client):
 
 
 def test_rights_hold_as_of(store, settings):
-    from app.access import ANONYMOUS
+    from provhub.app.access import ANONYMOUS
 
     services.ingest(store, CHAIN, "provn", settings=settings, validation="off")
     services.ingest(
@@ -156,7 +156,7 @@ def test_a_replay_is_bounded_shared_and_thrown_away_when_it_runs_out(store, sett
     from pathlib import Path
 
     left = set(Path(tempfile.gettempdir()).glob("provhub-asof-*"))
-    from provdm.errors import QueryTimeout
+    from provhub.provdm.errors import QueryTimeout
 
     with pytest.raises(QueryTimeout) as info:
         asof._build(store, asof.live_at(store, moment), replace(settings, query_timeout=0))

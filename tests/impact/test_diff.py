@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from app import diff, services
-from app.cli import load_commands
-from app.profile import Parameter
+from provhub.app import diff, services
+from provhub.app.cli import load_commands
+from provhub.app.profile import Parameter
 from tests.impact import chains
 from tests.impact.test_impact import env_of
 

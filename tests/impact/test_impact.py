@@ -11,10 +11,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from app import impact, services
-from app.cli import load_commands
-from importers.base import DocBuilder
-from provdm.errors import InvalidParameter, NotFound
+from provhub.app import impact, services
+from provhub.app.cli import load_commands
+from provhub.importers.base import DocBuilder
+from provhub.provdm.errors import InvalidParameter, NotFound
 from tests.impact import chains
 
 
@@ -113,7 +113,7 @@ def test_configuration_between_two_dates(store, settings):
     b = DocBuilder()
     from prov.model import PROV
 
-    from provdm.vocabulary import PROVHUB
+    from provhub.provdm.vocabulary import PROVHUB
 
     for obs, day in ((1, "2020-01-10"), (2, "2020-02-10")):
         cfg = b.entity(
@@ -185,7 +185,7 @@ def test_http_formats_and_errors(client, fan):
 def test_a_large_fan_out_takes_a_place_among_the_large_answers(store, settings, client, monkeypatch):
     """Issue 15's bound on heavy requests holds for /impact: with every place taken, a fan-out past
     HEAVY_RECORDS is 503 busy, and a small one is answered."""
-    from app import services
+    from provhub.app import services
     from tests.security.test_search_and_prefixes import chain
 
     monkeypatch.setattr(services, "HEAVY_RECORDS", 20)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from app import create_app, services
-from app.access import Viewer
-from app.cli import load_commands
+from provhub.app import create_app, services
+from provhub.app.access import Viewer
+from provhub.app.cli import load_commands
 from tests.conftest import make_settings
 from tests.security.test_rights import PRIVATE_MIDDLE, PUBLIC_BOTTOM, PUBLIC_TOP, SECRETS
 

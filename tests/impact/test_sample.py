@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app import diff, impact, manifest
-from app.cli.core import load_sample
-from app.sample import ANALYSES, DATASTORE, ROOT, SAMPLE_PRODUCT_ID
-from importers.analysis import config_leaves, select_observations
-from importers.base import Warnings
-from importers.datastore import DataStore
+from provhub.app import diff, impact, manifest
+from provhub.app.cli.core import load_sample
+from provhub.app.sample import ANALYSES, DATASTORE, ROOT, SAMPLE_PRODUCT_ID
+from provhub.importers.analysis import config_leaves, select_observations
+from provhub.importers.base import Warnings
+from provhub.importers.datastore import DataStore
 
 PKS = "pks2155_hess_lc_3bins.fits"
 

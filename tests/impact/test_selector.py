@@ -1,4 +1,4 @@
-"""The selector grammar (provdm/selector.py): terms, operators, release numbers, times, errors."""
+"""The selector grammar (provhub/provdm/selector.py): terms, operators, release numbers, times, errors."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from provdm.errors import InvalidParameter
-from provdm.facts import Element
-from provdm.selector import parse, release_key
+from provhub.provdm.errors import InvalidParameter
+from provhub.provdm.facts import Element
+from provhub.provdm.selector import parse, release_key
 
 PROV = "http://www.w3.org/ns/prov#"
 PH = "https://provhub.org/ns#"

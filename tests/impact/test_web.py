@@ -3,7 +3,7 @@ stores, with the leak checks of tests/impact/test_leaks.py's world."""
 
 from __future__ import annotations
 
-from app import services
+from provhub.app import services
 from tests.impact import chains
 from tests.impact.test_leaks import HIDDEN, get, world  # noqa: F401 (the fixture)
 

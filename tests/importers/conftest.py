@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
-from provdm.codec import records_of
+from provhub.app.config import Settings
+from provhub.provdm.codec import records_of
 
 ROOT = Path(__file__).resolve().parents[2]
 FITS_NS = "https://provhub.org/ns/fits#"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from importers import import_ctapipe_log, import_fits
-from importers.ctapipe_log import read_chunks
-from importers.base import Warnings
-from provdm.codec import records_of
-from provdm.merge import plan_merge
+from provhub.importers import import_ctapipe_log, import_fits
+from provhub.importers.ctapipe_log import read_chunks
+from provhub.importers.base import Warnings
+from provhub.provdm.codec import records_of
+from provhub.provdm.merge import plan_merge
 
 from .conftest import PROV_NS, PROVHUB_NS, VOPROV_NS, Records
 from .test_fits import ACTIVITY_ID, PRODUCT_ID, write_ctapipe_file

@@ -9,13 +9,13 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
-from app.sample import SAMPLE_PRODUCT_ID, sample_documents
-from importers import import_analysis, import_datastore, import_fits
-from importers.analysis import select_observations
-from importers.base import Warnings
-from importers.datastore import DataStore
-from provdm.codec import records_of
-from provdm.merge import plan_merge
+from provhub.app.sample import SAMPLE_PRODUCT_ID, sample_documents
+from provhub.importers import import_analysis, import_datastore, import_fits
+from provhub.importers.analysis import select_observations
+from provhub.importers.base import Warnings
+from provhub.importers.datastore import DataStore
+from provhub.provdm.codec import records_of
+from provhub.provdm.merge import plan_merge
 
 from .conftest import CRAB, CRAB_RUNS, DATASTORE, FITS_NS, PKS, PROV_NS, PROVHUB_NS, Records
 

@@ -13,10 +13,10 @@ import pytest
 from astropy.io import fits
 from prov.model import ProvDocument
 
-from importers import import_fits, import_fits_bytes
-from importers.base import literal, parse_time
-from importers.fits import COMMENTARY, attribute_name
-from provdm.codec import canonical_hash
+from provhub.importers import import_fits, import_fits_bytes
+from provhub.importers.base import literal, parse_time
+from provhub.importers.fits import COMMENTARY, attribute_name
+from provhub.provdm.codec import canonical_hash
 
 from .conftest import FITS_NS, PROV_NS, PROVHUB_NS, VOPROV_NS, Records
 
@@ -451,7 +451,7 @@ def test_imported_documents_serialise_in_every_prov_syntax():
 
 
 def test_software_names_and_versions():
-    from importers.keywords import split_version
+    from provhub.importers.keywords import split_version
 
     assert split_version("Gammapy 2.0.dev1650+g774105d36") == ("Gammapy", "2.0.dev1650+g774105d36")
     assert split_version("muse/0.07.00") == ("muse", "0.07.00")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from app import create_app
-from app.cli import load_commands
-from app.config import Settings
-from app.sample import SAMPLE_PRODUCT_ID
-from app.stores import open_store
-from importers import WARNING_CODES
+from provhub.app import create_app
+from provhub.app.cli import load_commands
+from provhub.app.config import Settings
+from provhub.app.sample import SAMPLE_PRODUCT_ID
+from provhub.app.stores import open_store
+from provhub.importers import WARNING_CODES
 
 from .conftest import CRAB, CRAB_RUNS, DATASTORE, PKS, ROOT
 
@@ -174,4 +174,4 @@ def test_every_warning_code_is_documented():
         assert f"| {code} |" in doc, code
     for command in ("import-fits", "import-datastore", "import-analysis", "import-ctapipe-log", "POST /fits"):
         assert command in doc
-    assert Path(ROOT / "app" / "sample.py").read_text().count(SAMPLE_PRODUCT_ID.rsplit("-", 1)[-1]) == 1
+    assert Path(ROOT / "provhub" / "app" / "sample.py").read_text().count(SAMPLE_PRODUCT_ID.rsplit("-", 1)[-1]) == 1

@@ -20,10 +20,10 @@ from astropy.io.votable import from_table, parse
 from astropy.table import Table
 from click.testing import CliRunner
 
-from app import obscore, services
-from app.access import ANONYMOUS, OPERATOR
-from app.cli import load_commands
-from provdm.obscore import COLUMNS
+from provhub.app import obscore, services
+from provhub.app.access import ANONYMOUS, OPERATOR
+from provhub.app.cli import load_commands
+from provhub.provdm.obscore import COLUMNS
 from tests.conftest import ROOT
 from tests.datalink.test_bundle import cli_env
 from tests.datalink.test_datalink import _sample

@@ -13,10 +13,10 @@ import time
 import pytest
 from joserfc import jwt
 
-from app import create_app
-from app.config import Settings
-from app.oidc import OidcVerifier
-from provdm.errors import InvalidParameter
+from provhub.app import create_app
+from provhub.app.config import Settings
+from provhub.app.oidc import OidcVerifier
+from provhub.provdm.errors import InvalidParameter
 from tests.conftest import make_settings
 from tests.oidc.provider import AUDIENCE, Provider
 

@@ -10,10 +10,10 @@ from urllib.parse import quote
 import pytest
 from werkzeug.serving import make_server
 
-from app import create_app, services
-from app.access import Viewer
-from app.config import Settings
-from app.stores import open_store
+from provhub.app import create_app, services
+from provhub.app.access import Viewer
+from provhub.app.config import Settings
+from provhub.app.stores import open_store
 from tests.oidc.provider import AUDIENCE, Provider, User
 from tests.web.test_browser import browser  # noqa: F401 - the fixture
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from app import create_app, services
-from app.access import Viewer
+from provhub.app import create_app, services
+from provhub.app.access import Viewer
 from tests.oidc.provider import AUDIENCE, Provider, User
 from tests.oidc.test_bearer import DOC, PN, oidc_settings
 

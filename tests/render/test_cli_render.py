@@ -6,7 +6,7 @@ import html
 
 from click.testing import CliRunner
 
-from app.cli import load_commands
+from provhub.app.cli import load_commands
 from tests.audit.chains import clean_chain, sqlite_store_with, wide_chain
 
 

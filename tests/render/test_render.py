@@ -1,4 +1,4 @@
-"""provdm.render: PROV conventions, IVOA folding, escaping, determinism, collapsing, speed."""
+"""provhub.provdm.render: PROV conventions, IVOA folding, escaping, determinism, collapsing, speed."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from prov.model import ProvDocument
 
-from provdm.errors import InvalidParameter
-from provdm.facts import data_level, noun, plural, read_facts
-from provdm.render import SVG_CSP, render, to_dot
+from provhub.provdm.errors import InvalidParameter
+from provhub.provdm.facts import data_level, noun, plural, read_facts
+from provhub.provdm.render import SVG_CSP, render, to_dot
 from tests.audit.chains import EX, clean_chain, iri, new_doc, wide_chain
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -202,7 +202,7 @@ def test_nouns_and_plurals():
 
 def test_provdm_imports_no_flask_neo4j_or_click():
     code = (
-        "import sys, provdm.render, provdm.audit; "
+        "import sys, provhub.provdm.render, provhub.provdm.audit; "
         "print(sorted(m for m in ('flask', 'neo4j', 'click') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -235,7 +235,7 @@ def test_render_benchmark_rows():
     ],
 )
 def test_safe_link(url, kept):
-    from provdm.render import safe_link
+    from provhub.provdm.render import safe_link
 
     assert safe_link(url) == (url if kept else None)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from app import services
-from app.stores import open_store
+from provhub.app import services
+from provhub.app.stores import open_store
 
 BIG = 7  # attributes of 1 MB: within the default limits (8 MB a record)
 
@@ -67,7 +67,7 @@ def test_lookups_beside_large_records_read_only_what_they_return(beside, backend
 
 def test_a_store_of_the_old_layout_is_rewritten_on_open(tmp_path):
     """Stores whose nodes were keyed by id (WITHOUT ROWID) are rewritten once, keeping every record."""
-    from app.config import Settings
+    from provhub.app.config import Settings
 
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'old.db'}", sample="off", auth="off")
     store = open_store(settings.store_url, settings)

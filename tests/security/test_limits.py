@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 from urllib.parse import quote
 
-from app import create_app, services
+from provhub.app import create_app, services
 
 JSON = {"Content-Type": "application/json"}
 #: ProvSAP errors are DALI VOTables unless JSON is asked for
@@ -192,7 +192,7 @@ def test_a_picture_graphviz_cannot_draw_in_time_ends_with_the_request(settings, 
 
 
 def test_a_request_past_its_deadline_is_a_query_timeout():
-    from provdm.errors import QueryTimeout
+    from provhub.provdm.errors import QueryTimeout
 
     assert services.Deadline(60).remaining() > 59
     with pytest.raises(QueryTimeout, match="PROVHUB_QUERY_TIMEOUT") as exc:
@@ -246,7 +246,7 @@ def test_a_heavy_request_is_refused_during_its_walk(client, store, monkeypatch):
     eight heavy walks at once used to fetch and restrict their whole answers before seven were
     refused. Here the walk of a 200-level chain stops at the level that would pass 40 records
     (nodes and relations)."""
-    from app.stores import lineage
+    from provhub.app.stores import lineage
     from tests.security.test_search_and_prefixes import chain
 
     monkeypatch.setattr(services, "HEAVY_RECORDS", 40)

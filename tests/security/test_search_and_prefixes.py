@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from app import services
-from app.access import Viewer
-from app.config import Settings
-from provdm.provsap import ProvSapQuery
+from provhub.app import services
+from provhub.app.access import Viewer
+from provhub.app.config import Settings
+from provhub.provdm.provsap import ProvSapQuery
 
 PUBLIC = """document
 prefix ex <http://example.org/>
@@ -72,7 +72,7 @@ def test_search_counts_do_not_confirm_a_hidden_value(world):
 def test_search_page_of_a_hidden_match_through_http(world, settings):
     from dataclasses import replace
 
-    from app import create_app
+    from provhub.app import create_app
 
     store, _ = world
     client = create_app(replace(settings, auth="on"), store=store).test_client()
@@ -100,7 +100,7 @@ def test_the_node_cap_counts_what_the_caller_sees(store, settings):
     """Issue 15, item 5: hidden records beyond the visible answer make no difference to the cap."""
     from dataclasses import replace
 
-    from provdm.errors import AnswerTooLarge
+    from provhub.provdm.errors import AnswerTooLarge
 
     settings = replace(settings, node_cap=20)
     services.ingest(store, PUBLIC, "provn", settings=settings)
@@ -134,7 +134,7 @@ def test_writers_of_another_group_learn_nothing_of_hidden_records(store, setting
     and validation treats a hidden id as an unknown one."""
     import json
 
-    from provdm.errors import Conflict
+    from provhub.provdm.errors import Conflict
 
     secret = """document
 prefix ex <http://example.org/>
@@ -170,7 +170,7 @@ endDocument
 def test_import_warnings_are_bounded_and_linear():
     """Issue 15, item 7: a FITS header of many odd cards gives a bounded warning list (the
     duplicate check was a list scan, quadratic: 543 s of CPU for 10^5 cards)."""
-    from importers.base import MAX_WARNINGS, Warnings
+    from provhub.importers.base import MAX_WARNINGS, Warnings
 
     warn = Warnings()
     for i in range(3 * MAX_WARNINGS):
@@ -207,7 +207,7 @@ def test_depth_all_keeps_to_the_maximum_depth(store, settings):
     """Issue 15, item 10: DEPTH=ALL walked 40,001 levels although PROVHUB_MAX_DEPTH said 1000."""
     from dataclasses import replace
 
-    from provdm.errors import AnswerTooLarge
+    from provhub.provdm.errors import AnswerTooLarge
 
     settings = replace(settings, max_depth=10)
     services.ingest(store, chain("c", 12), "provn", settings=settings)
@@ -225,7 +225,7 @@ def test_pictures_have_a_size_cap_and_a_concurrency_limit(store, settings):
     """Issue 15, item 10: PROV-SVG of a 40k-node chain ran Graphviz for 60 s, six at once 2.1 GB."""
     from dataclasses import replace
 
-    from provdm.errors import AnswerTooLarge, Busy
+    from provhub.provdm.errors import AnswerTooLarge, Busy
 
     settings = replace(settings, render_node_cap=2)
     services.ingest(store, chain("p", 50), "provn", settings=settings)
@@ -253,7 +253,7 @@ def test_a_huge_literal_is_refused_before_prov_parses_it(store, settings, fmt):
     """Issue 15, item 7: one 60 MB PROV-N literal took the server to 8.2 GB inside prov's parser."""
     from dataclasses import replace
 
-    from provdm.errors import InvalidDocument
+    from provhub.provdm.errors import InvalidDocument
 
     settings = replace(settings, max_attribute_bytes=1000)
     big = "x" * 5000
@@ -296,7 +296,7 @@ XML_HEAD = '<prov:document xmlns:prov="http://www.w3.org/ns/prov#" xmlns:ex="htt
 def test_no_syntax_hides_a_huge_literal_from_the_check(store, settings, text, fmt):
     from dataclasses import replace
 
-    from provdm.errors import InvalidDocument
+    from provhub.provdm.errors import InvalidDocument
 
     with pytest.raises(InvalidDocument, match="MAX_ATTRIBUTE_BYTES"):
         services.ingest(store, text % ("x" * 5000), fmt, settings=replace(settings, max_attribute_bytes=1000))

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from app import create_app
-from app.access import hash_token, new_token
-from app.stores.base import TokenRecord, utcnow_iso
+from provhub.app import create_app
+from provhub.app.access import hash_token, new_token
+from provhub.app.stores.base import TokenRecord, utcnow_iso
 from tests.conftest import make_settings
 from tests.oidc.provider import AUDIENCE
 from tests.security.test_search_and_prefixes import PRIVATE as PRIVATE_DL4
@@ -116,8 +116,8 @@ def test_bad_json_is_refused_with_where(hub, case, validation):
 
 
 def test_bad_json_where_points_at_the_fault():
-    from provdm.errors import MalformedDocument
-    from provdm.formats import load_json
+    from provhub.provdm.errors import MalformedDocument
+    from provhub.provdm.formats import load_json
 
     cases = {
         '{"a": "\\\\ud800", "b": "\\ud800"}': "line 1, column 24",  # an escaped backslash is no escape
@@ -314,7 +314,7 @@ def test_a_store_made_before_posters_is_upgraded_on_open(tmp_path):
     public documents are changed by admins only), and the secret is made when it is opened."""
     from dataclasses import replace
 
-    from app.stores.sqlite import SQLiteStore
+    from provhub.app.stores.sqlite import SQLiteStore
 
     settings = make_settings("sqlite", None, tmp_path, auth="on")
     app = create_app(settings)
@@ -350,8 +350,8 @@ def test_a_store_made_before_posters_is_upgraded_on_open(tmp_path):
 def test_export_and_import_keep_the_poster(hub, tmp_path):
     from click.testing import CliRunner
 
-    from app.cli import load_commands
-    from app.stores import open_store
+    from provhub.app.cli import load_commands
+    from provhub.app.stores import open_store
 
     client, h, store, settings = hub
     doc = post(client, PUBLIC_DL3, h["nog1"])

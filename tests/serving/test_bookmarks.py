@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app import create_app
-from app.stores import open_store
+from provhub.app import create_app
+from provhub.app.stores import open_store
 
 DOC = """document
   prefix ex <http://example.org/cta#>

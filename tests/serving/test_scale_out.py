@@ -17,7 +17,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from app.cli import load_commands
+from provhub.app.cli import load_commands
 from tests.bolt_server import free_port, stop_process
 from tests.conftest import ROOT
 from tests.oidc.provider import AUDIENCE, User
@@ -77,8 +77,16 @@ def tier(settings, oidc_provider):
     # the store exists (and has its secret) before two kinds of process open it at once
     CliRunner().invoke(load_commands(), ["tokens", "list"], env=env, catch_exceptions=False)
     gunicorn = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "docker" / "gunicorn.conf.py")]
-    gunicorn += ["--bind", f"127.0.0.1:{gport}", "--workers", "4", "--threads", "2", "app:create_app()"]
-    serve = [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(sport), "--no-sample"]
+    gunicorn += ["--bind", f"127.0.0.1:{gport}", "--workers", "4", "--threads", "2", "provhub.app:create_app()"]
+    serve = [
+        sys.executable,
+        "-c",
+        "from provhub.app.cli import main; main()",
+        "serve",
+        "--port",
+        str(sport),
+        "--no-sample",
+    ]
     procs = [
         subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for cmd in (gunicorn, serve)

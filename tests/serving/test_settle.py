@@ -23,7 +23,7 @@ def app(environ, start_response):
 def test_settle_freezes_what_exists_and_collects_the_rest():
     try:
         before = gc.get_freeze_count()
-        from app import settle
+        from provhub.app import settle
 
         settle()
         assert gc.get_freeze_count() > before

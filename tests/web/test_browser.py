@@ -20,9 +20,9 @@ import pytest
 from prov.model import ProvDocument
 from werkzeug.serving import make_server
 
-from app import create_app, services
-from app.config import Settings
-from app.stores import open_store
+from provhub.app import create_app, services
+from provhub.app.config import Settings
+from provhub.app.stores import open_store
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -185,7 +185,7 @@ def test_clicking_a_collapsed_group_expands_it(page, tmp_path):
 def test_quick_start_sample_product(page, tmp_path):
     """The issue's 'done when': find the sample DL5 product, see its lineage back to the DL3 runs
     and IRFs, download it as SVG and PROV-JSON."""
-    sample = pytest.importorskip("app.sample")
+    sample = pytest.importorskip("provhub.app.sample")
     docs = sample.sample_documents()
     if not docs:
         pytest.skip("the sample data is not in data/")
@@ -263,7 +263,7 @@ def _inside(box, frame) -> bool:
 
 
 def test_the_sample_product_opens_with_its_four_runs_readable_at_1280(screen, tmp_path):
-    sample = pytest.importorskip("app.sample")
+    sample = pytest.importorskip("provhub.app.sample")
     docs = sample.sample_documents()
     if not docs:
         pytest.skip("the sample data is not in data/")

@@ -1,6 +1,6 @@
 """The labels the pages and pictures show of the quick-start sample (issue 18): each error the
-issue lists, fixed where the label is made (importers for what they assert, provdm.render and
-provdm.audit for what they draw and list)."""
+issue lists, fixed where the label is made (importers for what they assert, provhub.provdm.render and
+provhub.provdm.audit for what they draw and list)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import re
 import pytest
 from prov.model import ProvDocument
 
-from app import services
-from importers import keywords
-from provdm import audit_report
-from provdm.audit import audit
-from provdm.facts import noun, obs_id, read_facts, title
-from provdm.render import to_dot
+from provhub.app import services
+from provhub.importers import keywords
+from provhub.provdm import audit_report
+from provhub.provdm.audit import audit
+from provhub.provdm.facts import noun, obs_id, read_facts, title
+from provhub.provdm.render import to_dot
 
-sample = pytest.importorskip("app.sample")
+sample = pytest.importorskip("provhub.app.sample")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from prov.model import ProvDocument
 
-from app import create_app, services
+from provhub.app import create_app, services
 from tests.conftest import ROOT
 
 KNOWN = (ROOT / "tests" / "fixtures" / "known_graph.provn").read_text()

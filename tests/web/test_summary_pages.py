@@ -9,9 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from app import create_app, services
-from app.access import Viewer
-from app.summary import natural_key
+from provhub.app import create_app, services
+from provhub.app.access import Viewer
+from provhub.app.summary import natural_key
 from tests.conftest import make_settings
 
 EX = "http://example.org/cta#"
@@ -132,7 +132,7 @@ def test_new_pages_show_nothing_the_viewer_may_not_read(world, path):
         assert client.get("/audits/" + quote(EX + hidden, safe="")).status_code == 404
         assert client.get("/summaries/" + quote(EX + hidden, safe="")).status_code == 404
     # the group that may read the private document sees it on the same pages
-    from app import summary
+    from provhub.app import summary
 
     hess = Viewer(name="h", role="reader", groups=frozenset({"hess"}))
     seen = summary.product_summary(store, EX + "dl5", settings=settings, viewer=hess)
@@ -148,7 +148,7 @@ def test_ids_sort_naturally():
 
 def test_a_product_with_a_large_lineage_links_its_summary_page(world, monkeypatch):
     client, _, _ = world
-    from app import summary
+    from provhub.app import summary
 
     monkeypatch.setattr(summary, "SUMMARY_INLINE", 3)
     text = client.get(page(EX + "dl5")).get_data(as_text=True)

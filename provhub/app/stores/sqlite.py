@@ -1,0 +1,925 @@
+"""The embedded store: one SQLite file (stdlib ``sqlite3``), WAL mode, no server.
+
+Tables: ``documents``, ``nodes``, ``relations`` (covering indexes for the walk: src, category, dst and the reverse),
+``assertions`` (record id <-> document id) and ``namespaces``. Record attributes are JSON, and
+each record also keeps its PROV-JSON fragment (``pjkey``, ``pj``, ``pjns``: see
+:func:`provhub.provdm.provjson.record_fragment`) so that large PROV-JSON answers are joined, not rebuilt.
+Each ingest is one ``BEGIN IMMEDIATE`` transaction (writers queue, readers go on under WAL).
+Connections are per thread.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from provhub.app.access import Readable
+from provhub.provdm import vocabulary as voc
+from provhub.provdm.codec import Graph, Node, Relation, tree_json
+from provhub.provdm.errors import InvalidParameter, NotFound, StoreBusy, StoreNotWritable, StoreUnavailable
+from provhub.provdm.merge import plan_merge
+from provhub.provdm.provjson import join_fragments, record_fragment
+
+from .base import (
+    DocumentRights,
+    HistoryEntry,
+    PreparedDocument,
+    PutResult,
+    Rewrite,
+    Store,
+    Stats,
+    StoredDocument,
+    TokenRecord,
+    TraceQuery,
+    utcnow_iso,
+)
+from .lineage import attribute_references, mentions, walk
+
+#: A rowid table, its large columns last. Keyed by id (WITHOUT ROWID), every record lay in the
+#: key b-tree, and SQLite reads the whole of an overflowing cell to compare keys: a record of 60
+#: attributes of 1 MB made ProvSAP of an id beside it 0.65 ms -> 1.8 s, and get_nodes of 200 ids
+#: 5 s (also inside a write). Here the id index holds ids only, and reading kind or qn stops
+#: before attrs and pj (benchmarks/attack.py, "lookup beside a large record").
+NODES_TABLE = """
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    qn TEXT NOT NULL,
+    pjkey TEXT,
+    pjns TEXT,
+    attrs TEXT NOT NULL,
+    pj TEXT
+);
+"""
+NODE_INDEXES = """CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
+"""
+_NODE_COLS = "id, kind, qn, pjkey, pjns, attrs, pj"
+
+#: A rowid table: rows written together (one document, sorted by src) lie together in the file, so
+#: a lineage answer reads few pages. Keyed by id (WITHOUT ROWID), relations lay in the hash order
+#: of anonymous ids, and the fragments of a 10^4-relation answer touched most of a 10^6-record
+#: store: 1.1 GB of mapped pages and 80 ms, against 14 MB and 13 ms in row order.
+RELATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS relations (
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    src TEXT,
+    dst TEXT,
+    category TEXT NOT NULL,
+    qn TEXT,
+    attrs TEXT NOT NULL,
+    pjkey TEXT,
+    pj TEXT,
+    pjns TEXT
+);
+"""
+
+#: the walk reads these covering indexes alone (plus the rowid each index entry carries)
+RELATION_INDEXES = """
+CREATE INDEX IF NOT EXISTS relations_out ON relations(src, category, dst);
+CREATE INDEX IF NOT EXISTS relations_in ON relations(dst, category, src);
+"""
+
+SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    original TEXT NOT NULL,
+    provjson TEXT NOT NULL,  -- canonical PROV-JSON; empty when it is the original text
+    prefixes TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    rights TEXT NOT NULL DEFAULT 'public',
+    grp TEXT,
+    release TEXT
+);
+-- rights checks read documents from this index alone, never walking the pages of their texts
+DROP INDEX IF EXISTS documents_rights;
+CREATE INDEX IF NOT EXISTS documents_access ON documents(id, rights, grp, release, seq);
+"""
+    + NODES_TABLE
+    + NODE_INDEXES
+    + RELATIONS_TABLE
+    + """DROP INDEX IF EXISTS relations_src;
+DROP INDEX IF EXISTS relations_dst;
+"""
+    + RELATION_INDEXES
+    + """
+CREATE TABLE IF NOT EXISTS assertions (
+    record_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    PRIMARY KEY (record_id, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS assertions_doc ON assertions(doc_id);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    groups TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS namespaces (
+    prefix TEXT PRIMARY KEY,
+    uri TEXT NOT NULL
+) WITHOUT ROWID;
+-- identity: the alias claims of each document's records (provhub.provdm.identity); pins have doc_id ''
+CREATE TABLE IF NOT EXISTS aliases (
+    key TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    strength TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    PRIMARY KEY (key, record_id, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_record ON aliases(record_id);
+CREATE INDEX IF NOT EXISTS aliases_doc ON aliases(doc_id);
+-- document lifecycle: what was retracted or superseded, by whom, when
+CREATE TABLE IF NOT EXISTS history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT,
+    at TEXT NOT NULL,
+    other TEXT
+);
+CREATE INDEX IF NOT EXISTS history_doc ON history(doc_id);
+"""
+)
+
+IDLE_CONNECTIONS = 8  # connections of ended threads kept for new ones
+_CHUNK = 900  # ids per IN-list query (json_each takes any number; chunks bound memory)
+
+
+def path_from_url(url: str) -> str:
+    """``sqlite:///rel.db`` -> ``rel.db``; ``sqlite:////abs/x.db`` -> ``/abs/x.db``;
+    ``sqlite://:memory:`` is refused (each connection would see another database)."""
+    if not url.startswith("sqlite://"):
+        raise InvalidParameter(f"not a sqlite URL: {url!r}", where="PROVHUB_STORE_URL")
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/") or rest == "/":
+        raise InvalidParameter(
+            "sqlite store URL must look like sqlite:///relative.db or sqlite:////abs/path.db", where="PROVHUB_STORE_URL"
+        )
+    return rest[1:]
+
+
+def _node(row) -> Node:
+    return Node(row[0], row[1], json.loads(row[2]), json.loads(row[3]))
+
+
+def _relation(row) -> Relation:
+    return Relation(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None, json.loads(row[6]))
+
+
+def _doc(row) -> StoredDocument:
+    return StoredDocument(
+        id=row[0],
+        format=row[1],
+        original=row[2],
+        provjson=row[3] or row[2],
+        prefixes=json.loads(row[4]),
+        records=row[5],
+        created_at=row[6],
+        rights=row[7],
+        group=row[8],
+        release=row[9],
+        status=row[10],
+        superseded_by=row[11],
+        poster=row[12],
+    )
+
+
+def _by_id(record) -> str:
+    return record.id
+
+
+def _by_src(relation) -> tuple[str, str]:
+    return relation.src or "", relation.id
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
+
+
+_IN_ROWIDS = " WHERE rid IN (SELECT value FROM json_each(?))"
+_SELECT_RELATIONS = "SELECT id, type, src, dst, category, qn, attrs FROM relations"  # rows for _relation
+
+_DOC_COLS = "id, format, original, provjson, prefixes, records, created_at, rights, grp, release"
+_DOC_READ = _DOC_COLS + ", status, superseded_by, poster"
+_LIVE = "d.status = 'live'"
+
+
+_FRAGMENT_COLUMNS = ("pjkey", "pj", "pjns")
+
+
+UPGRADE_WAIT_S = 3600  # how long an opening process waits for another one's upgrade of the file
+
+
+@contextmanager
+def _patient(conn: sqlite3.Connection):
+    """Opening a store waits for another process's schema work on the file longer than the
+    store's busy timeout: the workers of one server open it together, and the upgrade of a
+    10^6-record store takes about 20 s."""
+    timeout_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {UPGRADE_WAIT_S * 1000}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+
+
+def _upgrade(conn: sqlite3.Connection, needed, work) -> None:
+    """Run ``work()`` in one write transaction if ``needed()``, asked again once the write lock is
+    held: of processes opening an old store together, the first upgrades it and the others then
+    find nothing left to do."""
+    if not needed():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if needed():
+            work()
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _add_lifecycle(conn: sqlite3.Connection) -> None:
+    """Stores made before documents had a lifecycle get its two columns (every document live)."""
+
+    def add():
+        conn.execute("ALTER TABLE documents ADD COLUMN status TEXT NOT NULL DEFAULT 'live'")
+        conn.execute("ALTER TABLE documents ADD COLUMN superseded_by TEXT")
+        # lists of live documents read the status from the index too, never the texts
+        conn.execute("DROP INDEX IF EXISTS documents_access")
+        conn.execute("CREATE INDEX documents_access ON documents(id, rights, grp, release, seq, status)")
+
+    _upgrade(conn, lambda: "status" not in _columns(conn, "documents"), add)
+
+
+def _add_poster(conn: sqlite3.Connection) -> None:
+    """Stores made before documents kept their poster get the column (posters not known: the
+    documents without an owner group are then changed by admins only)."""
+    _upgrade(
+        conn,
+        lambda: "poster" not in _columns(conn, "documents"),
+        lambda: conn.execute("ALTER TABLE documents ADD COLUMN poster TEXT"),
+    )
+
+
+def _store_secret(conn: sqlite3.Connection) -> str:
+    """The store's secret, made by the first process that opens the store: a read that needs it
+    (the placeholders of an anonymous answer) then never waits for the write lock."""
+
+    def read() -> str | None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()
+        return row[0] if row else None
+
+    def make() -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('secret', ?)", (secrets.token_hex(32),))
+
+    _upgrade(conn, lambda: read() is None, make)
+    return cast(str, read())
+
+
+def _add_fragments(conn: sqlite3.Connection) -> None:
+    """Stores made before records kept their PROV-JSON fragments get the columns, filled once."""
+    for table in ("nodes", "relations"):
+
+        def fill(table=table):
+            have = _columns(conn, table)
+            for col in _FRAGMENT_COLUMNS:
+                if col not in have:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
+            rows = conn.execute(f"SELECT id, qn, attrs FROM {table}").fetchall()
+            conn.executemany(
+                f"UPDATE {table} SET pjkey = ?, pj = ?, pjns = ? WHERE id = ?",
+                [(*record_fragment(json.loads(qn) if qn else None, json.loads(attrs)), rid) for rid, qn, attrs in rows],
+            )
+
+        _upgrade(conn, lambda table=table: "pj" not in _columns(conn, table), fill)
+
+
+#: the categories of relations the store's rows have (meta ``categories``)
+CATEGORIES_VERSION = "2"
+
+
+def _recategorize(conn: sqlite3.Connection) -> None:
+    """Stores made when wasDerivedFrom, wasInformedBy and wasInvalidatedBy were ``causal`` get
+    their categories of now (:data:`provhub.provdm.vocabulary.RELATION_CATEGORY`: shortcut, invalidation)."""
+    moved = {t: c for t, c in voc.RELATION_CATEGORY.items() if c in (voc.SHORTCUT, voc.INVALIDATION)}
+
+    def stale() -> bool:  # a mark in meta: no scan of the relations on every open
+        row = conn.execute("SELECT value FROM meta WHERE key = 'categories'").fetchone()
+        return row is None or row[0] != CATEGORIES_VERSION
+
+    def update() -> None:
+        for rtype, category in moved.items():
+            conn.execute(
+                "UPDATE relations SET category = ? WHERE type = ? AND category = ?", (category, rtype, voc.CAUSAL)
+            )
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('categories', ?)", (CATEGORIES_VERSION,))
+
+    _upgrade(conn, stale, update)
+
+
+_RELATION_COLS = "id, type, src, dst, category, qn, attrs, pjkey, pj, pjns"
+
+
+def _relations_by_row(conn: sqlite3.Connection) -> None:
+    """Stores made when relations were keyed by id (WITHOUT ROWID) get them rewritten once into
+    the rowid table, in the order a new store has them: by the first document asserting them,
+    then by src (see RELATIONS_TABLE). In dst order instead, the relations that use one IRF
+    lay together and those of one run apart: a fan-in lineage touched 3x the pages."""
+
+    def rewrite():
+        conn.execute("ALTER TABLE relations RENAME TO relations_by_id")
+        conn.execute(RELATIONS_TABLE)
+        # copied before the old table and its indexes are dropped: their pages, once free, would
+        # be reused in free-list order and scatter the new table over the file
+        conn.execute(
+            f"INSERT INTO relations ({_RELATION_COLS}) SELECT {_RELATION_COLS} FROM relations_by_id "
+            "ORDER BY (SELECT min(d.seq) FROM assertions a JOIN documents d ON d.id = a.doc_id "
+            "WHERE a.record_id = relations_by_id.id), src, id"
+        )
+        conn.execute("DROP TABLE relations_by_id")  # and its indexes, named as the new ones
+        for statement in RELATION_INDEXES.strip().splitlines():
+            conn.execute(statement)
+
+    _upgrade(conn, lambda: "rid" not in _columns(conn, "relations"), rewrite)
+
+
+def _nodes_by_row(conn: sqlite3.Connection) -> None:
+    """Stores made when nodes were keyed by id (WITHOUT ROWID) get them rewritten once into the
+    rowid table (NODES_TABLE), in id order as before."""
+
+    def without_rowid() -> bool:
+        row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'nodes'").fetchone()
+        return bool(row) and "WITHOUT ROWID" in row[0].upper()
+
+    def rewrite():
+        conn.execute("ALTER TABLE nodes RENAME TO nodes_by_id")
+        conn.execute("DROP INDEX IF EXISTS nodes_kind")
+        conn.execute(NODES_TABLE)
+        conn.execute(f"INSERT INTO nodes ({_NODE_COLS}) SELECT {_NODE_COLS} FROM nodes_by_id ORDER BY id")
+        conn.execute("DROP TABLE nodes_by_id")
+        conn.execute(NODE_INDEXES)
+
+    _upgrade(conn, without_rowid, rewrite)
+
+
+def _write_records(conn: sqlite3.Connection, nodes, relations) -> None:
+    """Write records whole (new ones inserted, stored ones replaced), with their fragments."""
+    conn.executemany(
+        "INSERT INTO nodes (id, kind, qn, attrs, pjkey, pj, pjns) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, qn = excluded.qn, attrs = excluded.attrs, "
+        "pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
+        [
+            (n.id, n.kind, tree_json(n.qn), tree_json(n.attrs), *record_fragment(n.qn, n.attrs))
+            for n in sorted(nodes, key=_by_id)
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO relations (id, type, src, dst, category, qn, attrs, pjkey, pj, pjns) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET type = excluded.type, category = excluded.category, "
+        "attrs = excluded.attrs, src = excluded.src, dst = excluded.dst, "
+        "qn = excluded.qn, pjkey = excluded.pjkey, pj = excluded.pj, pjns = excluded.pjns",
+        [
+            (
+                r.id,
+                r.type,
+                r.src,
+                r.dst,
+                r.category,
+                tree_json(r.qn) if r.qn else None,
+                tree_json(r.attrs),
+                *record_fragment(r.qn, r.attrs),
+            )
+            for r in sorted(relations, key=_by_src)
+        ],
+    )
+
+
+def _insert_document(conn: sqlite3.Connection, doc: PreparedDocument) -> None:
+    conn.executemany("INSERT OR IGNORE INTO namespaces (prefix, uri) VALUES (?, ?)", sorted(doc.prefixes.items()))
+    conn.execute(
+        f"INSERT INTO documents ({_DOC_COLS}, poster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            doc.id,
+            doc.format,
+            doc.original,
+            "" if doc.provjson == doc.original else doc.provjson,  # "": the same text
+            json.dumps(doc.prefixes),
+            doc.records,
+            utcnow_iso(),
+            doc.rights,
+            doc.group,
+            doc.release,
+            doc.poster,
+        ),
+    )
+
+
+class _Checkpointer:
+    """Copies the write-ahead log into the store file in a thread of its own, after each ingest.
+
+    SQLite's automatic checkpoint runs inside the COMMIT of the connection that crosses the WAL
+    threshold, so a client waited for it: 0.3 s of a 10^5-record POST. Request connections turn
+    it off (``wal_autocheckpoint=0``) and ask here instead. It is the same PASSIVE checkpoint,
+    off the request's path; what is committed is in the WAL, durable, before the answer."""
+
+    def __init__(self, open_connection):
+        self._open = open_connection
+        self._wanted = threading.Event()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.runs = 0  # checkpoints done (tests wait on it)
+
+    def request(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="sqlite-checkpoint", daemon=True)
+                self._thread.start()
+        self._wanted.set()
+
+    def _loop(self) -> None:
+        conn = None
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._closing:
+                break
+            try:
+                conn = conn or self._open()
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self.runs += 1
+            except (sqlite3.Error, StoreUnavailable):
+                pass  # the next ingest asks again; SQLite also checkpoints when its last connection closes
+        if conn is not None:
+            _close(conn)
+
+    def stop(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._closing = True
+            self._wanted.set()
+            thread.join(60)
+            self._closing = False
+
+
+@dataclass(frozen=True)
+class SQLiteConfig:
+    """What the embedded store takes from the settings."""
+
+    path: str
+    timeout: float = 10.0  # seconds a writer waits for the write lock (PROVHUB_STORE_TIMEOUT)
+    mmap_bytes: int = 2048 * 1024 * 1024  # PROVHUB_SQLITE_MMAP_MB
+
+    @classmethod
+    def from_settings(cls, url: str, settings=None) -> "SQLiteConfig":
+        if settings is None:
+            return cls(path_from_url(url))
+        return cls(
+            path_from_url(url), float(settings.store_timeout or 10.0), int(settings.sqlite_mmap_mb) * 1024 * 1024
+        )
+
+
+class SQLiteStore:
+    def __init__(self, url: str, settings=None):
+        self.url = url
+        self.config = config = SQLiteConfig.from_settings(url, settings)
+        self.path, self.timeout, self.mmap_bytes = config.path, config.timeout, config.mmap_bytes
+        self._local = threading.local()
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._idle: list[sqlite3.Connection] = []  # connections of threads that have ended
+        self._lock = threading.Lock()
+        self._checkpointer = _Checkpointer(self._open)
+        parent = Path(self.path).parent
+        if not parent.exists():
+            raise StoreUnavailable(f"directory {parent} of the SQLite store does not exist", where="PROVHUB_STORE_URL")
+        conn = self._conn()
+        with _patient(conn):
+            conn.executescript(SCHEMA)
+            _add_fragments(conn)
+            _relations_by_row(conn)
+            _nodes_by_row(conn)
+            _add_lifecycle(conn)
+            _add_poster(conn)
+            _recategorize(conn)
+            self._secret = _store_secret(conn)
+
+    # -- connections -------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._reuse() or self._open()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append((threading.current_thread(), conn))
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA mmap_size={self.mmap_bytes}")
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # the _Checkpointer's work
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite store {self.path}: {exc}", where="PROVHUB_STORE_URL") from None
+        return conn
+
+    def _reuse(self) -> sqlite3.Connection | None:
+        """A threaded server runs each request (or keep-alive connection) in a new thread. The
+        connection of a thread that has ended goes to the next new thread: its page cache and
+        memory map are warm (a new connection to a 10^6-record store made each lineage answer
+        60-80 ms slower). Beyond IDLE_CONNECTIONS idle ones are closed, or they pile up."""
+        with self._lock:
+            self._idle += [c for t, c in self._all if not t.is_alive()]
+            self._all = [(t, c) for t, c in self._all if t.is_alive()]
+            while len(self._idle) > IDLE_CONNECTIONS:
+                _close(self._idle.pop(0))
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.in_transaction:
+                    return conn
+                _close(conn)  # its thread died inside a transaction: let SQLite roll it back
+        return None
+
+    def close(self) -> None:
+        self._checkpointer.stop()
+        with self._lock:
+            for conn in [c for _t, c in self._all] + self._idle:
+                _close(conn)
+            self._all.clear()
+            self._idle.clear()
+        self._local = threading.local()
+
+    def ping(self) -> None:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite store {self.path} is not usable: {exc}") from None
+
+    # -- reads -------------------------------------------------------------------------------
+    def _in(self, sql: str, ids: list, extra: tuple = ()) -> list:
+        conn = self._conn()
+        out = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = json.dumps(ids[i : i + _CHUNK])
+            out.extend(conn.execute(sql, (chunk, *extra)).fetchall())
+        return out
+
+    def get_nodes(self, ids: list[str]) -> list[Node]:
+        rows = self._in("SELECT id, kind, qn, attrs FROM nodes WHERE id IN (SELECT value FROM json_each(?))", list(ids))
+        return [_node(r) for r in rows]
+
+    def get_relations(self, ids: list[str]) -> list[Relation]:
+        rows = self._in(_SELECT_RELATIONS + " WHERE id IN (SELECT value FROM json_each(?))", list(ids))
+        return [_relation(r) for r in rows]
+
+    def get_document(self, doc_id: str) -> StoredDocument:
+        row = self._conn().execute(f"SELECT {_DOC_READ} FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no document with id {doc_id!r}", where="id")
+        return _doc(row)
+
+    def has_document(self, doc_id: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+
+    def list_documents(self, offset: int = 0, limit: int = 50, groups=None, today=None, retired=False):
+        conn = self._conn()
+        where: list[str] = [] if retired else [_LIVE]
+        params: list = []
+        if groups is not None:
+            clause, params = Readable.of(groups, today).sql("d")
+            where.append(clause)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        total = conn.execute(f"SELECT count(*) FROM documents d{clause}", params).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {_DOC_READ} FROM documents d{clause} ORDER BY seq LIMIT ? OFFSET ?", (*params, limit, offset)
+        ).fetchall()
+        return [_doc(r) for r in rows], total
+
+    def documents_asserting(self, record_id: str) -> list[str]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT a.doc_id FROM assertions a JOIN documents d ON d.id = a.doc_id "
+                "WHERE a.record_id = ? ORDER BY d.seq",
+                (record_id,),
+            )
+            .fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def namespaces(self) -> dict[str, str]:
+        return dict(self._conn().execute("SELECT prefix, uri FROM namespaces ORDER BY prefix").fetchall())
+
+    def stats(self) -> Stats:
+        conn = self._conn()
+        return Stats(
+            *(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("documents", "nodes", "relations"))
+        )
+
+    def search(
+        self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0, groups=None, today=None
+    ):
+        where: list[str] = []
+        params: list = []
+        if groups is not None:
+            clause, params = Readable.of(groups, today).sql("d")
+            where.append(
+                "EXISTS (SELECT 1 FROM assertions a JOIN documents d INDEXED BY documents_access "
+                f"ON d.id = a.doc_id WHERE a.record_id = nodes.id AND {clause})"
+            )
+        if text:
+            where.append("(instr(lower(id), ?) > 0 OR instr(lower(attrs), ?) > 0)")
+            params += [text.lower(), text.lower()]
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        conn = self._conn()
+        total = conn.execute(f"SELECT count(*) FROM nodes{clause}", params).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT id, kind, qn, attrs FROM nodes{clause} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
+        ).fetchall()
+        return [_node(r) for r in rows], total
+
+    # -- access rights -------------------------------------------------------------------------
+    def rights_of(self, ids):
+        rows = self._in(
+            "SELECT a.record_id, d.id, d.rights, d.grp, d.release FROM assertions a "
+            "JOIN documents d INDEXED BY documents_access ON d.id = a.doc_id "
+            "WHERE a.record_id IN (SELECT value FROM json_each(?)) ORDER BY d.seq",
+            list(ids),
+        )
+        out: dict[str, list[DocumentRights]] = {}
+        for rid, doc_id, rights, grp, release in rows:
+            out.setdefault(rid, []).append(DocumentRights(doc_id, rights, grp, release))
+        return out
+
+    def set_rights(self, doc_id, rights, group, release):
+        with self._writing() as conn:
+            cur = conn.execute(
+                "UPDATE documents SET rights = ?, grp = ?, release = ? WHERE id = ?", (rights, group, release, doc_id)
+            )
+        if cur.rowcount == 0:
+            raise NotFound(f"no document with id {doc_id!r}", where="id")
+
+    def save_token(self, token: TokenRecord) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                "INSERT INTO tokens (id, name, role, groups, hash, created_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token.id,
+                    token.name,
+                    token.role,
+                    json.dumps(token.groups),
+                    token.hash,
+                    token.created_at,
+                    int(token.revoked),
+                ),
+            )
+
+    def _tokens(self, where: str = "", params: tuple = ()) -> list[TokenRecord]:
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT id, name, role, groups, hash, created_at, revoked FROM tokens{where} ORDER BY created_at, id",
+                params,
+            )
+            .fetchall()
+        )
+        return [TokenRecord(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], bool(r[6])) for r in rows]
+
+    def find_token(self, token_hash):
+        found = self._tokens(" WHERE hash = ?", (token_hash,))
+        return found[0] if found else None
+
+    def list_tokens(self):
+        return self._tokens()
+
+    def revoke_token(self, token_id):
+        with self._writing() as conn:
+            return conn.execute("UPDATE tokens SET revoked = 1 WHERE id = ?", (token_id,)).rowcount > 0
+
+    def secret(self) -> str:
+        return self._secret  # read when the store was opened (_store_secret): no write
+
+    # -- lineage -----------------------------------------------------------------------------
+    def edges_from(self, ids, out, into):
+        out, into = list(out), list(into)
+        res = []
+        if out:
+            res += self._in(
+                "SELECT rid, src, dst FROM relations WHERE src IN (SELECT value FROM json_each(?)) "
+                "AND category IN (SELECT value FROM json_each(?))",
+                list(ids),
+                (json.dumps(out),),
+            )
+        if into:
+            res += self._in(
+                "SELECT rid, dst, src FROM relations WHERE dst IN (SELECT value FROM json_each(?)) "
+                "AND category IN (SELECT value FROM json_each(?))",
+                list(ids),
+                (json.dumps(into),),
+            )
+        return [r for r in res if r[2] is not None]
+
+    def kinds(self, ids):
+        return dict(self._in("SELECT id, kind FROM nodes WHERE id IN (SELECT value FROM json_each(?))", list(ids)))
+
+    def references(self, keys, names):
+        rows = self._in("SELECT rid, attrs FROM relations" + _IN_ROWIDS, sorted(cast("list[int]", keys)), ())
+        return [
+            (rid, iri)
+            for rid, attrs in rows
+            if mentions(attrs, names)
+            for iri in attribute_references(json.loads(attrs), names)
+        ]
+
+    # The walk's relation keys are rowids (edges_from), read here in row order.
+    def trace(self, query: TraceQuery) -> Graph:
+        node_ids, keys = walk(self, query)
+        rids = cast("set[int]", keys)
+        rels = self._in(_SELECT_RELATIONS + _IN_ROWIDS, sorted(rids))
+        return Graph(self.get_nodes(sorted(node_ids)), sorted(map(_relation, rels), key=_by_id))
+
+    def trace_provjson(self, query: TraceQuery) -> str | None:
+        node_ids, keys = walk(self, query)
+        rids = cast("set[int]", keys)
+        return join_fragments(
+            self._in(
+                "SELECT kind, id, pjkey, pj, pjns FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
+                list(node_ids),
+            ),
+            self._in("SELECT type, id, pjkey, pj, pjns FROM relations" + _IN_ROWIDS, sorted(rids)),
+        )
+
+    # -- writes ------------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self):
+        """One write transaction (``BEGIN IMMEDIATE``: writers queue, readers go on under WAL),
+        committed unless the body rolled it back itself or raised; then a WAL checkpoint. A full
+        disk or a read-only file is StoreNotWritable (503), the transaction rolled back whole."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._not_writable(exc) or StoreUnavailable(f"the SQLite store is busy or locked: {exc}") from None
+        try:
+            yield conn
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error) and (refused := self._not_writable(exc)):
+                raise refused from None
+            raise
+        self._checkpointer.request()
+
+    def _not_writable(self, exc: sqlite3.Error) -> StoreNotWritable | None:
+        """SQLITE_FULL (the disk, or PRAGMA max_page_count) and SQLITE_READONLY*, as a 503 that
+        says so; None for other errors."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        if name.startswith("SQLITE_FULL"):
+            what = f"the disk of the SQLite store {self.path} is full"
+        elif name.startswith("SQLITE_READONLY"):
+            what = f"the SQLite store {self.path} is read-only ({name})"
+        else:
+            return None
+        return StoreNotWritable(
+            f"{what}: nothing of this write was stored; reads go on. Free space or make the store "
+            "writable, then send it again",
+            where="PROVHUB_STORE_URL",
+        )
+
+    def put_document(self, prepared: PreparedDocument) -> PutResult:
+        with self._writing() as conn:
+            if conn.execute("SELECT 1 FROM documents WHERE id = ?", (prepared.id,)).fetchone():
+                conn.execute("ROLLBACK")
+                return PutResult(prepared.id, prepared.records, False)
+            stored_nodes = {n.id: n for n in self.get_nodes([n.id for n in prepared.nodes])}
+            stored_rels = {r.id: r for r in self.get_relations([r.id for r in prepared.relations])}
+            nodes, rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
+            _write_records(conn, nodes, rels)
+            conn.executemany(
+                "INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
+                [
+                    (rid, prepared.id)
+                    for rid in sorted([n.id for n in prepared.nodes] + [r.id for r in prepared.relations])
+                ],
+            )
+            self._write_aliases(conn, prepared.aliases, prepared.id)
+            _insert_document(conn, prepared)
+        return PutResult(prepared.id, prepared.records, True)
+
+    @staticmethod
+    def _write_aliases(conn, claims, doc_id: str | None = None) -> None:
+        conn.executemany(
+            "INSERT OR IGNORE INTO aliases (key, record_id, strength, doc_id) VALUES (?, ?, ?, ?)",
+            [(c.key, c.record_id, c.strength, c.doc_id if doc_id is None else doc_id) for c in claims],
+        )
+
+    # -- identity and lifecycle ----------------------------------------------------------------
+    def find_aliases(self, keys=(), record_ids=(), doc_ids=(), distinct=False):
+        from provhub.provdm.identity import Claim
+
+        rows = []
+        cols = "DISTINCT key, record_id, strength, ''" if distinct else "key, record_id, strength, doc_id"
+        for column, values in (("key", keys), ("record_id", record_ids), ("doc_id", doc_ids)):
+            if values:
+                rows += self._in(
+                    f"SELECT {cols} FROM aliases WHERE {column} IN (SELECT value FROM json_each(?))",
+                    sorted(set(values)),
+                )
+        return sorted({Claim(*r) for r in rows}, key=lambda c: (c.key, c.record_id, c.doc_id))
+
+    def document_records(self, doc_ids):
+        out: dict[str, list[str]] = {d: [] for d in doc_ids}
+        for doc_id, rid in self._in(
+            "SELECT doc_id, record_id FROM assertions WHERE doc_id IN (SELECT value FROM json_each(?))", list(doc_ids)
+        ):
+            out[doc_id].append(rid)
+        return out
+
+    def version(self) -> tuple:
+        conn = self._conn()
+        return (
+            conn.execute("SELECT coalesce(max(seq), 0) FROM documents").fetchone()[0],
+            conn.execute("SELECT coalesce(max(seq), 0) FROM history").fetchone()[0],
+        )
+
+    def history(self, doc_id=None):
+        sql = "SELECT doc_id, action, actor, at, other FROM history"
+        rows = (
+            self._conn()
+            .execute(
+                sql + (" WHERE doc_id = ? OR other = ?" if doc_id else "") + " ORDER BY seq",
+                (doc_id, doc_id) if doc_id else (),
+            )
+            .fetchall()
+        )
+        return [HistoryEntry(*r) for r in rows]
+
+    def rewrite(self, plan: Rewrite) -> bool:
+        with self._writing() as conn:
+            if plan.version is not None and self.version() != tuple(plan.version):
+                raise StoreBusy("the store changed while the rewrite was planned")
+            doc = plan.document
+            if doc is not None and conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc.id,)).fetchone():
+                conn.execute("ROLLBACK")
+                return False
+            docs = json.dumps(sorted(set(plan.docs)))
+            conn.execute("DELETE FROM assertions WHERE doc_id IN (SELECT value FROM json_each(?))", (docs,))
+            conn.execute("DELETE FROM aliases WHERE doc_id IN (SELECT value FROM json_each(?))", (docs,))
+            gone = json.dumps(sorted(set(plan.delete)))
+            conn.execute("DELETE FROM nodes WHERE id IN (SELECT value FROM json_each(?))", (gone,))
+            conn.execute("DELETE FROM relations WHERE id IN (SELECT value FROM json_each(?))", (gone,))
+            _write_records(conn, plan.nodes, plan.relations)
+            conn.executemany(
+                "INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)", sorted(set(plan.assertions))
+            )
+            self._write_aliases(conn, plan.aliases)
+            if doc is not None:
+                _insert_document(conn, doc)
+            for doc_id, (status, other) in sorted(plan.status.items()):
+                conn.execute("UPDATE documents SET status = ?, superseded_by = ? WHERE id = ?", (status, other, doc_id))
+            conn.executemany(
+                "INSERT INTO history (doc_id, action, actor, at, other) VALUES (?, ?, ?, ?, ?)",
+                [(h.doc_id, h.action, h.actor, h.at, h.other) for h in plan.history],
+            )
+        return True
+
+
+def _conforms(store: SQLiteStore) -> Store:
+    """mypy checks here that the backend implements the whole contract (provhub/app/stores/base.py)."""
+    return store

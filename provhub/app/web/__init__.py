@@ -1,0 +1,185 @@
+"""The lineage web page: record search at ``/`` and a page per record at ``/records/<IRI>``.
+
+Server-rendered HTML (Jinja, autoescaped) with one stylesheet and one small script served by this
+blueprint: nothing is fetched from elsewhere, so the page works on closed networks. Every page
+goes through :mod:`provhub.app.services` with the request's viewer, so access rights apply. See docs/web.md.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, render_template, request, url_for
+
+from provhub.provdm import registry
+from provhub.provdm.errors import InvalidParameter, NotFound, ProvhubError
+
+from .. import services, summary
+from ..api import current_settings, current_store, current_viewer
+from ..api import int_arg
+from ..errors import status_of
+from . import lineage
+from .records import KINDS, LEVELS, attributes, elements, facts, parse_filters, record_path
+from .search import SCAN_LIMIT, find
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
+
+#: Pages load only this blueprint's own stylesheet and script.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+MAX_PAGE_SIZE = 200
+#: the syntaxes a page links a document in besides PROV-JSON, which the plain link gives
+OTHER_SYNTAXES = tuple(f for f in registry.of_kind(registry.SYNTAX) if f.name != "json")
+
+
+def record_url(iri: str) -> str:
+    return url_for("web.index") + record_path(iri)
+
+
+@bp.app_template_global()
+def audit_url(iri: str) -> str:
+    """The audit page of a record (the IRI percent-encoded as one segment, like record pages)."""
+    return url_for("web.index") + "audits/" + quote(iri, safe="")
+
+
+@bp.app_template_global()
+def summary_url(iri: str) -> str:
+    return url_for("web.index") + "summaries/" + quote(iri, safe="")
+
+
+@bp.get("/")
+def index():
+    settings = current_settings()
+    text = (request.args.get("q") or "").strip()
+    kind = (request.args.get("kind") or "").strip().lower() or None
+    if kind and kind not in KINDS:
+        raise InvalidParameter(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", where="kind")
+    filters = parse_filters(request.args)
+    limit = int_arg("limit", settings.page_size, low=1, high=MAX_PAGE_SIZE)
+    page = int_arg("page", 1, low=1, high=10**7)
+    results = find(
+        current_store(), text, kind, filters, viewer=current_viewer(), limit=limit, offset=(page - 1) * limit
+    )
+    exact = _record_named(text) if text and not any(c.isspace() for c in text) else None
+    kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "web/search.html",
+        results=results,
+        page=page,
+        kinds=KINDS,
+        levels=LEVELS,
+        q=text,
+        kind=kind,
+        args=request.args,
+        scan_limit=SCAN_LIMIT,
+        searched=bool(text or kind or filters.active),
+        record_url=record_url,
+        exact=exact,
+        page_url=lambda n: url_for("web.index", **kept, page=n),
+    )
+
+
+def _record_named(text: str):
+    """Facts of the record whose id (IRI or prefixed name like ``ex:dl5``) is ``text``, else None."""
+    try:
+        node = services.record_detail(current_store(), text, viewer=current_viewer()).node
+    except NotFound:
+        return None
+    return facts(elements([node])[node.id])
+
+
+@bp.get("/records/<path:record_id>")
+def record(record_id: str):
+    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    detail = services.record_detail(store, record_id, viewer=viewer)
+    node = detail.node
+    view = lineage.View.from_args(request.args, max_depth=settings.max_depth)
+    graph = lineage.build(store, node.id, view, settings=settings, viewer=viewer, link=record_url)
+    element = elements([node])[node.id]
+    head = facts(element)
+    product = (
+        summary.product_summary(store, node.id, settings=settings, viewer=viewer)
+        if summary.is_product(element) and graph.total <= summary.SUMMARY_INLINE
+        else None
+    )
+    activity = (
+        summary.activity_facts(store, node.id, settings=settings, viewer=viewer) if node.kind == "activity" else None
+    )
+    stem = "lineage-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in head.short)[:80]
+    graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem, graph.layout)
+    return render_template(
+        "web/record.html",
+        record=head,
+        attributes=attributes(node),
+        documents=detail.documents,
+        syntaxes=OTHER_SYNTAXES,
+        view=view,
+        lineage=graph,
+        depths=lineage.DEPTHS,
+        directions=lineage.DIRECTION_NAMES,
+        layouts=lineage.LAYOUT_NAMES,
+        here=record_url(node.id),
+        product=product,
+        summary_page=summary.is_product(element) and product is None,
+        activity=activity,
+        record_url=record_url,
+    )
+
+
+@bp.get("/summaries/<path:record_id>")
+def summary_page(record_id: str):
+    """What a product was made from, on its own page (the record page links it when the lineage
+    is too large to summarise inline)."""
+    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    node = services.record_detail(store, record_id, viewer=viewer).node
+    head = facts(elements([node])[node.id])
+    product = summary.product_summary(store, node.id, settings=settings, viewer=viewer)
+    return render_template("web/summary.html", record=head, product=product, record_url=record_url)
+
+
+@bp.get("/audits/<path:record_id>")
+def audit_page(record_id: str):
+    """The audit report of a record's full backward lineage, in the site's layout, every record
+    it names linked (``/audit?ID=...`` gives the same report as JSON, text, Markdown, HTML)."""
+    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    node = services.record_detail(store, record_id, viewer=viewer).node
+    head = facts(elements([node])[node.id])
+    report = services.audit_product(store, [node.id], settings=settings, viewer=viewer)
+    named = sorted({i for f in report.findings for i in f.records})[:500]  # links for the first 500
+    shown = {n.id: facts(elements([n])[n.id]) for n in _readable(store, named, viewer)}
+    return render_template(
+        "web/audit.html",
+        record=head,
+        report=report,
+        s=report.summary,
+        names=shown,
+        record_url=record_url,
+        formats=[f.name for f in registry.of_kind(registry.REPORT)],
+    )
+
+
+def _readable(store, ids: list[str], viewer) -> list:
+    """The records of ``ids`` the viewer may read (the others are shown without a link)."""
+    out = []
+    for i in ids:
+        try:
+            out.append(services.record_detail(store, i, viewer=viewer).node)
+        except NotFound:
+            continue
+    return out
+
+
+@bp.errorhandler(ProvhubError)
+def error_page(exc: ProvhubError):
+    status = status_of(exc)
+    return render_template("web/error.html", error=exc, status=status), status
+
+
+@bp.after_request
+def page_headers(resp):
+    resp.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    return resp
