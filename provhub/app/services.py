@@ -18,7 +18,7 @@ from prov.model import ProvDocument
 
 from provhub.provdm import formats, jsonreader, registry, voprov
 from provhub.provdm.audit import RAW_TYPES, AuditReport, audit, referenced_ids
-from provhub.provdm.codec import Graph, count_records, records_and_hash, to_document
+from provhub.provdm.codec import Graph, Node, count_records, records_and_hash, to_document
 from provhub.provdm.errors import (
     AnswerTooLarge,
     Busy,
@@ -34,7 +34,7 @@ from provhub.provdm.provjson import graph_to_provjson
 from provhub.provdm.provsap import ProvSapQuery, limit_records
 from provhub.provdm.facts import read_facts
 from provhub.provdm.render import render
-from provhub.provdm.validate import LEVELS, Limits, validate
+from provhub.provdm.validate import LEVELS, Limits, disjoint_in_scope, validate
 
 from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, may_manage, today
 from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, sees_everything, visible_ids
@@ -113,10 +113,12 @@ def prepare(
         nodes, relations, content_hash, records, prefixes = plain
         _check_size(records, settings)
         warnings, translated, provjson = [], False, text
+        same_scope = None
     else:
-        nodes, relations, content_hash, records, prefixes, provjson, warnings, translated = _flatten_with_prov(
+        nodes, relations, content_hash, records, prefixes, provjson, warnings, translated, doc = _flatten_with_prov(
             text, fmt, doc, settings
         )
+        same_scope = disjoint_in_scope(doc) if doc.bundles else None
     if level == "off" or fmt != "json":
         data = None  # the PROV-JSON schema check needs the decoded JSON of what is stored
     elif data is None or provjson is not text:
@@ -129,7 +131,17 @@ def prepare(
             known = {n.id for n in store.get_nodes(sorted(refs))}
             if known and not sees_everything(store, viewer):
                 known &= visible_ids(store, known, viewer)
-    warnings += validate(nodes, relations, level=level, provjson=data, limits=limits_of(settings), known_ids=known)
+    stored_kinds = _stored_kinds(store, nodes, viewer) if store is not None and level == "strict" else None
+    warnings += validate(
+        nodes,
+        relations,
+        level=level,
+        provjson=data,
+        limits=limits_of(settings),
+        known_ids=known,
+        same_scope=same_scope,
+        stored_kinds=stored_kinds,
+    )
     del data
     prepared = PreparedDocument(
         id=content_hash[:32],
@@ -146,6 +158,20 @@ def prepare(
         poster=viewer.principal,
     )
     return prepared, warnings
+
+
+def _stored_kinds(store: Store, nodes: list[Node], viewer: Viewer) -> dict[str, set[str]]:
+    """The kinds the store holds of the document's element ids, as ``viewer`` may read them (for
+    strict validation: an entity here that the store holds as an activity)."""
+    names = sorted({n.name for n in nodes})
+    stored = store.get_nodes(names)
+    keys = [n.id for n in stored] + [k for ks in store.repeats(names).values() for k in ks]
+    readable = set(keys) if sees_everything(store, viewer) else visible_ids(store, keys, viewer)
+    out: dict[str, set[str]] = {}
+    for node in stored + store.get_nodes(sorted(set(keys) - {n.id for n in stored})):
+        if node.id in readable:
+            out.setdefault(node.name, set()).add(node.kind)
+    return out
 
 
 @contextmanager
@@ -275,7 +301,7 @@ def _flatten_with_prov(text: str, fmt: str, doc: ProvDocument | None, settings):
     for bundle in doc.bundles:
         for ns in bundle.namespaces:
             prefixes.setdefault(ns.prefix, ns.uri)
-    return nodes, relations, content_hash, records, prefixes, provjson, warnings, translated
+    return nodes, relations, content_hash, records, prefixes, provjson, warnings, translated, doc
 
 
 def check_may_assign(viewer: Viewer, group) -> None:
@@ -767,6 +793,8 @@ SEARCH_CANDIDATES = 100_000
 class RecordDetail:
     node: object
     documents: list[str]
+    #: the id's further assertions the viewer may read (another kind, other times: issue 17)
+    also: list = field(default_factory=list)
 
 
 def record_detail(store: Store, record_id: str, *, viewer: Viewer = ANONYMOUS) -> RecordDetail:
@@ -780,7 +808,12 @@ def record_detail(store: Store, record_id: str, *, viewer: Viewer = ANONYMOUS) -
         raise NotFound(f"no record with id {record_id!r}", where="id")
     if len(readable) < len(rights):
         node = as_readable(store, [node], {node.id}, viewer, {})[0]
-    return RecordDetail(node, readable)
+    keys = store.repeats([node.id]).get(node.id, [])
+    also = store.get_nodes(keys) if keys else []
+    if also and not sees_everything(store, viewer):
+        visible, mixed = readable_ids(store.rights_of(keys), viewer)
+        also = as_readable(store, [n for n in also if n.id in visible], mixed, viewer, {})
+    return RecordDetail(node, readable, also)
 
 
 # -- audit --------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from prov.model import (
 )
 
 from . import vocabulary as voc
-from .merge import merge_node, merge_relation
+from .merge import kind_key, merge_node, merge_relation
 from .records import (
     ANON_PREFIX,
     REPEAT_PREFIX,
@@ -148,6 +148,8 @@ def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str
     relations: dict[str, Relation] = {}
     again: dict[str, list[Relation]] = {}  # the assertions of relation ids asserted more than once
     conflicts: list[dict] = []
+    again_nodes: dict[str, list[Node]] = {}  # the same for element ids
+    split_nodes: set[str] = set()  # element ids whose assertions do not unify
     lines = []
     for bundle_id, bundle in iter_bundles(doc):
         for record in bundle.get_records():
@@ -161,7 +163,15 @@ def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str
             if isinstance(record, ProvElement):
                 assert ident is not None  # prov gives every element an identifier
                 node = Node(ident.uri, type_name, encode_qn(ident)["qn"], attrs)
-                nodes[node.id] = merge_node(nodes.get(node.id), node)
+                known = nodes.get(node.id)
+                if known is not None:
+                    again_nodes.setdefault(node.id, [known]).append(node)
+                    trial: list = []
+                    nodes[node.id] = merge_node(known, node, trial)
+                    if trial:
+                        split_nodes.add(node.id)
+                else:
+                    nodes[node.id] = node
             elif isinstance(record, ProvRelation):
                 src_name, dst_name = voc.RELATION_ENDPOINTS.get(type_name, (None, None))
                 src = dst = None
@@ -185,7 +195,43 @@ def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str
                 relations[rid] = merge_relation(stored, rel, conflicts)
     if conflicts:
         _keep_every_assertion(relations, again, {c["id"] for c in conflicts})
+    if split_nodes:
+        _keep_every_element(nodes, again_nodes, split_nodes)
     return list(nodes.values()), list(relations.values()), content_hash(lines)
+
+
+def _keep_every_element(nodes: dict[str, Node], again: dict[str, list[Node]], split: set[str]) -> None:
+    """An element id asserted in a document as elements of several kinds, or as one kind with
+    formal attributes that do not unify (an activity with two start times): every assertion is
+    kept, merged where it unifies. The first kind of ELEMENT_KINDS keeps the id as its store key,
+    another kind gets :func:`kind_key`; within a kind, the assertions merge unless their formal
+    attributes differ, and then each distinct one is kept (the first in canonical order under the
+    kind's key, the others under a key from their content). Every record keeps the id's
+    qualified name, so it is written back under the id."""
+    for nid in split:
+        by_kind: dict[str, list[Node]] = {}
+        for node in again[nid]:
+            by_kind.setdefault(node.kind, []).append(node)
+        del nodes[nid]
+        for i, kind in enumerate(sorted(by_kind, key=ELEMENT_KINDS.index)):
+            key = nid if i == 0 else kind_key(nid, kind)
+            merged: Node | None = None
+            trial: list = []
+            for node in by_kind[kind]:
+                merged = merge_node(merged, node, trial)
+            assert merged is not None
+            if not trial:
+                nodes[key] = Node(key, kind, merged.qn, merged.attrs)
+                continue
+            distinct: dict[tuple, Node] = {}
+            for node in by_kind[kind]:
+                distinct.setdefault(tuple(canonical_attributes(node.attrs)), node)
+            (_, first), *others = sorted(distinct.items(), key=lambda kv: kv[0])
+            nodes[key] = Node(key, kind, first.qn, first.attrs)
+            for canon, node in others:
+                text = f"[{_string_json(nid)}, {_string_json(kind)}, {_strings_json(list(canon))}]"
+                other = REPEAT_PREFIX + hashlib.sha1(text.encode("utf-8")).hexdigest()
+                nodes[other] = Node(other, kind, node.qn, node.attrs)
 
 
 def _mint_repeat_id(rel: Relation, canon: list[str]) -> str:
@@ -277,6 +323,7 @@ TICK = 2000
 __all__ = [
     "records_and_hash",
     "records_of",
+    "kind_key",
     "to_document",
     "canonical_hash",
     "count_records",

@@ -14,10 +14,12 @@ A conflict raises :class:`provhub.provdm.errors.Conflict` whose ``details`` list
 
 from __future__ import annotations
 
+import hashlib
 import json
+from typing import Callable
 
 from . import vocabulary as voc
-from .records import Node, Relation, attr_iri, value_key
+from .records import REPEAT_PREFIX, Node, Relation, attr_iri, value_key
 from .errors import Conflict
 
 _PROV = voc.PROV_URI
@@ -123,16 +125,28 @@ def merge_relation(stored: Relation | None, new: Relation, conflicts: list | Non
 
 
 def plan_merge(
-    nodes: list[Node], relations: list[Relation], stored_nodes: dict[str, Node], stored_relations: dict[str, Relation]
+    nodes: list[Node],
+    relations: list[Relation],
+    stored_nodes: dict[str, Node],
+    stored_relations: dict[str, Relation],
+    fetch: Callable[[list[str]], dict[str, Node]] | None = None,
 ) -> tuple[list[Node], list[Relation]]:
     """Merge a document's records with those already stored.
 
     Returns ``(nodes_to_write, relations_to_write)``: only records that are new or changed.
     Raises Conflict listing every conflict of the document at once.
+
+    An element of another kind than the one stored under its id (an entity, and in this document
+    an agent) is not a conflict: it merges with the id's assertions of that kind, under
+    :func:`kind_key` (and one the document keys so, of the kind the id's key holds, merges there).
+    ``fetch`` reads those stored records (``stored_nodes`` holds the document's own keys and
+    ids); such a node is replaced in ``nodes`` by its store key, so that the caller records the
+    document's assertion of it there.
     """
     conflicts: list = []
     out_nodes: list[Node] = []
     out_rels: list[Relation] = []
+    _rekey(nodes, stored_nodes, fetch)
     for node in nodes:
         old = stored_nodes.get(node.id)
         merged = merge_node(old, node, conflicts)
@@ -154,3 +168,32 @@ def plan_merge(
             details=conflicts,
         )
     return out_nodes, out_rels
+
+
+def kind_key(element_id: str, kind: str) -> str:
+    """The store key of the assertions of ``element_id`` as an element of another ``kind`` than
+    the one its id keys (an entity that is also an agent). It depends on the id and kind only,
+    so the assertions of that kind in every document merge there, as those under the id do."""
+    text = json.dumps([element_id, kind], ensure_ascii=False)
+    return REPEAT_PREFIX + hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _rekey(nodes: list[Node], stored: dict[str, Node], fetch) -> None:
+    """Point each element assertion at the store key of its kind (see :func:`plan_merge`)."""
+    wanted: dict[int, str] = {}
+    for i, node in enumerate(nodes):
+        name = node.name
+        primary = stored.get(name)
+        if node.id == name:
+            if primary is not None and primary.kind != node.kind:
+                wanted[i] = kind_key(name, node.kind)
+        elif node.id == kind_key(name, node.kind) and primary is not None and primary.kind == node.kind:
+            wanted[i] = name
+    if not wanted:
+        return
+    missing = sorted({key for key in wanted.values() if key not in stored})
+    if missing and fetch is not None:
+        stored.update(fetch(missing))
+    for i, key in wanted.items():
+        node = nodes[i]
+        nodes[i] = Node(key, node.kind, node.qn, node.attrs)

@@ -137,10 +137,13 @@ def join_fragments(nodes: list, relations: list) -> str | None:
             if declared.setdefault(prefix, uri) != uri:
                 return None
     sections: dict[str, list[str]] = {}
-    for kind, _id, key, body, _ in sorted(nodes, key=lambda r: (r[0], r[1])):
-        sections.setdefault(kind, []).append(f"{key}: {body}")
+    repeated: dict[tuple[str, str], list[str]] = {}  # one id, several records of one kind or type
+    for kind, nid, key, body, _ in sorted(nodes, key=lambda r: (r[0], r[1])):
+        if nid.startswith(REPEAT_PREFIX):
+            repeated.setdefault((kind, key), []).append(body)
+        else:
+            sections.setdefault(kind, []).append(f"{key}: {body}")
     anon = 0
-    repeated: dict[tuple[str, str], list[str]] = {}  # one id, several relation records
     for rtype, rid, key, body, _ in sorted(relations, key=lambda r: (r[0], r[1])):
         if key is None:
             anon += 1
@@ -153,8 +156,8 @@ def join_fragments(nodes: list, relations: list) -> str | None:
         items = sections.setdefault(rtype, [])
         main = f"{key}: "
         at = next((i for i, item in enumerate(items) if item.startswith(main)), None)
-        if at is None:
-            items.append(f"{key}: [{', '.join(bodies)}]")
+        if at is None:  # no record under the id itself in this answer
+            items.append(f"{key}: {bodies[0]}" if len(bodies) == 1 else f"{key}: [{', '.join(bodies)}]")
         else:
             items[at] = f"{key}: [{items[at][len(main) :]}, {', '.join(bodies)}]"
     parts = [f'"prefix": {json.dumps(declared, ensure_ascii=False)}']
@@ -170,8 +173,13 @@ def graph_to_provjson(graph: Graph, prefixes: dict[str, str] | None = None, *, i
     """The PROV-JSON text of exactly the records of ``graph`` (sorted, deterministic)."""
     pm = _Prefixes(prefixes or {})
     out: dict = {}
-    for node in sorted(graph.nodes, key=lambda n: (n.kind, n.id)):
-        out.setdefault(node.kind, {})[pm.text(node.qn)] = _record(node.attrs, pm)
+    for node in sorted(graph.nodes, key=lambda n: (n.kind, n.repeat, n.id)):
+        section, ident, body = out.setdefault(node.kind, {}), pm.text(node.qn), _record(node.attrs, pm)
+        if ident in section:  # an activity asserted with two start times: the array form
+            current = section[ident]
+            section[ident] = (current if isinstance(current, list) else [current]) + [body]
+        else:
+            section[ident] = body
     anon = 0
     for rel in sorted(graph.relations, key=lambda r: (r.type, r.id)):
         if rel.qn:

@@ -18,8 +18,10 @@ bool
 =====================  ==============================================
 
 Ids are full IRIs. Anonymous relations get a deterministic id minted from their content
-(``urn:provhub:anon:<sha1>``), and further assertions of a relation id that do not unify with
-the first a store key ``urn:provhub:repeat:<sha1>`` (see :func:`provhub.provdm.codec.records_and_hash`).
+(``urn:provhub:anon:<sha1>``). Further assertions of an id that do not unify with the first (a
+relation's or an activity's formal attributes that differ, or an element of a second kind) get a
+store key ``urn:provhub:repeat:<sha1>`` and keep the id as their qualified name, so they are
+written back under it (see :func:`provhub.provdm.codec.records_and_hash`).
 
 This module imports nothing else of provdm, so that every other module can import it.
 """
@@ -49,6 +51,18 @@ class Node:
     kind: str
     qn: list  # [namespace_uri, local, prefix]
     attrs: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The element's id as written in PROV; its store key is another for a further assertion
+        of the id (another kind, or formal attributes that do not unify): see
+        :func:`provhub.provdm.codec.records_and_hash`."""
+        return qn_iri(self.qn)
+
+    @property
+    def repeat(self) -> bool:
+        """A further assertion of the id :attr:`name` (stored under a key of its own)."""
+        return self.id.startswith(REPEAT_PREFIX)
 
 
 @dataclass

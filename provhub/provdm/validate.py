@@ -216,6 +216,66 @@ def repeat_findings(relations: list[Relation]) -> list[str]:
     return out
 
 
+def element_findings(
+    nodes: list[Node], same_scope: Collection[str] | None = None, stored_kinds: dict[str, set[str]] | None = None
+) -> list[str]:
+    """Element ids asserted more than once in ways that do not unify: as an entity and as an
+    activity (``typing``, PROV-CONSTRAINTS 55), or as an activity with other times
+    (``key-properties``, 22). An entity that is also an agent is valid PROV and no finding.
+    ``same_scope``: the ids asserted as an entity and as an activity within one bundle (or the
+    document's top level); None counts the whole document as one scope. ``stored_kinds``: the
+    kinds the store already holds of the document's ids, as the poster may read them."""
+    assertions: dict[str, list[Node]] = {}
+    for node in nodes:
+        assertions.setdefault(node.name, []).append(node)
+    out = []
+    for name, kept in assertions.items():
+        kinds = {n.kind for n in kept}
+        before = (stored_kinds or {}).get(name, set())
+        if {"entity", "activity"} <= kinds and (same_scope is None or name in same_scope):
+            out.append(
+                f"typing: {name} is asserted as an entity and as an activity; PROV-CONSTRAINTS (constraint 55) "
+                "keeps entities and activities apart. Every assertion is kept as written"
+            )
+        elif len(kinds) == 1 and {"entity", "activity"} <= kinds | before:
+            out.append(
+                f"typing: {name} is an {next(iter(kinds))} here and an {next(iter(before - kinds))} in the store; "
+                "PROV-CONSTRAINTS (constraint 55) keeps entities and activities apart"
+            )
+        activities = [n for n in kept if n.kind == "activity"]
+        if len(activities) > 1:
+            differ = [
+                a
+                for a in ("startTime", "endTime")
+                if len({_shown(_first(n.attrs, _P + a)) for n in activities} - {"null"}) > 1
+            ]
+            out.append(
+                f"key-properties: activity {name} is asserted {len(activities)} times with different "
+                f"{' and '.join(differ) or 'times'}; PROV-CONSTRAINTS (constraint 22) requires one id to name "
+                "one activity. Every assertion is kept as written, and lineage follows the id"
+            )
+    return out
+
+
+def disjoint_in_scope(doc) -> set[str]:
+    """The ids a prov document asserts as an entity and as an activity within one bundle or
+    within its top level (PROV-CONSTRAINTS checks each bundle on its own: two bundles may
+    describe one id differently)."""
+    from prov.model import ProvActivity, ProvEntity
+
+    out: set[str] = set()
+    for bundle in [doc, *doc.bundles]:
+        entities, activities = set(), set()
+        for record in bundle.get_records():
+            ident = record.identifier
+            if ident is not None and isinstance(record, ProvEntity):
+                entities.add(ident.uri)
+            elif ident is not None and isinstance(record, ProvActivity):
+                activities.add(ident.uri)
+        out |= entities & activities
+    return out
+
+
 #: relations whose second argument the PROV-N grammar requires (an eIdentifier, not
 #: eIdentifierOrMarker: PROV-N section 3.3 to 3.7)
 SECOND_REQUIRED = frozenset(
@@ -311,15 +371,18 @@ def typing_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
     empty collection (56): ``typing``, ``id-overlap``, ``specialization-reflexive``,
     ``empty-collection``."""
     out = []
-    kinds = {n.id: n.kind for n in nodes}
+    kinds: dict[str, set[str]] = {}  # an id's kinds: one element may be an entity and an agent
+    for n in nodes:
+        kinds.setdefault(n.name, set()).add(n.kind)
     relation_ids = {r.id for r in relations if not r.anonymous and r.id not in kinds}
     empty = {n.id for n in nodes if any(_is_qn(v, _EMPTY_COLLECTION) for name, v in n.attrs if attr_iri(name) == _TYPE)}
     for rel in relations:
         ends = voc.RELATION_ENDPOINTS.get(rel.type, (None, None))
         for end, formal in zip((rel.src, rel.dst), ends, strict=True):
             want = _END_KINDS.get(formal or "")
-            have = kinds.get(end) if end else None
-            if want and have in ("entity", "activity") and have != want:
+            apart = ({"entity", "activity"} & kinds.get(end, set())) if end else set()
+            have = next(iter(apart)) if len(apart) == 1 else None  # both: element_findings says so
+            if want and have is not None and have != want:
                 out.append(
                     f"typing: {rel.type} {_label(rel)} names {end} as its {formal}, which must be an {want}, "
                     f"but the document declares it an {have}; PROV-CONSTRAINTS (constraints 50-52 and 55) "
@@ -343,7 +406,7 @@ def typing_findings(nodes: list[Node], relations: list[Relation]) -> list[str]:
             )
         if not rel.anonymous and not rel.id.startswith(REPEAT_PREFIX) and rel.id in kinds:
             out.append(
-                f"id-overlap: {rel.id} is the id of an {kinds[rel.id]} and of a {rel.type}; PROV-CONSTRAINTS "
+                f"id-overlap: {rel.id} is the id of an {' and '.join(sorted(kinds[rel.id]))} and of a {rel.type}; PROV-CONSTRAINTS "
                 "(constraint 54) keeps the ids of elements and relations apart"
             )
     cycle = _cycle([(r.src, r.dst) for r in relations if r.type == "specializationOf" and r.src and r.dst])
@@ -503,10 +566,13 @@ def validate(
     provjson: dict | None = None,
     limits: Limits = DEFAULT_LIMITS,
     known_ids: set[str] | None = None,
+    same_scope: Collection[str] | None = None,
+    stored_kinds: dict[str, set[str]] | None = None,
 ) -> list[str]:
     """Check a document; return warnings, or raise InvalidDocument (422) when it must be refused.
 
     ``known_ids``: ids already in the store; a dangling reference to one of them is not reported.
+    ``same_scope`` and ``stored_kinds``: see :func:`element_findings`.
     """
     if level not in LEVELS:
         raise ValueError(f"validation level must be one of {LEVELS}")
@@ -519,7 +585,7 @@ def validate(
     if provjson is not None:
         findings = schema_findings(provjson) + findings
     findings += ordering_findings(nodes, relations) + uniqueness_findings(nodes, relations)
-    findings += typing_findings(nodes, relations)
+    findings += typing_findings(nodes, relations) + element_findings(nodes, same_scope, stored_kinds)
     refusing = [f for f in findings if _where(f) not in ADVISORY]
     if level == "strict" and refusing:
         raise InvalidDocument(

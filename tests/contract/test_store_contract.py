@@ -178,14 +178,23 @@ def test_merge_across_documents(store):
 
 
 def test_kind_conflict_and_self_contradiction(store):
+    """Issue 17: another kind of an id is another assertion of it, kept (PROV-CONSTRAINTS 55 is
+    checked by validation, not by merging); a document that asserts an activity with two start
+    times is stored under warn and refused by strict; another start time in another document
+    is a conflict (docs/model.md)."""
     ingest(store, "document\nprefix ex <http://example.org/cta#>\nentity(ex:x)\nendDocument")
-    with pytest.raises(Conflict):
-        ingest(store, "document\nprefix ex <http://example.org/cta#>\nactivity(ex:x)\nendDocument")
+    ingest(store, "document\nprefix ex <http://example.org/cta#>\nactivity(ex:x)\nendDocument")
+    assert sorted(n.kind for n in store.trace(TraceQuery(ids=[EX + "x"], depth=0)).nodes) == ["activity", "entity"]
+    twice = (
+        "document\nprefix ex <http://example.org/cta#>\nactivity(ex:y, 2020-01-01T00:00:00Z, -)\n"
+        "activity(ex:y, 2021-01-01T00:00:00Z, -)\nendDocument"
+    )
     with pytest.raises(InvalidDocument):
+        services.ingest(store, twice, "provn", settings=Settings(), validation="strict")
+    ingest(store, twice)
+    with pytest.raises(Conflict):
         ingest(
-            store,
-            "document\nprefix ex <http://example.org/cta#>\nactivity(ex:y, 2020-01-01T00:00:00Z, -)\n"
-            "activity(ex:y, 2021-01-01T00:00:00Z, -)\nendDocument",
+            store, "document\nprefix ex <http://example.org/cta#>\nactivity(ex:y, 2022-01-01T00:00:00Z, -)\nendDocument"
         )
 
 

@@ -275,6 +275,12 @@ class EdgeSource(Protocol):
         ``names``, on the relations with those keys (keys as :meth:`edges_from` gave them)."""
         ...
 
+    def repeats(self, ids: list[str]) -> dict[str, list[str]]:
+        """The store keys of the further assertions of each id among ``ids`` that has some (an
+        element of a second kind, or an activity asserted with other times; see
+        :attr:`provhub.provdm.records.Node.repeat`): the walk answers an id with all of them."""
+        ...
+
 
 class DocumentStore(Protocol):
     """Documents, their records, lineage, search, rights, identity and lifecycle."""
@@ -297,6 +303,10 @@ class DocumentStore(Protocol):
     ) -> tuple[list[StoredDocument], int]: ...
 
     def get_nodes(self, ids: list[str]) -> list[Node]: ...
+
+    def repeats(self, ids: list[str]) -> dict[str, list[str]]:
+        """As :meth:`EdgeSource.repeats`: the keys of the further assertions of each id."""
+        ...
 
     def get_relations(self, ids: list[str]) -> list[Relation]: ...
 

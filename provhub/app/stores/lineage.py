@@ -4,11 +4,12 @@ A backend provides one primitive, :meth:`EdgeSource.edges_from`, that returns in
 relations of given categories leaving (``out``: src in ids) or entering (``into``: dst in ids) a
 set of nodes. :func:`walk` runs the breadth-first traversal level by level (one query per depth
 level reached, not per node), then one query for the attachments, so every backend gives exactly
-the same answer.
+the same answer. The answer holds every assertion of each id it reaches (:meth:`EdgeSource.repeats`).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Hashable
 
@@ -127,6 +128,8 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
             if other in nodes:
                 relations.add(key)
     _descriptions(source, query, nodes, relations, attached)
+    for keys in source.repeats(sorted(nodes)).values():  # every assertion of an id answered
+        nodes.update(keys)
     return nodes, relations
 
 
@@ -188,6 +191,18 @@ def _descriptions(
         relations.update(key for key, _this, _other in found)
         frontier = [other for _key, _this, other in found]
         _check_cap(nodes | set(frontier), query)
+
+
+def repeats_among(rows, ids) -> dict[str, list[str]]:
+    """:meth:`EdgeSource.repeats` from the ``(key, qn JSON)`` rows of every further assertion the
+    store holds: those of ``ids``."""
+    wanted = set(ids)
+    out: dict[str, list[str]] = {}
+    for key, qn in rows:
+        name = qn_iri(json.loads(qn) if isinstance(qn, str) else qn)
+        if name in wanted:
+            out.setdefault(name, []).append(key)
+    return {name: sorted(keys) for name, keys in out.items()}
 
 
 def attribute_references(attrs: list, names: tuple[str, ...]) -> list[str]:

@@ -49,7 +49,7 @@ from neo4j import exceptions as nx
 from provhub.app import bookmarks
 from provhub.app.access import Readable
 from provhub.provdm import vocabulary as voc
-from provhub.provdm.codec import ANON_PREFIX, Graph, Node, Relation, tree_json
+from provhub.provdm.codec import ANON_PREFIX, REPEAT_PREFIX, Graph, Node, Relation, tree_json
 from provhub.provdm.errors import (
     Conflict,
     NotFound,
@@ -75,7 +75,7 @@ from .base import (
     TraceQuery,
     utcnow_iso,
 )
-from .lineage import attribute_references, mentions, walk
+from .lineage import attribute_references, mentions, repeats_among, walk
 
 log = logging.getLogger(__name__)
 
@@ -548,6 +548,9 @@ class Neo4jStore:
         ids = list(dict.fromkeys(ids))
         return self._read(self._fetch_nodes, ids)
 
+    def repeats(self, ids: list[str]) -> dict[str, list[str]]:
+        return self._read(_repeats, list(ids))
+
     @staticmethod
     def _fetch_nodes(tx, ids: list[str]) -> list[Node]:
         out = []
@@ -759,6 +762,7 @@ class Neo4jStore:
             return [], 0
         match = (
             f"MATCH (n:{label}) WHERE n.declared AND (toLower(n.id) CONTAINS $text OR toLower(n.attrs) CONTAINS $text)"
+            f" AND NOT n.id STARTS WITH '{REPEAT_PREFIX}'"  # an id's further assertions are not listed apart
         )
 
         def work(tx):
@@ -842,12 +846,8 @@ class Neo4jStore:
         # node fails on the uniqueness constraint and the whole document is redone.
         ids = {n.id for n in prepared.nodes}
         ids |= {end or NIL for r in prepared.relations for end in (r.src, r.dst)}
-        existing, stored_nodes = set(), {}
-        for part in chunks(sorted(ids), self.batch):
-            for rec in tx.run(LOCK_NODES, ids=part):
-                existing.add(rec["id"])
-                if rec["declared"]:
-                    stored_nodes[rec["id"]] = to_node(rec)
+        existing: set[str] = set()
+        stored_nodes = self._lock_nodes(tx, sorted(ids), existing)
         types = {r.id: rel_type(r) for r in prepared.relations}
         # An anonymous relation's id hashes its content, endpoints included: it cannot be stored
         # when one of its endpoints is not.
@@ -857,7 +857,13 @@ class Neo4jStore:
             if not (r.anonymous and any(end and end not in existing for end in (r.src, r.dst)))
         ]
         stored_rels = {rec["id"]: to_relation(rec) for rec in self._find_relations(tx, maybe, types)}
-        changed_nodes, changed_rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
+        changed_nodes, changed_rels = plan_merge(
+            prepared.nodes,
+            prepared.relations,
+            stored_nodes,
+            stored_rels,
+            fetch=lambda keys: self._lock_nodes(tx, keys, existing),  # an id's other assertions
+        )
 
         # Only new and changed records are written (with their merge); the document's assertions
         # of all its records are rows of their own, below.
@@ -900,6 +906,16 @@ class Neo4jStore:
         self._create_aliases(tx, prepared.aliases, prepared.id)
         self._create_document(tx, prepared)
         return True
+
+    def _lock_nodes(self, tx, ids: list[str], existing: set[str]) -> dict[str, Node]:
+        """Lock the stored nodes among ``ids`` (adding them to ``existing``); the declared ones."""
+        found = {}
+        for part in chunks(ids, self.batch):
+            for rec in tx.run(LOCK_NODES, ids=part):
+                existing.add(rec["id"])
+                if rec["declared"]:
+                    found[rec["id"]] = to_node(rec)
+        return found
 
     def _create_aliases(self, tx, claims, doc_id: str | None = None) -> None:
         rows = [
@@ -1057,6 +1073,14 @@ class Neo4jStore:
         return True
 
 
+#: the further assertions of element ids (keys REPEAT_PREFIX...), off the index of Record.id
+_SELECT_REPEATS = "MATCH (n:Record) WHERE n.id STARTS WITH $prefix AND n.declared RETURN n.id AS id, n.qn AS qn"
+
+
+def _repeats(tx, ids) -> dict[str, list[str]]:
+    return repeats_among(((r["id"], r["qn"]) for r in tx.run(_SELECT_REPEATS, prefix=REPEAT_PREFIX)), ids)
+
+
 def _kinds(tx, ids: list[str]) -> dict[str, str]:
     """Kind of each declared node among ``ids``."""
     out: dict[str, str] = {}
@@ -1127,6 +1151,9 @@ class _Walk:
         for rec in Neo4jStore._find_by_type(self.tx, fetch):
             out += [(rec["id"], iri) for iri in attribute_references(json.loads(rec["attrs"]), names)]
         return out
+
+    def repeats(self, ids):
+        return _repeats(self.tx, ids)
 
     def kinds(self, ids):
         missing = [i for i in ids if i not in self.known]

@@ -21,7 +21,7 @@ from typing import cast
 
 from provhub.app.access import Readable
 from provhub.provdm import vocabulary as voc
-from provhub.provdm.codec import Graph, Node, Relation, tree_json
+from provhub.provdm.codec import REPEAT_PREFIX, Graph, Node, Relation, tree_json
 from provhub.provdm.errors import InvalidParameter, NotFound, StoreBusy, StoreNotWritable, StoreUnavailable
 from provhub.provdm.merge import plan_merge
 from provhub.provdm.provjson import join_fragments, record_fragment
@@ -39,7 +39,7 @@ from .base import (
     TraceQuery,
     utcnow_iso,
 )
-from .lineage import attribute_references, mentions, walk
+from .lineage import attribute_references, mentions, repeats_among, walk
 
 #: A rowid table, its large columns last. Keyed by id (WITHOUT ROWID), every record lay in the
 #: key b-tree, and SQLite reads the whole of an overflowing cell to compare keys: a record of 60
@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS nodes (
 NODE_INDEXES = """CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
 """
 _NODE_COLS = "id, kind, qn, pjkey, pjns, attrs, pj"
+#: the further assertions of element ids (keys REPEAT_PREFIX...), read off the id index: none in
+#: most stores, so the walk's question costs one probe
+_SELECT_REPEATS = "SELECT id, qn FROM nodes WHERE id > ? AND id < ?"
+_REPEAT_RANGE = (REPEAT_PREFIX, REPEAT_PREFIX[:-1] + chr(ord(REPEAT_PREFIX[-1]) + 1))
 
 #: A rowid table: rows written together (one document, sorted by src) lie together in the file, so
 #: a lineage answer reads few pages. Keyed by id (WITHOUT ROWID), relations lay in the hash order
@@ -650,10 +654,11 @@ class SQLiteStore:
     def search(
         self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0, groups=None, today=None
     ):
-        where: list[str] = []
-        params: list = []
+        where: list[str] = ["NOT (id > ? AND id < ?)"]  # an id's further assertions are not listed apart
+        params: list = list(_REPEAT_RANGE)
         if groups is not None:
-            clause, params = Readable.of(groups, today).sql("d")
+            clause, readable = Readable.of(groups, today).sql("d")
+            params += readable
             where.append(
                 "EXISTS (SELECT 1 FROM assertions a JOIN documents d INDEXED BY documents_access "
                 f"ON d.id = a.doc_id WHERE a.record_id = nodes.id AND {clause})"
@@ -756,6 +761,9 @@ class SQLiteStore:
     def kinds(self, ids):
         return dict(self._in("SELECT id, kind FROM nodes WHERE id IN (SELECT value FROM json_each(?))", list(ids)))
 
+    def repeats(self, ids):
+        return repeats_among(self._conn().execute(_SELECT_REPEATS, _REPEAT_RANGE).fetchall(), ids)
+
     def references(self, keys, names):
         rows = self._in("SELECT rid, attrs FROM relations" + _IN_ROWIDS, sorted(cast("list[int]", keys)), ())
         return [
@@ -829,7 +837,13 @@ class SQLiteStore:
                 return PutResult(prepared.id, prepared.records, False)
             stored_nodes = {n.id: n for n in self.get_nodes([n.id for n in prepared.nodes])}
             stored_rels = {r.id: r for r in self.get_relations([r.id for r in prepared.relations])}
-            nodes, rels = plan_merge(prepared.nodes, prepared.relations, stored_nodes, stored_rels)
+            nodes, rels = plan_merge(
+                prepared.nodes,
+                prepared.relations,
+                stored_nodes,
+                stored_rels,
+                fetch=lambda keys: {n.id: n for n in self.get_nodes(keys)},
+            )
             _write_records(conn, nodes, rels)
             conn.executemany(
                 "INSERT OR IGNORE INTO assertions (record_id, doc_id) VALUES (?, ?)",
