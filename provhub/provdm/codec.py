@@ -192,7 +192,7 @@ def records_and_hash(doc: ProvDocument) -> tuple[list[Node], list[Relation], str
                 stored = relations.get(rid)
                 if stored is not None:
                     again.setdefault(rid, [stored]).append(rel)
-                relations[rid] = merge_relation(stored, rel, conflicts)
+                relations[rid] = merge_relation(stored, rel, conflicts, placeholders=True)
     if conflicts:
         _keep_every_assertion(relations, again, {c["id"] for c in conflicts})
     if split_nodes:

@@ -51,6 +51,8 @@ def _merge_attrs(record_id: str, stored: list, new: list, conflicts: list) -> li
 
 
 def _shown(value) -> str:
+    if value is None:
+        return "'-' (none)"
     if isinstance(value, dict) and "time" in value:
         return value["time"]
     if isinstance(value, dict) and "qn" in value:
@@ -98,7 +100,31 @@ def merge_node(stored: Node | None, new: Node, conflicts: list | None = None) ->
     return merged
 
 
-def merge_relation(stored: Relation | None, new: Relation, conflicts: list | None = None) -> Relation:
+#: formal attributes whose placeholder ``-`` means "none" and does not unify with a value
+#: (PROV-CONSTRAINTS definition 4: a derivation's activity, an association's plan, a
+#: delegation's activity; a derivation's generation and usage unify when it names an activity)
+NO_PLACEHOLDER = {
+    "wasDerivedFrom": (_PROV + "activity",),
+    "wasAssociatedWith": (_PROV + "plan",),
+    "actedOnBehalfOf": (_PROV + "activity",),
+}
+
+
+def _placeholder_conflicts(stored: Relation, new: Relation, collect: list) -> None:
+    for iri in NO_PLACEHOLDER.get(new.type, ()):
+        had = next((v for n, v in stored.attrs if attr_iri(n) == iri), None)
+        has = next((v for n, v in new.attrs if attr_iri(n) == iri), None)
+        if (had is None) != (has is None):
+            collect.append({"id": new.id, "attribute": iri, "stored": had, "new": has})
+
+
+def merge_relation(
+    stored: Relation | None, new: Relation, conflicts: list | None = None, *, placeholders: bool = False
+) -> Relation:
+    """Merge ``new`` into ``stored``; raise Conflict unless a ``conflicts`` list is passed.
+    ``placeholders``: a formal attribute of :data:`NO_PLACEHOLDER` given on one side only is a
+    conflict too (within one document, as PROV-CONSTRAINTS unifies; across documents one side
+    adds it)."""
     if stored is None:
         return new
     collect = conflicts if conflicts is not None else []
@@ -106,6 +132,8 @@ def merge_relation(stored: Relation | None, new: Relation, conflicts: list | Non
         collect.append({"id": new.id, "attribute": "type", "stored": stored.type, "new": new.type})
         merged = stored
     else:
+        if placeholders:
+            _placeholder_conflicts(stored, new, collect)
         merged = Relation(
             stored.id,
             stored.type,

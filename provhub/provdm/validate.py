@@ -329,6 +329,16 @@ def uniqueness_findings(nodes: list[Node], relations: list[Relation]) -> list[st
                 f"uniqueness: {len(same)} {rtype} relations of {first} and {second} have "
                 f"different {what}; PROV-CONSTRAINTS (constraint {number}) makes them one event"
             )
+    mentions: dict[tuple, set] = {}
+    for rel in relations:
+        if rel.type == "mentionOf" and rel.src is not None:
+            mentions.setdefault((rel.src,), set()).add((rel.dst, _ref(rel, "bundle")))
+    for (specific,), said in mentions.items():
+        if len(said) > 1:
+            out.append(
+                f"uniqueness: {specific} is a mention of {len(said)} entities or bundles "
+                f"({', '.join(sorted(f'{g} in {b}' for g, b in said))}); PROV-LINKS (constraint mention-unique) allows one"
+            )
     bounds = {n.id: (_first(n.attrs, _P + "startTime"), _first(n.attrs, _P + "endTime")) for n in nodes}
     for rel in relations:
         if rel.type in ("wasStartedBy", "wasEndedBy") and rel.src in bounds:

@@ -329,6 +329,14 @@ UNIQUE = {
     "specialization-cycle": "entity(ex:e2)\nspecializationOf(ex:e1, ex:e2)\nspecializationOf(ex:e2, ex:e1)\n",
     # 56
     "empty-collection": "entity(ex:c, [prov:type='prov:EmptyCollection'])\nhadMember(ex:c, ex:e1)\n",
+    # definition 4: a derivation's '-' activity means none, and does not unify with ex:a1
+    "derivation-placeholder": "entity(ex:e0)\nwasDerivedFrom(ex:d1; ex:e1, ex:e0, ex:a1, -, -)\n"
+    "wasDerivedFrom(ex:d1; ex:e1, ex:e0, -, -, -)\n",
+    # and an association's '-' plan
+    "association-placeholder": "agent(ex:ag)\nentity(ex:plan)\nwasAssociatedWith(ex:as1; ex:a1, ex:ag, ex:plan)\n"
+    "wasAssociatedWith(ex:as1; ex:a1, ex:ag, -)\n",
+    # PROV-LINKS mention-unique
+    "mention-unique": "entity(ex:e2)\nentity(ex:e3)\nmentionOf(ex:e1, ex:e2, ex:b)\nmentionOf(ex:e1, ex:e3, ex:b)\n",
 }
 CODES = {
     "end-time": "end-time",
@@ -338,6 +346,8 @@ CODES = {
     "specialization-reflexive": "specialization-reflexive",
     "specialization-cycle": "specialization-reflexive",
     "empty-collection": "empty-collection",
+    "derivation-placeholder": "key-properties",
+    "association-placeholder": "key-properties",
 }
 
 
@@ -367,8 +377,10 @@ def test_what_prov_constraints_forbids_is_refused_by_strict_and_reported_by_warn
         # a chain and a diamond of specializations: no cycle
         "entity(ex:e2)\nentity(ex:e3)\nspecializationOf(ex:e1, ex:e2)\nspecializationOf(ex:e2, ex:e3)\n"
         "specializationOf(ex:e1, ex:e3)\n",
+        # a derivation that names its activity: a '-' generation unifies with ex:g (definition 4)
+        "entity(ex:e0)\nwasDerivedFrom(ex:d1; ex:e1, ex:e0, ex:a1, ex:g, -)\nwasDerivedFrom(ex:d1; ex:e1, ex:e0, ex:a1, -, -)\n",
     ],
-    ids=["unifies", "two-activities", "same-time", "specialization-chain"],
+    ids=["unifies", "two-activities", "same-time", "specialization-chain", "derivation-generation-unifies"],
 )
 def test_what_prov_constraints_allows_is_accepted_by_strict(store, body):
     ingest(store, HEAD + "entity(ex:e1)\nactivity(ex:a1)\n" + body + "endDocument\n", validation="strict")
