@@ -2,7 +2,8 @@
 form for B, then the differences of A and B) and ``/impacts?ID=<id>`` (what depends on a
 record). A record page links them as ``url_for("compare.compare", A=record id)`` and
 ``url_for("compare.impacts", ID=record id)``. The answers are those of ``GET /diff`` and
-``GET /impact`` (:mod:`provhub.app.diff`, :mod:`provhub.app.impact`), as the request's viewer sees them.
+``GET /impact`` (:mod:`provhub.app.diff`, :mod:`provhub.app.impact`), as the request's viewer sees them,
+and, with ``AS_OF=<ISO time>``, as the store knew them then (:mod:`provhub.app.asof`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from flask import Blueprint, render_template, request
 from provhub.provdm.errors import InvalidParameter, NotFound, ProvhubError
 from provhub.provdm.reports import DIFF_SECTIONS, diff_lines
 
-from .. import diff, impact, services
+from .. import asof, diff, impact, services
 from ..api import current_settings, current_store, current_viewer
 from ..errors import status_of
-from . import PAGE_CSP
+from . import PAGE_CSP, record_url
 
 bp = Blueprint("compare", __name__, template_folder="templates")
 
@@ -26,7 +27,9 @@ def compare():
     b = (request.args.get("B") or "").strip()
     if not a:
         raise InvalidParameter("say which product to compare: /compare?A=<id>", where="A")
-    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    settings, viewer = current_settings(), current_viewer()
+    as_of = (request.args.get("AS_OF") or "").strip()
+    store = asof.store_as_of(current_store(), asof.parse_as_of(as_of), settings)
     report, problem = None, None
     if b:
         try:
@@ -39,7 +42,15 @@ def compare():
         services.record_detail(store, services.canonical(store, a), viewer=viewer)  # NotFound: hidden or unknown
     sections = diff_lines(report) if report else []
     return render_template(
-        "web/compare.html", a=a, b=b, report=report, sections=sections, headings=DIFF_SECTIONS, problem=problem
+        "web/compare.html",
+        a=a,
+        b=b,
+        report=report,
+        sections=sections,
+        headings=DIFF_SECTIONS,
+        problem=problem,
+        as_of=as_of,
+        record_url=record_url,
     )
 
 
@@ -48,14 +59,16 @@ def impacts():
     ident = (request.args.get("ID") or "").strip()
     if not ident:
         raise InvalidParameter("say which record: /impacts?ID=<id>", where="ID")
+    settings = current_settings()
+    as_of = (request.args.get("AS_OF") or "").strip()
     report = impact.impact(
-        current_store(),
+        asof.store_as_of(current_store(), asof.parse_as_of(as_of), settings),
         [ident],
-        settings=current_settings(),
+        settings=settings,
         viewer=current_viewer(),
         levels=request.args.getlist("LEVEL"),
     )
-    return render_template("web/impacts.html", ident=ident, report=report.to_dict())
+    return render_template("web/impacts.html", ident=ident, report=report.to_dict(), as_of=as_of, record_url=record_url)
 
 
 @bp.errorhandler(ProvhubError)
