@@ -14,11 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from provhub.app import create_app
-from provhub.app.access import hash_token, new_token
-from provhub.app.stores.base import TokenRecord
 from provhub.app.cli import load_commands
 from provhub.client import Client, ServiceError, Unavailable
-from tests.client.helpers import Proxy, serve
+from tests.client.helpers import Proxy, serve, writer_tokens
 from tests.conftest import make_settings
 
 
@@ -214,19 +212,7 @@ def test_client_leaks_no_hidden_record(backend, request, tmp_path):
     settings = make_settings(backend, request, tmp_path, auth="on")
     app = create_app(settings)
     store = app.extensions["provhub.store"]
-    tokens = {}
-    for who, groups in (("hess", ["hess"]), ("magic", ["magic"])):
-        tokens[who] = new_token()
-        store.save_token(
-            TokenRecord(
-                id=who,
-                name=who,
-                role="writer",
-                groups=groups,
-                hash=hash_token(tokens[who]),
-                created_at="2026-01-01T00:00:00Z",
-            )
-        )
+    tokens = writer_tokens(store, "hess", "magic")
     server, url = serve(app)
     try:
         with pytest.raises(ServiceError) as err:
