@@ -145,7 +145,8 @@ class Client:
     # -- one request, with retries --------------------------------------------------------------
 
     def _once(self, method: str, path: str, params: dict, headers: dict, body: bytes | None):
-        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        # a list value is a repeated parameter (ID=a&ID=b)
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
         url = self.url + path + ("?" + query if query else "")
         headers = dict(headers)
         if self.token:
@@ -280,6 +281,22 @@ class Client:
         accept = "application/json, */*;q=0.5"
         _s, data, _h = self.request("GET", "/provsap", params=params, headers={"Accept": accept})
         return json.loads(data.decode("utf-8")) if as_json else data.decode("utf-8")
+
+    def impact(self, *ids, select=(), level=(), as_of=None, format="json"):
+        """What depends on inputs (``GET /impact``, docs/impact.md): the records named by ``ids``
+        (any alias) and those the ``select`` selectors pick (``"software=ctapipe & version<0.20"``),
+        walked FORTH. ``level``: only products of these data levels (``"DL3"``); ``as_of``: an ISO
+        time, the store as it was then. The JSON report as a dict (``affected``, ``products`` by
+        level, ``rerun``, ``names``), or the text of another ``format`` (text, csv, html)."""
+        params = {
+            "ID": list(ids),
+            "SELECT": [select] if isinstance(select, str) else list(select),
+            "LEVEL": [level] if isinstance(level, str) else list(level),
+            "AS_OF": as_of,
+            "FORMAT": format,
+        }
+        _s, data, _h = self.request("GET", "/impact", params=params, headers={"Accept": "application/json"})
+        return json.loads(data.decode("utf-8")) if format == "json" else data.decode("utf-8")
 
     def resolve(self, name: str) -> dict:
         """What a name (id, alias, file name, digest, OBS_ID) means in the store (``/resolve``)."""

@@ -225,6 +225,7 @@ def test_client_leaks_no_hidden_record(backend, request, tmp_path):
                 (c.resolve, "http://example.org/client#out21"),
                 (c.document, posted.id),
                 (c.provsap, "http://example.org/client#out21"),
+                (c.impact, "http://example.org/client#in21"),
             ):
                 with pytest.raises(ServiceError) as err:
                     method(arg)
@@ -234,9 +235,30 @@ def test_client_leaks_no_hidden_record(backend, request, tmp_path):
         hess = Client(url, token=tokens["hess"], retry_for=1)
         assert hess.resolve("http://example.org/client#out21")["id"]
         assert "out21" in json.dumps(hess.provsap("http://example.org/client#out21", model="W3C"))
+        assert hess.impact("http://example.org/client#in21")["affected"] == 1
     finally:
         server.shutdown()
         store.close()
+
+
+def test_impact(service):
+    """Client.impact: what depends on an input, by id or selector, as JSON or another format."""
+    url, _store = service
+    c = Client(url, retry_for=5)
+    c.post(doc(30))
+    c.post(doc(31))
+    report = c.impact("http://example.org/client#in30")
+    assert report["affected"] == 1
+    [product] = [p for found in report["products"].values() for p in found]
+    assert report["names"][product["id"]] and product["id"].endswith("out30")
+    assert [r["id"] for r in report["rerun"]] == ["http://example.org/client#step30"]
+    both = c.impact("http://example.org/client#in30", "http://example.org/client#in31")
+    assert both["affected"] == 2
+    assert c.impact("http://example.org/client#in30", level="DL3")["affected"] == 0
+    assert "out30" in c.impact("http://example.org/client#in30", format="csv")
+    with pytest.raises(ServiceError) as err:
+        c.impact("http://example.org/client#nothing")
+    assert err.value.status == 404 and err.value.where == "ID"
 
 
 def test_client_installs_light():

@@ -154,6 +154,10 @@ def test_run_events_in_any_order_join_one_activity(service):
     )
     stats = [json.loads(v) for r in gen for v in values(r, lineage, OLFACET + "outputStatistics")]
     assert stats and stats[0]["rowCount"] == 1234
+    # what depends on the input: the output, and the run to do again
+    impact = hess.impact(in_id)
+    assert [p["id"] for found in impact["products"].values() for p in found] == [out_id]
+    assert [r["id"] for r in impact["rerun"]] == [run_iri]
     # the job is the run's ActivityDescription, the producer its software agent
     whole = hess.provsap(run_iri, direction="BACK", depth="1", model="W3C", agent="true")
     desc = by_iri(whole, "entity")[ids.openlineage_job("hess-pipelines", "dl3-production").uri]
