@@ -35,6 +35,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import batch
 from .spool import Spool
 
 #: statuses worth trying again: the service is busy, restarting or rate-limiting
@@ -230,6 +231,40 @@ class Client:
                 raise
             return PostResult(spooled=self.spool.put("/documents", params, headers, body))
         return _result(data)
+
+    def post_many(
+        self, documents, *, max_records: int = 10_000, rights=None, group=None, release=None, validation=None
+    ) -> list[PostResult]:
+        """Store many documents in few POSTs: PROV-JSON ones (dicts, .json files, JSON text,
+        ProvDocuments) are merged (:mod:`provhub.batch`) into documents of at most ``max_records``
+        records, each posted as :meth:`post` posts one (retries, gzip, the spool); a document
+        that cannot be merged (PROV-N, PROV-XML, bundles) is posted alone, in its place. Each
+        merged document is stored as one document: one id, one set of rights, one retraction.
+        Returns one PostResult per POST, in order."""
+        options = {"rights": rights, "group": group, "release": release, "validation": validation}
+        results: list[PostResult] = []
+        pending: list[dict] = []
+
+        def send_pending():
+            for part in batch.batches(pending, max_records):
+                results.append(self.post(part[0] if len(part) == 1 else batch.merge(part), **options))
+            pending.clear()
+
+        for document in documents:
+            body, fmt = self._encode(document, None)
+            data = None
+            if fmt == "json":
+                try:
+                    data = json.loads(body.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError):
+                    data = None  # posted alone: the service tells what is wrong with it
+            if data is not None and batch.mergeable(data):
+                pending.append(data)
+                continue
+            send_pending()
+            results.append(self.post(body, format=fmt, **options))
+        send_pending()
+        return results
 
     def flush(self, *, retry_for: float | None = None) -> int:
         """Send the spooled documents, oldest first; return how many the service took. Stops at
