@@ -187,7 +187,9 @@ def run_event_document(event: Any, *, max_attribute_bytes: int | None = None):
             (VOPROV["name"], job_name),
             (
                 VOPROV["description"],
-                documentation.get("description") if isinstance(documentation, dict) else None,
+                documentation.get("description")
+                if isinstance(documentation, dict) and isinstance(documentation.get("description"), str)
+                else None,
             ),
             (OL["namespace"], job_ns),
             (OL["name"], job_name),

@@ -263,6 +263,7 @@ def good(**changes) -> dict:
         ({"outputs.0": "a file"}, 422, "outputs[0]"),
         ({"run.facets": {"nominalTime": "noon"}}, 422, "run.facets.nominalTime"),
         ({"outputs.0.outputFacets": []}, 422, "outputs[0].outputFacets"),
+        ({"job.facets": {"x": 1}}, 422, "job.facets.x"),
     ],
 )
 def test_a_bad_event_names_its_field(service, changes, status, where):
@@ -282,13 +283,15 @@ def test_bad_bodies_and_a_second_start(service):
     code, _body = _post(url, token, gzip.compress(json.dumps(good()).encode()), encoding="gzip")
     assert code == 201
     assert _post(url, token, good(), encoding="br")[0] == 415
+    # a documentation facet whose description is not text: kept as the facet, no voprov:description
+    assert _post(url, token, good(**{"job.facets": {"documentation": {"description": {"a": 1}}}}))[0] == 201
     # two STARTs of one run at different times contradict each other (prov:startTime): 409
     first = good()
     assert _post(url, token, first)[0] == 201
     first["eventTime"] = (T0 + dt.timedelta(seconds=1)).isoformat()
     code, body = _post(url, token, first)
     assert code == 409 and body["error"]["where"] == ids.openlineage_run(first["run"]["runId"]).uri
-    assert store.list_documents(0, 10)[1] == 2
+    assert store.list_documents(0, 10)[1] == 3
 
 
 def test_a_local_file_dataset_joins_import_fits(backend, request, tmp_path):
