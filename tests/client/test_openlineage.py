@@ -206,6 +206,12 @@ def test_writer_token_and_rights_as_documents(service):
             event(RunState.COMPLETE, run_id, T1, inputs=inputs, outputs=outputs)
         )
     assert err.value.response.status_code == 403
+    # another group's event of the hidden run that contradicts it: 409, and nothing of what it holds
+    with pytest.raises(requests.HTTPError) as err:
+        emitter(url, tokens["magic"]).emit(event(RunState.START, run_id, T1, inputs=inputs, outputs=outputs))
+    assert err.value.response.status_code == 409
+    told = json.dumps(err.value.response.json())
+    assert T0.isoformat()[:16] not in told and "2026-12-07T10:00" not in told and "dl3-production" not in told
     out_id = ids.openlineage_dataset("file", "/data/run_023523-hidden.dl3.fits").uri
     for c in (Client(url, retry_for=1), Client(url, token=tokens["magic"], retry_for=1)):
         for method in (c.provsap, c.resolve):
