@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import figures, impact_bench
+from . import batch_bench, figures, impact_bench
 from .backends import BACKENDS
 
 
@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                     figures.concurrency,
                     figures.lineage,
                     impact_bench.impact,
+                    batch_bench.batching,
                     figures.memory,
                 ):
                     t0 = time.perf_counter()

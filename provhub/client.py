@@ -35,6 +35,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import batch
 from .spool import Spool
 
 #: statuses worth trying again: the service is busy, restarting or rate-limiting
@@ -145,7 +146,8 @@ class Client:
     # -- one request, with retries --------------------------------------------------------------
 
     def _once(self, method: str, path: str, params: dict, headers: dict, body: bytes | None):
-        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        # a list value is a repeated parameter (ID=a&ID=b)
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
         url = self.url + path + ("?" + query if query else "")
         headers = dict(headers)
         if self.token:
@@ -230,6 +232,40 @@ class Client:
             return PostResult(spooled=self.spool.put("/documents", params, headers, body))
         return _result(data)
 
+    def post_many(
+        self, documents, *, max_records: int = 10_000, rights=None, group=None, release=None, validation=None
+    ) -> list[PostResult]:
+        """Store many documents in few POSTs: PROV-JSON ones (dicts, .json files, JSON text,
+        ProvDocuments) are merged (:mod:`provhub.batch`) into documents of at most ``max_records``
+        records, each posted as :meth:`post` posts one (retries, gzip, the spool); a document
+        that cannot be merged (PROV-N, PROV-XML, bundles) is posted alone, in its place. Each
+        merged document is stored as one document: one id, one set of rights, one retraction.
+        Returns one PostResult per POST, in order."""
+        options = {"rights": rights, "group": group, "release": release, "validation": validation}
+        results: list[PostResult] = []
+        pending: list[dict] = []
+
+        def send_pending():
+            for part in batch.batches(pending, max_records):
+                results.append(self.post(part[0] if len(part) == 1 else batch.merge(part), **options))
+            pending.clear()
+
+        for document in documents:
+            body, fmt = self._encode(document, None)
+            data = None
+            if fmt == "json":
+                try:
+                    data = json.loads(body.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError):
+                    data = None  # posted alone: the service tells what is wrong with it
+            if data is not None and batch.mergeable(data):
+                pending.append(data)
+                continue
+            send_pending()
+            results.append(self.post(body, format=fmt, **options))
+        send_pending()
+        return results
+
     def flush(self, *, retry_for: float | None = None) -> int:
         """Send the spooled documents, oldest first; return how many the service took. Stops at
         the first that cannot be sent (still unreachable), leaving it and those after it in the
@@ -280,6 +316,22 @@ class Client:
         accept = "application/json, */*;q=0.5"
         _s, data, _h = self.request("GET", "/provsap", params=params, headers={"Accept": accept})
         return json.loads(data.decode("utf-8")) if as_json else data.decode("utf-8")
+
+    def impact(self, *ids, select=(), level=(), as_of=None, format="json"):
+        """What depends on inputs (``GET /impact``, docs/impact.md): the records named by ``ids``
+        (any alias) and those the ``select`` selectors pick (``"software=ctapipe & version<0.20"``),
+        walked FORTH. ``level``: only products of these data levels (``"DL3"``); ``as_of``: an ISO
+        time, the store as it was then. The JSON report as a dict (``affected``, ``products`` by
+        level, ``rerun``, ``names``), or the text of another ``format`` (text, csv, html)."""
+        params = {
+            "ID": list(ids),
+            "SELECT": [select] if isinstance(select, str) else list(select),
+            "LEVEL": [level] if isinstance(level, str) else list(level),
+            "AS_OF": as_of,
+            "FORMAT": format,
+        }
+        _s, data, _h = self.request("GET", "/impact", params=params, headers={"Accept": "application/json"})
+        return json.loads(data.decode("utf-8")) if format == "json" else data.decode("utf-8")
 
     def resolve(self, name: str) -> dict:
         """What a name (id, alias, file name, digest, OBS_ID) means in the store (``/resolve``)."""

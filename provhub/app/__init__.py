@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, store=None) -> Flask:
         fits,
         health,
         identity,
+        lineage,
         obscore,
         openapi,
         provsap,
@@ -61,7 +62,20 @@ def create_app(settings: Settings | None = None, *, store=None) -> Flask:
     app.extensions["provhub.store"] = store
     errors.register(app)
 
-    blueprints = (documents, provsap, datalink, obscore, health, vosi, openapi, fits, audit, identity, questions)
+    blueprints = (
+        documents,
+        lineage,
+        provsap,
+        datalink,
+        obscore,
+        health,
+        vosi,
+        openapi,
+        fits,
+        audit,
+        identity,
+        questions,
+    )
     for module in (*blueprints, web, compare):
         app.register_blueprint(module.bp)
     security.init_app(app)

@@ -361,6 +361,15 @@ def ingest_prov(store: Store, doc: ProvDocument, *, settings, **options) -> Inge
     return ingest(store, to_provjson(doc), "json", settings=settings, doc=doc, **options)
 
 
+def ingest_openlineage(store: Store, event, *, settings, **options) -> IngestResult:
+    """Ingest one OpenLineage RunEvent (a decoded JSON object) as the PROV document
+    :mod:`provhub.importers.openlineage` makes of it; the events of a run join in the store."""
+    from provhub.importers.openlineage import run_event_document
+
+    doc = run_event_document(event, max_attribute_bytes=settings.max_attribute_bytes)
+    return ingest_prov(store, doc, settings=settings, **options)
+
+
 RIGHTS_FIELDS = ("rights", "group", "release")
 
 

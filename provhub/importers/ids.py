@@ -24,6 +24,9 @@ OBS = Namespace("phobs", BASE + "obs/")
 AGENT = Namespace("phagent", BASE + "agent/")
 DESCRIPTION = Namespace("phdesc", BASE + "description/")
 INSTRUMENT = Namespace("phinst", BASE + "instrument/")
+#: OpenLineage runs (by runId) and datasets (by namespace and name), docs/model.md
+OPENLINEAGE_RUN = Namespace("olrun", BASE + "openlineage/run/")
+OPENLINEAGE_DATASET = Namespace("olds", BASE + "openlineage/dataset/")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._~-]")
 
@@ -106,6 +109,20 @@ def person(name: str, email: str | None = None) -> QualifiedName:
 
 def organization(name: str) -> QualifiedName:
     return AGENT["org/" + part(name)]
+
+
+def openlineage_run(run_id: str) -> QualifiedName:
+    """An OpenLineage run (its UUID, lower-case): every event of the run names this activity."""
+    return OPENLINEAGE_RUN[part(run_id.lower())]
+
+
+def openlineage_job(namespace: str, name: str) -> QualifiedName:
+    """An OpenLineage job, the ActivityDescription of its runs."""
+    return DESCRIPTION["openlineage/" + part(namespace) + "/" + part(name)]
+
+
+def openlineage_dataset(namespace: str, name: str) -> QualifiedName:
+    return OPENLINEAGE_DATASET[part(namespace) + "/" + part(name)]
 
 
 def local_path(path) -> str:

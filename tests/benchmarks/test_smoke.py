@@ -30,6 +30,7 @@ PER_BACKEND = (
     "scaling: lineage DEPTH=ALL p50",
     "impact GET /impact p50",
     "impact GET /impact p95",
+    "client: 50 small documents (~10 records), post_many merged vs one POST each",
     "peak RSS of the service",
     "peak anonymous memory of the service",
 )

@@ -10,6 +10,27 @@ import urllib.parse
 from werkzeug.serving import make_server
 
 
+def writer_tokens(store, *groups: str) -> dict[str, str]:
+    """A writer API token for each group (the token's name is the group's), saved in ``store``."""
+    from provhub.app.access import hash_token, new_token
+    from provhub.app.stores.base import TokenRecord
+
+    tokens = {}
+    for who in groups:
+        tokens[who] = new_token()
+        store.save_token(
+            TokenRecord(
+                id=who,
+                name=who,
+                role="writer",
+                groups=[who],
+                hash=hash_token(tokens[who]),
+                created_at="2026-01-01T00:00:00Z",
+            )
+        )
+    return tokens
+
+
 def serve(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -14,11 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from provhub.app import create_app
-from provhub.app.access import hash_token, new_token
-from provhub.app.stores.base import TokenRecord
 from provhub.app.cli import load_commands
 from provhub.client import Client, ServiceError, Unavailable
-from tests.client.helpers import Proxy, serve
+from tests.client.helpers import Proxy, serve, writer_tokens
 from tests.conftest import make_settings
 
 
@@ -214,19 +212,7 @@ def test_client_leaks_no_hidden_record(backend, request, tmp_path):
     settings = make_settings(backend, request, tmp_path, auth="on")
     app = create_app(settings)
     store = app.extensions["provhub.store"]
-    tokens = {}
-    for who, groups in (("hess", ["hess"]), ("magic", ["magic"])):
-        tokens[who] = new_token()
-        store.save_token(
-            TokenRecord(
-                id=who,
-                name=who,
-                role="writer",
-                groups=groups,
-                hash=hash_token(tokens[who]),
-                created_at="2026-01-01T00:00:00Z",
-            )
-        )
+    tokens = writer_tokens(store, "hess", "magic")
     server, url = serve(app)
     try:
         with pytest.raises(ServiceError) as err:
@@ -239,6 +225,7 @@ def test_client_leaks_no_hidden_record(backend, request, tmp_path):
                 (c.resolve, "http://example.org/client#out21"),
                 (c.document, posted.id),
                 (c.provsap, "http://example.org/client#out21"),
+                (c.impact, "http://example.org/client#in21"),
             ):
                 with pytest.raises(ServiceError) as err:
                     method(arg)
@@ -248,9 +235,78 @@ def test_client_leaks_no_hidden_record(backend, request, tmp_path):
         hess = Client(url, token=tokens["hess"], retry_for=1)
         assert hess.resolve("http://example.org/client#out21")["id"]
         assert "out21" in json.dumps(hess.provsap("http://example.org/client#out21", model="W3C"))
+        assert hess.impact("http://example.org/client#in21")["affected"] == 1
     finally:
         server.shutdown()
         store.close()
+
+
+def test_impact(service):
+    """Client.impact: what depends on an input, by id or selector, as JSON or another format."""
+    url, _store = service
+    c = Client(url, retry_for=5)
+    c.post(doc(30))
+    c.post(doc(31))
+    report = c.impact("http://example.org/client#in30")
+    assert report["affected"] == 1
+    [product] = [p for found in report["products"].values() for p in found]
+    assert report["names"][product["id"]] and product["id"].endswith("out30")
+    assert [r["id"] for r in report["rerun"]] == ["http://example.org/client#step30"]
+    both = c.impact("http://example.org/client#in30", "http://example.org/client#in31")
+    assert both["affected"] == 2
+    assert c.impact("http://example.org/client#in30", level="DL3")["affected"] == 0
+    assert "out30" in c.impact("http://example.org/client#in30", format="csv")
+    with pytest.raises(ServiceError) as err:
+        c.impact("http://example.org/client#nothing")
+    assert err.value.status == 404 and err.value.where == "ID"
+
+
+def blank_doc(k: int) -> dict:
+    """doc(k) whose relation ids are the same anonymous ids in every k, and one shared entity."""
+    d = doc(k)
+    d["used"] = {"_:u": d["used"][f"_:u{k}"]}
+    d["wasGeneratedBy"] = {"_:g": d["wasGeneratedBy"][f"_:g{k}"]}
+    d["entity"]["ex:shared"] = {f"ex:seen{k}": k}
+    return d
+
+
+def test_post_many_merges_small_documents(service, tmp_path):
+    """post_many: 24 small documents in 8 POSTs of at most 20 records, a PROV-N one posted alone
+    in its place; every record is stored and the lineage is the one single posts give; posting
+    again stores nothing new."""
+    url, store = service
+    c = Client(url, retry_for=5)
+    provn = tmp_path / "alone.provn"
+    provn.write_text("document\n  prefix ex <http://example.org/client#>\n  entity(ex:alone)\nendDocument\n")
+    docs = [blank_doc(k) for k in range(40, 52)] + [provn] + [blank_doc(k) for k in range(52, 64)]
+    results = c.post_many(docs, max_records=20)
+    # 6 records a document: 3 per POST; the PROV-N one splits the run
+    assert len(results) == 4 + 1 + 4 and all(r.created for r in results)
+    assert sorted(stored_ids(store)) == sorted(r.id for r in results)
+    for k in range(40, 64):
+        back = c.provsap(f"http://example.org/client#out{k}", model="W3C", direction="BACK", depth="ALL")
+        assert f"ex:in{k}" in back["entity"] and f"ex:step{k}" in back["activity"], k
+        assert len(back["used"]) == 1 and len(back["wasGeneratedBy"]) == 1
+    shared = c.provsap("http://example.org/client#shared", model="W3C", depth="0")["entity"]["ex:shared"]
+    assert {f"ex:seen{k}" for k in range(40, 64)} <= set(shared)  # one record, every assertion kept
+    again = c.post_many(docs, max_records=20)
+    assert [r.id for r in again] == [r.id for r in results] and not any(r.created for r in again)
+
+
+def test_merge_keeps_anonymous_ids_apart():
+    """Two parts with the same anonymous id: two records, and a reference to one follows it."""
+    from provhub import batch
+
+    parts = [blank_doc(1), blank_doc(2)]
+    parts[1]["wasDerivedFrom"] = {
+        "_:d": {"prov:generatedEntity": "ex:out2", "prov:usedEntity": "ex:in2", "prov:usage": "_:u"}
+    }
+    merged = batch.merge(parts)
+    assert sorted(merged["used"]) == ["_:p0.u", "_:p1.u"]
+    assert merged["wasDerivedFrom"]["_:p1.d"]["prov:usage"] == "_:p1.u"
+    assert merged["entity"]["ex:shared"] == [{"ex:seen1": 1}, {"ex:seen2": 2}]
+    assert batch.records_of(merged) == 13  # 6 + 6 + the derivation
+    assert [len(g) for g in batch.batches([doc(1), doc(2), {"prefix": {"ex": "urn:other:"}}], 100)] == [2, 1]
 
 
 def test_client_installs_light():
@@ -259,7 +315,7 @@ def test_client_installs_light():
     import sys
 
     code = (
-        "import sys, provhub.client; "
+        "import sys, provhub.client, provhub.batch; "
         "bad = [m for m in ('flask', 'werkzeug', 'neo4j', 'sqlite3', 'prov', 'provhub.app', 'astropy') if m in sys.modules]; "
         "assert not bad, bad"
     )

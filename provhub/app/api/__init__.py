@@ -65,6 +65,12 @@ def negotiate(
     return default
 
 
+def rights_args() -> dict:
+    """Who may read what a write stores: ``?rights=&group=&release=`` (POST /documents and
+    POST /api/v1/lineage alike)."""
+    return {name: request.args.get(name) for name in ("rights", "group", "release")}
+
+
 def int_arg(name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
     """A whole-number query parameter within [low, high]; InvalidParameter naming it otherwise."""
     raw = request.args.get(name)

@@ -29,6 +29,15 @@ def request_body(limit: int) -> bytes:
     return _gunzip(request.stream, limit)
 
 
+def request_text(limit: int) -> str:
+    """The request's body as UTF-8 text (:func:`request_body`; 400 naming the byte otherwise)."""
+    raw = request_body(limit)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedDocument(f"the body is not UTF-8 text (byte {exc.start})", where=f"byte {exc.start}") from None
+
+
 def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"the decompressed request body is larger than this service accepts ({limit / 1048576:g} MiB)", where="body"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from provhub.provdm import formats, registry
-from provhub.provdm.errors import InvalidParameter, MalformedDocument, UnsupportedMediaType
+from provhub.provdm.errors import InvalidParameter, UnsupportedMediaType
 
 from .. import identity, services
-from . import current_settings, current_store, current_viewer, int_arg, negotiate
-from .body import request_body
+from . import current_settings, current_store, current_viewer, int_arg, negotiate, rights_args
+from .body import request_text
 
 bp = Blueprint("documents", __name__)
 
@@ -26,11 +26,7 @@ def post_document():
             "Content-Type is required: " + registry.spoken(formats.MEDIA_TYPES.values()), where="Content-Type"
         )
     fmt = formats.format_from_media_type(ctype)
-    raw = request_body(settings.max_body_bytes)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedDocument(f"the body is not UTF-8 text (byte {exc.start})", where=f"byte {exc.start}") from None
+    text = request_text(settings.max_body_bytes)
     result = services.ingest(
         current_store(),
         text,
@@ -38,9 +34,7 @@ def post_document():
         settings=settings,
         viewer=current_viewer(),
         validation=request.args.get("validation"),
-        rights=request.args.get("rights"),
-        group=request.args.get("group"),
-        release=request.args.get("release"),
+        **rights_args(),
         supersedes=request.args.get("supersedes") or None,
     )
     resp = jsonify(result.to_dict())

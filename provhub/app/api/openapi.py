@@ -65,6 +65,54 @@ def spec(base_url: str = "/") -> dict:
             "release": {"type": "string", "format": "date", "nullable": True},
         },
     }
+    content_encoding = _param(
+        "Content-Encoding",
+        "header",
+        description="gzip (or x-gzip), or identity (the same as none): with gzip the body is inflated while it streams in, and PROVHUB_MAX_BODY_MB holds its "
+        "decompressed size (413 above it, 400 for bad gzip); any other encoding is 415",
+    )
+    dataset = {
+        "type": "object",
+        "required": ["namespace", "name"],
+        "properties": {
+            "namespace": {"type": "string", "minLength": 1},
+            "name": {"type": "string", "minLength": 1},
+            "facets": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+    }
+    facets = {"type": "object", "additionalProperties": {"type": "object"}}
+    run_event = {  # OpenLineage 2-0-2 RunEvent, the fields provhub reads
+        "type": "object",
+        "required": ["eventTime", "producer", "schemaURL", "run", "job"],
+        "properties": {
+            "eventType": {"type": "string", "enum": ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]},
+            "eventTime": {"type": "string", "format": "date-time"},
+            "producer": {"type": "string", "minLength": 1},
+            "schemaURL": {"type": "string", "minLength": 1},
+            "run": {
+                "type": "object",
+                "required": ["runId"],
+                "properties": {"runId": {"type": "string", "format": "uuid"}, "facets": facets},
+            },
+            "job": {
+                "type": "object",
+                "required": ["namespace", "name"],
+                "properties": {
+                    "namespace": {"type": "string", "minLength": 1},
+                    "name": {"type": "string", "minLength": 1},
+                    "facets": facets,
+                },
+            },
+            "inputs": {
+                "type": "array",
+                "items": {**dataset, "properties": {**dataset["properties"], "inputFacets": facets}},
+            },
+            "outputs": {
+                "type": "array",
+                "items": {**dataset, "properties": {**dataset["properties"], "outputFacets": facets}},
+            },
+        },
+    }
     fits_result = {
         **ingest_result,
         "properties": {**ingest_result["properties"], "entity": {"type": "string", "nullable": True}},
@@ -147,6 +195,7 @@ def spec(base_url: str = "/") -> dict:
                         _param(
                             "supersedes", description="id of a live document this one corrects (it becomes superseded)"
                         ),
+                        content_encoding,
                     ],
                     "requestBody": {"required": True, "content": doc_body},
                     "responses": {
@@ -187,6 +236,34 @@ def spec(base_url: str = "/") -> dict:
                         "400": ERROR,
                     },
                 },
+            },
+            "/api/v1/lineage": {
+                "post": {
+                    "summary": "Ingest an OpenLineage RunEvent, as Marquez takes it (docs/model.md: the mapping)",
+                    "description": "The events of one run may come in any order, each its own document: they join "
+                    "in one activity. Writer token, rights and gzip as POST /documents.",
+                    "operationId": "postOpenLineageEvent",
+                    "parameters": [
+                        _param("rights", schema={"type": "string", "enum": ["public", "proprietary"]}),
+                        _param("group"),
+                        _param("release", schema={"type": "string", "format": "date"}),
+                        content_encoding,
+                    ],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": run_event}}},
+                    "responses": {
+                        "201": {
+                            "description": "stored (the event's document)",
+                            "content": {"application/json": {"schema": ingest_result}},
+                        },
+                        "200": {
+                            "description": "the same event was stored already",
+                            "content": {"application/json": {"schema": ingest_result}},
+                        },
+                        "401": ERROR,
+                        "403": ERROR,
+                        **errors,
+                    },
+                }
             },
             "/documents/{doc_id}": {
                 "get": {
