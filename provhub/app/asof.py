@@ -2,11 +2,19 @@
 
 :func:`store_as_of` gives a store holding the documents that were live at ``T``: ingested at or
 before ``T``, and not yet retracted or superseded then (a document retracted or superseded
-later is there, as it was). It is built by replaying those documents, in the order they were
-ingested, into a new embedded store (the joins are made again as they were made then), with
-their rights. The replay reads every such document once: its cost grows with the store, so a
-built store is kept for the next question about the same moment while the store does not change
-(:data:`KEEP` of them per process).
+later is there, as it was). It is built one of two ways, both into a new embedded store:
+
+- an embedded store whose documents live at ``T`` are all still live is copied (SQLite's online
+  backup) and the documents ingested since are taken out in one rewrite (their joins undone):
+  the cost grows with what came after ``T``, so "what did we know last week" stays cheap on a
+  large store;
+- otherwise (a Bolt store, a document retracted or superseded since ``T``, or more records
+  after ``T`` than before) the live documents are replayed in the order they were ingested (the
+  joins are made again as they were made then), with their rights. A replay reads every such
+  document once: its cost grows with the store.
+
+A built store is kept for the next question about the same moment while the store does not
+change (:data:`KEEP` of them per process).
 
 Not replayed: pins (an admin's decision for an ambiguous name) are applied as they are now, and
 the replayed documents carry the time of the replay as their ingest time.
@@ -64,10 +72,14 @@ def _time(text: str) -> _dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
 
 
+def _all_documents(store: Store) -> list:
+    _docs, total = store.list_documents(offset=0, limit=1, retired=True)
+    return store.list_documents(offset=0, limit=max(total, 1), retired=True)[0]
+
+
 def live_at(store: Store, moment: _dt.datetime) -> list:
     """The documents (summaries, in ingest order) live at ``moment``."""
-    docs, total = store.list_documents(offset=0, limit=1, retired=True)
-    docs, _ = store.list_documents(offset=0, limit=max(total, 1), retired=True)
+    docs = _all_documents(store)
     retired: dict[str, _dt.datetime] = {}
     for h in store.history():
         if h.action in _RETIRING and h.doc_id:
@@ -93,7 +105,11 @@ def store_as_of(store: Store, moment: _dt.datetime | None, settings) -> Store:
             return _BUILT[key][0]
     REPLAYS.take()
     try:
-        built, directory = _build(store, live, settings)
+        later = _later(store, live)
+        if later is not None:
+            built, directory = _copy_without(store, later, settings)
+        else:
+            built, directory = _build(store, live, settings)
     finally:
         REPLAYS.give()
     with _LOCK:
@@ -103,6 +119,64 @@ def store_as_of(store: Store, moment: _dt.datetime | None, settings) -> Store:
             old.close()
             shutil.rmtree(old_dir, ignore_errors=True)
     return built
+
+
+def _later(store: Store, live: list) -> list | None:
+    """The documents to take out of a copy of an embedded ``store`` to have it as it was when
+    ``live`` were its live documents: those live now that were not then. None when the copy
+    cannot give it (a document live then was retracted or superseded since: the store no
+    longer holds its records as they were), when the store is not an embedded file, or when
+    taking them out would touch more records than replaying ``live``."""
+    if not str(getattr(store, "url", "")).startswith("sqlite:") or not hasattr(store, "path"):
+        return None
+    if any(d.status != "live" for d in live):
+        return None
+    then = {d.id for d in live}
+    later = [d for d in _all_documents(store) if d.status == "live" and d.id not in then]
+    if sum(d.records for d in later) > sum(d.records for d in live):
+        return None
+    return later
+
+
+def _copy_without(store: Store, later: list, settings):
+    """An embedded store as of a moment: a copy of ``store`` (SQLite's online backup, a
+    consistent snapshot while others write), with the documents ingested since retracted in one
+    rewrite, so that the records they touched are rebuilt from the documents that remain and
+    their joins are undone (:func:`provhub.app.identity._rewrite`). Its cost grows with what
+    came later, not with the store; the moment's documents keep their ingest times."""
+    import sqlite3
+    from dataclasses import replace
+
+    from . import identity, services
+    from .stores import open_store
+
+    deadline = services.Deadline(settings.query_timeout)
+    directory = Path(tempfile.mkdtemp(prefix="provhub-asof-"))
+    target = directory / "asof.db"
+    try:
+        source = sqlite3.connect(store.path)  # type: ignore[attr-defined]
+        try:
+            copy = sqlite3.connect(target)
+            with copy:
+                source.backup(copy)
+            copy.close()
+        finally:
+            source.close()
+        deadline.check("the store as of AS_OF", where="AS_OF")
+        url = f"sqlite:///{target}"
+        built = open_store(url, replace(settings, store_url=url))
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    try:
+        if later:
+            identity._rewrite(built, retire={d.id: ("retracted", None) for d in later})
+        deadline.check("the store as of AS_OF", where="AS_OF")
+    except BaseException:
+        built.close()
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return built, directory
 
 
 def _build(store: Store, live: list, settings):

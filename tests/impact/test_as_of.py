@@ -146,12 +146,14 @@ def test_a_replay_is_bounded_shared_and_thrown_away_when_it_runs_out(store, sett
     finally:
         asof.REPLAYS.give()
     built = []
-    real = asof._build
+    real, copy = asof._build, asof._copy_without
     monkeypatch.setattr(asof, "_build", lambda *a: built.append(1) or real(*a))
+    monkeypatch.setattr(asof, "_copy_without", lambda *a: built.append(1) or copy(*a))
     first = asof.store_as_of(store, moment, settings)
     assert asof.store_as_of(store, moment + dt.timedelta(seconds=1), settings) is first  # same live documents
     assert len(built) == 1
     monkeypatch.setattr(asof, "_build", real)
+    monkeypatch.setattr(asof, "_copy_without", copy)
     import tempfile
     from pathlib import Path
 
@@ -162,3 +164,43 @@ def test_a_replay_is_bounded_shared_and_thrown_away_when_it_runs_out(store, sett
         asof._build(store, asof.live_at(store, moment), replace(settings, query_timeout=0))
     assert info.value.where == "AS_OF"
     assert set(Path(tempfile.gettempdir()).glob("provhub-asof-*")) == left
+
+
+def test_an_embedded_store_as_of_a_moment_is_a_copy_without_what_came_later(store, settings, backend, monkeypatch):
+    """On the embedded store, when every document live then is live now, the store as of T is a
+    copy with the later documents taken out; it answers exactly as the replay does, joins and
+    merged attributes included, and is the path taken."""
+    if backend != "sqlite":
+        pytest.skip("a Bolt store is always replayed")
+    from provhub.app.stores.base import TraceQuery
+
+    ing = lambda text: services.ingest(store, text, "provn", settings=settings, validation="off")  # noqa: E731
+    ing(CHAIN)
+    for n in (1, 4, 5, 6):  # more records before t1 than after: the copy is the cheaper way
+        ing(PRODUCT.format(n=n, emin="0.2 TeV"))
+    t1 = now()
+    ing(PRODUCT.format(n=2, emin="0.5 TeV"))
+    # later: another document says more of ex:dl3 (its attributes merge) and of ex:irf
+    ing(CHAIN.replace('[ex:dataLevel="DL3"]', '[ex:dataLevel="DL3", ex:note="reprocessed"]'))
+    t2 = now()
+    ing(PRODUCT.format(n=3, emin="0.9 TeV"))
+
+    def answer(at):
+        g = at.trace(TraceQuery(ids=[EX + "irf"], depth=None, direction="FORTH"))
+        return sorted((n.id, n.kind, str(n.attrs)) for n in g.nodes), sorted((r.id, r.src, r.dst) for r in g.relations)
+
+    ways = []
+    copy = asof._copy_without
+    monkeypatch.setattr(asof, "_copy_without", lambda *a: ways.append("copy") or copy(*a))
+    copied = {t: answer(asof.store_as_of(store, t, settings)) for t in (t1, t2)}
+    assert ways == ["copy", "copy"]
+    monkeypatch.setattr(asof, "_later", lambda *a: None)  # the replay, for the same moments
+    asof._forget()
+    replayed = {t: answer(asof.store_as_of(store, t, settings)) for t in (t1, t2)}
+    assert copied == replayed
+    nodes_t1 = {n for n, _k, _a in copied[t1][0]}
+    assert EX + "dl5_1" in nodes_t1 and EX + "dl5_2" not in nodes_t1
+    dl3_t1 = next(a for n, _k, a in copied[t1][0] if n == EX + "dl3")
+    dl3_t2 = next(a for n, _k, a in copied[t2][0] if n == EX + "dl3")
+    assert "reprocessed" not in dl3_t1 and "reprocessed" in dl3_t2  # what a later document said is out
+    assert EX + "dl5_3" not in {n for n, _k, _a in copied[t2][0]}
