@@ -18,7 +18,7 @@ from .. import services, summary
 from ..api import current_settings, current_store, current_viewer
 from ..api import int_arg
 from ..errors import status_of
-from . import lineage
+from . import home, lineage
 from .records import KINDS, LEVELS, attributes, elements, facts, parse_filters, record_path
 from .search import SCAN_LIMIT, find
 
@@ -64,6 +64,8 @@ def index():
     )
     exact = _record_named(text) if text and not any(c.isspace() for c in text) else None
     kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    searched = bool(text or kind or filters.active)
+    front = home.overview(current_store(), viewer=current_viewer()) if not searched and page == 1 else None
     return render_template(
         "web/search.html",
         results=results,
@@ -74,7 +76,9 @@ def index():
         kind=kind,
         args=request.args,
         scan_limit=SCAN_LIMIT,
-        searched=bool(text or kind or filters.active),
+        searched=searched,
+        home=front,
+        level_scan=home.LEVEL_SCAN,
         record_url=record_url,
         exact=exact,
         page_url=lambda n: url_for("web.index", **kept, page=n),
