@@ -165,3 +165,17 @@ def test_record_pages_link_the_documents_page(world):
     client, _, public, _ = world
     text = client.get("/records/" + quote(EX + "dl5", safe="")).get_data(as_text=True)
     assert f'href="/documents/{public}"' in text
+
+
+def test_a_document_of_many_runs_is_named_by_its_observations(world):
+    client, store, _, _ = world
+    from provhub.app.config import Settings
+    from tests.web.worlds import OPERATOR
+
+    runs = "\n".join(
+        f'  entity(ex:ev{n}, [prov:label="events {n}", ex:obs_id={n}, ex:dataLevel="DL3"])' for n in (10, 2, 23523, 7)
+    )
+    text = f"document\n  prefix ex <http://example.org/cta#>\n{runs}\nendDocument"
+    doc = services.ingest(store, text, "provn", settings=Settings(), viewer=OPERATOR).id
+    page = page_of(client, doc)
+    assert "<title>Document: DL3 data of 4 observations: 2, 7, 10 and 1 more · provhub</title>" in page

@@ -7,12 +7,14 @@ goes through :mod:`provhub.app.services` with the request's viewer, so access ri
 
 from __future__ import annotations
 
+import datetime as _dt
 from urllib.parse import quote
 
 from flask import Blueprint, render_template, request, url_for
 
 from provhub.provdm import registry
 from provhub.provdm.errors import InvalidParameter, NotFound, ProvhubError
+from provhub.provdm.facts import time_of
 
 from .. import services, summary
 from ..api import current_settings, current_store, current_viewer
@@ -47,6 +49,26 @@ def audit_url(iri: str) -> str:
 @bp.app_template_global()
 def summary_url(iri: str) -> str:
     return url_for("web.index") + "summaries/" + quote(iri, safe="")
+
+
+@bp.app_template_filter("utc")
+def utc_time(text: str | None, seconds: bool = True) -> str:
+    """``2004-12-04T22:08:10.184000+00:00`` as ``2004-12-04 22:08:10 UTC`` (other text unchanged)."""
+    t = time_of(text) if text else None
+    if t is None:
+        return text or ""
+    if t.tzinfo is not None:
+        t = t.astimezone(_dt.timezone.utc)
+    return t.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
+@bp.app_template_filter("middle")
+def middle(text: str, most: int = 40) -> str:
+    """``text`` with its middle left out when longer than ``most`` (a long id in a table)."""
+    if len(text) <= most:
+        return text
+    keep = (most - 1) // 2
+    return text[:keep] + "…" + text[-keep:]
 
 
 @bp.get("/")

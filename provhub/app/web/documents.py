@@ -44,8 +44,9 @@ def record_order(f: Facts) -> tuple:
 
 
 def label_of(shown: list[Facts]) -> str:
-    """What a document is about in a few words: its one top product, else how many records of
-    its highest data level it holds, else how many records of each kind."""
+    """What a document is about in a few words: its one top product, else the observations
+    (OBS_IDs) of its highest data level, else how many records of that level it holds, else how
+    many records of each kind."""
     entities = [f for f in shown if f.kind == "entity" and f.level]
     if entities:
         top = max(level_rank(f.level) for f in entities)
@@ -53,6 +54,11 @@ def label_of(shown: list[Facts]) -> str:
         whole = top_level(best)
         if len(whole) == 1:
             return whole[0].title
+        runs = sorted({f.obs_id for f in whole if f.obs_id}, key=natural_key)
+        if runs:  # what an astronomer reads: the observations
+            more = f" and {len(runs) - 3:,} more" if len(runs) > 3 else ""
+            word = "observation" if len(runs) == 1 else f"{len(runs):,} observations"
+            return f"{whole[0].level} data of {word}: " + ", ".join(runs[:3]) + more
         more = f" and {len(whole) - 2:,} more" if len(whole) > 2 else ""
         return f"{len(whole):,} {whole[0].level} records: " + ", ".join(f.title for f in whole[:2]) + more
     counts = {k: sum(1 for f in shown if f.kind == k) for k in ("entity", "activity", "agent")}

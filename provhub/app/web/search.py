@@ -62,7 +62,7 @@ def rank(f: Facts, text: str) -> tuple:
     """Where a match goes (lower first): its exact id, then OBS_ID, then label equal to ``text``;
     then labels starting with it, with a word starting with it, holding it; then ids holding it;
     then any other attribute. Within each: later data levels first (products before their
-    inputs), then the id read naturally."""
+    inputs), then label and id read naturally (``run 2`` before ``run 10``)."""
     low = text.strip().lower()
     label = f.title.lower()
     ids = (f.id.lower(), f.short.lower())
@@ -82,7 +82,7 @@ def rank(f: Facts, text: str) -> tuple:
         place = 6
     else:
         place = 7
-    return (place, -level_rank(f.level), natural_key(f.short), f.id)
+    return (place, -level_rank(f.level), natural_key(f.title), natural_key(f.short), f.id)
 
 
 def _same_obs_id(obs_id: str, text: str) -> bool:
