@@ -334,6 +334,11 @@ def data_level(el: Element) -> str | None:
     return None
 
 
+def natural_key(text: str) -> tuple:
+    """Sort key putting ``a2`` before ``a10``: digit runs compare as numbers."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in re.split(r"(\d+)", text) if p)
+
+
 def obs_id(el: Element) -> str | None:
     return el.first("obs_id", "obsid")
 

@@ -417,6 +417,18 @@ def test_the_sample_pages_an_astronomer_opens(screen, tmp_path):
         screen.wait_for_url(base + "/records/" + quote(sample.SAMPLE_PRODUCT_ID, safe=""))
         screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
         _fits_the_screen(screen)
+        # fold by night: the two runs of 2004-12-04 in one node, the other nights' single runs as runs
+        screen.get_by_label("Fold into one node").select_option("night")
+        screen.get_by_role("button", name="Show").click()
+        screen.wait_for_url(re.compile(r"fold=night"))
+        screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
+        folded = screen.locator("figure.graph svg g[id^='group-']")
+        drawn = screen.locator("figure.graph svg").text_content()
+        assert "night of 2004-12-04" in drawn and "OBS_ID 23559" in drawn and "OBS_ID 23592" in drawn
+        assert folded.count() == 3
+        screen.locator("[data-graph]").scroll_into_view_if_needed()
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-nights.png"))
+        screen.go_back()
         screen.get_by_role("link", name="The full audit report").click()
         screen.wait_for_url(re.compile(r"/audits/"))
         _fits_the_screen(screen)

@@ -146,6 +146,7 @@ def record(record_id: str):
         depths=lineage.DEPTHS,
         directions=lineage.DIRECTION_NAMES,
         layouts=lineage.LAYOUT_NAMES,
+        folds=lineage.FOLD_NAMES,
         here=record_url(node.id),
         product=product,
         summary_page=summary.is_product(element) and product is None,
