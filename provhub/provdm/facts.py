@@ -290,6 +290,10 @@ _LEVEL_ATTRS = (
     "level",
     "dl",
 )
+#: the attribute names :func:`data_level` reads (public for cheap tests before it)
+LEVEL_ATTRS = _LEVEL_ATTRS
+#: a data level named in a label or id (``DL3``, ``dl-5``)
+LEVEL_IN_TEXT = _DL
 _IRF_TYPES = {
     "aeff",
     "edisp",

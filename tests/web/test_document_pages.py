@@ -179,3 +179,15 @@ def test_a_document_of_many_runs_is_named_by_its_observations(world):
     doc = services.ingest(store, text, "provn", settings=Settings(), viewer=OPERATOR).id
     page = page_of(client, doc)
     assert "<title>Document: DL3 data of 4 observations: 2, 7, 10 and 1 more · provhub</title>" in page
+
+
+def test_a_large_document_lists_its_records_by_id_and_is_named_by_its_product(world, monkeypatch):
+    client, _, public, _ = world
+    from provhub.app.web import documents
+
+    monkeypatch.setattr(documents, "LABEL_SCAN", 2)
+    monkeypatch.setattr(documents, "RECORDS_PER_PAGE", 2)
+    text = page_of(client, public)
+    assert "<title>Document: Crab spectrum · provhub</title>" in text  # dl5 is not on this page
+    assert record_links(text) == [EX + "a2", EX + "a10"]
+    assert record_links(page_of(client, public, "?page=3")) == [EX + "dl5"]

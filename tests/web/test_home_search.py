@@ -142,3 +142,15 @@ def test_after_the_sample_a_search_for_crab_lists_the_dl5_product_first(client, 
         "pks2155_hess_lc_3bins.fits",
         "crab_hess_fp.fits",
     ]
+
+
+def test_large_documents_are_read_for_products_only_or_listed_unread(world, monkeypatch):
+    client, store, _ = world
+    monkeypatch.setattr(home, "LEVEL_SCAN", 1)
+    monkeypatch.setattr(home, "FACTS_SCAN", 2)  # read the facts of the records that may be products
+    assert [p.id for p in home.overview(store, viewer=Viewer()).products] == [EX + "new4", EX + "old5"]
+    monkeypatch.setattr(home, "PRODUCT_SCAN", 3)  # no document fits: listed, not read
+    front = home.overview(store, viewer=Viewer())
+    assert front.products == [] and [d.label for d in front.documents] == [None, None]
+    docs = section(client.get("/").get_data(as_text=True), 'id="documents-heading"', "</section>")
+    assert docs.count('href="/documents/') == 2 and ">document " in docs
