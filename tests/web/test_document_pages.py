@@ -164,7 +164,9 @@ def test_many_records_are_paged(world, monkeypatch):
 def test_record_pages_link_the_documents_page(world):
     client, _, public, _ = world
     text = client.get("/records/" + quote(EX + "dl5", safe="")).get_data(as_text=True)
-    assert f'href="/documents/{public}"' in text
+    assert f'href="/documents/{public}"' in text  # its page, and each syntax to download
+    for f in ("json", "provn", "xml"):
+        assert f'href="/documents/{public}?format={f}"' in text
 
 
 def test_a_document_of_many_runs_is_named_by_its_observations(world):

@@ -32,8 +32,8 @@ PAGE_CSP = (
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 MAX_PAGE_SIZE = 200
-#: the syntaxes a page links a document in besides PROV-JSON, which the plain link gives
-OTHER_SYNTAXES = tuple(f for f in registry.of_kind(registry.SYNTAX) if f.name != "json")
+#: the syntaxes a record page links each document in (the plain link is the document's page)
+SYNTAXES = registry.of_kind(registry.SYNTAX)
 
 
 def record_url(iri: str) -> str:
@@ -140,7 +140,7 @@ def record(record_id: str):
         record=head,
         attributes=attributes(node),
         documents=detail.documents,
-        syntaxes=OTHER_SYNTAXES,
+        syntaxes=SYNTAXES,
         view=view,
         lineage=graph,
         depths=lineage.DEPTHS,
