@@ -386,9 +386,10 @@ def test_the_sample_pages_an_astronomer_opens(screen, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     timings = {}
     with serving(tmp_path, *docs) as base:
-        started = time.perf_counter()
-        screen.goto(base + "/")
-        timings["home"] = time.perf_counter() - started
+        for visit in ("cold", "warm"):  # the first request of a fresh store reads its files
+            started = time.perf_counter()
+            screen.goto(base + "/")
+            timings[visit] = time.perf_counter() - started
         _fits_the_screen(screen)
         products = screen.locator("section.home-products table tbody tr")
         assert products.count() == 2 and products.first.inner_text().startswith("pks2155_hess_lc_3bins.fits")
@@ -456,4 +457,4 @@ def test_the_sample_pages_an_astronomer_opens(screen, tmp_path):
         assert first.locator("a").inner_text() == "crab_hess_fp.fits" and "DL5" in first.inner_text()
         _fits_the_screen(screen)
         _shots(screen, "web-search-crab")
-    print(f"sample home page {timings['home']:.2f} s")
+    print(f"sample home page: first {timings['cold']:.2f} s, again {timings['warm']:.2f} s")
