@@ -431,6 +431,34 @@ def list_documents(store: Store, *, viewer: Viewer, offset: int = 0, limit: int 
     return store.list_documents(offset=offset, limit=limit, groups=viewer.visible_groups, today=today())
 
 
+def recent_documents(store: Store, *, viewer: Viewer, limit: int = 10):
+    """The newest ``limit`` documents ``viewer`` may read, newest first, and how many they may read."""
+    _, total = list_documents(store, viewer=viewer, offset=0, limit=1)
+    docs, _ = list_documents(store, viewer=viewer, offset=max(0, total - limit), limit=limit)
+    return list(reversed(docs)), total
+
+
+def document_nodes(store: Store, doc_id: str, *, viewer: Viewer, known=frozenset()) -> tuple[object, list, int]:
+    """A readable document, the records (entities, activities, agents) it asserts as ``viewer``
+    sees them (what a hidden document also says of a shared record left out) but those in
+    ``known`` (ids the caller has already read), and how many of its records are relations;
+    NotFound, as for an unknown id, when the document is hidden."""
+    stored = readable_document(store, doc_id, viewer)
+    ids = store.document_records([stored.id]).get(stored.id, [])
+    nodes = readable_nodes(store, [i for i in ids if i not in known], viewer=viewer)
+    return stored, nodes, len(ids) - len(nodes) - sum(1 for i in ids if i in known)
+
+
+def readable_nodes(store: Store, ids: list[str], *, viewer: Viewer) -> list:
+    """The records of ``ids`` (nodes only) as ``viewer`` may see them: ``ids`` must be records that
+    readable documents assert; what only a hidden document says of them is left out."""
+    nodes = store.get_nodes(ids) if ids else []
+    if nodes and not sees_everything(store, viewer):
+        _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
+        nodes = as_readable(store, nodes, mixed, viewer, {})
+    return nodes
+
+
 def document_text(store: Store, doc_id: str, fmt: str, *, viewer: Viewer = OPERATOR) -> str:
     """A stored document in a syntax: the original text when asked in its own syntax."""
     stored = readable_document(store, doc_id, viewer)

@@ -22,6 +22,7 @@ from provhub.provdm.facts import (
     data_level,
     is_irf,
     ivoa_class,
+    natural_key,
     noun,
     obs_id,
     prov_types,
@@ -226,11 +227,6 @@ def activity_facts(store, activity_id: str, *, settings, viewer) -> ActivityFact
     times = [time_of(next(iter(el.values(n)), None)) if el else None for n in ("startTime", "endTime")]
     start, end = (t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else None for t in times)
     return ActivityFacts(start, end, activity_parameters(flat, activity_id), activity_software(flat, activity_id))
-
-
-def natural_key(text: str) -> tuple:
-    """Sort key putting ``a2`` before ``a10``: digit runs compare as numbers."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in re.split(r"(\d+)", text) if p)
 
 
 def _link_rank(el: Element) -> int:

@@ -290,6 +290,10 @@ _LEVEL_ATTRS = (
     "level",
     "dl",
 )
+#: the attribute names :func:`data_level` reads (public for cheap tests before it)
+LEVEL_ATTRS = _LEVEL_ATTRS
+#: a data level named in a label or id (``DL3``, ``dl-5``)
+LEVEL_IN_TEXT = _DL
 _IRF_TYPES = {
     "aeff",
     "edisp",
@@ -332,6 +336,11 @@ def data_level(el: Element) -> str | None:
         if m:
             return "DL" + m.group(1)
     return None
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key putting ``a2`` before ``a10``: digit runs compare as numbers."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in re.split(r"(\d+)", text) if p)
 
 
 def obs_id(el: Element) -> str | None:

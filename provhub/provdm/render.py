@@ -22,6 +22,7 @@ audits and the record pages read too.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import html
 import re
@@ -44,6 +45,7 @@ from .facts import (
     data_level,
     is_irf,
     ivoa_class,
+    natural_key,
     noun,
     obs_id,
     plural,
@@ -292,6 +294,50 @@ class _Drawing:
         if moved:
             self._move_edges(moved)
 
+    def fold(self, flat: Flat, expand: Collection[str], by: str) -> None:
+        """Draw the records that share a night, a telescope or a data level (``by``, one of
+        :data:`FOLDS`) as one node, unless its group id is in ``expand``; ``observation`` is
+        :meth:`fold_observations`. A record of an observation takes the night and telescope of
+        its observation (its IRFs have neither); agents and highlighted records stay out."""
+        if by == "observation":
+            self.fold_observations(flat, expand)
+            return
+        if by not in FOLDS:
+            raise InvalidParameter(f"fold must be one of {', '.join(FOLDS)}, not {by!r}", where="fold")
+        runs: dict[str, list[Element]] = defaultdict(list)
+        for each in flat.elements.values():
+            obs = obs_id(each)
+            if obs:
+                runs[obs].append(each)
+        own = _night if by == "night" else _telescope
+        of_run = {obs: next((k for k in sorted(filter(None, map(own, els)))), None) for obs, els in runs.items()}
+        groups: dict[str, list[Element]] = defaultdict(list)
+        for key, node in self.nodes.items():
+            found = flat.elements.get(key)
+            if found is None or found.kind == "agent" or node.highlight:
+                continue
+            el = found
+            if by == "level":
+                value = "IRF" if is_irf(el) else data_level(el)
+            else:
+                obs = obs_id(el)
+                value = of_run.get(obs) if obs else own(el)
+            if value:
+                groups[value].append(el)
+        moved: dict[str, str] = {}
+        for value, members in sorted(groups.items()):
+            gid = _group_id((by, value))
+            if len(members) < 2 or gid in expand or (by != "level" and _one_run(members)):
+                continue  # a night or telescope of one observation is drawn as that run
+            for el in members:
+                self.nodes.pop(el.id)
+            node = _fold_node(gid, by, value, sorted(members, key=lambda e: e.id))
+            self.titles[gid] = node.tooltip.split(":", 1)[0]
+            self.nodes[gid] = node
+            moved.update((el.id, gid) for el in members)
+        if moved:
+            self._move_edges(moved)
+
     # -- collapsing ----------------------------------------------------------------------------
 
     def collapse(self, cap: int, expand: Collection[str]) -> None:
@@ -415,6 +461,52 @@ def _run_node(gid: str, obs: str, members: list[Element]) -> _Node:
     return _Node(gid, "entity", RUN_SIGNATURE, lines, tip, f"#expand={gid}", 1, summary=True)
 
 
+#: what a graph can be folded by: one node per observation (OBS_ID), observing night, telescope
+#: or data level (:meth:`_Drawing.fold`)
+FOLDS = ("observation", "night", "telescope", "level")
+_FOLD_TITLES = {"night": "night of {}", "telescope": "{}", "level": "{}"}
+
+
+def _night(el: Element) -> str | None:
+    """The observing night of a record (its start, FITS DATE-OBS and TIME-OBS), as the UTC date
+    twelve hours earlier: runs after midnight stay with the evening they started."""
+    when = time_of(next(iter(el.values("startTime")), None))
+    if when is None:
+        day = next((text_of(v).strip() for v in el.values("date_obs")), "")
+        clock = next((text_of(v).strip() for v in el.values("time_obs")), "")
+        when = time_of(f"{day}T{clock or '12:00:00'}") if len(day) == 10 else None
+    if when is None:
+        return None
+    return (when - _dt.timedelta(hours=12)).date().isoformat()
+
+
+def _telescope(el: Element) -> str | None:
+    """The telescope a record names (FITS TELESCOP, else INSTRUME)."""
+    value = (el.first("telescop") or el.first("instrume") or "").strip()
+    return value or None
+
+
+def _one_run(members: list[Element]) -> bool:
+    runs = {obs_id(el) for el in members}
+    return len(runs) == 1 and None not in runs
+
+
+def _fold_node(gid: str, by: str, value: str, members: list[Element]) -> _Node:
+    """The node standing for the records of one night, telescope or data level: how many
+    observations and records it holds, and a link that expands it."""
+    runs = sorted({o for o in map(obs_id, members) if o}, key=natural_key)
+    name = _FOLD_TITLES[by].format(value)
+    lines = []
+    if runs:
+        shown = ", ".join(runs[:3]) + (", …" if len(runs) > 3 else "")
+        lines.append(f'<FONT POINT-SIZE="8">{_h(f"{len(runs):,} observation" + ("s" if len(runs) > 1 else ""))}</FONT>')
+        lines.append(f'<FONT POINT-SIZE="8">{_h(shown, 28)}</FONT>')
+    lines.append(f'<FONT POINT-SIZE="7" COLOR="#555555">{len(members):,} records · expand</FONT>')
+    names = [title(el) for el in members]
+    tip = f"{name}: {len(members)} records: " + ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+    return _Node(gid, "entity", by, lines, tip, f"#expand={gid}", len(members), summary=True)
+
+
 def _hdu_name(el: Element) -> str:
     """``AEFF`` for the HDU ``file.fits[AEFF]``: its HDU name, else its title."""
     name = el.first("hduName")
@@ -437,6 +529,7 @@ def to_dot(
     link: Callable[[str], str | None] | None = None,
     expand: Collection[str] = (),
     by_observation: bool = False,
+    fold: Collection[str] = (),
 ) -> str:
     """The DOT text :func:`render` lays out (same arguments)."""
     direction = (direction or "").upper()
@@ -446,8 +539,8 @@ def to_dot(
         )
     flat = read_facts(doc)
     drawing = _Drawing(flat, set(highlight or ()), link)
-    if by_observation:
-        drawing.fold_observations(flat, set(expand))
+    for by in fold or (("observation",) if by_observation else ()):
+        drawing.fold(flat, set(expand), by)
     drawing.collapse(max(int(node_cap), 1), set(expand))
     return drawing.dot(direction)
 
@@ -462,6 +555,7 @@ def render(
     link: Callable[[str], str | None] | None = None,
     expand: Collection[str] = (),
     by_observation: bool = False,
+    fold: Collection[str] = (),
     timeout: float = DOT_TIMEOUT,
 ) -> bytes:
     """Draw ``doc``: ``fmt`` is a name of :data:`FORMATS`; ``direction`` BT, TB, LR or RL.
@@ -470,7 +564,9 @@ def render(
     ``link(iri)`` gives the URL a node points to (None: no link). ``expand``: group ids (from
     ``#expand=<id>`` links of summary nodes) to draw in full. ``by_observation``: the records
     of one OBS_ID are drawn as one node (labelled with its date, target, telescopes and IRFs)
-    before the node cap applies. Graphviz may run at most
+    before the node cap applies. ``fold``: names of :data:`FOLDS`, applied in turn, instead
+    (``("night", "observation")``: one node per night, and an expanded night shows its runs
+    folded). Graphviz may run at most
     ``timeout`` seconds (and never more than :data:`DOT_TIMEOUT`). Raises InvalidParameter,
     QueryTimeout (Graphviz ran out of time: the picture is too large to draw), RenderError.
     """
@@ -485,6 +581,7 @@ def render(
         link=link,
         expand=expand,
         by_observation=by_observation,
+        fold=fold,
     ).encode("utf-8")
     if fmt == "dot":
         return source
@@ -513,6 +610,7 @@ def run_dot(source: bytes, fmt: str, timeout: float = DOT_TIMEOUT) -> bytes:
 __all__ = [
     "render",
     "to_dot",
+    "FOLDS",
     "run_dot",
     "SVG_CSP",
     "FORMATS",

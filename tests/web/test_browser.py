@@ -359,3 +359,102 @@ def test_a_1000_run_fan_in_opens_in_under_2_s_and_expands_on_click(screen, tmp_p
         print(f"1000-run fan-in: opened {opened:.2f} s, 10 pan steps {panned:.3f} s, expanded {expanded:.2f} s")
         assert screen.locator("figure.graph svg g[id^='group-']").count() >= 1000
         screen.screenshot(path=str(ARTIFACTS / "web-fan-in-1000-expanded.png"))
+
+
+def _shots(pg, name: str) -> None:
+    """The whole page, and what the screen shows first."""
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}-screen.png"))
+
+
+def _fits_the_screen(pg) -> None:
+    """In the site layout (header, one h1), no sideways scrolling, every image described."""
+    assert pg.locator("header.banner").count() == 1 and pg.locator("h1").count() == 1
+    assert pg.evaluate("document.documentElement.scrollWidth") <= pg.viewport_size["width"]
+    assert pg.evaluate("[...document.images].filter(i => !i.hasAttribute('alt')).length") == 0
+    assert pg.locator("header.banner a.brand").count() == 1
+
+
+def test_the_sample_pages_an_astronomer_opens(screen, tmp_path):
+    """Home, document, product, its summary and audit, and the analysis activity, on the quick
+    start's sample in Chromium at 1280x800, reached by clicking: no script error or CSP violation
+    (``watched``), each fits the screen; a screenshot of each in artifacts/."""
+    sample = pytest.importorskip("provhub.app.sample")
+    docs = sample.sample_documents()
+    if not docs:
+        pytest.skip("the sample data is not in data/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    timings = {}
+    with serving(tmp_path, *docs) as base:
+        for visit in ("cold", "warm"):  # the first request of a fresh store reads its files
+            started = time.perf_counter()
+            screen.goto(base + "/")
+            timings[visit] = time.perf_counter() - started
+        _fits_the_screen(screen)
+        products = screen.locator("section.home-products table tbody tr")
+        assert products.count() == 2 and products.first.inner_text().startswith("pks2155_hess_lc_3bins.fits")
+        assert "crab_hess_fp.fits" in products.nth(1).inner_text()
+        counts = screen.locator("section.home-counts").inner_text()
+        assert "DL5" in counts and "DL3" in counts and "entity" in counts
+        _shots(screen, "web-home")
+
+        # keyboard: the skip link comes first, then the site's links
+        screen.keyboard.press("Tab")
+        assert screen.evaluate("document.activeElement.className") == "skip"
+
+        screen.locator("section.home-documents a", has_text="crab_hess_fp.fits").click()
+        screen.wait_for_url(re.compile(r"/documents/[0-9a-f]{32}$"))
+        document_url = screen.url
+        _fits_the_screen(screen)
+        assert screen.locator("h1").inner_text().endswith("crab_hess_fp.fits")
+        assert "public" in screen.locator("dl.facts").inner_text()
+        assert screen.locator("ul.downloads a").count() == 3
+        _shots(screen, "web-document")
+        with screen.expect_download() as info:
+            screen.locator("ul.downloads").get_by_role("link", name="PROV-N").click()
+        assert Path(info.value.path()).read_text().startswith("document")
+
+        screen.locator("table.results a", has_text="crab_hess_fp.fits").first.click()
+        screen.wait_for_url(base + "/records/" + quote(sample.SAMPLE_PRODUCT_ID, safe=""))
+        screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
+        _fits_the_screen(screen)
+        # fold by night: the two runs of 2004-12-04 in one node, the other nights' single runs as runs
+        screen.get_by_label("Fold into one node").select_option("night")
+        screen.get_by_role("button", name="Show").click()
+        screen.wait_for_url(re.compile(r"fold=night"))
+        screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
+        folded = screen.locator("figure.graph svg g[id^='group-']")
+        drawn = screen.locator("figure.graph svg").text_content()
+        assert "night of 2004-12-04" in drawn and "OBS_ID 23559" in drawn and "OBS_ID 23592" in drawn
+        assert folded.count() == 3
+        screen.locator("[data-graph]").scroll_into_view_if_needed()
+        screen.screenshot(path=str(ARTIFACTS / "web-sample-nights.png"))
+        screen.go_back()
+        screen.get_by_role("link", name="The full audit report").click()
+        screen.wait_for_url(re.compile(r"/audits/"))
+        _fits_the_screen(screen)
+        assert screen.title() == "Audit of crab_hess_fp.fits · provhub"
+        assert screen.locator("main a[href^='/records/']").count() > 10
+        _shots(screen, "web-audit")
+
+        screen.goto(base + "/summaries/" + quote(sample.SAMPLE_PRODUCT_ID, safe=""))
+        _fits_the_screen(screen)
+        assert "Observations (4)" in screen.locator("section.product").inner_text()
+        _shots(screen, "web-summary")
+
+        screen.goto(document_url)
+        screen.locator("table.results a", has_text="gammapy analysis of Crab").first.click()
+        screen.wait_for_url(re.compile(r"generation$"))
+        screen.wait_for_function("document.querySelector('[data-graph]').dataset.readyMs !== undefined")
+        _fits_the_screen(screen)
+        run = screen.locator("section.activity").inner_text()
+        assert "Parameters (33)" in run and "Gammapy" in run
+        _shots(screen, "web-activity")
+
+        # the search ranks the DL5 product first
+        screen.goto(base + "/?q=crab")
+        first = screen.locator("table.results tbody tr").first
+        assert first.locator("a").inner_text() == "crab_hess_fp.fits" and "DL5" in first.inner_text()
+        _fits_the_screen(screen)
+        _shots(screen, "web-search-crab")
+    print(f"sample home page: first {timings['cold']:.2f} s, again {timings['warm']:.2f} s")

@@ -87,7 +87,7 @@ def test_empty_search_lists_every_record_paginated(client, store, known):
     seen, url = [], "/?limit=4"
     while url:
         text = get_html(client, url)
-        found = links(text)
+        found = links(text[text.index('id="results-heading"') :])  # the home page's products come first
         assert 1 <= len(found) <= 4
         seen += found
         nxt = re.search(r'<a rel="next" href="([^"]+)"', text)

@@ -9,10 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from provhub.app import create_app, services
 from provhub.app.access import Viewer
 from provhub.app.summary import natural_key
-from tests.conftest import make_settings
+from tests.web.worlds import rights_world
 
 EX = "http://example.org/cta#"
 PUBLIC = """document
@@ -52,12 +51,7 @@ SECRETS = ("SECRET", "99999", "secretrun", "secretirf", "secretpar", "ex:bob")
 
 @pytest.fixture
 def world(backend, request, tmp_path):
-    settings = make_settings(backend, request, tmp_path, auth="on")
-    app = create_app(settings)
-    store = app.extensions["provhub.store"]
-    op = Viewer(name="op", role="admin")
-    services.ingest(store, PUBLIC, "provn", settings=settings, viewer=op)
-    services.ingest(store, PRIVATE, "provn", settings=settings, viewer=op, rights="proprietary", group="hess")
+    app, store, settings, _, _ = rights_world(backend, request, tmp_path, (PUBLIC,), (PRIVATE,))
     yield app.test_client(), store, settings
     store.close()
 

@@ -22,10 +22,13 @@ def current_viewer():
     return g.get("provhub_viewer", ANONYMOUS)
 
 
-def wants_html() -> bool:
-    """True when a browser asks for a page (text/html preferred over JSON)."""
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
+def wants_html(offered=("application/json",)) -> bool:
+    """True when a browser asks for a page: Accept gives ``text/html`` a higher quality than each
+    media type in ``offered`` (a browser's ``text/html,...,application/xml;q=0.9,*/*;q=0.8``);
+    ``*/*``, no Accept, or a tie keep the API's answer."""
+    accept = request.accept_mimetypes
+    html = accept["text/html"]
+    return html > 0 and all(accept[t] < html for t in offered)
 
 
 def negotiate(

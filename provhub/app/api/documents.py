@@ -8,7 +8,7 @@ from provhub.provdm import formats, registry
 from provhub.provdm.errors import InvalidParameter, UnsupportedMediaType
 
 from .. import identity, services
-from . import current_settings, current_store, current_viewer, int_arg, negotiate, rights_args
+from . import current_settings, current_store, current_viewer, int_arg, negotiate, rights_args, wants_html
 from .body import request_text
 
 bp = Blueprint("documents", __name__)
@@ -68,6 +68,11 @@ def list_documents():
 
 @bp.get("/documents/<doc_id>")
 def get_document(doc_id: str):
+    """The document in a PROV syntax; its HTML page when a browser asks for one (web.documents)."""
+    if not request.args.get("format") and wants_html(formats.MEDIA_TYPE_FORMATS):
+        from ..web.documents import document_page
+
+        return document_page(doc_id)
     fmt = negotiate(
         formats.MEDIA_TYPES, "json", param="format", names=formats.NAME_FORMATS, media_types=formats.MEDIA_TYPE_FORMATS
     )
@@ -75,6 +80,7 @@ def get_document(doc_id: str):
     resp = Response(text, mimetype=formats.MEDIA_TYPES[fmt])
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    resp.headers["Vary"] = "Accept"
     return resp
 
 

@@ -274,7 +274,11 @@ def spec(base_url: str = "/") -> dict:
                         _param("format", schema={"type": "string", "enum": [f.name for f in syntaxes]}),
                     ],
                     "responses": {
-                        "200": {"description": "the document", "content": doc_content},
+                        "200": {
+                            "description": "the document; its HTML page when Accept prefers text/html to "
+                            "every PROV media type and no format is given (a browser)",
+                            "content": {**doc_content, "text/html": {"schema": {"type": "string"}}},
+                        },
                         "404": ERROR,
                         "406": ERROR,
                     },

@@ -7,18 +7,20 @@ goes through :mod:`provhub.app.services` with the request's viewer, so access ri
 
 from __future__ import annotations
 
+import datetime as _dt
 from urllib.parse import quote
 
 from flask import Blueprint, render_template, request, url_for
 
 from provhub.provdm import registry
 from provhub.provdm.errors import InvalidParameter, NotFound, ProvhubError
+from provhub.provdm.facts import time_of
 
 from .. import services, summary
 from ..api import current_settings, current_store, current_viewer
 from ..api import int_arg
 from ..errors import status_of
-from . import lineage
+from . import home, lineage
 from .records import KINDS, LEVELS, attributes, elements, facts, parse_filters, record_path
 from .search import SCAN_LIMIT, find
 
@@ -30,8 +32,8 @@ PAGE_CSP = (
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 MAX_PAGE_SIZE = 200
-#: the syntaxes a page links a document in besides PROV-JSON, which the plain link gives
-OTHER_SYNTAXES = tuple(f for f in registry.of_kind(registry.SYNTAX) if f.name != "json")
+#: the syntaxes a record page links each document in (the plain link is the document's page)
+SYNTAXES = registry.of_kind(registry.SYNTAX)
 
 
 def record_url(iri: str) -> str:
@@ -49,6 +51,26 @@ def summary_url(iri: str) -> str:
     return url_for("web.index") + "summaries/" + quote(iri, safe="")
 
 
+@bp.app_template_filter("utc")
+def utc_time(text: str | None, seconds: bool = True) -> str:
+    """``2004-12-04T22:08:10.184000+00:00`` as ``2004-12-04 22:08:10 UTC`` (other text unchanged)."""
+    t = time_of(text) if text else None
+    if t is None:
+        return text or ""
+    if t.tzinfo is not None:
+        t = t.astimezone(_dt.timezone.utc)
+    return t.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
+@bp.app_template_filter("middle")
+def middle(text: str, most: int = 40) -> str:
+    """``text`` with its middle left out when longer than ``most`` (a long id in a table)."""
+    if len(text) <= most:
+        return text
+    keep = (most - 1) // 2
+    return text[:keep] + "…" + text[-keep:]
+
+
 @bp.get("/")
 def index():
     settings = current_settings()
@@ -64,6 +86,8 @@ def index():
     )
     exact = _record_named(text) if text and not any(c.isspace() for c in text) else None
     kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    searched = bool(text or kind or filters.active)
+    front = home.overview(current_store(), viewer=current_viewer()) if not searched and page == 1 else None
     return render_template(
         "web/search.html",
         results=results,
@@ -74,7 +98,9 @@ def index():
         kind=kind,
         args=request.args,
         scan_limit=SCAN_LIMIT,
-        searched=bool(text or kind or filters.active),
+        searched=searched,
+        home=front,
+        level_scan=home.LEVEL_SCAN,
         record_url=record_url,
         exact=exact,
         page_url=lambda n: url_for("web.index", **kept, page=n),
@@ -114,12 +140,13 @@ def record(record_id: str):
         record=head,
         attributes=attributes(node),
         documents=detail.documents,
-        syntaxes=OTHER_SYNTAXES,
+        syntaxes=SYNTAXES,
         view=view,
         lineage=graph,
         depths=lineage.DEPTHS,
         directions=lineage.DIRECTION_NAMES,
         layouts=lineage.LAYOUT_NAMES,
+        folds=lineage.FOLD_NAMES,
         here=record_url(node.id),
         product=product,
         summary_page=summary.is_product(element) and product is None,

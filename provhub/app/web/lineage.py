@@ -37,6 +37,22 @@ LAYOUT_NAMES = {
     "LR": "causes right",
     "RL": "causes left",
 }
+#: what the graph folds into one node (``fold=``), and the folds drawn in turn: an expanded
+#: telescope shows its nights, an expanded night or data level its runs
+FOLD_NAMES = {
+    "observation": "runs (OBS_ID)",
+    "night": "nights",
+    "telescope": "telescopes",
+    "level": "data levels",
+    "none": "nothing",
+}
+FOLD_CHAINS = {
+    "observation": ("observation",),
+    "night": ("night", "observation"),
+    "telescope": ("telescope", "night", "observation"),
+    "level": ("level", "observation"),
+    "none": (),
+}
 #: AUTO draws causes above, or causes left when that picture is wider than this times its height
 #: (a fan-in of many runs): a screen is 16:10, and a wide row of runs would be unreadable fitted
 AUTO_WIDEST = 2.0
@@ -64,6 +80,7 @@ class View:
     layout: str = "AUTO"
     agents: bool = False
     expand: list[str] = field(default_factory=list)
+    fold: str = "observation"
 
     @classmethod
     def from_args(cls, args, *, max_depth: int) -> "View":
@@ -76,12 +93,16 @@ class View:
         if layout not in LAYOUT_NAMES:
             raise InvalidParameter(f"layout must be one of {', '.join(LAYOUT_NAMES)}, not {layout!r}", where="layout")
         expand = sorted({g for g in args.getlist("expand") if _GROUP_ID.fullmatch(g)})
-        return cls(direction, depth, layout, args.get("agents") in ("1", "on", "true"), expand)
+        fold = (args.get("fold") or "observation").strip().lower()
+        if fold not in FOLD_NAMES:
+            raise InvalidParameter(f"fold must be one of {', '.join(FOLD_NAMES)}, not {fold!r}", where="fold")
+        return cls(direction, depth, layout, args.get("agents") in ("1", "on", "true"), expand, fold)
 
     def query(self, *more_groups: str) -> str:
         """Query string of the record page showing this view, with ``more_groups`` expanded too."""
         args = [("direction", self.direction), ("depth", self.depth), ("layout", self.layout)]
         args += [("agents", "1")] if self.agents else []
+        args += [("fold", self.fold)] if self.fold != "observation" else []
         return urlencode(args + [("expand", g) for g in sorted({*self.expand, *more_groups})])
 
     def provsap_args(self, record_id: str) -> list[tuple[str, str]]:
@@ -144,7 +165,7 @@ def _build(store, record_id: str, view: View, deadline, *, settings, viewer, lin
             highlight={record_id},
             link=linked.get,
             expand=view.expand,
-            by_observation=True,
+            fold=FOLD_CHAINS[view.fold],
         )
 
     layout = view.layout if view.layout in DIRECTIONS else "BT"
@@ -200,4 +221,14 @@ def for_page(picture: bytes) -> tuple[Markup, list[tuple[str, str]]]:
     return Markup(svg), sorted(groups)
 
 
-__all__ = ["View", "Lineage", "build", "downloads", "for_page", "DEPTHS", "DIRECTION_NAMES", "LAYOUT_NAMES"]
+__all__ = [
+    "View",
+    "Lineage",
+    "build",
+    "downloads",
+    "for_page",
+    "DEPTHS",
+    "DIRECTION_NAMES",
+    "FOLD_NAMES",
+    "LAYOUT_NAMES",
+]

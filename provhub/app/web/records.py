@@ -15,6 +15,8 @@ from provhub.provdm import vocabulary as voc
 from provhub.provdm.codec import Graph, Node, to_document
 from provhub.provdm.errors import InvalidParameter
 from provhub.provdm.facts import (
+    LEVEL_ATTRS,
+    LEVEL_IN_TEXT,
     Element,
     data_level,
     is_irf,
@@ -112,6 +114,31 @@ def record_times(el: Element) -> list[_dt.datetime]:
         if t is not None:
             out.append(t)
     return out
+
+
+_LEVEL_NAMES = {norm(n) for n in LEVEL_ATTRS} | {"sedtype"}
+_HDU_NAMES = {"extname", "hduname"}
+
+
+def may_be_product(node: Node) -> bool:
+    """A cheap test, on the stored record, that :func:`facts` may find a DL4-DL6 entity: it has a
+    data-level attribute (or a SED type, or a FLUXPOINTS HDU), or its label or id names DL4-DL6.
+    Used to read the facts of only these among many records (a document's or a store's)."""
+    if node.kind != "entity":
+        return False
+    for name, value in node.attrs:
+        key = norm(name["qn"][1])
+        if key in _LEVEL_NAMES:
+            return True
+        if key in _HDU_NAMES and "FLUXPOINTS" in str(value).upper():
+            return True
+        if key in ("label", "name") and _names_product_level(str(value)):
+            return True
+    return _names_product_level(node.id)
+
+
+def _names_product_level(text: str) -> bool:
+    return any(m.group(1) in "456" for m in LEVEL_IN_TEXT.finditer(text))
 
 
 # -- search filters ----------------------------------------------------------------------------
@@ -231,6 +258,7 @@ __all__ = [
     "Attribute",
     "facts",
     "elements",
+    "may_be_product",
     "attributes",
     "parse_filters",
     "parse_time",

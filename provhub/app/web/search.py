@@ -1,18 +1,24 @@
-"""Record search for the web page: text and kind go to :func:`provhub.app.services.search_records`; data
-level and time window are read off each record here (the store cannot filter on them), scanning
-at most :data:`SCAN_LIMIT` text matches.
+"""Record search for the web page: text and kind go to :func:`provhub.app.services.search_records`
+(rights applied there); data level and time window are read off each record here (the store
+cannot filter on them), and the matches are ranked here (exact ids, OBS_IDs and labels above
+substring hits, ids read naturally), reading at most :data:`SCAN_LIMIT` text matches.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .. import services
+from ..summary import natural_key
+from .documents import level_rank
 from .records import Facts, Filters, elements, facts
 
-#: Most text matches read to apply the data level / time window filters.
+#: Most text matches read to rank them and apply the data level / time window filters.
 SCAN_LIMIT = 10_000
-_BATCH = 1_000
+#: A listing without text (every record, or one kind) is sorted by id read naturally up to this
+#: many records (reading 5,000 records takes ~0.3 s); a larger one keeps the store's order (IRI).
+SORT_LIMIT = 5_000
 
 
 @dataclass
@@ -45,19 +51,81 @@ def _facts(nodes) -> list[Facts]:
     return [facts(by_id[n.id]) for n in nodes]
 
 
+def _short(node) -> str:
+    _, local, prefix = node.qn
+    return f"{prefix}:{local}" if prefix and prefix != "default" else local
+
+
+def id_order(node) -> tuple:
+    """A listing's order: prefixed id read naturally (``pc1:a2`` before ``pc1:a10``), then IRI."""
+    return (natural_key(_short(node)), node.id)
+
+
+def rank(f: Facts, text: str) -> tuple:
+    """Where a match goes (lower first): its exact id, then OBS_ID, then label equal to ``text``;
+    then labels starting with it, with a word starting with it, holding it; then ids holding it;
+    then any other attribute. Within each: later data levels first (products before their
+    inputs), then label and id read naturally (``run 2`` before ``run 10``)."""
+    low = text.strip().lower()
+    label = f.title.lower()
+    ids = (f.id.lower(), f.short.lower())
+    if low in ids:
+        place = 0
+    elif f.obs_id is not None and _same_obs_id(f.obs_id, low):
+        place = 1
+    elif label == low:
+        place = 2
+    elif label.startswith(low):
+        place = 3
+    elif re.search(r"(?<![a-z0-9])" + re.escape(low), label):
+        place = 4
+    elif low in label:
+        place = 5
+    elif any(low in i for i in ids):
+        place = 6
+    else:
+        place = 7
+    return (place, -level_rank(f.level), natural_key(f.title), natural_key(f.short), f.id)
+
+
+def _same_obs_id(obs_id: str, text: str) -> bool:
+    obs_id = obs_id.strip().lower()
+    if obs_id.isdigit() and text.isdigit():
+        return int(obs_id) == int(text)  # 023523 is 23523
+    return obs_id == text
+
+
 def find(store, text: str, kind: str | None, filters: Filters, *, viewer, limit: int, offset: int) -> Results:
-    if not filters.active:
-        nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=limit, offset=offset)
-        return Results(_facts(nodes), total, offset, limit)
-    kept: list[Facts] = []
-    scanned, total = 0, 1
-    while scanned < min(total, SCAN_LIMIT):
-        nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=_BATCH, offset=scanned)
-        if not nodes:
-            break
-        scanned += len(nodes)
-        kept.extend(f for f in _facts(nodes) if filters.keep(f))
-    return Results(kept[offset : offset + limit], len(kept), offset, limit, complete=scanned >= total)
+    """One page of the records matching ``text`` (and ``kind`` and ``filters``), ranked by
+    :func:`rank` (a listing without text: by id, naturally, up to :data:`SORT_LIMIT` records, past
+    that in the store's order, by IRI). Ranking and the filters read at most :data:`SCAN_LIMIT`
+    matches; past that a search says it saw only the first ones."""
+    if not text and not filters.active:
+        _, total = services.search_records(store, "", kind, viewer=viewer, limit=1, offset=0)
+        if total > SORT_LIMIT:
+            nodes, total = services.search_records(store, "", kind, viewer=viewer, limit=limit, offset=offset)
+            return Results(_facts(nodes), total, offset, limit)
+        nodes, total = services.search_records(store, "", kind, viewer=viewer, limit=SORT_LIMIT, offset=0)
+        page = sorted(nodes, key=id_order)[offset : offset + limit]
+        return Results(_facts(page), total, offset, limit)
+    nodes, complete = _matches(store, text, kind, viewer)
+    kept = [f for f in _facts(nodes) if filters.keep(f)]
+    kept.sort(key=(lambda f: rank(f, text)) if text else (lambda f: (natural_key(f.short), f.id)))
+    return Results(kept[offset : offset + limit], len(kept), offset, limit, complete=complete)
 
 
-__all__ = ["Results", "find", "SCAN_LIMIT"]
+def _matches(store, text: str, kind: str | None, viewer) -> tuple[list, bool]:
+    """Records holding ``text``, and, when it is a prefixed name of the store (``pc1:a``), those
+    whose IRI holds its expansion (the store matches IRIs, not prefixes); and whether these are
+    all of them (at most :data:`SCAN_LIMIT` of each are read)."""
+    nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=SCAN_LIMIT, offset=0)
+    expanded = services.resolve_id(store, text) if text and not any(c.isspace() for c in text) else text
+    if expanded == text:
+        return nodes, len(nodes) >= total
+    more, more_total = services.search_records(store, expanded, kind, viewer=viewer, limit=SCAN_LIMIT, offset=0)
+    seen = {n.id for n in nodes}
+    both = nodes + [n for n in more if n.id not in seen]
+    return both, len(nodes) >= total and len(more) >= more_total
+
+
+__all__ = ["Results", "find", "rank", "SCAN_LIMIT"]

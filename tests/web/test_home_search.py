@@ -1,0 +1,156 @@
+"""The home page (products first, recent documents, counts by kind and data level, all over what
+the viewer may read) and search ranking (exact ids, OBS_IDs and labels above substring hits, ids
+read naturally), issue 18, each store backend."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote
+
+import pytest
+
+from provhub.app import services
+from provhub.app.access import Viewer
+from provhub.app.web import home
+from tests.web.worlds import OPERATOR, rights_world
+
+EX = "http://example.org/cta#"
+OLDER = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:old5, [prov:label="older Crab spectrum", ex:dataLevel="DL5"])
+  entity(ex:old5/SPECTRUM, [prov:label="older Crab spectrum[SPECTRUM]", ex:dataLevel="DL5"])
+  entity(ex:x_ev, [prov:label="Crab events", ex:dataLevel="DL3", ex:obs_id=23523])
+  activity(ex:fit)
+  wasGeneratedBy(ex:old5, ex:fit, -)
+  used(ex:fit, ex:x_ev, -)
+endDocument"""
+NEWER = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:new4, [prov:label="stacked cube", ex:dataLevel="DL4"])
+  entity(ex:zz_crab, [prov:label="crab", ex:note="the label is the search word"])
+  entity(ex:obs23523, [prov:label="run table", ex:obs_id="023523"])
+  entity(ex:ref, [ex:comment="made for the crab paper"])
+endDocument"""
+PRIVATE = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:secret6, [prov:label="SECRET-PRODUCT", ex:dataLevel="DL6"])
+  entity(ex:secret2, [prov:label="SECRET-DL2", ex:dataLevel="DL2"])
+  agent(ex:spy, [prov:label="SECRET-AGENT"])
+endDocument"""
+
+
+def naturals(n: int) -> str:
+    """Records pc1:a1 .. pc1:a<n>, whose store order (by IRI) puts a10 before a2."""
+    lines = ["document", "  prefix pc1 <http://example.org/pc1/>"]
+    lines += [f"  entity(pc1:a{i})" for i in range(1, n + 1)]
+    return "\n".join(lines + ["endDocument"])
+
+
+@pytest.fixture
+def world(backend, request, tmp_path):
+    app, store, settings, _, _ = rights_world(backend, request, tmp_path, (OLDER, NEWER), (PRIVATE,))
+    yield app.test_client(), store, settings
+    store.close()
+
+
+def links(text: str) -> list[str]:
+    return [html.unescape(m).replace("%3A", ":").replace("%2F", "/").replace("%23", "#")
+            for m in re.findall(r'href="/records/([^"?]+)"', text)]  # fmt: skip
+
+
+def section(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end, text.index(start))]
+
+
+def test_the_home_page_shows_products_newest_first_then_documents_and_counts(world):
+    client, store, _ = world
+    r = client.get("/")
+    assert r.status_code == 200
+    text = r.get_data(as_text=True)
+    products = section(text, 'id="products-heading"', "</section>")
+    # the newest document's product first; a product's HDU goes with its file
+    assert links(products) == [EX + "new4", EX + "old5"]
+    docs = section(text, 'id="documents-heading"', "</section>")
+    assert "Recent documents (2 in all)" in docs
+    assert re.findall(r'href="/documents/([0-9a-f]+)"', docs) == [d.id for d in reversed(store.list_documents()[0][:2])]
+    assert "older Crab spectrum" in docs  # a document is named by its product
+    counts = section(text, 'id="counts-heading"', "</section>")
+    assert "By kind (8 records)" in counts
+    assert re.search(r'kind=entity">entity</a></th><td>7</td>', counts)
+    assert re.search(r'kind=activity">activity</a></th><td>1</td>', counts)
+    assert re.search(r'kind=agent">agent</a></th><td>0</td>', counts)
+    for level, n in (("DL5", 2), ("DL4", 1), ("DL3", 1)):
+        assert re.search(rf'level={level}">{level}</a></th><td>{n}</td>', counts), level
+    assert "DL6" not in counts and "DL2" not in counts
+    assert text.index('id="products-heading"') < text.index('id="results-heading"')  # products first
+    assert "All records 1–8 of 8" in text
+
+
+def test_the_home_page_counts_and_lists_only_what_the_viewer_may_read(world):
+    client, store, _ = world
+    text = client.get("/").get_data(as_text=True)
+    for secret in ("SECRET", "secret6", "secret2", "spy", "3 in all", "9 records", "10 records"):
+        assert secret not in text, secret
+    anonymous = home.overview(store, viewer=Viewer())
+    hess = home.overview(store, viewer=Viewer(name="h", role="reader", groups=frozenset({"hess"})))
+    assert anonymous.records == 8 and hess.records == 11
+    assert anonymous.kinds == {"entity": 7, "activity": 1, "agent": 0}
+    assert hess.kinds == {"entity": 9, "activity": 1, "agent": 1}
+    assert dict(hess.levels)["DL6"] == 1 and "DL6" not in dict(anonymous.levels)
+    assert [p.id for p in hess.products] == [EX + "secret6", EX + "new4", EX + "old5"]
+    assert hess.documents_total == 3 and anonymous.documents_total == 2
+
+
+def test_a_search_ranks_exact_ids_obs_ids_and_labels_above_substring_hits(world):
+    client, _, _ = world
+    found = links(section(client.get("/?q=crab").get_data(as_text=True), 'id="results-heading"', "</section>"))
+    # the label "crab" itself, then labels starting with it, labels with the word, then any text
+    assert found == [EX + "zz_crab", EX + "x_ev", EX + "old5", EX + "old5/SPECTRUM", EX + "ref"]
+    found = links(section(client.get("/?q=23523").get_data(as_text=True), 'id="results-heading"', "</section>"))
+    assert found[:2] == [EX + "x_ev", EX + "obs23523"]  # both OBS_ID 23523 (023523 too), the DL3 first
+    found = links(section(client.get("/?q=ex:fit").get_data(as_text=True), 'id="results-heading"', "</section>"))
+    assert found == [EX + "fit"]
+
+
+def test_ids_are_listed_and_ranked_naturally(world):
+    client, store, settings = world
+    services.ingest(store, naturals(12), "provn", settings=settings, viewer=OPERATOR)
+    for url in ("/?kind=entity&limit=200", "/?q=pc1:a", "/?q=example.org/pc1"):
+        found = [i for i in links(client.get(url).get_data(as_text=True)) if "/pc1/" in i]
+        assert found[-12:] == [f"http://example.org/pc1/a{i}" for i in range(1, 13)], url
+    text = client.get("/?q=" + quote("pc1:a2", safe="")).get_data(as_text=True)
+    assert links(section(text, 'id="results-heading"', "</section>"))[0] == "http://example.org/pc1/a2"
+
+
+sample = pytest.importorskip("provhub.app.sample")
+
+
+def test_after_the_sample_a_search_for_crab_lists_the_dl5_product_first(client, store, settings):
+    docs = sample.sample_documents()
+    if not docs:
+        pytest.skip("the sample data is not in data/")
+    for doc in docs:
+        services.ingest_prov(store, doc, settings=settings)
+    text = client.get("/?q=crab").get_data(as_text=True)
+    first = re.search(r'<tbody>\s*<tr class="kind-(\w+)">\s*<td><a href="([^"]+)">([^<]+)</a>', text)
+    assert first and first.group(3) == "crab_hess_fp.fits"
+    assert first.group(2) == "/records/" + quote(sample.SAMPLE_PRODUCT_ID, safe="")
+    front = client.get("/").get_data(as_text=True)
+    products = section(front, 'id="products-heading"', "</section>")
+    assert [m for m in re.findall(r'">([^<]+)</a></td><td>DL5', products)] == [
+        "pks2155_hess_lc_3bins.fits",
+        "crab_hess_fp.fits",
+    ]
+
+
+def test_large_documents_are_read_for_products_only_or_listed_unread(world, monkeypatch):
+    client, store, _ = world
+    monkeypatch.setattr(home, "LEVEL_SCAN", 1)
+    monkeypatch.setattr(home, "FACTS_SCAN", 2)  # read the facts of the records that may be products
+    assert [p.id for p in home.overview(store, viewer=Viewer()).products] == [EX + "new4", EX + "old5"]
+    monkeypatch.setattr(home, "PRODUCT_SCAN", 3)  # no document fits: listed, not read
+    front = home.overview(store, viewer=Viewer())
+    assert front.products == [] and [d.label for d in front.documents] == [None, None]
+    docs = section(client.get("/").get_data(as_text=True), 'id="documents-heading"', "</section>")
+    assert docs.count('href="/documents/') == 2 and ">document " in docs
