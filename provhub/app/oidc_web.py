@@ -243,3 +243,112 @@ def logout():
     # the CSRF check of every write ran in security.py; a browser without a session just leaves
     session.clear()
     return redirect(url_for("web.index"), code=303)
+
+
+#: what the OpenAPI document says of every route of this module
+ONLY_WITH_SIGN_IN = (
+    "Present only where web sign-in is configured (PROVHUB_OIDC_ISSUERS and PROVHUB_OIDC_CLIENT_ID; "
+    "docs/security.md, 'Web sign-in'); elsewhere the path is 404 and not in this document."
+)
+
+
+def openapi_paths(param) -> dict:
+    """The OpenAPI entries of the sign-in routes, merged into provhub/app/api/openapi.py's
+    document only when web sign-in is configured (the document describes the running service)."""
+    to = {"Location": {"schema": {"type": "string"}, "description": "where the browser goes next"}}
+    set_cookie = {"Set-Cookie": {"schema": {"type": "string"}, "description": "the provhub_session cookie"}}
+    page_or_error = {  # a browser (Accept: text/html) gets a page, other callers the usual error
+        "text/html": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+        "text/plain": {"schema": {"type": "string"}},
+        "application/x-votable+xml": {"schema": {"type": "string"}},
+    }
+    refused = {
+        "description": "the sign-in is refused: what failed, an HTML page for a browser",
+        "content": page_or_error,
+    }
+    unavailable = {"description": "the provider cannot be reached", "content": page_or_error}
+    common = {"tags": ["sign-in"], "x-provhub-only-with": "PROVHUB_OIDC_CLIENT_ID"}
+    return {
+        "/login": {
+            "get": {
+                **common,
+                "summary": "Start a web sign-in: redirect to the provider (authorization code, PKCE S256, nonce)",
+                "description": ONLY_WITH_SIGN_IN,
+                "operationId": "login",
+                "parameters": [param("next", description="a path on this service to go back to (else /)")],
+                "responses": {
+                    "302": {"description": "to the provider's authorization endpoint", "headers": {**to, **set_cookie}},
+                    "503": unavailable,
+                },
+            }
+        },
+        "/login/callback": {
+            "get": {
+                **common,
+                "summary": "The provider's answer: checks state, trades the code, checks the ID token (nonce, "
+                "signature, iss, aud, exp) and the access token, and signs the browser in",
+                "description": ONLY_WITH_SIGN_IN,
+                "operationId": "loginCallback",
+                "parameters": [
+                    param("state", description="the state /login sent (one use)"),
+                    param("code", description="the authorization code"),
+                    param("error", description="the provider's refusal (RFC 6749 4.1.2.1)"),
+                ],
+                "responses": {
+                    "302": {"description": "signed in: back to next", "headers": {**to, **set_cookie}},
+                    "401": refused,
+                    "503": unavailable,
+                },
+            }
+        },
+        "/login/session": {
+            "get": {
+                **common,
+                "summary": "Who is signed in, and the CSRF token a page sends with its writes",
+                "description": ONLY_WITH_SIGN_IN,
+                "operationId": "loginSession",
+                "responses": {
+                    "200": {
+                        "description": "signed in or not",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["signed_in"],
+                                    "properties": {
+                                        "signed_in": {"type": "boolean"},
+                                        "name": {"type": "string"},
+                                        "role": {"type": "string", "enum": ["reader", "writer", "admin"]},
+                                        "groups": {"type": "array", "items": {"type": "string"}},
+                                        "csrf": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        "/logout": {
+            "post": {
+                **common,
+                "summary": "Sign out (with the session's CSRF token, in X-CSRF-Token or the csrf_token field)",
+                "description": ONLY_WITH_SIGN_IN,
+                "operationId": "logout",
+                "parameters": [param(CSRF_HEADER, "header", description="the session's CSRF token")],
+                "requestBody": {
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {"type": "object", "properties": {"csrf_token": {"type": "string"}}}
+                        }
+                    }
+                },
+                "responses": {
+                    "303": {"description": "signed out: to the start page", "headers": {**to, **set_cookie}},
+                    "401": refused,
+                    "403": {"description": "a session without its CSRF token", "content": page_or_error},
+                },
+            }
+        },
+    }

@@ -78,8 +78,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _authenticate():
         g.provhub_viewer = viewer_from_request(app)
-        if request.method in _SAFE_METHODS:
-            return
+        if request.method in _SAFE_METHODS or request.routing_exception is not None:
+            return  # a read; or no such route or method, whose 404/405 comes next (no view runs)
         oidc_web.check_csrf()
         if request.endpoint == "login.logout":
             return

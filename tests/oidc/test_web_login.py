@@ -13,6 +13,7 @@ from joserfc.jwk import RSAKey
 
 from provhub.app import create_app, services
 from provhub.app.access import Viewer
+from tests.api.test_openapi import served_and_documented
 from tests.oidc.provider import AUDIENCE, Provider, User
 from tests.oidc.test_bearer import DOC, PN, oidc_settings
 
@@ -283,3 +284,17 @@ def test_a_replayed_callback_is_refused(site, provider):
     r = copy.get(callback)
     assert r.status_code == 401 and r.get_json()["error"]["where"] == "code", r.get_data(as_text=True)
     assert copy.get("/login/session").get_json() == {"signed_in": False}
+
+
+def test_the_openapi_document_has_the_sign_in_routes_where_they_exist(site):
+    client, _ = site
+    served, documented = served_and_documented(client.application)
+    assert served - documented == set() and documented - served == set()
+    spec = client.get("/openapi.json").get_json()
+    sign_in = {"GET /login", "GET /login/callback", "GET /login/session", "POST /logout"}
+    assert sign_in <= documented
+    for line in sign_in:
+        method, path = line.split()
+        op = spec["paths"][path][method.lower()]
+        assert op["x-provhub-only-with"] == "PROVHUB_OIDC_CLIENT_ID" and "Present only where" in op["description"]
+    assert spec["components"]["securitySchemes"]["session"]["name"] == "provhub_session"
