@@ -22,6 +22,10 @@ here when ``PROVHUB_OIDC_ISSUERS`` is set:
 - scopes narrow the role, never widen it: a token whose ``scope`` names provhub scopes
   (``provhub.read``, ``provhub.write``, ``provhub.admin``) gets at most the highest of them.
 
+:meth:`OidcVerifier.id_token` checks the ID token of a web sign-in (provhub/app/oidc_web.py) with
+the same keys and algorithms: ``iss``, ``aud`` = the client id, ``exp``, ``iat``, the sign-in's
+``nonce``, the access token's ``sub`` and ``at_hash``.
+
 Every refusal is :class:`provhub.provdm.errors.InvalidToken` (401 with
 ``WWW-Authenticate: Bearer error="invalid_token", error_description="..."``). A provider that
 cannot be reached for its keys is :class:`provhub.provdm.errors.ProviderUnavailable` (503, try again).
