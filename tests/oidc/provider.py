@@ -135,6 +135,8 @@ class Provider:
         #: a key that signs the ID tokens instead of the published one, under the published key's
         #: kid (a forged ID token)
         self.id_token_key: RSAKey | None = None
+        #: the kid the changed ID tokens name (default: the published signing key's)
+        self.id_token_kid: str | None = None
         self.id_tokens: list[str] = []  # every ID token the token endpoint gave
         self.rotate()
         self.app = self._make_app()
@@ -306,12 +308,12 @@ class _OpenID(OpenIDCode):
     def process_token(self, grant, response):
         token = super().process_token(grant, response)
         if "id_token" in token:
-            if self.provider.id_token_changes or self.provider.id_token_key:
+            if self.provider.id_token_changes or self.provider.id_token_key or self.provider.id_token_kid:
                 claims = json.loads(_b64decode(token["id_token"].split(".")[1]))
                 token["id_token"] = self.provider.mint(
                     {k: v for k, v in claims.items() if k not in self.provider.id_token_changes},
                     key=self.provider.id_token_key,
-                    header={"kid": self.provider.key.kid},
+                    header={"kid": self.provider.id_token_kid or self.provider.key.kid},
                     **{k.replace(".", "__"): v for k, v in self.provider.id_token_changes.items()},
                 )
             self.provider.id_tokens.append(token["id_token"])

@@ -3,6 +3,7 @@ cookie, CSRF on writes made with the session, sign-out; and what a signed-in bro
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -298,3 +299,28 @@ def test_the_openapi_document_has_the_sign_in_routes_where_they_exist(site):
         op = spec["paths"][path][method.lower()]
         assert op["x-provhub-only-with"] == "PROVHUB_OIDC_CLIENT_ID" and "Present only where" in op["description"]
     assert spec["components"]["securitySchemes"]["session"]["name"] == "provhub_session"
+
+
+def test_an_id_token_of_another_accepted_issuer_is_refused(backend, request, tmp_path, provider):
+    """Two issuers are accepted for bearer tokens; the sign-in went to the first, so an ID token
+    signed by the second (valid there, with the right nonce, audience and user) is refused."""
+    other = Provider()
+    try:
+        settings = oidc_settings(
+            backend, request, tmp_path, provider, oidc_client_id="provhub-web", oidc_client_secret="provhub-web-secret"
+        )
+        settings = dataclasses.replace(settings, oidc_issuers=f"{provider.issuer},{other.issuer}")
+        app = create_app(settings)
+        try:
+            client = app.test_client()
+            provider.id_token_changes = {"iss": other.issuer}
+            provider.id_token_key, provider.id_token_kid = other.key, other.key.kid
+            callback, _ = to_callback(client, provider)
+            r = client.get(callback)
+            assert r.status_code == 401, r.get_data(as_text=True)
+            assert r.get_json()["error"]["where"] == "id_token" and "another issuer" in r.get_json()["error"]["message"]
+            assert client.get("/login/session").get_json() == {"signed_in": False}
+        finally:
+            app.extensions["provhub.store"].close()
+    finally:
+        other.stop()
