@@ -8,8 +8,9 @@ at the ``token_endpoint`` (``PROVHUB_OIDC_CLIENT_ID`` / ``PROVHUB_OIDC_CLIENT_SE
 the ID token (:meth:`OidcVerifier.id_token`: signature by the issuer's keys, ``iss``,
 ``aud`` = the client id, ``exp``, ``iat``, the session's ``nonce``, the same ``sub``), checks the
 access token exactly as a bearer token (provhub/app/oidc.py) and keeps it in the session. A
-refused sign-in is a 401 (an HTML page for a browser) naming what failed. Each request of the browser is then
-checked again (expiry, keys), so the app keeps no state of its own: any worker can serve it.
+refused sign-in is a 401 (an HTML page for a browser) naming what failed. Each request of the
+browser is then checked again (expiry, keys), so the app keeps no state of its own: any worker
+can serve it.
 
 The session cookie is Flask's signed cookie, keyed by the store's own secret (the same for every
 process on one store): HttpOnly, SameSite=Lax, and Secure when the request came over TLS. A

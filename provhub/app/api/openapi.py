@@ -49,8 +49,8 @@ def spec(base_url: str = "/", sign_in: bool = False) -> dict:
 BOOKMARK_READ = (
     "Neo4j store: the value of an earlier Provhub-Bookmark answer header; the request waits until the "
     "cluster member serving it has that write (read your own writes through any worker). The embedded "
-    "store ignores it. Not a bookmark (more than 16 comma-separated values, or a character outside "
-    "printable ASCII, or a comma inside one): 400 where Provhub-Bookmark (docs/deployment.md)."
+    "store ignores it. Not a bookmark (more than 16 comma-separated values, a value of more than 1024 "
+    "characters, or a character outside printable ASCII): 400 where Provhub-Bookmark (docs/deployment.md)."
 )
 BOOKMARK_WRITTEN = (
     "Neo4j store, after a request that wrote: the driver's bookmark(s) of that write, comma-separated; send "
@@ -59,8 +59,9 @@ BOOKMARK_WRITTEN = (
 
 
 def _with_bookmarks(doc: dict) -> None:
-    """Every operation takes the Provhub-Bookmark request header (read before any route, so a bad
-    value is 400 on every path) and every successful write answers it (provhub/app/bookmarks.py)."""
+    """Every operation takes the Provhub-Bookmark request header (read before the route's view, so
+    a bad value is 400 on every operation) and every successful write answers it
+    (provhub/app/bookmarks.py)."""
     doc["components"]["parameters"] = {
         "Bookmark": {
             "name": bookmarks.HEADER,
