@@ -87,3 +87,15 @@ def test_the_documented_bookmark_pattern_is_what_the_service_takes(value):
     except InvalidParameter:
         taken = False
     assert bool(re.fullmatch(bookmarks.PATTERN, value)) is taken
+
+
+def test_writes_document_401_and_403_and_dali_posts_are_reads(client):
+    spec = client.get("/openapi.json").get_json()
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method == "get":
+                continue
+            if path in ("/provsap", "/datalink"):  # DALI sync queries by POST: reads
+                assert "401" not in op["responses"] and "403" not in op["responses"], path
+            else:
+                assert {"401", "403"} <= set(op["responses"]), (method, path)

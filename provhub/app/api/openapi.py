@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from provhub.provdm import registry
 from provhub.provdm.provsap import RESPONSE_FORMATS
 
-from .. import bookmarks, oidc_web
+from .. import bookmarks, oidc_web, security
 from . import questions
 
 bp = Blueprint("openapi", __name__)
@@ -75,11 +75,15 @@ def _with_bookmarks(doc: dict) -> None:
         "Bookmark": {"description": BOOKMARK_WRITTEN, "schema": {"type": "string"}},
     }
     given = {bookmarks.HEADER: {"$ref": "#/components/headers/Bookmark"}}
-    for item in doc["paths"].values():
+    for path, item in doc["paths"].items():
         for method, op in item.items():
             # new lists and dicts: operations share some (GET and POST /provsap their responses)
             op["parameters"] = [*op.get("parameters", []), {"$ref": "#/components/parameters/Bookmark"}]
             op["responses"] = {"400": ERROR, **op["responses"]}
+            if method not in ("get", "head") and path not in security.READ_POSTS:
+                # a write needs a writer's token (401 without one, 403 with a reader's), and with a
+                # signed-in browser's session its CSRF token (403)
+                op["responses"] = {"401": ERROR, "403": ERROR, **op["responses"]}
             if method not in ("get", "head"):
                 op["responses"] = {
                     status: {**answer, "headers": {**answer.get("headers", {}), **given}}
