@@ -19,6 +19,9 @@ from provhub.provdm.errors import InvalidParameter
 HEADER = "Provhub-Bookmark"
 _MAX_VALUES = 16
 _VALUE = re.compile(r"^[\x21-\x2b\x2d-\x7e]{1,1024}$")  # printable ASCII but comma
+#: what :func:`parse` takes, for the OpenAPI document: up to 16 values, comma-separated, with
+#: spaces or tabs around the commas and empty elements (an HTTP list header, RFC 9110 5.6.1)
+PATTERN = rf"^[ \t,]*([!-+\--~]{{1,1024}}[ \t]*(,[ \t,]*|$)){{0,{_MAX_VALUES}}}$"
 _given: ContextVar[tuple[str, ...]] = ContextVar("provhub_bookmarks_given", default=())
 _noted: ContextVar[list | None] = ContextVar("provhub_bookmarks_noted", default=None)
 
@@ -34,8 +37,8 @@ def note(values) -> None:
 
 
 def parse(header: str) -> tuple[str, ...]:
-    values = tuple(v.strip() for v in header.split(",") if v.strip())
-    if len(values) > _MAX_VALUES or not all(_VALUE.match(v) for v in values):
+    values = tuple(v.strip(" \t") for v in header.split(",") if v.strip(" \t"))
+    if len(values) > _MAX_VALUES or not all(_VALUE.fullmatch(v) for v in values):
         raise InvalidParameter(
             f"{HEADER} must be the value(s) of an earlier {HEADER} answer header (comma-separated, "
             f"at most {_MAX_VALUES})",
@@ -49,8 +52,11 @@ def init_app(app) -> None:
 
     @app.before_request
     def _take_bookmark():
-        _given.set(parse(request.headers.get(HEADER, "")))
         _noted.set([])
+        if request.routing_exception is not None:  # no such route or method: that 404/405 first
+            _given.set(())
+            return
+        _given.set(parse(request.headers.get(HEADER, "")))
 
     @app.after_request
     def _give_bookmark(resp):

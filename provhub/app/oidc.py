@@ -22,6 +22,10 @@ here when ``PROVHUB_OIDC_ISSUERS`` is set:
 - scopes narrow the role, never widen it: a token whose ``scope`` names provhub scopes
   (``provhub.read``, ``provhub.write``, ``provhub.admin``) gets at most the highest of them.
 
+:meth:`OidcVerifier.id_token` checks the ID token of a web sign-in (provhub/app/oidc_web.py) with
+the same keys and algorithms: ``iss``, ``aud`` = the client id, ``exp``, ``iat``, the sign-in's
+``nonce``, the access token's ``sub`` and ``at_hash``.
+
 Every refusal is :class:`provhub.provdm.errors.InvalidToken` (401 with
 ``WWW-Authenticate: Bearer error="invalid_token", error_description="..."``). A provider that
 cannot be reached for its keys is :class:`provhub.provdm.errors.ProviderUnavailable` (503, try again).
@@ -29,6 +33,9 @@ cannot be reached for its keys is :class:`provhub.provdm.errors.ProviderUnavaila
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
 import json
 import threading
@@ -191,7 +198,9 @@ class OidcVerifier:
 
     # -- tokens ------------------------------------------------------------------------------
 
-    def viewer(self, token: str) -> Viewer:
+    def _verified(self, token: str) -> tuple[dict, str, str]:
+        """The claims of a JWT whose signature verifies with a key of its issuer, the issuer and
+        the algorithm."""
         try:
             compact = jws.extract_compact(token.encode("ascii"))
             header = compact.headers()
@@ -208,11 +217,56 @@ class OidcVerifier:
         if key.key_type != _KEY_TYPES[alg[:2]] or key.get("alg", alg) != alg:
             raise InvalidToken(f"the token's algorithm {alg} does not fit its key")
         try:
-            claims = jwt.decode(token, key, algorithms=[alg]).claims
+            return jwt.decode(token, key, algorithms=[alg]).claims, issuer, alg
         except JoseError:
             raise InvalidToken("the token's signature does not verify") from None
+
+    def viewer(self, token: str) -> Viewer:
+        claims, issuer, _ = self._verified(token)
         self._check_claims(claims, issuer)
         return self._viewer_of(claims, issuer)
+
+    def id_token(self, token: str, *, issuer: str, client_id: str, nonce: str, access_token: str) -> dict:
+        """The claims of the ID token of a web sign-in (OpenID Connect Core 1.0, 3.1.3.7): signed
+        by a key of ``issuer`` (the same keys, algorithms and cache as access tokens), ``iss`` is
+        ``issuer``, ``aud`` holds ``client_id`` (and ``azp`` is it when ``aud`` names others),
+        ``exp`` and ``iat`` are there (60 s skew), ``nonce`` is the one the sign-in sent, ``sub``
+        is the access token's, and ``at_hash``, when given, is the access token's hash. Every
+        refusal is :class:`InvalidToken` where ``id_token`` (or ``nonce``)."""
+        try:
+            claims, signer, alg = self._verified(token)
+        except InvalidToken as exc:
+            raise InvalidToken("ID token: " + exc.message, where="id_token") from None
+        if signer != issuer.rstrip("/"):
+            raise InvalidToken("the ID token is from another issuer than the one signed in at", where="id_token")
+        registry = jwt.JWTClaimsRegistry(
+            leeway=LEEWAY,
+            aud={"essential": True, "value": client_id},
+            exp={"essential": True},
+            iat={"essential": True},
+            sub={"essential": True},
+        )
+        try:
+            registry.validate(claims)
+        except JoseError as exc:
+            text = _claim_message(exc).replace("{audience}", f"the client id {client_id!r}")
+            raise InvalidToken("ID token: " + text, where="id_token") from None
+        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if len(audiences) > 1 and claims.get("azp") != client_id:
+            raise InvalidToken(f"the ID token names other audiences and its azp is not {client_id!r}", where="id_token")
+        given = claims.get("nonce")
+        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), nonce.encode()):
+            what = "has no nonce" if given is None else "has another nonce than this sign-in sent"
+            raise InvalidToken(f"the ID token {what} (a replayed or injected answer)", where="nonce")
+        try:
+            access_sub = json.loads(jws.extract_compact(access_token.encode("ascii")).payload).get("sub")
+        except (JoseError, ValueError, UnicodeError, TypeError, AttributeError):
+            access_sub = None
+        if access_sub is not None and str(access_sub) != str(claims["sub"]):
+            raise InvalidToken("the ID token and the access token are of different users (sub)", where="id_token")
+        if "at_hash" in claims and claims["at_hash"] != _half_hash(access_token, alg):
+            raise InvalidToken("the ID token's at_hash does not match the access token", where="id_token")
+        return claims
 
     def _check_claims(self, claims: dict, issuer: str) -> None:
         registry = jwt.JWTClaimsRegistry(
@@ -245,6 +299,14 @@ class OidcVerifier:
         sub = str(claims["sub"])
         name = claims.get("preferred_username") or sub
         return Viewer(name=str(name), role=role, groups=groups, principal=f"oidc:{issuer}#{sub}")
+
+
+def _half_hash(access_token: str, alg: str) -> str:
+    """``at_hash`` of an ID token signed with ``alg``: the left half of the access token's hash
+    by the algorithm's hash (SHA-256 for RS256, ...; SHA-512 for EdDSA), base64url (OpenID
+    Connect Core 1.0, 3.1.3.6)."""
+    digest = getattr(hashlib, "sha512" if alg == "EdDSA" else "sha" + alg[2:])(access_token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
 
 
 def _claim_message(exc: JoseError) -> str:

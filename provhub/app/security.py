@@ -11,7 +11,8 @@
   reverse proxy, as the user name (role reader; groups from ``X-Provhub-Groups``, comma-separated).
 - Otherwise the caller is anonymous: reads of public data only.
 - Writes (POST/PUT/PATCH/DELETE) need the writer or admin role: 401 without credentials, 403
-  with a reader token.
+  with a reader token. ``POST /provsap`` and ``POST /datalink`` are reads (DALI sync queries by
+  POST, :data:`READ_POSTS`).
 - ``PROVHUB_AUTH=off``: every caller is the operator (single user on a laptop); logged as a
   warning at start.
 """
@@ -28,6 +29,9 @@ from .oidc import OidcVerifier, looks_like_jwt
 
 PROXY_GROUPS_HEADER = "X-Provhub-Groups"
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+#: routes whose POST only reads: DALI 1.1 sync queries take their parameters by GET or POST
+#: (a form); they need no write role and no CSRF token, and rights apply as for GET
+READ_POSTS = frozenset({"/provsap", "/datalink"})
 
 
 def viewer_from_request(app: Flask) -> Viewer:
@@ -78,8 +82,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _authenticate():
         g.provhub_viewer = viewer_from_request(app)
-        if request.method in _SAFE_METHODS:
-            return
+        if request.routing_exception is not None:
+            return  # no such route or method: its 404/405 comes next (no view runs)
+        if request.method in _SAFE_METHODS or request.url_rule.rule in READ_POSTS:
+            return  # a read
         oidc_web.check_csrf()
         if request.endpoint == "login.logout":
             return

@@ -1,8 +1,12 @@
 """A real OpenID Connect provider on loopback for the tests, built with Authlib.
 
-It serves discovery (``/.well-known/openid-configuration``), its keys (``/jwks``) and a token
-endpoint (``/token``, the client-credentials grant, RFC 9068 JWT access tokens signed RS256 by
-Authlib's :class:`~authlib.oauth2.rfc9068.JWTBearerTokenGenerator`). Each client stands for one
+It serves discovery (``/.well-known/openid-configuration``), its keys (``/jwks``), an
+authorization endpoint (``/authorize``, the code grant with PKCE) and a token endpoint (``/token``,
+the client-credentials and code grants, RFC 9068 JWT access tokens signed RS256 by Authlib's
+:class:`~authlib.oauth2.rfc9068.JWTBearerTokenGenerator`; for the ``openid`` scope also an ID
+token with the authorization request's ``nonce``, Authlib's :class:`~authlib.oidc.core.grants.OpenIDCode`).
+``id_token_changes`` and ``id_token_key`` make it send ID tokens a real provider would not (a
+tampered nonce, another audience, a forged signature, ...). Each client stands for one
 user: its groups go into the token's groups claim. :meth:`Provider.rotate` makes a new signing
 key and, unless told to keep them, drops the old ones from the JWKS. :meth:`Provider.mint`
 signs claims of the test's choosing with the provider's key, for the tokens a real provider
@@ -22,6 +26,8 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.grants import OpenIDCode
 from flask import Flask, jsonify, request
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
@@ -110,6 +116,10 @@ class Code:
         return None
 
 
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
 class Provider:
     def __init__(self):
         self.keys: list[RSAKey] = []  # published keys; the last signs
@@ -119,6 +129,15 @@ class Provider:
         self.user: User | None = None
         self.jwks_hits = 0
         self.authorize_requests: list[dict] = []
+        #: claims the next ID tokens get changed (a value None drops the claim), as a broken or
+        #: hostile provider, or an attacker replaying another sign-in's answer, would send them
+        self.id_token_changes: dict = {}
+        #: a key that signs the ID tokens instead of the published one, under the published key's
+        #: kid (a forged ID token)
+        self.id_token_key: RSAKey | None = None
+        #: the kid the changed ID tokens name (default: the published signing key's)
+        self.id_token_kid: str | None = None
+        self.id_tokens: list[str] = []  # every ID token the token endpoint gave
         self.rotate()
         self.app = self._make_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_Quiet)
@@ -225,7 +244,7 @@ class Provider:
         self._generator = Generator(issuer="")
         server = AuthorizationServer(app, query_client=self.clients.get, save_token=lambda token, request: None)
         server.register_grant(grants.ClientCredentialsGrant)
-        server.register_grant(CodeGrant, [CodeChallenge(required=True)])
+        server.register_grant(CodeGrant, [CodeChallenge(required=True), _OpenID(self)])
         server.register_token_generator("default", self._generator)
 
         @app.get("/.well-known/openid-configuration")
@@ -260,3 +279,42 @@ class Provider:
     def stop(self):
         self._server.shutdown()
         self._thread.join(5)
+
+
+class _OpenID(OpenIDCode):
+    """ID tokens (OpenID Connect Core 1.0, 3.1.3.3) for the openid scope, signed RS256 with the
+    published key, with the nonce the authorization request carried; changed as the provider's
+    ``id_token_changes`` and ``id_token_key`` say."""
+
+    def __init__(self, provider: Provider):
+        super().__init__(require_nonce=False)
+        self.provider = provider
+
+    def resolve_client_private_key(self, client):
+        return self.provider.key
+
+    def get_client_claims(self, client):
+        return {"iss": self.provider.issuer, "aud": [client.client_id]}
+
+    def get_encode_header(self, client):
+        return {"alg": "RS256", "kid": self.provider.key.kid}
+
+    def exists_nonce(self, nonce, req):
+        return any(c.nonce == nonce for c in self.provider.codes.values())
+
+    def generate_user_info(self, user, scope):
+        return UserInfo(sub=user.sub, **{k: v for k, v in user.claims.items() if k == "preferred_username"})
+
+    def process_token(self, grant, response):
+        token = super().process_token(grant, response)
+        if "id_token" in token:
+            if self.provider.id_token_changes or self.provider.id_token_key or self.provider.id_token_kid:
+                claims = json.loads(_b64decode(token["id_token"].split(".")[1]))
+                token["id_token"] = self.provider.mint(
+                    {k: v for k, v in claims.items() if k not in self.provider.id_token_changes},
+                    key=self.provider.id_token_key,
+                    header={"kid": self.provider.id_token_kid or self.provider.key.kid},
+                    **{k.replace(".", "__"): v for k, v in self.provider.id_token_changes.items()},
+                )
+            self.provider.id_tokens.append(token["id_token"])
+        return token

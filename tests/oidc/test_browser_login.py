@@ -1,6 +1,6 @@
 """Sign-in in a real browser (headless Chromium, Playwright) through the loopback provider:
 the page of a proprietary record is not there before, is there once signed in, and is gone again
-after signing out."""
+after signing out; an ID token with another nonce ends on the "Sign-in refused" page."""
 
 from __future__ import annotations
 
@@ -63,6 +63,14 @@ def test_sign_in_and_out_in_the_browser(browser, tmp_path):  # noqa: F811
         assert me["signed_in"] and me["name"] == "alice"
         assert page.request.post(base + "/logout").status == 403  # no CSRF token
         assert page.request.post(base + "/logout", form={"csrf_token": me["csrf"]}).ok
+        r = page.goto(base + RECORD)
+        assert r.status == 404 and "CONFIDENTIAL" not in page.content()
+        # an answer whose ID token carries another nonce: the browser lands on the refusal page
+        provider.id_token_changes = {"nonce": "the-nonce-of-another-sign-in"}
+        r = page.goto(base + "/login?next=" + quote(RECORD, safe=""))
+        assert r.status == 401 and page.locator("h1").inner_text() == "Sign-in refused"
+        assert "another nonce than this sign-in sent" in page.locator("p.error").inner_text()
+        assert page.locator("a", has_text="Sign in again").get_attribute("href") == "/login"
         r = page.goto(base + RECORD)
         assert r.status == 404 and "CONFIDENTIAL" not in page.content()
         assert errors == []

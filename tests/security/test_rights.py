@@ -108,6 +108,26 @@ def test_lineage_hides_the_private_middle(world, who, fmt):
         assert "ETag" not in r.headers
 
 
+@pytest.mark.parametrize("who", ["anonymous", "other", "hess"])
+def test_a_dali_post_is_a_read_with_the_rights_of_get(world, who):
+    """POST /provsap and POST /datalink (DALI sync queries as a form) need no write role: any
+    caller gets what GET gives it, no more (they were refused as writes with auth on)."""
+    client, tokens, _, _, _ = world
+    token = tokens.get(who)
+    form = {"ID": "ex:dl5", "DEPTH": "ALL", "RESPONSEFORMAT": "PROV-JSON"}
+    got = client.get("/provsap?ID=ex:dl5&DEPTH=ALL&RESPONSEFORMAT=PROV-JSON", headers=hdr(token))
+    posted = client.post("/provsap", data=form, headers=hdr(token))
+    assert posted.status_code == 200, posted.get_data(as_text=True)
+    assert json.loads(posted.get_data()) == json.loads(got.get_data())
+    if who == "hess":
+        assert "secretcalib" in posted.get_data(as_text=True)
+    else:
+        assert_no_secret(posted.get_data(as_text=True))
+    links = client.post("/datalink", data={"ID": "ex:dl3"}, headers=hdr(token))
+    assert links.status_code == 200, links.get_data(as_text=True)
+    assert links.get_data() == client.get("/datalink?ID=ex:dl3", headers=hdr(token)).get_data()
+
+
 def test_placeholder_keeps_the_path_and_cut_drops_it(world, backend, request, tmp_path):
     client, tokens, _, settings, store = world
     doc = json.loads(client.get("/provsap?ID=ex:dl5&DEPTH=ALL").get_data())

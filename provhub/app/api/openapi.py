@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from provhub.provdm import registry
 from provhub.provdm.provsap import RESPONSE_FORMATS
 
+from .. import bookmarks, oidc_web, security
 from . import questions
 
 bp = Blueprint("openapi", __name__)
@@ -29,7 +30,70 @@ def _content(media_type: str) -> dict:
     return {"schema": {"type": "object" if media_type.endswith("json") else "string"}}
 
 
-def spec(base_url: str = "/") -> dict:
+def spec(base_url: str = "/", sign_in: bool = False) -> dict:
+    """The document of a service; ``sign_in``: web sign-in is configured (its routes exist)."""
+    doc = _spec(base_url)
+    if sign_in:
+        doc["paths"].update(oidc_web.openapi_paths(_param))
+        doc["components"]["securitySchemes"]["session"] = {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "provhub_session",
+            "description": "a browser signed in through /login; its writes need the session's CSRF token "
+            "(X-CSRF-Token or a csrf_token form field). " + oidc_web.ONLY_WITH_SIGN_IN,
+        }
+    _with_bookmarks(doc)
+    return doc
+
+
+BOOKMARK_READ = (
+    "Neo4j store: the value of an earlier Provhub-Bookmark answer header; the request waits until the "
+    "cluster member serving it has that write (read your own writes through any worker). The embedded "
+    "store ignores it. Not a bookmark (more than 16 comma-separated values, a value of more than 1024 "
+    "characters, or a character outside printable ASCII): 400 where Provhub-Bookmark (docs/deployment.md)."
+)
+BOOKMARK_WRITTEN = (
+    "Neo4j store, after a request that wrote: the driver's bookmark(s) of that write, comma-separated; send "
+    "it back on the next request (docs/deployment.md)"
+)
+
+
+def _with_bookmarks(doc: dict) -> None:
+    """Every operation takes the Provhub-Bookmark request header (read before the route's view, so
+    a bad value is 400 on every operation) and every successful write answers it
+    (provhub/app/bookmarks.py)."""
+    doc["components"]["parameters"] = {
+        "Bookmark": {
+            "name": bookmarks.HEADER,
+            "in": "header",
+            "required": False,
+            "description": BOOKMARK_READ,
+            "schema": {"type": "string", "pattern": bookmarks.PATTERN},
+        }
+    }
+    doc["components"]["headers"] = {
+        "Bookmark": {"description": BOOKMARK_WRITTEN, "schema": {"type": "string"}},
+    }
+    given = {bookmarks.HEADER: {"$ref": "#/components/headers/Bookmark"}}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            # new lists and dicts: operations share some (GET and POST /provsap their responses)
+            op["parameters"] = [*op.get("parameters", []), {"$ref": "#/components/parameters/Bookmark"}]
+            op["responses"] = {"400": ERROR, **op["responses"]}
+            if method not in ("get", "head") and path not in security.READ_POSTS:
+                # a write needs a writer's token (401 without one, 403 with a reader's), and with a
+                # signed-in browser's session its CSRF token (403)
+                op["responses"] = {"401": ERROR, "403": ERROR, **op["responses"]}
+            if method not in ("get", "head"):
+                op["responses"] = {
+                    status: {**answer, "headers": {**answer.get("headers", {}), **given}}
+                    if status.startswith("2") and "$ref" not in answer
+                    else answer
+                    for status, answer in op["responses"].items()
+                }
+
+
+def _spec(base_url: str) -> dict:
     bool_schema = {"type": "string", "enum": ["true", "false", "1", "0", "TRUE", "FALSE"]}
     syntaxes, reports = registry.of_kind(registry.SYNTAX), registry.of_kind(registry.REPORT)
     doc_body = {t: _content(t) for f in syntaxes for t in f.media_types}
@@ -637,4 +701,4 @@ def spec(base_url: str = "/") -> dict:
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(spec(request.url_root))
+    return jsonify(spec(request.url_root, sign_in="provhub.login" in current_app.extensions))
