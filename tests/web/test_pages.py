@@ -280,3 +280,42 @@ def test_static_files_are_served(client):
     assert css.mimetype == "text/css" and "javascript" in js.mimetype
     for r in (css, js):
         r.close()
+
+
+def test_a_record_page_lists_the_other_assertions_of_its_id_and_takes_as_of(tmp_path):
+    """Issue 17: an entity that is also an agent shows both on its page; issue 19: AS_OF on a
+    record page shows it as the store knew it then (a later document's attribute is left out)."""
+    import datetime as dt
+    import time
+
+    from provhub.app import create_app, services
+    from provhub.app.config import Settings
+
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'p.db'}", sample="off", auth="off")
+    app = create_app(settings)
+    store = app.extensions["provhub.store"]
+    head = "document\nprefix ex <http://example.org/>\n"
+    services.ingest(store, head + 'entity(ex:tool, [ex:version="0.20"])\nendDocument\n', "provn", settings=settings)
+    time.sleep(1.1)
+    moment = dt.datetime.now(dt.timezone.utc)
+    time.sleep(1.1)
+    services.ingest(
+        store,
+        head + "agent(ex:tool, [prov:type='prov:SoftwareAgent', ex:site=\"La Palma\"])\nendDocument\n",
+        "provn",
+        settings=settings,
+    )
+    client = app.test_client()
+    page = client.get("/records/" + quote("http://example.org/tool", safe=""))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Also asserted as an agent" in text and "La Palma" in text and "0.20" in text
+    then = client.get(
+        "/records/" + quote("http://example.org/tool", safe=""), query_string={"AS_OF": moment.isoformat()}
+    )
+    assert then.status_code == 200
+    old = then.get_data(as_text=True)
+    assert "As the store knew it on" in old and "0.20" in old
+    assert "La Palma" not in old and "Also asserted as" not in old
+    assert 'name="AS_OF"' in old  # the lineage controls keep the moment
+    store.close()

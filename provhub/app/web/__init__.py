@@ -16,7 +16,7 @@ from provhub.provdm import registry
 from provhub.provdm.errors import InvalidParameter, NotFound, ProvhubError
 from provhub.provdm.facts import time_of
 
-from .. import services, summary
+from .. import asof, services, summary
 from ..api import current_settings, current_store, current_viewer
 from ..api import int_arg
 from ..errors import status_of
@@ -118,7 +118,9 @@ def _record_named(text: str):
 
 @bp.get("/records/<path:record_id>")
 def record(record_id: str):
-    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    settings, viewer = current_settings(), current_viewer()
+    as_of = (request.args.get("AS_OF") or "").strip()
+    store = asof.store_as_of(current_store(), asof.parse_as_of(as_of), settings)  # the store as it was then
     detail = services.record_detail(store, record_id, viewer=viewer)
     node = detail.node
     view = lineage.View.from_args(request.args, max_depth=settings.max_depth)
@@ -152,6 +154,8 @@ def record(record_id: str):
         summary_page=summary.is_product(element) and product is None,
         activity=activity,
         record_url=record_url,
+        also=[(other.kind, attributes(other)) for other in detail.also],
+        as_of=as_of,
     )
 
 
