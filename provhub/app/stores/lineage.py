@@ -128,7 +128,7 @@ def walk(source: EdgeSource, query: TraceQuery) -> tuple[set[str], set[Hashable]
             if other in nodes:
                 relations.add(key)
     _descriptions(source, query, nodes, relations, attached)
-    for keys in source.repeats(sorted(nodes)).values():  # every assertion of an id answered
+    for keys in source.repeats(list(nodes)).values():  # every assertion of an id answered
         nodes.update(keys)
     return nodes, relations
 
@@ -196,6 +196,9 @@ def _descriptions(
 def repeats_among(rows, ids) -> dict[str, list[str]]:
     """:meth:`EdgeSource.repeats` from the ``(key, qn JSON)`` rows of every further assertion the
     store holds: those of ``ids``."""
+    rows = list(rows)
+    if not rows:  # most stores hold none
+        return {}
     wanted = set(ids)
     out: dict[str, list[str]] = {}
     for key, qn in rows:
