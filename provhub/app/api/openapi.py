@@ -25,7 +25,10 @@ def _param(name, where="query", schema=None, description="", required=False):
 
 
 def _content(media_type: str) -> dict:
-    """A body of ``media_type``: JSON ones are objects, the others text."""
+    """A body of ``media_type``: JSON ones are objects (JSON-LD an object or an array of nodes), the
+    others text."""
+    if media_type.endswith("ld+json"):
+        return {"schema": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}
     return {"schema": {"type": "object" if media_type.endswith("json") else "string"}}
 
 
