@@ -98,6 +98,34 @@ def test_provsap_answers_in_prov_o_in_either_model(client):
         assert ids <= {rec.identifier.uri for rec in original.get_records() if rec.identifier is not None}
 
 
+def test_the_command_line_ingests_and_answers_prov_o(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from provhub.app.cli import load_commands
+    from tests.datalink.test_bundle import cli_env
+
+    path = tmp_path / "known.ttl"
+    path.write_text(formats.serialize(doc_of(KNOWN), "ttl"))
+    runner, env = CliRunner(), cli_env(settings)
+    r = runner.invoke(load_commands(), ["ingest", str(path)], env=env)
+    assert r.exit_code == 0 and "created" in r.output, r.output
+    r = runner.invoke(
+        load_commands(), ["provsap", "--id", "ex:dl5", "--depth", "1", "--responseformat", "PROV-O-JSONLD"], env=env
+    )
+    assert r.exit_code == 0, r.output
+    back = formats.parse(r.stdout, "jsonld")[0]
+    assert EX + "dl5" in {rec.identifier.uri for rec in back.get_records() if rec.identifier is not None}
+
+
+def test_a_large_prov_o_answer_is_refused_before_it_is_written(client, monkeypatch):
+    post(client, KNOWN, "text/provenance-notation")
+    monkeypatch.setattr(services, "RDF_ANSWER_RECORDS", 5)
+    r = client.get("/provsap?ID=ex:dl5&DEPTH=ALL&RESPONSEFORMAT=text/turtle", headers={"Accept": "application/json"})
+    assert_error(r, 422, "answer-too-large", "RESPONSEFORMAT")
+    assert client.get("/provsap?ID=ex:dl5&DEPTH=ALL&RESPONSEFORMAT=PROV-N").status_code == 200
+    assert client.get("/provsap?ID=ex:sim&DEPTH=0&RESPONSEFORMAT=text/turtle").status_code == 200
+
+
 def test_the_cli_and_the_client_know_the_suffixes():
     from provhub import client as pipeline_client
 
