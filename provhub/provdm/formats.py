@@ -135,7 +135,7 @@ def load_json(text: str, what: str = "PROV-JSON"):
         ) from None
     except RecursionError:
         raise MalformedDocument(
-            f"{what} is nested too deeply (more than {JSON_DEPTH_REPORTED} levels; PROV-JSON needs fewer than ten)",
+            f"{what} is nested too deeply (more than {JSON_DEPTH_REPORTED} levels; {what} needs fewer than ten)",
             where=_line_column(text, _json_too_deep(text)),
         ) from None
     except ValueError as exc:  # the integer conversion limit
@@ -228,6 +228,8 @@ def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
         bad = re.search(r"Bad syntax \((.*?)\) at \^", message)  # rdflib's Turtle parser
         if bad:
             message = f"bad syntax ({bad.group(1)})"
+        if isinstance(exc, RecursionError):
+            message, where = "it is nested too deeply for the parser", where or "document"
         raise MalformedDocument(f"cannot parse {label} document: {message.splitlines()[0]}", where=where) from None
     return doc, caught
 

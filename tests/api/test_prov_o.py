@@ -159,6 +159,19 @@ BAD = [
         422,
         "[1]/@context/@import",
     ),
+    # nesting past the parsers' stack
+    (
+        TTL,
+        "@prefix ex: <http://x.org/> .\nex:a ex:p " + "[ ex:p " * 5000 + "ex:b" + " ]" * 5000 + " .",
+        400,
+        "document",
+    ),
+    (
+        JSONLD,
+        '{"@id": "http://x.org/a", "http://x.org/p": ' + '{"http://x.org/p": ' * 5000 + "1" + "}" * 5001,
+        400,
+        "line 1",
+    ),
 ]
 
 
