@@ -46,8 +46,18 @@ MEDIA_TYPES = {
     "json": "application/x-prov+json",
     "provn": "text/provenance-notation",
     "xml": "application/provenance+xml",
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
 }
-SUFFIXES = {".json": "json", ".provn": "provn", ".pn": "provn", ".xml": "xml", ".provx": "xml"}
+SUFFIXES = {
+    ".json": "json",
+    ".provn": "provn",
+    ".pn": "provn",
+    ".xml": "xml",
+    ".provx": "xml",
+    ".ttl": "ttl",
+    ".jsonld": "jsonld",
+}
 
 
 class ClientError(Exception):

@@ -70,6 +70,10 @@ def test_entries_are_whole_and_unique():
         assert ";" not in f.media_type and all(t == t.lower() and " " not in t for t in f.media_types), f
         module, _, function = f.writer.partition(":")
         assert callable(getattr(importlib.import_module(module), function, None)), f.writer
+        if f.reader is not None:  # syntaxes prov reads other than under their name (PROV-O)
+            assert f.kind == registry.SYNTAX, f
+            module, _, function = f.reader.partition(":")
+            assert callable(getattr(importlib.import_module(module), function, None)), f.reader
 
 
 # -- provdm: serializers, ProvSAP, pictures, audit reports --------------------------------------

@@ -43,8 +43,9 @@ SETTINGS = [
     (
         "max_parse_mb",
         8.0,
-        "Largest body that prov's parsers read (PROV-N, PROV-XML, and PROV-JSON that is not plain, such as "
-        "voprov's W3C form), in MiB of UTF-8 (413 above): they take up to 100x the body in memory. "
+        "Largest body that prov's parsers read (PROV-N, PROV-XML, PROV-O Turtle and JSON-LD, and PROV-JSON that "
+        "is not plain, such as voprov's W3C form), in MiB of UTF-8 (413 above): they take up to 100x the body "
+        "in memory. "
         "Post larger documents as plain PROV-JSON, which provhub reads itself.",
     ),
     ("max_depth", 1000, "Largest DEPTH a ProvSAP query may ask for; DEPTH=ALL walks at most this far."),

@@ -26,6 +26,7 @@ from prov.model import ProvDocument
 from provhub.importers.obscore import read_obscore
 from provhub.provdm import vocabulary as voc
 from provhub.provdm.errors import AmbiguousId, InvalidParameter
+from provhub.provdm.obscore import wavelength
 from provhub.provdm.provsap import ProvSapQuery
 
 from . import datalink, identity, services
@@ -184,7 +185,8 @@ def products(store: Store, *, settings, viewer: Viewer, datalink_url, limit: int
         if node.id in {r.dst for r in graph.relations if r.type == "hadMember"}:
             continue  # an HDU
         members = [n for n in graph.nodes if n.id in member_ids]
-        events = next((m for m in members if (_attr(m, "hduClass") or "").upper().startswith("GADF/EVENTS")), None)
+        events = _hdu(members, "GADF/EVENTS")
+        aeff = _hdu(members, "GADF/RESPONSE/EFF_AREA")
         did = _did(store, node.id)
         row: dict = {
             "obs_collection": "provhub",
@@ -208,9 +210,28 @@ def products(store: Store, *, settings, viewer: Viewer, datalink_url, limit: int
                 t_exptime=_attr(events, "LIVETIME"),
                 facility_name=_attr(events, "TELESCOP"),
                 instrument_name=_attr(events, "INSTRUME"),
+                o_ucd="phot.count",  # an event list counts photons
+                **_spectral(aeff),
             )
         rows.append(row)
     return sorted(rows, key=lambda r: r["obs_publisher_did"])
+
+
+def _hdu(members: list, hdu_class: str):
+    """The member HDU whose GADF class (``GADF/RESPONSE/EFF_AREA/...``) starts with ``hdu_class``."""
+    return next((m for m in members if (_attr(m, "hduClass") or "").upper().startswith(hdu_class)), None)
+
+
+def _spectral(aeff) -> dict:
+    """em_min and em_max (metres) of a run: its effective area's safe energy range, the GADF
+    ``LO_THRES`` and ``HI_THRES`` keywords (TeV; the obs-index's SAFE_ENERGY_LO/HI), as
+    wavelengths: the highest energy is the shortest wavelength. Nothing when either is missing."""
+    if aeff is None:
+        return {}
+    low, high = _attr(aeff, "LO_THRES"), _attr(aeff, "HI_THRES")
+    if not (isinstance(low, int | float) and isinstance(high, int | float)) or not 0 < low < high:
+        return {}
+    return {"em_min": wavelength(high), "em_max": wavelength(low)}
 
 
 def check_limit(raw: str | None, default: int = 1000) -> int:

@@ -1,4 +1,5 @@
-"""PROV syntaxes: parse and write PROV-JSON, PROV-N and PROV-XML with the ``prov`` package.
+"""PROV syntaxes: parse and write PROV-JSON, PROV-N, PROV-XML and PROV-O (Turtle, JSON-LD) with
+the ``prov`` package (PROV-O through prov's RDF serializer, on rdflib).
 
 The names, file suffixes and media types of the syntaxes come from :mod:`provhub.provdm.registry`, whose
 entries name the writers below; parse errors become
@@ -11,10 +12,11 @@ import json
 import re
 import warnings
 
-from prov.model import ProvDocument
+from prov.identifier import QualifiedName
+from prov.model import PROV_REC_CLS, ProvDocument
 
 from . import registry
-from .errors import MalformedDocument, NotAcceptable, UnknownPrefix, UnsupportedMediaType
+from .errors import InvalidDocument, MalformedDocument, NotAcceptable, UnknownPrefix, UnsupportedMediaType
 
 #: the PROV syntaxes (names), from :mod:`provhub.provdm.registry` like the tables below
 FORMATS = tuple(f.name for f in registry.of_kind(registry.SYNTAX))
@@ -24,6 +26,9 @@ MEDIA_TYPES = {f.name: f.media_type for f in registry.of_kind(registry.SYNTAX)}
 
 #: media types accepted on input (Content-Type) and in Accept / RESPONSEFORMAT
 MEDIA_TYPE_FORMATS = {t: f.name for f in registry.of_kind(registry.SYNTAX) for t in f.media_types}
+
+#: the syntaxes that are PROV-O (RDF), read and written by prov's RDF serializer
+RDF_FORMATS = frozenset(f.name for f in registry.of_kind(registry.SYNTAX) if f.reader)
 
 SUFFIX_FORMATS = {s: f.name for f in registry.of_kind(registry.SYNTAX) for s in f.suffixes}
 
@@ -52,12 +57,16 @@ def format_from_name(name: str, *, where: str = "format") -> str:
 def sniff_format(text: str) -> str:
     """Guess the syntax of a document from its first non-blank characters."""
     head = text.lstrip()[:200]
+    if head.startswith("[") or re.match(r'\{\s*"@', head):
+        return "jsonld"
     if head.startswith("{"):
         return "json"
     if head.startswith("<"):
         return "xml"
     if re.match(r"(//[^\n]*\n\s*)*document\b", head):
         return "provn"
+    if re.match(r"(#[^\n]*\n\s*)*(@prefix|@base|prefix\s|base\s)", head, re.I):
+        return "ttl"
     expected = registry.spoken(f.label for f in registry.of_kind(registry.SYNTAX))
     raise MalformedDocument(f"cannot tell the syntax of the document (expected {expected})", where="line 1")
 
@@ -67,7 +76,7 @@ def _where_from(exc: Exception) -> str | None:
     col = getattr(exc, "colno", None) or getattr(exc, "offset", None)
     if line is not None:
         return f"line {line}" + (f", column {col}" if col else "")
-    m = re.search(r"line (\d+)(?:,? column (\d+))?", str(exc))
+    m = re.search(r"line (\d+)(?:,? column (\d+))?", str(exc).split("\n", 1)[0])
     if m:
         return f"line {m.group(1)}" + (f", column {m.group(2)}" if m.group(2) else "")
     return None
@@ -126,7 +135,7 @@ def load_json(text: str, what: str = "PROV-JSON"):
         ) from None
     except RecursionError:
         raise MalformedDocument(
-            f"{what} is nested too deeply (more than {JSON_DEPTH_REPORTED} levels; PROV-JSON needs fewer than ten)",
+            f"{what} is nested too deeply (more than {JSON_DEPTH_REPORTED} levels; {what} needs fewer than ten)",
             where=_line_column(text, _json_too_deep(text)),
         ) from None
     except ValueError as exc:  # the integer conversion limit
@@ -189,6 +198,7 @@ def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
     if fmt not in FORMATS:
         raise UnsupportedMediaType(f"unknown PROV syntax {fmt!r}", where="format")
     caught: list[str] = []
+    syntax = registry.get(registry.SYNTAX, fmt)
     try:
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
@@ -196,9 +206,13 @@ def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
                 # Decode first so JSON syntax errors report line/column, and name undeclared
                 # prefixes (prov only says "an identifier is missing").
                 _check_json_prefixes(load_json(text))
-            doc = ProvDocument.deserialize(content=text, format=fmt)
-        caught = [str(w.message) for w in seen]
-    except (MalformedDocument, UnsupportedMediaType):
+            if syntax is not None and syntax.reader:
+                doc = syntax.read(text)
+            else:
+                doc = ProvDocument.deserialize(content=text, format=fmt)
+        # what the parsers say of the document; not what a library says of its own API
+        caught = [str(w.message) for w in seen if not issubclass(w.category, DeprecationWarning)]
+    except (MalformedDocument, UnsupportedMediaType, InvalidDocument):
         raise
     except Exception as exc:  # prov raises many types (ProvException, ProvNSyntaxError, lxml, KeyError...)
         message = str(exc) or type(exc).__name__
@@ -210,9 +224,13 @@ def parse_w3c(text: str, fmt: str) -> tuple[ProvDocument, list[str]]:
             raise UnknownPrefix(
                 f"identifier does not resolve to a declared namespace: {message}", where=where
             ) from None
-        raise MalformedDocument(
-            f"cannot parse {fmt.upper() if fmt != 'provn' else 'PROV-N'} document: {message}", where=where
-        ) from None
+        label = syntax.label if syntax else fmt
+        bad = re.search(r"Bad syntax \((.*?)\) at \^", message)  # rdflib's Turtle parser
+        if bad:
+            message = f"bad syntax ({bad.group(1)})"
+        if isinstance(exc, RecursionError):
+            message, where = "it is nested too deeply for the parser", where or "document"
+        raise MalformedDocument(f"cannot parse {label} document: {message.splitlines()[0]}", where=where) from None
     return doc, caught
 
 
@@ -315,3 +333,133 @@ def write_provn(doc: ProvDocument) -> str:
 
 def write_xml(doc: ProvDocument) -> str:
     return prov_text(doc, "xml")
+
+
+# -- PROV-O: Turtle and JSON-LD, through prov's RDF serializer (rdflib) ---------------------------
+
+#: the base relative IRIs of a PROV-O body resolve against while it is read: none is accepted
+#: (rdflib would otherwise resolve them against the service's working directory)
+RELATIVE_BASE = "http://relative-iri.invalid/"
+
+
+def write_ttl(doc: ProvDocument) -> str:
+    """PROV-O in Turtle. Turtle has no named graphs: a document with bundles is 406 (its records
+    would lose their bundle), JSON-LD and the PROV syntaxes keep them."""
+    if doc.has_bundles():
+        raise NotAcceptable(
+            "Turtle has no named graphs, so the bundles of this document cannot be written in it; "
+            "ask for JSON-LD (format=jsonld) or a PROV syntax",
+            where="format",
+        )
+    return _rdf_text(doc, "turtle")
+
+
+def write_jsonld(doc: ProvDocument) -> str:
+    """PROV-O in JSON-LD (rdflib's RDF graph form, not the PROV-JSONLD submission); bundles are
+    named graphs. Compacted with a context of the document's prefixes, unless a ``prov:type`` is a
+    literal: rdflib's compaction writes that as a ``@type`` string, which reads back as a relative
+    IRI, so such a document is written expanded (full IRIs, no context), as prov writes it."""
+    if not all(
+        isinstance(t, QualifiedName)
+        for _, b in iter_containers(doc)
+        for r in b.get_records()
+        for t in r.get_asserted_types()
+    ):
+        return _rdf_text(doc, "json-ld", indent=2)
+    context = {"prov": "http://www.w3.org/ns/prov#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
+    context["rdfs"] = "http://www.w3.org/2000/01/rdf-schema#"
+    for bundle in (doc, *doc.bundles):
+        for ns in bundle.namespaces:
+            context.setdefault(ns.prefix, ns.uri)
+    return _rdf_text(doc, "json-ld", context=context, indent=2)
+
+
+def iter_containers(doc: ProvDocument):
+    """The document and its bundles."""
+    yield None, doc
+    for bundle in doc.bundles:
+        yield bundle.identifier, bundle
+
+
+def _rdf_text(doc: ProvDocument, rdf_format: str, **options) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # rdflib 7.6 on prov's use of Dataset
+        return prov_text(doc, "rdf", rdf_format=rdf_format, **options)
+
+
+def read_ttl(text: str) -> ProvDocument:
+    return _read_rdf(text, "turtle")
+
+
+def read_jsonld(text: str) -> ProvDocument:
+    """JSON-LD with its contexts inline: a context named by URL (or an ``@import``) is refused
+    before rdflib would fetch it."""
+    _check_jsonld_contexts(load_json(text, "JSON-LD"))
+    return _read_rdf(text, "json-ld")
+
+
+def _read_rdf(text: str, rdf_format: str) -> ProvDocument:
+    doc = ProvDocument.deserialize(content=text, format="rdf", rdf_format=rdf_format, publicID=RELATIVE_BASE)
+    doc = _without_unused_prefixes(doc)
+    _check_one_kind_per_relation(doc)
+    return doc
+
+
+def _check_one_kind_per_relation(doc: ProvDocument) -> None:
+    """PROV-O names a qualified relation by its id: two relations of different kinds sharing one
+    id are one node of two types, which prov reads as one relation typed with the other kind
+    (a usage and a generation ``ex:r`` become ``wasGeneratedBy(ex:r; ex:a, ex:a)``). Refused."""
+    for _, bundle in iter_containers(doc):
+        for record in bundle.get_records():
+            if record.is_element():
+                continue
+            other = [t for t in record.get_asserted_types() if t in PROV_REC_CLS and t != record.get_type()]
+            if other:
+                assert record.identifier is not None
+                raise InvalidDocument(
+                    f"{record.identifier} is both a {record.get_type()} and a {other[0]}: PROV-O names a "
+                    "qualified relation by its id, so relations of different kinds need different ids",
+                    where=record.identifier.uri,
+                )
+
+
+def _check_jsonld_contexts(data, path: str = "") -> None:
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            _check_jsonld_contexts(item, f"{path}[{i}]")
+        return
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        where = f"{path}/{key}" if path else key
+        if key == "@import" or (key == "@context" and _names_remote(value)):
+            raise InvalidDocument(
+                "a JSON-LD context given by URL is not fetched: give the context inline (an object)",
+                where=where,
+            )
+        _check_jsonld_contexts(value, where)
+
+
+def _names_remote(context) -> bool:
+    items = context if isinstance(context, list) else [context]
+    return any(isinstance(c, str) for c in items)
+
+
+def _without_unused_prefixes(doc: ProvDocument) -> ProvDocument:
+    """The document with only the prefixes its records use (rdflib binds a few dozen in every
+    graph it reads: brick, schema, foaf...; prov's ``update`` copies the records and registers the
+    namespaces they name), and InvalidDocument for a relative IRI."""
+    used = ProvDocument()
+    used.update(doc)
+    for bundle in (used, *used.bundles):
+        for record in bundle.get_records():
+            for value in (record.identifier, *(v for _, v in record.attributes)):
+                uri = getattr(value, "uri", None)
+                if isinstance(uri, str) and uri.startswith(RELATIVE_BASE):
+                    local = uri[len(RELATIVE_BASE) :]
+                    raise InvalidDocument(
+                        f"a PROV-O document needs absolute IRIs: <{local}> is relative "
+                        "(declare @base, or write the whole IRI)",
+                        where=f"<{local}>",
+                    )
+    return used

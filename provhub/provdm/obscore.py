@@ -4,14 +4,18 @@ and units (ObsCore 1.1, section 4 and its table of mandatory fields).
 :func:`write_obscore` writes the products provhub knows as an ObsCore VOTable
 (``GET /obscore``), one row per product, with ``access_url`` pointing to the product's DataLink
 document and ``access_format`` the DataLink media type (ObsCore 1.1, section 4.7.1: how a row
-announces that its access_url is a DataLink service). Only the columns of :data:`COLUMNS` are
-written, a subset of the mandatory ones: the spectral, polarisation and resolution columns
-are left out because provhub has nothing to put in them.
+announces that its access_url is a DataLink service). Every mandatory column of ObsCore 1.1 is
+written, in its order; a value provhub cannot derive from what the importers keep (the FITS
+headers: no field of view, PSF or energy resolution is in them) is NULL, as ObsCore allows.
+:func:`wavelength` turns the energies of gamma-ray data (TeV) into the metres of ``em_min`` and
+``em_max``.
 """
 
 from __future__ import annotations
 
 import math
+
+from astropy import units as u
 
 from .votable import attr, document, info, text
 
@@ -39,6 +43,26 @@ COLUMNS: dict[str, tuple[str, str, str, str | None]] = {
         "pos.eq.dec",
         "deg",
     ),
+    "s_fov": (
+        'datatype="double"',
+        "obscore:Char.SpatialAxis.Coverage.Bounds.Extent.diameter",
+        "phys.angSize;instr.fov",
+        "deg",
+    ),
+    "s_region": (
+        _CHAR + ' xtype="adql:REGION"',
+        "obscore:Char.SpatialAxis.Coverage.Support.Area",
+        "pos.outline;obs.field",
+        None,
+    ),
+    "s_resolution": (
+        'datatype="double"',
+        "obscore:Char.SpatialAxis.Resolution.Refval.value",
+        "pos.angResolution",
+        "arcsec",
+    ),
+    "s_xel1": ('datatype="long"', "obscore:Char.SpatialAxis.numBins1", "meta.number", None),
+    "s_xel2": ('datatype="long"', "obscore:Char.SpatialAxis.numBins2", "meta.number", None),
     "t_min": (
         'datatype="double"',
         "obscore:Char.TimeAxis.Coverage.Bounds.Limits.StartTime",
@@ -57,19 +81,43 @@ COLUMNS: dict[str, tuple[str, str, str, str | None]] = {
         "time.duration;obs.exposure",
         "s",
     ),
+    "t_resolution": ('datatype="double"', "obscore:Char.TimeAxis.Resolution.Refval.value", "time.resolution", "s"),
+    "t_xel": ('datatype="long"', "obscore:Char.TimeAxis.numBins", "meta.number", None),
+    "em_min": ('datatype="double"', "obscore:Char.SpectralAxis.Coverage.Bounds.Limits.LoLimit", "em.wl;stat.min", "m"),
+    "em_max": ('datatype="double"', "obscore:Char.SpectralAxis.Coverage.Bounds.Limits.HiLimit", "em.wl;stat.max", "m"),
+    "em_res_power": (
+        'datatype="double"',
+        "obscore:Char.SpectralAxis.Resolution.ResolPower.refVal",
+        "spect.resolution",
+        None,
+    ),
+    "em_xel": ('datatype="long"', "obscore:Char.SpectralAxis.numBins", "meta.number", None),
+    "o_ucd": (_CHAR, "obscore:Char.ObservableAxis.ucd", "meta.ucd", None),
+    "pol_states": (_CHAR, "obscore:Char.PolarizationAxis.stateList", "meta.code;phys.polarization", None),
+    "pol_xel": ('datatype="long"', "obscore:Char.PolarizationAxis.numBins", "meta.number", None),
     "facility_name": (_CHAR, "obscore:Provenance.ObsConfig.Facility.name", "meta.id;instr.tel", None),
     "instrument_name": (_CHAR, "obscore:Provenance.ObsConfig.Instrument.name", "meta.id;instr", None),
 }
 #: the columns ``provhub import-obscore`` reads (the others are ignored)
 READ = ("obs_publisher_did", "obs_id", "access_url", "dataproduct_type", "calib_level", "access_estsize")
 #: integer columns have no NaN: an empty cell needs a null value
-_NULLS = {"calib_level": -1, "access_estsize": -1}
+_NULLS = {
+    "calib_level": -1,
+    "access_estsize": -1,
+    **{c: -1 for c in ("s_xel1", "s_xel2", "t_xel", "em_xel", "pol_xel")},
+}
 
 
 def _cell(name: str, value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "<TD/>" if name not in _NULLS else f"<TD>{_NULLS[name]}</TD>"
     return f"<TD>{text(value)}</TD>"
+
+
+def wavelength(energy_tev: float) -> float:
+    """The wavelength in metres of a photon of ``energy_tev`` TeV (lambda = h c / E: 1 TeV is
+    1.24e-18 m), as ObsCore's em_min and em_max are given."""
+    return float((energy_tev * u.TeV).to_value(u.m, equivalencies=u.spectral()))
 
 
 def write_obscore(rows: list[dict]) -> str:
@@ -86,4 +134,4 @@ def write_obscore(rows: list[dict]) -> str:
     return document(body)
 
 
-__all__ = ["COLUMNS", "READ", "write_obscore"]
+__all__ = ["COLUMNS", "READ", "wavelength", "write_obscore"]

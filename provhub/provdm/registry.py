@@ -12,7 +12,9 @@ entry; CONTRIBUTING.md says how to add one.
 
 Kinds and what their writer is called with:
 
-- ``syntax``: a PROV syntax; ``writer(doc: ProvDocument) -> str``;
+- ``syntax``: a PROV syntax; ``writer(doc: ProvDocument) -> str``, and ``reader(text: str) ->
+  ProvDocument`` when prov does not read it under the format's name (PROV-O, read by prov's RDF
+  serializer with an rdflib format);
 - ``picture``: a Graphviz output format (the name is ``dot -T``'s); ``writer(doc, name, **layout)
   -> bytes``, one writer draws them all;
 - ``report``: an audit report; ``writer(report: AuditReport) -> str``;
@@ -50,6 +52,9 @@ class Format:
     writer: str
     #: other names users type (``--format``, ``?format=``)
     names: tuple[str, ...] = ()
+    #: syntaxes only: ``"module:function"`` reading text into a ProvDocument, when prov's
+    #: ``ProvDocument.deserialize(format=name)`` does not
+    reader: str | None = None
 
     @property
     def media_type(self) -> str:
@@ -66,6 +71,13 @@ class Format:
         if self.kind == PICTURE:
             return write(obj, self.name, **options)
         return write(obj, **options)
+
+    def read(self, text: str):
+        """Parse ``text`` (syntaxes with a ``reader``)."""
+        if self.reader is None:
+            raise ValueError(f"{self.name} has no reader of its own")
+        module, _, function = self.reader.partition(":")
+        return getattr(importlib.import_module(module), function)(text)
 
 
 FORMATS: tuple[Format, ...] = (
@@ -98,6 +110,28 @@ FORMATS: tuple[Format, ...] = (
         "PROV-XML",
         "provhub.provdm.formats:write_xml",
         names=("prov-xml", "provx"),
+    ),
+    Format(
+        "ttl",
+        SYNTAX,
+        "PROV-O (Turtle)",
+        ("text/turtle", "application/x-turtle"),
+        (".ttl",),
+        "PROV-O-TURTLE",
+        "provhub.provdm.formats:write_ttl",
+        names=("turtle", "prov-o"),
+        reader="provhub.provdm.formats:read_ttl",
+    ),
+    Format(
+        "jsonld",
+        SYNTAX,
+        "PROV-O (JSON-LD)",
+        ("application/ld+json",),
+        (".jsonld",),
+        "PROV-O-JSONLD",
+        "provhub.provdm.formats:write_jsonld",
+        names=("json-ld",),
+        reader="provhub.provdm.formats:read_jsonld",
     ),
     Format("svg", PICTURE, "SVG picture", ("image/svg+xml",), (".svg",), "PROV-SVG", "provhub.provdm.render:render"),
     Format("png", PICTURE, "PNG picture", ("image/png",), (".png",), "PROV-PNG", "provhub.provdm.render:render"),

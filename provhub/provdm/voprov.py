@@ -558,11 +558,15 @@ def to_native(text: str, fmt: str = "json") -> str:
     ``voprov:name`` is written ``prov:name``, as voprov does. In PROV-N the IVOA classes take
     voprov's formal arguments (``parameter(id, name, value, [...])``); in XML the document and
     its records are ``voprov:`` elements with ``voprov:id``/``voprov:ref``. :func:`to_w3c` reads
-    each back to the same records; everything else is kept as it is."""
+    each back to the same records; everything else is kept as it is. PROV-O (``ttl``,
+    ``jsonld``), which voprov does not write, is returned as it is: an IVOA class stays an entity
+    typed ``voprov:<Class>``, an IVOA relation a ``prov:Influence`` typed with it."""
     if fmt == "provn":
         return _native_provn(text)
     if fmt == "xml":
         return _native_xml(text)
+    if fmt != "json":
+        return text  # PROV-O (Turtle, JSON-LD): voprov writes none, the W3C mapping is the answer
     if not any(f':{name}"' in text for name in (*NATIVE_SECTIONS, *NATIVE_RELATIONS, "name")):
         return text  # nothing to rewrite (and large answers are not decoded)
     data = json.loads(text)

@@ -40,6 +40,8 @@ def test_corpus_round_trips_over_http(client, path, fmt):
     assert body["created"] is True and body["records"] > 0 and isinstance(body["warnings"], list)
     original = ProvDocument.deserialize(content=text, format=fmt)
     for out, accept in formats.MEDIA_TYPES.items():
+        if out in formats.RDF_FORMATS:  # PROV-O keeps less: tests/api/test_prov_o.py
+            continue
         g = client.get(f"/documents/{body['id']}", headers={"Accept": accept})
         assert g.status_code == 200 and g.mimetype == accept
         back = ProvDocument.deserialize(content=g.get_data(as_text=True), format=out)

@@ -29,6 +29,8 @@ def ingest(store, text, fmt="provn", validation="warn"):
 def comes_back_equal(store, doc_id: str, text: str, fmt: str = "provn") -> None:
     original, _ = formats.parse(text, fmt)
     for out in formats.FORMATS:
+        if out in formats.RDF_FORMATS:  # PROV-O keeps less: tests/api/test_prov_o.py
+            continue
         back, _ = formats.parse(services.document_text(store, doc_id, out), out)
         assert back == original and original == back, out
 

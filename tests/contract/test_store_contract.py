@@ -132,6 +132,8 @@ def test_round_trip_of_the_corpus(store, path, fmt):
     assert stored.original == text and stored.format in (fmt, "json", "provn", "xml")
     original, _ = formats.parse(text, fmt)
     for out in formats.FORMATS:
+        if out in formats.RDF_FORMATS:  # PROV-O keeps less: tests/api/test_prov_o.py
+            continue
         back, _ = formats.parse(services.document_text(store, res.id, out), out)
         assert back == original and original == back, out
 

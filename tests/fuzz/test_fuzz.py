@@ -93,6 +93,17 @@ def test_provxml_parser_on_mutated_documents(text):
     only_provhub_errors(formats.parse, text, "xml")
 
 
+@FUZZ
+@given(
+    st.sampled_from(
+        [formats.serialize(formats.parse(KNOWN, "provn")[0], f) for f in sorted(formats.RDF_FORMATS)]
+    ).flatmap(_mutations)
+)
+def test_prov_o_parsers_on_mutated_documents(text):
+    for syntax in formats.RDF_FORMATS:
+        only_provhub_errors(formats.parse, text, syntax)
+
+
 param_names = st.sampled_from(list(PARAMETERS) + ["id", "Depth", "AGENTS", "direction", "FOO", "LAYOUT"])
 param_values = st.sampled_from(
     [

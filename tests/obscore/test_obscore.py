@@ -24,6 +24,7 @@ from provhub.app import obscore, services
 from provhub.app.access import ANONYMOUS, OPERATOR
 from provhub.app.cli import load_commands
 from provhub.provdm.obscore import COLUMNS
+from tests.api.test_dali import votlint
 from tests.conftest import ROOT
 from tests.datalink.test_bundle import cli_env
 from tests.datalink.test_datalink import _sample
@@ -177,3 +178,44 @@ def test_a_table_without_obs_publisher_did_is_refused(store, settings, tmp_path)
 def test_a_bad_maxrec_is_refused(client, maxrec):
     r = client.get(f"/obscore?MAXREC={maxrec}", headers={"Accept": "application/json"})
     assert r.status_code == 400 and r.get_json()["error"]["where"] == "MAXREC"
+
+
+def test_export_columns_agree_with_the_obs_index(sample_store, client, tmp_path):
+    """Each DL3 run's row against the sample's real obs-index (data/dl3/hess-dl3-dr1): pointing,
+    times, livetime, and the safe energy range as wavelengths (lambda = h c / E, computed here
+    with astropy's constants); what the records do not hold is NULL."""
+    from astropy import constants as const
+    from astropy import units as u
+
+    data = client.get("/obscore").data
+    votlint(data, tmp_path)  # STILTS finds nothing to report
+    vot = parse(BytesIO(data), verify="exception")
+    fields = {f.name: f for f in vot.get_first_table().fields}
+    assert list(fields) == list(COLUMNS) and len(fields) == 30  # every mandatory ObsCore 1.1 column
+    assert str(fields["em_min"].unit) == "m" and str(fields["s_fov"].unit) == "deg"
+    out = vot.get_first_table().to_table()
+    index = Table.read(OBS_INDEX)
+    header = index.meta
+    mjdref = header["MJDREFI"] + header["MJDREFF"]
+    events = out[out["dataproduct_type"] == "event"]
+    assert sorted(int(o) for o in events["obs_id"]) == sorted(PRESENT)
+    hc = (const.h * const.c).to(u.TeV * u.m).value
+    for row in events:
+        (ref,) = index[index["OBS_ID"] == int(row["obs_id"])]
+        assert row["s_ra"] == pytest.approx(ref["RA_PNT"], abs=1e-5)
+        assert row["s_dec"] == pytest.approx(ref["DEC_PNT"], abs=1e-5)
+        assert row["t_exptime"] == pytest.approx(ref["LIVETIME"], rel=1e-6)
+        assert row["t_min"] == pytest.approx(mjdref + ref["TSTART"] / 86400, abs=1e-7)
+        assert row["t_max"] == pytest.approx(mjdref + ref["TSTOP"] / 86400, abs=1e-7)
+        assert row["em_min"] == pytest.approx(hc / ref["SAFE_ENERGY_HI"], rel=1e-6)
+        assert row["em_max"] == pytest.approx(hc / ref["SAFE_ENERGY_LO"], rel=1e-6)
+        assert row["em_min"] < row["em_max"] and row["o_ucd"] == "phot.count"
+        for name in ("s_fov", "s_resolution", "s_xel1", "s_xel2", "t_resolution", "t_xel", "em_res_power", "em_xel"):
+            assert np.ma.is_masked(row[name]), name
+        assert row["s_region"] == row["pol_states"] == ""  # an empty char cell: no value, no polarisation
+        assert np.ma.is_masked(row["pol_xel"])
+    # 23523 by hand: 0.871-100 TeV is 1.24e-20 to 1.42e-18 m
+    (crab,) = events[events["obs_id"] == "23523"]
+    assert crab["em_min"] == pytest.approx(1.2398e-20, rel=1e-4) and crab["em_max"] == pytest.approx(
+        1.4235e-18, rel=1e-4
+    )

@@ -162,6 +162,8 @@ def test_record_page_downloads_every_format(client, known):
         "PROV-JSON": "application/x-prov+json",
         "PROV-N": "text/provenance-notation",
         "PROV-XML": "application/provenance+xml",
+        "PROV-O (Turtle)": "text/turtle",
+        "PROV-O (JSON-LD)": "application/ld+json",
         "SVG picture": "image/svg+xml",
         "PNG picture": "image/png",
         "PDF": "application/pdf",

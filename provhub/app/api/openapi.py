@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from provhub.provdm import registry
+from provhub.provdm import formats, registry
 from provhub.provdm.provsap import RESPONSE_FORMATS
 
 from .. import bookmarks, oidc_web, security
@@ -13,6 +13,15 @@ from . import questions
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/responses/Error"}
+#: the web pages answer errors as a page; what the app answers before the page is reached, as the API does
+PAGE_ERROR = {
+    "description": "an error page, or an error as the other endpoints answer it",
+    "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+        "text/plain": {"schema": {"type": "string"}},
+    },
+}
 
 
 def _param(name, where="query", schema=None, description="", required=False):
@@ -26,7 +35,10 @@ def _param(name, where="query", schema=None, description="", required=False):
 
 
 def _content(media_type: str) -> dict:
-    """A body of ``media_type``: JSON ones are objects, the others text."""
+    """A body of ``media_type``: JSON ones are objects (JSON-LD an object or an array of nodes), the
+    others text."""
+    if media_type.endswith("ld+json"):
+        return {"schema": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}}
     return {"schema": {"type": "object" if media_type.endswith("json") else "string"}}
 
 
@@ -96,6 +108,9 @@ def _with_bookmarks(doc: dict) -> None:
 def _spec(base_url: str) -> dict:
     bool_schema = {"type": "string", "enum": ["true", "false", "1", "0", "TRUE", "FALSE"]}
     syntaxes, reports = registry.of_kind(registry.SYNTAX), registry.of_kind(registry.REPORT)
+    linked = [f for f in syntaxes if f.name in formats.RDF_FORMATS]
+    linked_types = [f.media_type for f in linked]
+    linked_content = {t: _content(t) for t in linked_types}
     doc_body = {t: _content(t) for f in syntaxes for t in f.media_types}
     doc_content = {f.media_type: _content(f.media_type) for f in syntaxes}
     report_content = {f.media_type: _content(f.media_type) for f in reports}
@@ -439,6 +454,28 @@ def _spec(base_url: str) -> dict:
                         }
                     },
                     "responses": {"200": {"description": "the links document"}, "400": ERROR, "406": ERROR},
+                },
+            },
+            "/records/{record_id}": {
+                "get": {
+                    "summary": "A record's page (HTML), or its PROV-O (one step back and forth, with agents, "
+                    "each record rdfs:seeAlso its page) to Accept " + registry.spoken(linked_types) + " or ?format=",
+                    "operationId": "recordPage",
+                    "parameters": [
+                        _param("record_id", "path", required=True, description="the record's IRI, percent-encoded"),
+                        _param("format", schema={"type": "string", "enum": [f.name for f in linked]}),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the page, or the record as linked data; Link names the other forms",
+                            "content": {"text/html": {"schema": {"type": "string"}}, **linked_content},
+                        },
+                        "400": PAGE_ERROR,
+                        "404": PAGE_ERROR,
+                        "406": PAGE_ERROR,
+                        "422": PAGE_ERROR,
+                        "503": PAGE_ERROR,
+                    },
                 },
             },
             "/obscore": {

@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as _dt
 from urllib.parse import quote
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, make_response, render_template, request, url_for
 
-from provhub.provdm import registry
-from provhub.provdm.errors import InvalidParameter, NotFound, ProvhubError
+from provhub.provdm import formats, registry
+from provhub.provdm.errors import InvalidParameter, NotAcceptable, NotFound, ProvhubError
 from provhub.provdm.facts import time_of
 
 from .. import asof, services, summary
 from ..api import current_settings, current_store, current_viewer
 from ..api import int_arg
+from ..api.documents import DOWNLOAD_CSP
 from ..errors import status_of
 from . import home, lineage
 from .records import KINDS, LEVELS, attributes, elements, facts, parse_filters, record_path
@@ -116,8 +117,53 @@ def _record_named(text: str):
     return facts(elements([node])[node.id])
 
 
+#: the PROV-O forms a record page answers under content negotiation (or ``?format=``), from the registry
+LINKED_DATA = tuple(f for f in registry.of_kind(registry.SYNTAX) if f.name in formats.RDF_FORMATS)
+_LINKED_TYPES = {t: f for f in LINKED_DATA for t in f.media_types}
+
+
+def _linked_data_asked():
+    """The PROV-O format a request for a record page asks for (``?format=ttl``, or an Accept that
+    prefers one of its media types to HTML), else None: the page."""
+    name = request.args.get("format")
+    if name:
+        found = next((f for f in LINKED_DATA if name.strip().lower() in (f.name, *f.names)), None)
+        if found is None:
+            raise NotAcceptable(
+                f"a record is given as a page or as PROV-O: format is {registry.spoken(f.name for f in LINKED_DATA)}",
+                where="format",
+            )
+        return found
+    best = request.accept_mimetypes.best_match(["text/html", *_LINKED_TYPES])
+    return _LINKED_TYPES.get(best) if best else None
+
+
+def _alternates(iri: str) -> list[tuple[str, str]]:
+    page = record_url(iri)
+    return [(f.media_type, f"{page}?format={f.name}") for f in LINKED_DATA]
+
+
+def _linked_data(fmt, record_id: str):
+    store, settings, viewer = current_store(), current_settings(), current_viewer()
+    doc = services.record_prov(
+        store,
+        record_id,
+        settings=settings,
+        viewer=viewer,
+        page_of=lambda iri: request.host_url.rstrip("/") + record_url(iri),
+    )
+    resp = Response(formats.serialize(doc, fmt.name), mimetype=fmt.media_type)
+    resp.headers["Link"] = f'<{record_url(record_id)}>; rel="alternate"; type="text/html"'
+    resp.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    resp.vary.add("Accept")
+    return resp
+
+
 @bp.get("/records/<path:record_id>")
 def record(record_id: str):
+    fmt = _linked_data_asked()
+    if fmt is not None:
+        return _linked_data(fmt, record_id)
     settings, viewer = current_settings(), current_viewer()
     as_of = (request.args.get("AS_OF") or "").strip()
     store = asof.store_as_of(current_store(), asof.parse_as_of(as_of), settings)  # the store as it was then
@@ -137,7 +183,7 @@ def record(record_id: str):
     )
     stem = "lineage-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in head.short)[:80]
     graph.downloads = lineage.downloads(node.id, view, url_for("provsap.provsap"), stem, graph.layout)
-    return render_template(
+    page = render_template(
         "web/record.html",
         record=head,
         attributes=attributes(node),
@@ -156,7 +202,12 @@ def record(record_id: str):
         record_url=record_url,
         also=[(other.kind, attributes(other)) for other in detail.also],
         as_of=as_of,
+        alternates=_alternates(node.id),
     )
+    resp = make_response(page)
+    resp.headers["Link"] = ", ".join(f'<{href}>; rel="alternate"; type="{t}"' for t, href in _alternates(node.id))
+    resp.vary.add("Accept")
+    return resp
 
 
 @bp.get("/summaries/<path:record_id>")
