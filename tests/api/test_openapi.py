@@ -14,6 +14,8 @@ from tests.conftest import make_settings
 
 #: the blueprints of HTML pages for people (docs/web.md), not part of the HTTP API
 HTML_PAGES = {"web", "compare", "static"}
+#: pages that are also API operations: record pages answer PROV-O to linked-data clients (issue 20)
+ALSO_API = {"web.record"}
 
 
 def served_and_documented(app) -> tuple[set[str], set[str]]:
@@ -21,7 +23,7 @@ def served_and_documented(app) -> tuple[set[str], set[str]]:
     spec = app.test_client().get("/openapi.json").get_json()
     served = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] in HTML_PAGES:
+        if rule.endpoint.split(".")[0] in HTML_PAGES and rule.endpoint not in ALSO_API:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         served |= {f"{m} {path}" for m in rule.methods - {"HEAD", "OPTIONS"}}
