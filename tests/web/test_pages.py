@@ -321,3 +321,26 @@ def test_a_record_page_lists_the_other_assertions_of_its_id_and_takes_as_of(tmp_
     assert "La Palma" not in old and "Also asserted as" not in old
     assert 'name="AS_OF"' in old  # the lineage controls keep the moment
     store.close()
+
+
+def test_an_expanded_wide_group_is_drawn_once_causes_left(tmp_path, monkeypatch):
+    """AUTO layout: expanding a group of many runs draws the picture once, causes-left (drawn
+    top to bottom first, it was always too wide and drawn a second time: 2 of 2.4 s)."""
+    from provhub.app import create_app, services
+    from provhub.app.config import Settings
+    from tests.web.test_browser import EX, runs_fan_in
+
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'w.db'}", sample="off", auth="off")
+    app = create_app(settings)
+    store = app.extensions["provhub.store"]
+    services.ingest(store, runs_fan_in(200), "provn", settings=settings)
+    client = app.test_client()
+    url = "/records/" + quote(EX + "stacked", safe="") + "?depth=2"
+    group = re.search(r"expand=(g[0-9a-f]{12})", client.get(url).get_data(as_text=True)).group(1)
+    drawn = []
+    real = services.draw
+    monkeypatch.setattr(services, "draw", lambda *a, **k: drawn.append(k["direction"]) or real(*a, **k))
+    page = client.get(url + "&expand=" + group)
+    assert page.status_code == 200
+    assert drawn == ["RL"], drawn
+    store.close()

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from lxml import etree
 from markupsafe import Markup
+from prov.model import ProvRelation
 
 from provhub.provdm import registry
 from provhub.provdm.errors import AnswerTooLarge, Busy, InvalidParameter, QueryTimeout, RenderError
@@ -169,6 +170,8 @@ def _build(store, record_id: str, view: View, deadline, *, settings, viewer, lin
         )
 
     layout = view.layout if view.layout in DIRECTIONS else "BT"
+    if view.layout == "AUTO" and view.expand and _widest_fan(doc) > WIDE_FAN:
+        layout = "RL"  # an expanded group of many runs is wide top to bottom: one drawing, not two
     try:
         picture = draw(layout)
         if view.layout == "AUTO" and _too_wide(picture):
@@ -184,6 +187,22 @@ def _build(store, record_id: str, view: View, deadline, *, settings, viewer, lin
         return Lineage(error=error, records=records, total=len(elements))
     svg, groups = for_page(picture)
     return Lineage(svg=svg, groups=groups, records=records, layout=layout, total=len(elements))
+
+
+#: an expanded group whose lineage has a record with more partners than this is drawn
+#: causes-left at once (AUTO): top to bottom they would stand side by side, far wider than high
+WIDE_FAN = 60
+
+
+def _widest_fan(doc) -> int:
+    """The most relations any one record of ``doc`` has (a fan-in's activity: its inputs)."""
+    degree: dict = {}
+    for record in doc.get_records(ProvRelation):
+        ends = record.formal_attributes[:2]
+        for _name, value in ends:
+            if value is not None:
+                degree[value] = degree.get(value, 0) + 1
+    return max(degree.values(), default=0)
 
 
 def _too_wide(svg: bytes) -> bool:
