@@ -87,3 +87,25 @@ def test_a_malformed_bookmark_is_400(bolt_app, bad):
     app, _ = bolt_app
     r = app.test_client().get("/documents", headers={"Accept": "application/json", "Provhub-Bookmark": bad})
     assert r.status_code == 400 and r.get_json()["error"]["where"] == "Provhub-Bookmark"
+
+
+@pytest.mark.parametrize(
+    "code, status",
+    [("Neo.ClientError.Transaction.InvalidBookmark", 400), ("Neo.TransientError.Transaction.BookmarkTimeout", 503)],
+)
+def test_a_bookmark_neo4j_refuses_is_a_clear_error(bolt_app, monkeypatch, code, status):
+    """A well-formed bookmark that a Neo4j cluster does not know (400), or that its member does
+    not reach in time (503), names Provhub-Bookmark. ArcadeDB ignores bookmarks, so the driver
+    error is the one Neo4j sends (its code), raised where the driver raises it."""
+    import neo4j.exceptions as nx
+    from neo4j import Session
+
+    app, _ = bolt_app
+
+    def refuse(self, *args, **kwargs):
+        raise nx.Neo4jError._hydrate_neo4j(code=code, message="as Neo4j 5 says it")
+
+    monkeypatch.setattr(Session, "execute_read", refuse)
+    r = app.test_client().get("/documents", headers={"Accept": "application/json", "Provhub-Bookmark": "FB:kcwQ"})
+    assert r.status_code == status, r.get_data(as_text=True)
+    assert r.get_json()["error"]["where"] == "Provhub-Bookmark"

@@ -52,6 +52,7 @@ from provhub.provdm import vocabulary as voc
 from provhub.provdm.codec import ANON_PREFIX, REPEAT_PREFIX, Graph, Node, Relation, tree_json
 from provhub.provdm.errors import (
     Conflict,
+    InvalidParameter,
     NotFound,
     ProvhubError,
     QueryTimeout,
@@ -463,6 +464,12 @@ class Neo4jStore:
             raise StoreUnavailable(f"the Neo4j store at {self.url} is unreachable: {exc}", where=where) from None
         except nx.TransientError as exc:
             self._refuse_if_not_writable(exc)
+            if exc.code and "BookmarkTimeout" in exc.code:
+                raise StoreUnavailable(
+                    f"the Neo4j member serving this request did not catch up with {bookmarks.HEADER} in time: "
+                    f"try again ({exc.message})",
+                    where=bookmarks.HEADER,
+                ) from None
             raise StoreUnavailable(
                 f"the Neo4j store at {self.url} is busy, retried for the store timeout: {exc.message}", where=where
             ) from None
@@ -471,6 +478,12 @@ class Neo4jStore:
             if exc.code and "TransactionTimedOut" in exc.code:
                 raise QueryTimeout(
                     f"the query ran longer than {self.query_timeout:g} s (PROVHUB_QUERY_TIMEOUT)", where="DEPTH"
+                ) from None
+            if exc.code and "InvalidBookmark" in exc.code:  # a value no earlier answer gave
+                raise InvalidParameter(
+                    f"{bookmarks.HEADER} is not a bookmark of this Neo4j store: send back the value of an earlier "
+                    f"{bookmarks.HEADER} answer header ({exc.message})",
+                    where=bookmarks.HEADER,
                 ) from None
             if exc.code and "DatabaseNotFound" in exc.code:
                 raise StoreUnavailable(
