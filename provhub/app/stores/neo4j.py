@@ -1124,6 +1124,10 @@ class _Walk:
         out, into = tuple(out), tuple(into)
         if not ids or not (out or into):
             return []
+        if out and into and voc.CAUSAL in out + into:
+            # a FORTH level (causal in, invalidation out): both ways over the union of their
+            # types would bring every causal relation leaving the level too, to be dropped
+            return self.edges_from(ids, out, ()) + self.edges_from(ids, (), into)
         edges = []
         query = edges_cypher(out, into, FRAGMENT_COLUMNS if self.fragments else REL_COLUMNS)
         both = bool(out and into)
