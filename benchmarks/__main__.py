@@ -16,7 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
+<<<<<<< HEAD
 from . import batch_bench, figures, impact_bench
+=======
+from . import figures, impact_bench, peers
+>>>>>>> wt-35
 from .backends import BACKENDS
 
 
@@ -56,6 +60,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="time budget of the per-record write baseline (default 20 s, 3 s below 10^5 records)",
     )
+    p.add_argument(
+        "--peer-seconds",
+        type=float,
+        default=300.0,
+        help="longest wait for the prov + networkx peer (parse, build and queries in a child process)",
+    )
     p.add_argument("--workdir", type=Path, help="keep stores and logs here (default: a temporary directory)")
     return p.parse_args(argv)
 
@@ -80,12 +90,14 @@ def run(args: argparse.Namespace) -> list[dict]:
                     per_record_s=args.per_record_seconds or (20.0 if big else 3.0),
                     lineage_s=args.lineage_seconds,
                     ingest_s=args.ingest_seconds,
+                    peer_s=args.peer_seconds,
                     peak_rss=[],
                 )
                 for figure in (
                     figures.ingest,
                     figures.concurrency,
                     figures.lineage,
+                    peers.peers,  # reads the lineage store: before the next figure empties a Bolt server
                     impact_bench.impact,
                     batch_bench.batching,
                     figures.memory,

@@ -13,8 +13,9 @@ import sys
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from prov.model import ProvDocument
 
@@ -85,6 +86,9 @@ class Run:
     lineage_s: float  # per lineage figure: repeats stop when it is spent
     peak_rss: list
     ingest_s: float = 600.0  # longest wait for one ingest
+    peer_s: float = 300.0  # per peer figure (benchmarks/peers.py): a slower one is cut off
+    #: provhub's figures that a later figure compares with (the peers): set by ingest and lineage
+    measured: dict = field(default_factory=dict)
 
     def service(self, url: str) -> Service:
         return Service(self.backend.env(url), self.workdir / f"service-{self.backend.name}.log")
@@ -119,6 +123,7 @@ def ingest(run: Run) -> list[dict]:
         conn.close()
         run.note_rss(svc, f"POST of a {n}-record document")
     failed = status != 201
+    run.measured["ingest"] = {"records": n, "rate": None if failed else n / post_s}
     if failed:
         print(
             f"# {run.backend.name}: POST /documents of {n} records answered {status} after {post_s:.0f} s: "
@@ -342,21 +347,26 @@ def _time_lineage(
     return http_s, trace_s
 
 
+def lineage_stages(records: int, seed: int) -> tuple[list[gen.Doc], Iterator[gen.Doc]]:
+    """The documents of the lineage store: those of the N/10-record store, then those the
+    N-record store adds on top (the peers load both)."""
+    runs, nsb = gen.fanin_runs_for(records), gen.nsb_bins_for(records)
+    small_docs = list(gen.documents(max(records // 10, 1), seed, runs, nsb))
+    names = {d.name for d in small_docs}
+    return small_docs, (d for d in gen.documents(records, seed, runs, nsb) if d.name not in names)
+
+
 def lineage(run: Run) -> list[dict]:
     """ProvSAP DEPTH=ALL and DEPTH=3 for the fan-in product on a small and on the full store."""
-    runs, nsb = gen.fanin_runs_for(run.records), gen.nsb_bins_for(run.records)
-    small = max(run.records // 10, 1)
-    small_docs = list(gen.documents(small, run.seed, runs, nsb))
+    runs = gen.fanin_runs_for(run.records)
+    small_docs, rest = lineage_stages(run.records, run.seed)
     url = run.backend.new_store("lineage")
     settings = run.backend.settings(url)
     store = open_store(url, settings)
     measured = {}
     try:
         sizes = []
-        for stage, docs in (("small", small_docs), ("full", None)):
-            if docs is None:
-                names = {d.name for d in small_docs}
-                docs = (d for d in gen.documents(run.records, run.seed, runs, nsb) if d.name not in names)
+        for stage, docs in (("small", small_docs), ("full", rest)):
             sizes.append(fill(store, settings, docs) + sum(sizes))
             with run.service(url) as svc:
                 measured[stage] = {
@@ -376,6 +386,7 @@ def lineage(run: Run) -> list[dict]:
     http_run, trace_run = measured["run"]
     run_records = len(one_run.nodes) + len(one_run.relations)
     where = f"fan-in product ({runs} DL3 x 4 IRFs), {records_full:,} stored records"
+    run.measured["lineage"] = {"url": url, "p95_ms": ms(http_all, 95), "records": records_full, "where": where}
     return [
         row(run.label(f"lineage DEPTH=ALL p50, {where}"), ms(http_all, 50), "ms", ms(trace_all, 50)),
         row(

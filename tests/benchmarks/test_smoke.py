@@ -31,8 +31,14 @@ PER_BACKEND = (
     "impact GET /impact p50",
     "impact GET /impact p95",
     "client: 50 small documents (~10 records), post_many merged vs one POST each",
+    "peer prov + networkx: fan-in lineage DEPTH=ALL p95, query alone",
+    "peer prov + networkx: fan-in lineage DEPTH=ALL from a cold start",
     "peak RSS of the service",
     "peak anonymous memory of the service",
+)
+BOLT_ONLY = (
+    "peer plain Cypher (p)-[*]->(x): fan-in lineage DEPTH=ALL p95",
+    "peer one statement per record, prov-db-connector style",
 )
 
 
@@ -99,8 +105,9 @@ def test_benchmarks_run_at_small_size(tmp_path):
         assert isinstance(r["goal"], str) and isinstance(r["unit"], str)
     for backend in ("embedded", "bolt"):
         names = [r["figure"] for r in rows if r["figure"].endswith(f"({backend})")]
-        for prefix in PER_BACKEND:
+        for prefix in PER_BACKEND + (BOLT_ONLY if backend == "bolt" else ()):
             assert sum(n.startswith(prefix) for n in names) == 1, (backend, prefix, names)
+        assert backend == "bolt" or not any(n.startswith(BOLT_ONLY) for n in names), names
     # the printed table has the same rows
     table = stdout.splitlines()
     assert table[0].split()[:2] == ["figure", "value"]

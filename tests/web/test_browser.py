@@ -408,7 +408,7 @@ def test_the_sample_pages_an_astronomer_opens(screen, tmp_path):
         _fits_the_screen(screen)
         assert screen.locator("h1").inner_text().endswith("crab_hess_fp.fits")
         assert "public" in screen.locator("dl.facts").inner_text()
-        assert screen.locator("ul.downloads a").count() == 3
+        assert screen.locator("ul.downloads a").count() == 5  # PROV-JSON, PROV-N, PROV-XML, Turtle, JSON-LD
         _shots(screen, "web-document")
         with screen.expect_download() as info:
             screen.locator("ul.downloads").get_by_role("link", name="PROV-N").click()
