@@ -16,11 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-<<<<<<< HEAD
-from . import batch_bench, figures, impact_bench
-=======
-from . import figures, impact_bench, peers
->>>>>>> wt-35
+from . import batch_bench, figures, impact_bench, peers
 from .backends import BACKENDS
 
 
