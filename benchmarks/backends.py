@@ -155,6 +155,7 @@ class Bolt:
                     )
 
                 rate = timed_per_record(prepared, node, relation, budget_s)
+            driver.execute_query("DROP CONSTRAINT per_record_id IF EXISTS", database_=s.database)
         reset(s)
         return rate
 
