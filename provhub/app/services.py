@@ -32,7 +32,7 @@ from provhub.provdm.errors import (
 )
 from provhub.provdm.provjson import graph_to_provjson
 from provhub.provdm.provsap import ProvSapQuery, limit_records
-from provhub.provdm.facts import read_facts
+from provhub.provdm.facts import DATA_LEVELS, node_levels, read_facts
 from provhub.provdm.render import render
 from provhub.provdm.validate import LEVELS, Limits, disjoint_in_scope, validate
 
@@ -830,30 +830,66 @@ def search_records(
     viewer: Viewer = ANONYMOUS,
     limit: int = 50,
     offset: int = 0,
+    level: str | None = None,
 ):
-    """Records whose id or attributes contain ``text``, that ``viewer`` may see.
+    """Records whose id or attributes contain ``text`` (and of data ``level``: ``DL0``..``DL6``
+    or ``IRF``), that ``viewer`` may see.
 
     Matches, counts and order use only what the viewer may read: a record that a hidden document
     also describes matches only through what readable documents say of it (the store's search
     matches the merged record, so its candidates are checked here, all of them, before the page
-    is cut; counting only the page shown let a guess be confirmed one character at a time)."""
+    is cut; counting only the page shown let a guess be confirmed one character at a time), and
+    has the level of what they say (the store keeps the merged record's)."""
     groups, day = viewer.visible_groups, today()
     if sees_everything(store, viewer):
-        return store.search(text, kind, limit=limit, offset=offset, groups=groups, today=day)
-    if not text:  # no value to match: the store's count of readable records is exact
+        return store.search(text, kind, limit=limit, offset=offset, groups=groups, today=day, level=level)
+    if not text and not level:  # no value to match: the store's count of readable records is exact
         nodes, total = store.search(text, kind, limit=limit, offset=offset, groups=groups, today=day)
         _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
         return as_readable(store, nodes, mixed, viewer, {}), total
-    candidates, _ = store.search(text, kind, limit=SEARCH_CANDIDATES, offset=0, groups=groups, today=day)
+    candidates, _ = store.search(text, kind, limit=SEARCH_CANDIDATES, offset=0, groups=groups, today=day, level=level)
+    if level:  # with a hidden document, a record can be of another level to this viewer
+        seen = {n.id for n in candidates}
+        partial, _ = store.search(text, kind, limit=SEARCH_CANDIDATES, groups=groups, today=day, partial=True)
+        candidates = sorted(candidates + [n for n in partial if n.id not in seen], key=lambda n: n.id)
     _, mixed = readable_ids(store.rights_of([n.id for n in candidates]), viewer)
     low = text.lower()
     cleaned = as_readable(store, candidates, mixed, viewer, {})
     kept = [n for n in cleaned if n.id not in mixed or low in n.id.lower() or low in json.dumps(n.attrs).lower()]
+    if level:
+        redo = [n for n in kept if n.id in mixed]
+        wrong = {n.id for n, lv in zip(redo, node_levels(redo), strict=True) if lv != level}
+        kept = [n for n in kept if n.id not in wrong]
     return kept[offset : offset + limit], len(kept)
 
 
 #: most candidates a restricted search reads to count its matches exactly
 SEARCH_CANDIDATES = 100_000
+
+
+def level_counts(store: Store, *, viewer: Viewer = ANONYMOUS) -> tuple[dict[str, int], bool]:
+    """How many records ``viewer`` may read there are of each data level (:data:`DATA_LEVELS`),
+    counted by the store off the level it keeps of each record; and whether the counts are exact.
+    A record that a hidden document also asserts counts under the level of what readable
+    documents say of it, the first :data:`LEVEL_RECHECK` of them (past that, the counts are
+    not exact and say so)."""
+    groups, day = viewer.visible_groups, today()
+    counts = {lv: store.search("", None, limit=0, groups=groups, today=day, level=lv)[1] for lv in DATA_LEVELS}
+    if sees_everything(store, viewer):
+        return counts, True
+    partial, total = store.search("", None, limit=LEVEL_RECHECK, groups=groups, today=day, partial=True)
+    seen = as_readable(store, partial, {n.id for n in partial}, viewer, {})
+    for stored, shown in zip(node_levels(partial), node_levels(seen), strict=True):
+        if stored != shown:
+            if stored:
+                counts[stored] -= 1
+            if shown:
+                counts[shown] += 1
+    return counts, len(partial) >= total
+
+
+#: most records that hidden documents also assert whose readable level is read for the counts
+LEVEL_RECHECK = 2_000
 
 
 @dataclass

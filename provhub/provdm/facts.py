@@ -29,6 +29,11 @@ def norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+@lru_cache(maxsize=256)
+def _normed(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(map(norm, names))
+
+
 def text_of(value: Any) -> str:
     """Human text of an attribute value."""
     if isinstance(value, QualifiedName):
@@ -77,6 +82,8 @@ class Element:
 
     def values(self, *names: str) -> list:
         """Values of attributes whose normalised local name is one of ``names``."""
+        if not self.attrs:
+            return []
         if self._index is None or self._index[0] != len(self.attrs):
             by_name: dict[str, list] = defaultdict(list)
             for _, k, v in self.attrs:
@@ -85,7 +92,7 @@ class Element:
         by_name = self._index[1]
         if len(names) == 1:
             return list(by_name.get(norm(names[0]), ()))
-        wanted = {norm(n) for n in names}
+        wanted = _normed(names)
         return [v for _, k, v in self.attrs if norm(k) in wanted]
 
     def own(self, name: str) -> list:
@@ -336,6 +343,40 @@ def data_level(el: Element) -> str | None:
         if m:
             return "DL" + m.group(1)
     return None
+
+
+#: The levels records are listed and counted under (``IRF``: instrument response functions).
+DATA_LEVELS = ("DL0", "DL1", "DL2", "DL3", "DL4", "DL5", "DL6", "IRF")
+
+
+def level_of(el: Element) -> str | None:
+    """The level a record is listed and counted under: ``IRF`` for an instrument response
+    function, else its :func:`data_level` (``DL0``..``DL6``), else None."""
+    return "IRF" if is_irf(el) else data_level(el)
+
+
+def node_levels(nodes: Iterable) -> list[str | None]:
+    """:func:`level_of` of stored records (:class:`provhub.provdm.records.Node`), read straight
+    off their encoded attributes (no document is built: ~10 us a record), as stores keep it
+    beside each record so that counts and searches by level need not read the records."""
+    from .codec import _Decoder
+
+    decoder = _Decoder()  # one per call: its namespaces are not kept beyond it
+    out = []
+    for node in nodes:
+        _, local, prefix = node.qn
+        prefix = prefix or "ns"  # as a document built from records names it
+        short = f"{prefix}:{local}" if prefix != "default" else local
+        # only the attributes level_of reads are decoded; most records have none of them
+        attrs = [(n["qn"][0], n["qn"][1], decoder.value(v)) for n, v in node.attrs if norm(n["qn"][1]) in _LEVEL_READS]
+        out.append(level_of(Element(node.id, node.kind, short, attrs)))
+    return out
+
+
+#: the normalised attribute names :func:`level_of` reads (prov:type is ``type``)
+_LEVEL_READS = frozenset(
+    norm(n) for n in (*_LEVEL_ATTRS, "hduclas1", "hduclas2", "hdu_type", "hdu_class", "sed_type", "extname", "hdu_name")
+) | {"label", "name", "type"}
 
 
 def natural_key(text: str) -> tuple:

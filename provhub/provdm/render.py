@@ -45,6 +45,7 @@ from .facts import (
     data_level,
     is_irf,
     ivoa_class,
+    level_of,
     natural_key,
     noun,
     obs_id,
@@ -294,44 +295,36 @@ class _Drawing:
         if moved:
             self._move_edges(moved)
 
-    def fold(self, flat: Flat, expand: Collection[str], by: str) -> None:
+    def fold(self, flat: Flat, expand: Collection[str], by: str, within: str | None = None) -> None:
         """Draw the records that share a night, a telescope or a data level (``by``, one of
         :data:`FOLDS`) as one node, unless its group id is in ``expand``; ``observation`` is
         :meth:`fold_observations`. A record of an observation takes the night and telescope of
-        its observation (its IRFs have neither); agents and highlighted records stay out."""
+        its observation (its IRFs have neither); agents and highlighted records stay out.
+        ``within``: a fold drawn before this one (an expanded telescope shows its nights): its
+        records group by both, so a night holds the runs of one telescope only."""
         if by == "observation":
             self.fold_observations(flat, expand)
             return
         if by not in FOLDS:
             raise InvalidParameter(f"fold must be one of {', '.join(FOLDS)}, not {by!r}", where="fold")
-        runs: dict[str, list[Element]] = defaultdict(list)
-        for each in flat.elements.values():
-            obs = obs_id(each)
-            if obs:
-                runs[obs].append(each)
-        own = _night if by == "night" else _telescope
-        of_run = {obs: next((k for k in sorted(filter(None, map(own, els)))), None) for obs, els in runs.items()}
-        groups: dict[str, list[Element]] = defaultdict(list)
+        value_of = _fold_value(flat, by)
+        outer = _fold_value(flat, within) if within in _FOLD_TITLES else None
+        groups: dict[tuple, list[Element]] = defaultdict(list)
         for key, node in self.nodes.items():
             found = flat.elements.get(key)
             if found is None or found.kind == "agent" or node.highlight:
                 continue
-            el = found
-            if by == "level":
-                value = "IRF" if is_irf(el) else data_level(el)
-            else:
-                obs = obs_id(el)
-                value = of_run.get(obs) if obs else own(el)
+            value = value_of(found)
             if value:
-                groups[value].append(el)
+                groups[(outer(found) if outer else None, value)].append(found)
         moved: dict[str, str] = {}
-        for value, members in sorted(groups.items()):
-            gid = _group_id((by, value))
+        for (around, value), members in sorted(groups.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+            gid = _group_id((by, value) if around is None else (by, around, value))
             if len(members) < 2 or gid in expand or (by != "level" and _one_run(members)):
                 continue  # a night or telescope of one observation is drawn as that run
             for el in members:
                 self.nodes.pop(el.id)
-            node = _fold_node(gid, by, value, sorted(members, key=lambda e: e.id))
+            node = _fold_node(gid, by, value, sorted(members, key=lambda e: e.id), around)
             self.titles[gid] = node.tooltip.split(":", 1)[0]
             self.nodes[gid] = node
             moved.update((el.id, gid) for el in members)
@@ -491,11 +484,32 @@ def _one_run(members: list[Element]) -> bool:
     return len(runs) == 1 and None not in runs
 
 
-def _fold_node(gid: str, by: str, value: str, members: list[Element]) -> _Node:
-    """The node standing for the records of one night, telescope or data level: how many
-    observations and records it holds, and a link that expands it."""
+def _fold_value(flat: Flat, by: str) -> Callable[[Element], str | None]:
+    """What a record is folded under by ``by`` (a night, telescope or data level): a record of an
+    observation has the night and telescope of its observation."""
+    if by == "level":
+        return level_of
+    own = _night if by == "night" else _telescope
+    runs: dict[str, list[Element]] = defaultdict(list)
+    for each in flat.elements.values():
+        obs = obs_id(each)
+        if obs:
+            runs[obs].append(each)
+    of_run = {obs: next((k for k in sorted(filter(None, map(own, els)))), None) for obs, els in runs.items()}
+
+    def value(el: Element) -> str | None:
+        obs = obs_id(el)
+        return of_run.get(obs) if obs else own(el)
+
+    return value
+
+
+def _fold_node(gid: str, by: str, value: str, members: list[Element], around: str | None = None) -> _Node:
+    """The node standing for the records of one night, telescope or data level (of the group
+    ``around`` of an outer fold, if any): how many observations and records it holds, and a
+    link that expands it."""
     runs = sorted({o for o in map(obs_id, members) if o}, key=natural_key)
-    name = _FOLD_TITLES[by].format(value)
+    name = _FOLD_TITLES[by].format(value) + (f" ({around})" if around else "")
     lines = []
     if runs:
         shown = ", ".join(runs[:3]) + (", …" if len(runs) > 3 else "")
@@ -539,8 +553,10 @@ def to_dot(
         )
     flat = read_facts(doc)
     drawing = _Drawing(flat, set(highlight or ()), link)
+    within = None
     for by in fold or (("observation",) if by_observation else ()):
-        drawing.fold(flat, set(expand), by)
+        drawing.fold(flat, set(expand), by, within)
+        within = by
     drawing.collapse(max(int(node_cap), 1), set(expand))
     return drawing.dot(direction)
 

@@ -17,7 +17,7 @@ from provhub.app import services
 from provhub.app.config import Settings
 from provhub.app.stores import open_store
 from provhub.app.stores.base import TraceQuery
-from provhub.app.stores.neo4j import Neo4jStore, schema_statements
+from provhub.app.stores.neo4j import LEVELS_READ, Neo4jStore, schema_statements
 from provhub.provdm.errors import NotFound, StoreUnavailable
 from tests.bolt_server import free_port, start_bolt_server
 from tests.conftest import ROOT, make_settings
@@ -381,3 +381,22 @@ def test_document_texts_are_stored_in_parts(bolt, monkeypatch):
     assert services.document_text(bolt, res.id, "provn")
     assert [d.original for d in bolt.list_documents()[0]] == [stored.original]
     assert len(bolt.get_nodes([EX + f"p{i}" for i in range(40)])) == 40
+
+
+def test_a_store_made_before_records_kept_their_level_gets_it_once(bolt):
+    ingest(bolt, 'entity(ex:run, [ex:dataLevel="DL3"])\nentity(ex:aeff, [ex:HDUCLAS1="RESPONSE"])\nentity(ex:plain)')
+    levels = {lv: bolt.search("", None, level=lv)[1] for lv in ("DL3", "IRF")}
+    assert levels == {"DL3": 1, "IRF": 1}
+    bolt.driver.execute_query(
+        "MATCH (n:Record) REMOVE n.level WITH count(*) AS c MATCH (m:Meta {key: 'levels'}) DELETE m",
+        database_=bolt.database,
+    )
+    assert bolt.search("", None, level="DL3")[1] == 0
+    again = Neo4jStore(bolt.url, settings=bolt.settings)
+    try:
+        again._ensure_schema()
+        assert {lv: again.search("", None, level=lv)[1] for lv in levels} == levels
+        marks, _, _ = again.driver.execute_query(LEVELS_READ, database_=again.database)
+        assert [r["value"] for r in marks] == ["1"]
+    finally:
+        again.close()

@@ -29,7 +29,10 @@ def _to_the_old_layout(path) -> None:
         ALTER TABLE nodes DROP COLUMN pjkey;
         ALTER TABLE nodes DROP COLUMN pj;
         ALTER TABLE nodes DROP COLUMN pjns;
+        DROP INDEX IF EXISTS nodes_level;
     """)
+    if "level" in {r[1] for r in conn.execute("PRAGMA table_info(nodes)")}:
+        conn.execute("ALTER TABLE nodes DROP COLUMN level")
     conn.commit()
     conn.close()
 
@@ -75,11 +78,14 @@ def test_a_store_made_before_fragments_is_upgraded_on_open(tmp_path):
     services.ingest(store, KNOWN, "provn", settings=Settings())
     query = TraceQuery(ids=[EX + "dl5"], depth=None, agents=True)
     expected = json.loads(store.trace_provjson(query))
+    levels = {lv: store.search("", None, limit=100, level=lv) for lv in ("DL3", "DL5", "DL6")}
+    assert all(total for _, total in levels.values())
     store.close()
     _to_the_old_layout(tmp_path / "old.db")
 
     store = SQLiteStore(url, Settings(store_url=url))
     assert json.loads(store.trace_provjson(query)) == expected
+    assert {lv: store.search("", None, limit=100, level=lv) for lv in levels} == levels  # filled once
     conn = store._conn()
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"relations_out", "relations_in", "documents_access"} <= names and "relations_src" not in names

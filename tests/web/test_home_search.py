@@ -146,7 +146,6 @@ def test_after_the_sample_a_search_for_crab_lists_the_dl5_product_first(client, 
 
 def test_large_documents_are_read_for_products_only_or_listed_unread(world, monkeypatch):
     client, store, _ = world
-    monkeypatch.setattr(home, "LEVEL_SCAN", 1)
     monkeypatch.setattr(home, "FACTS_SCAN", 2)  # read the facts of the records that may be products
     assert [p.id for p in home.overview(store, viewer=Viewer()).products] == [EX + "new4", EX + "old5"]
     monkeypatch.setattr(home, "PRODUCT_SCAN", 3)  # no document fits: listed, not read
@@ -154,3 +153,48 @@ def test_large_documents_are_read_for_products_only_or_listed_unread(world, monk
     assert front.products == [] and [d.label for d in front.documents] == [None, None]
     docs = section(client.get("/").get_data(as_text=True), 'id="documents-heading"', "</section>")
     assert docs.count('href="/documents/') == 2 and ">document " in docs
+
+
+PLAIN = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:plain, [prov:label="a public table"])
+  entity(ex:cube, [prov:label="a public cube", ex:dataLevel="DL4"])
+endDocument"""
+RELEVELS = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:plain, [ex:dataLevel="DL5"])
+endDocument"""
+
+
+def test_a_level_that_only_a_hidden_document_gives_is_neither_counted_nor_found(backend, request, tmp_path):
+    """The store keeps the merged record's level; a viewer gets the level of what it may read."""
+    app, store, _, _, _ = rights_world(backend, request, tmp_path, (PLAIN,), (RELEVELS,))
+    try:
+        hess = Viewer(name="h", role="reader", groups=frozenset({"hess"}))
+        assert services.level_counts(store, viewer=Viewer()) == ({**dict.fromkeys(home.LEVELS, 0), "DL4": 1}, True)
+        assert services.level_counts(store, viewer=hess)[0] == {**dict.fromkeys(home.LEVELS, 0), "DL4": 1, "DL5": 1}
+        assert services.search_records(store, "", None, viewer=Viewer(), level="DL5") == ([], 0)
+        assert services.search_records(store, "public", None, viewer=Viewer(), level="DL5") == ([], 0)
+        assert [n.id for n in services.search_records(store, "", None, viewer=hess, level="DL5")[0]] == [EX + "plain"]
+        front = app.test_client().get("/").get_data(as_text=True)
+        assert "DL5" not in section(front, 'id="counts-heading"', "</section>")
+        listed = app.test_client().get("/?level=DL5").get_data(as_text=True)
+        assert EX + "plain" not in links(listed) and "a public table" not in listed
+    finally:
+        store.close()
+
+
+def test_level_counts_are_exact_on_a_store_larger_than_a_page(backend, request, tmp_path):
+    """Counted by the store off each record's kept level, not read off the first records."""
+    lines = ["document", "  prefix ex <http://example.org/cta#>"]
+    lines += [f'  entity(ex:run{i}, [ex:dataLevel="DL3"])' for i in range(2_500)]
+    lines += [f'  entity(ex:irf{i}, [ex:HDUCLAS1="RESPONSE"])' for i in range(30)]
+    lines += ["  entity(ex:dl5-spectrum)", "endDocument"]
+    app, store, _, _, _ = rights_world(backend, request, tmp_path, ("\n".join(lines),), ())
+    try:
+        front = home.overview(store, viewer=Viewer())
+        assert dict(front.levels) == {"DL3": 2_500, "IRF": 30, "DL5": 1} and front.levels_complete
+        found, total = services.search_records(store, "", None, viewer=Viewer(), level="IRF", limit=5)
+        assert total == 30 and [n.id for n in found] == sorted(EX + f"irf{i}" for i in range(30))[:5]
+    finally:
+        store.close()

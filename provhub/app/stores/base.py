@@ -324,7 +324,15 @@ class DocumentStore(Protocol):
         offset: int = 0,
         groups: frozenset | None = None,
         today: str | None = None,
-    ) -> tuple[list[Node], int]: ...
+        level: str | None = None,
+        partial: bool = False,
+    ) -> tuple[list[Node], int]:
+        """Declared records whose id or attributes contain ``text`` (case-insensitive), ordered
+        by id, and how many there are. ``level``: only records stored with that level
+        (:func:`provhub.provdm.facts.node_levels`: ``DL0``..``DL6`` or ``IRF``). ``groups`` and
+        ``today``: only records some readable document asserts; with ``partial``, only those that
+        an unreadable document asserts too."""
+        ...
 
     def rights_of(self, ids: list[str]) -> dict[str, list[DocumentRights]]: ...
 

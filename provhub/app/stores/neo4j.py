@@ -50,6 +50,7 @@ from provhub.app import bookmarks
 from provhub.app.access import Readable
 from provhub.provdm import vocabulary as voc
 from provhub.provdm.codec import ANON_PREFIX, REPEAT_PREFIX, Graph, Node, Relation, tree_json
+from provhub.provdm.facts import node_levels
 from provhub.provdm.errors import (
     Conflict,
     InvalidParameter,
@@ -154,6 +155,7 @@ def schema_statements() -> list[str]:
     ]
     out += [
         "CREATE INDEX document_seq IF NOT EXISTS FOR (n:Document) ON (n.seq)",
+        "CREATE INDEX record_level IF NOT EXISTS FOR (n:Record) ON (n.level)",
         "CREATE INDEX document_part_doc IF NOT EXISTS FOR (n:DocumentPart) ON (n.doc)",
         "CREATE INDEX assertion_record IF NOT EXISTS FOR (n:Assertion) ON (n.record)",
         "CREATE INDEX assertion_doc IF NOT EXISTS FOR (n:Assertion) ON (n.doc)",
@@ -182,6 +184,8 @@ NODE_COLUMNS = "n.id AS id, n.kind AS kind, n.qn AS qn, n.attrs AS attrs"
 #: a record ``n`` asserted by a document whose id is a key of the map ``$readable`` (a map: ArcadeDB
 #: checks ``x IN $list`` linearly; this was 2x faster than the ``docs`` lists it replaces)
 ASSERTED_READABLE = "EXISTS { MATCH (a:Assertion {record: n.id}) WHERE $readable[a.doc] }"
+#: ... and also by a document that is not such a key
+ASSERTED_HIDDEN = "EXISTS { MATCH (a:Assertion {record: n.id}) WHERE $readable[a.doc] IS NULL }"
 TOKEN_COLUMNS = (
     "t.id AS id, t.name AS name, t.role AS role, t.groups AS groups, t.hash AS hash, "
     "t.created_at AS created_at, t.revoked AS revoked"
@@ -192,6 +196,8 @@ DOC_COLUMNS = (
     "coalesce(d.status, 'live') AS status, d.superseded_by AS superseded_by, d.poster AS poster"
 )
 LIVE = "coalesce(d.status, 'live') = 'live'"
+LEVELS_READ = "MATCH (m:Meta {key: 'levels'}) RETURN m.value AS value"
+LEVELS_MARK = "MERGE (m:Meta {key: 'levels'}) ON CREATE SET m.value = '1'"
 SECRET_READ = "MATCH (m:Meta {key: 'secret'}) RETURN m.value AS value"
 SECRET_MERGE = "MERGE (m:Meta {key: 'secret'}) ON CREATE SET m.value = $value RETURN m.value AS value"
 ALIAS_COLUMNS = "a.key AS key, a.record AS record, a.strength AS strength, a.doc AS doc"
@@ -279,13 +285,16 @@ def wanted_edge(rtype: str, leaves: bool, loop: bool, out: tuple[str, ...], into
 # -- row encoding ------------------------------------------------------------------------------
 
 
-def node_row(node: Node) -> dict:
+def node_row(node: Node, level: str | None) -> dict:
+    """A record's properties; ``level`` is its :func:`provhub.provdm.facts.node_levels` (counts and
+    searches by level read the ``record_level`` index)."""
     return {
         "id": node.id,
         "kind": node.kind,
         "qn": tree_json(node.qn),
         "attrs": tree_json(node.attrs),
         "declared": True,
+        "level": level,
         **fragment(node.qn, node.attrs),
     }
 
@@ -547,7 +556,37 @@ class Neo4jStore:
             if found is None:
                 found = session.execute_write(lambda tx: tx.run(SECRET_MERGE, value=secrets.token_hex(32)).single())
             self._secret = found["value"]
+            if session.execute_read(lambda tx: tx.run(LEVELS_READ).single()) is None:
+                self._fill_levels(session)
         self._schema_ready = True
+
+    @staticmethod
+    def _fill_levels(session) -> None:
+        """Stores made before records kept their data level get it once, a batch of records a
+        transaction, then the ``levels`` mark (which a store made since has from the start)."""
+        last = ""
+        while True:
+            rows = session.execute_read(
+                lambda tx, last=last: [
+                    to_node(r)
+                    for r in tx.run(
+                        "MATCH (n:Record) WHERE n.id > $last AND n.attrs IS NOT NULL "
+                        f"RETURN {NODE_COLUMNS} ORDER BY n.id LIMIT $limit",
+                        last=last,
+                        limit=BATCH,
+                    )
+                ]
+            )
+            if not rows:
+                break
+            last = rows[-1].id
+            levels = [{"id": n.id, "level": lv} for n, lv in zip(rows, node_levels(rows), strict=True) if lv]
+            session.execute_write(
+                lambda tx, levels=levels: tx.run(
+                    "UNWIND $rows AS r MATCH (n:Record {id: r.id}) SET n.level = r.level", rows=levels
+                ).consume()
+            )
+        session.execute_write(lambda tx: tx.run(LEVELS_MARK).consume())
 
     def close(self) -> None:
         self.driver.close()
@@ -767,7 +806,15 @@ class Neo4jStore:
         return self._read(work)
 
     def search(
-        self, text: str = "", kind: str | None = None, limit: int = 50, offset: int = 0, groups=None, today=None
+        self,
+        text: str = "",
+        kind: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        groups=None,
+        today=None,
+        level=None,
+        partial=False,
     ):
         label = KIND_LABEL.get(kind) if kind else "Record"
         needle = (text or "").lower()
@@ -777,15 +824,19 @@ class Neo4jStore:
             f"MATCH (n:{label}) WHERE n.declared AND (toLower(n.id) CONTAINS $text OR toLower(n.attrs) CONTAINS $text)"
             f" AND NOT n.id STARTS WITH '{REPEAT_PREFIX}'"  # an id's further assertions are not listed apart
         )
+        if level:
+            match = match.replace(" WHERE ", " WHERE n.level = $level AND ", 1)
 
         def work(tx):
-            params: dict = {"text": needle}
+            params: dict = {"text": needle, "level": level}
             if groups is not None:  # only records asserted by a readable document
                 rule, rule_params = Readable.of(groups, today).cypher("d")
                 params["readable"] = {
                     r["id"]: True for r in tx.run(f"MATCH (d:Document) WHERE {rule} RETURN d.id AS id", **rule_params)
                 }
             where = "" if groups is None else f" AND {ASSERTED_READABLE}"
+            if groups is not None and partial:  # also asserted by a document outside the groups
+                where += f" AND {ASSERTED_HIDDEN}"
             total = tx.run(f"{match}{where} RETURN count(n) AS c", **params).single()["c"]
             rows = tx.run(
                 f"{match}{where} RETURN {NODE_COLUMNS} ORDER BY n.id SKIP $offset LIMIT $limit",
@@ -881,8 +932,9 @@ class Neo4jStore:
         # Only new and changed records are written (with their merge); the document's assertions
         # of all its records are rows of their own, below.
         by_label: dict[tuple, list] = {}
-        for node in changed_nodes:
-            by_label.setdefault((KIND_LABEL[node.kind], node.id not in existing), []).append(node_row(node))
+        changed_nodes = list(changed_nodes)
+        for node, level in zip(changed_nodes, node_levels(changed_nodes), strict=True):
+            by_label.setdefault((KIND_LABEL[node.kind], node.id not in existing), []).append(node_row(node, level))
         for (label, new), rows in by_label.items():
             self._run_batches(tx, write_nodes_cypher(label, new), rows)
         placeholders = sorted(ids - existing - {n.id for n in prepared.nodes})
@@ -1049,8 +1101,8 @@ class Neo4jStore:
         for part in chunks(sorted(wanted), self.batch):
             existing |= {rec["id"] for rec in tx.run(LOCK_NODES, ids=part)}
         by_label: dict[tuple, list] = {}
-        for node in plan.nodes:
-            by_label.setdefault((KIND_LABEL[node.kind], node.id not in existing), []).append(node_row(node))
+        for node, level in zip(plan.nodes, node_levels(plan.nodes), strict=True):
+            by_label.setdefault((KIND_LABEL[node.kind], node.id not in existing), []).append(node_row(node, level))
         for (label, new), rows in by_label.items():
             self._run_batches(tx, write_nodes_cypher(label, new), rows)
         for part in chunks(sorted(wanted - existing - {n.id for n in plan.nodes}), self.batch):

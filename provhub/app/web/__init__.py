@@ -101,7 +101,7 @@ def index():
         scan_limit=SCAN_LIMIT,
         searched=searched,
         home=front,
-        level_scan=home.LEVEL_SCAN,
+        level_recheck=services.LEVEL_RECHECK,
         record_url=record_url,
         exact=exact,
         page_url=lambda n: url_for("web.index", **kept, page=n),

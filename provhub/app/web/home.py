@@ -4,14 +4,14 @@ viewer may read only (nothing hidden is counted, as for search, issue 15).
 
 Products are read off the newest readable documents, newest first, up to :data:`PRODUCT_SCAN`
 records (of a large document, only the records that may be products), so the page stays quick
-on a large store and shows what was ingested last. Counts by kind
-come from the store (exact); counts by data level are read off the records themselves, the first
-:data:`LEVEL_SCAN` of them when there are more (the page says so).
+on a large store and shows what was ingested last. Counts by kind and by data level come from
+the store, which keeps each record's level (:func:`provhub.app.services.level_counts`; exact, but
+for a store with more than ``LEVEL_RECHECK`` records that hidden documents also assert, which
+the page then says).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import services
@@ -29,8 +29,6 @@ PRODUCT_SCAN = 30_000
 #: a document of more records than this has the facts of only those that may be products read
 #: (:func:`provhub.app.web.records.may_be_product`): facts cost ~0.1 ms a record
 FACTS_SCAN = 5_000
-#: most records read to count data levels
-LEVEL_SCAN = 2_000
 
 
 @dataclass
@@ -57,13 +55,11 @@ class Overview:
 def overview(store, *, viewer) -> Overview:
     out = Overview()
     out.kinds = {k: services.search_records(store, "", k, viewer=viewer, limit=1)[1] for k in KINDS}
-    nodes, out.records = services.search_records(store, "", None, viewer=viewer, limit=LEVEL_SCAN)
-    by_id = elements(nodes)
-    known = {n.id: facts(by_id[n.id]) for n in nodes}
-    counted = Counter(f.level or "none" for f in known.values())
+    _, out.records = services.search_records(store, "", None, viewer=viewer, limit=0)
+    counted, out.levels_complete = services.level_counts(store, viewer=viewer)
+    counted["none"] = out.records - sum(counted.values())
     out.levels = [(lv, counted[lv]) for lv in (*reversed(LEVELS[:-1]), "IRF", "none") if counted[lv]]
-    out.levels_complete = len(nodes) >= out.records
-    _products_and_documents(store, viewer, out, known)
+    _products_and_documents(store, viewer, out, {})
     return out
 
 

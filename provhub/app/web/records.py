@@ -15,11 +15,11 @@ from provhub.provdm import vocabulary as voc
 from provhub.provdm.codec import Graph, Node, to_document
 from provhub.provdm.errors import InvalidParameter
 from provhub.provdm.facts import (
+    DATA_LEVELS,
     LEVEL_ATTRS,
     LEVEL_IN_TEXT,
     Element,
-    data_level,
-    is_irf,
+    level_of,
     noun,
     norm,
     obs_id,
@@ -32,7 +32,7 @@ from provhub.provdm.facts import (
 
 KINDS = ("entity", "activity", "agent")
 #: Data levels a search can ask for (``IRF``: instrument response functions).
-LEVELS = ("DL0", "DL1", "DL2", "DL3", "DL4", "DL5", "DL6", "IRF")
+LEVELS = DATA_LEVELS
 #: Attribute names (normalised) whose plain-string values are times.
 TIME_NAMES = {"starttime", "endtime", "time"}
 #: FITS date keywords (normalised) -> keyword with the time of day when the date has none. FITS
@@ -83,7 +83,7 @@ class Facts:
 
 def facts(el: Element) -> Facts:
     times = sorted(record_times(el))
-    level = "IRF" if is_irf(el) else data_level(el)
+    level = level_of(el)
     return Facts(
         el.id,
         el.kind,

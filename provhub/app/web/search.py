@@ -1,6 +1,6 @@
 """Record search for the web page: text and kind go to :func:`provhub.app.services.search_records`
-(rights applied there); data level and time window are read off each record here (the store
-cannot filter on them), and the matches are ranked here (exact ids, OBS_IDs and labels above
+(rights applied there), with the data level, which the store keeps of each record; the time
+window is read off each record here (the store cannot filter on it), and the matches are ranked here (exact ids, OBS_IDs and labels above
 substring hits, ids read naturally), reading at most :data:`SCAN_LIMIT` text matches.
 """
 
@@ -108,21 +108,23 @@ def find(store, text: str, kind: str | None, filters: Filters, *, viewer, limit:
         nodes, total = services.search_records(store, "", kind, viewer=viewer, limit=SORT_LIMIT, offset=0)
         page = sorted(nodes, key=id_order)[offset : offset + limit]
         return Results(_facts(page), total, offset, limit)
-    nodes, complete = _matches(store, text, kind, viewer)
+    nodes, complete = _matches(store, text, kind, viewer, filters.level)
     kept = [f for f in _facts(nodes) if filters.keep(f)]
     kept.sort(key=(lambda f: rank(f, text)) if text else (lambda f: (natural_key(f.short), f.id)))
     return Results(kept[offset : offset + limit], len(kept), offset, limit, complete=complete)
 
 
-def _matches(store, text: str, kind: str | None, viewer) -> tuple[list, bool]:
+def _matches(store, text: str, kind: str | None, viewer, level: str | None) -> tuple[list, bool]:
     """Records holding ``text``, and, when it is a prefixed name of the store (``pc1:a``), those
     whose IRI holds its expansion (the store matches IRIs, not prefixes); and whether these are
     all of them (at most :data:`SCAN_LIMIT` of each are read)."""
-    nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=SCAN_LIMIT, offset=0)
+    nodes, total = services.search_records(store, text, kind, viewer=viewer, limit=SCAN_LIMIT, offset=0, level=level)
     expanded = services.resolve_id(store, text) if text and not any(c.isspace() for c in text) else text
     if expanded == text:
         return nodes, len(nodes) >= total
-    more, more_total = services.search_records(store, expanded, kind, viewer=viewer, limit=SCAN_LIMIT, offset=0)
+    more, more_total = services.search_records(
+        store, expanded, kind, viewer=viewer, limit=SCAN_LIMIT, offset=0, level=level
+    )
     seen = {n.id for n in nodes}
     both = nodes + [n for n in more if n.id not in seen]
     return both, len(nodes) >= total and len(more) >= more_total
