@@ -1,0 +1,231 @@
+"""IRF summaries: the field of view and the PSF of a GADF IRF HDU, read from its table data.
+
+The FITS importer reads headers only, except here: for an IRF HDU of one of the classes below
+(``HDUCLAS1 = RESPONSE``), :func:`summarise` reads that HDU's table (one row, at most
+:data:`MAX_TABLE_BYTES`; never the event list or another HDU) and converts the few columns it
+needs. The values become attributes of the HDU entity (:mod:`provhub.importers.keywords`,
+``map_irf``), all angles in degrees, energies in TeV; ``GET /obscore`` gives them as ``s_fov``,
+``s_region`` and ``s_resolution``.
+
+- **Field of view** (``EFF_AREA``, and ``BKG`` when it has an offset axis, ``BKG_2D``): the
+  largest offset of the table's offset axis (``THETA_HI``, GADF: degrees from the pointing) is the
+  radius of the field the IRFs cover; :data:`FOV` (``provhub:fovDiameterDeg``) is twice that.
+  H.E.S.S. DL3 DR1: 0 to 2.5 deg, so 5 deg. ``BKG_3D`` (a DETX/DETY grid) has no offset axis
+  and is not summarised.
+- **PSF** (``RPSF``/``PSF`` classes ``PSF_TABLE`` and ``PSF_3GAUSS``): the radius that contains
+  :data:`CONTAINMENT` (68 %) of the PSF at :data:`PSF_ENERGY_TEV` (1 TeV) and at the tabulated
+  offset nearest :data:`PSF_OFFSET_DEG` (0.5 deg): :data:`PSF_R68` (``provhub:psfR68Deg``), with
+  the energy and offset it holds at (:data:`PSF_ENERGY`, :data:`PSF_OFFSET`). 0.5 deg is where
+  the target of a wobble observation is (H.E.S.S. observes at 0.5 deg from the target, and DR1's
+  and CTA prod5's tables have a node there), so the value is the PSF at the target; 1 TeV is
+  inside the safe energy range of every DR1 run. The radius is computed at the two energy bins
+  whose (logarithmic) centres bracket 1 TeV and interpolated linearly in log E (1 TeV is a bin
+  edge in DR1, so no single bin is "the" 1 TeV one). For ``PSF_TABLE`` the containment is the
+  cumulative sum of ``RPSF`` times each radial bin's solid angle, divided by the table's total
+  (the table's integral, not 1: a table cut at its largest radius is still a distribution), and
+  the radius is interpolated linearly between bin edges; for ``PSF_3GAUSS`` it is solved from the
+  sum of three Gaussians (GADF psf_3gauss: ``SIGMA_1..3``, ``AMPL_2``, ``AMPL_3``).
+
+A table that is too large, lacks a column, has an axis that does not match its data, values that
+are not finite or positive, or a unit that is not an angle (or energy) gives no attribute and a
+reason (the W15 warning), never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from astropy import units as u
+
+#: attribute local names (``provhub:`` namespace) of the summary, with their units in the name
+FOV = "fovDiameterDeg"
+PSF_R68 = "psfR68Deg"
+PSF_ENERGY = "psfEnergyTeV"
+PSF_OFFSET = "psfOffsetDeg"
+ATTRIBUTES = (FOV, PSF_R68, PSF_ENERGY, PSF_OFFSET)
+
+#: most bytes of one IRF table read (NAXIS1 x NAXIS2 + heap); DR1's PSF table is 112 kB
+MAX_TABLE_BYTES = 16 * 1024 * 1024
+PSF_ENERGY_TEV = 1.0
+PSF_OFFSET_DEG = 0.5
+CONTAINMENT = 0.68
+
+_FOV_CLASSES = {"EFF_AREA", "BKG"}
+_PSF_CLASSES = {"RPSF", "PSF"}
+
+
+class Refused(ValueError):
+    """Why a table is not summarised."""
+
+
+def kind(hduclass: list[str]) -> str | None:
+    """``fov``, ``psf`` or None for an HDU class chain (``GADF/RESPONSE/EFF_AREA/...``)."""
+    chain = [c.upper() for c in hduclass]
+    if len(chain) < 3 or chain[1] != "RESPONSE":
+        return None
+    if chain[2] in _FOV_CLASSES:
+        return "fov"
+    if chain[2] in _PSF_CLASSES:
+        return "psf"
+    return None
+
+
+def summarise(hdu, hduclass: list[str]) -> tuple[dict[str, float], str | None]:
+    """({attribute: value}, None) for an IRF HDU (an astropy ``BinTableHDU``), or ({}, reason)
+    when its table cannot be summarised; ({}, None) when the HDU is not one this reads."""
+    what = kind(hduclass)
+    if what is None:
+        return {}, None
+    header = hdu.header
+    columns = {str(n).upper() for n in (getattr(getattr(hdu, "columns", None), "names", None) or [])}
+    if what == "fov" and "THETA_HI" not in columns and ("DETX_LO" in columns or "BKG_3D" in hduclass[3:]):
+        return {}, None  # BKG_3D: a DETX/DETY grid, no offset axis
+    size = int(header.get("NAXIS1", 0) or 0) * int(header.get("NAXIS2", 0) or 0) + int(header.get("PCOUNT", 0) or 0)
+    try:
+        if header.get("XTENSION") != "BINTABLE":
+            raise Refused("not a binary table")
+        if size > MAX_TABLE_BYTES:
+            raise Refused(f"the table is {size} bytes, more than the {MAX_TABLE_BYTES} read")
+        if int(header.get("NAXIS2", 0) or 0) < 1:
+            raise Refused("the table has no row")
+        if what == "fov":
+            return {FOV: _fov(hdu)}, None
+        return _psf(hdu, hduclass), None
+    except Refused as exc:
+        return {}, str(exc)
+    except Exception as exc:  # noqa: BLE001 - untrusted input: any failure is a reason, never a crash
+        return {}, f"cannot read the table: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
+def _column(hdu, name: str, unit: u.Unit | None = None) -> np.ndarray:
+    """The first row's cell of column ``name`` as float64 (in ``unit`` when given)."""
+    names = {str(n).upper(): str(n) for n in hdu.columns.names}
+    if name not in names:
+        raise Refused(f"no {name} column")
+    column = hdu.columns[names[name]]
+    value = np.asarray(hdu.data[names[name]][0], dtype=float)
+    if unit is not None:
+        given = (column.unit or "").strip()
+        if not given:
+            raise Refused(f"{name} has no unit")
+        try:
+            value = (value * u.Unit(given, parse_strict="raise")).to_value(unit)
+        except (ValueError, u.UnitsError):
+            raise Refused(f"{name} is in {given!r}, not an {unit.physical_type}") from None
+    if value.size == 0 or not np.all(np.isfinite(value)):
+        raise Refused(f"{name} is empty or not finite")
+    return value
+
+
+def _fov(hdu) -> float:
+    theta = _column(hdu, "THETA_HI", u.deg)
+    largest = float(theta.max())
+    if not 0 < largest <= 180:
+        raise Refused(f"the largest offset (THETA_HI) is {largest} deg")
+    return 2 * largest
+
+
+def _offset_index(hdu) -> tuple[int, float]:
+    """The offset node nearest PSF_OFFSET_DEG (the smaller of two equally near), and its value."""
+    lo, hi = _column(hdu, "THETA_LO", u.deg), _column(hdu, "THETA_HI", u.deg)
+    if lo.shape != hi.shape or lo.ndim != 1:
+        raise Refused("THETA_LO and THETA_HI differ in shape")
+    centres = (lo + hi) / 2
+    i = int(np.argmin(np.abs(centres - PSF_OFFSET_DEG) + 1e-9 * centres))
+    return i, float(centres[i])
+
+
+def _energy_bracket(hdu) -> tuple[int, int, float]:
+    """(i, j, weight of j): the energy bins whose log centres bracket PSF_ENERGY_TEV."""
+    lo, hi = _column(hdu, "ENERG_LO", u.TeV), _column(hdu, "ENERG_HI", u.TeV)
+    if lo.shape != hi.shape or lo.ndim != 1 or np.any(lo <= 0) or np.any(hi <= lo):
+        raise Refused("ENERG_LO/ENERG_HI are not increasing positive bins")
+    log_centres = (np.log10(lo) + np.log10(hi)) / 2
+    target = math.log10(PSF_ENERGY_TEV)
+    if not log_centres[0] <= target <= log_centres[-1]:
+        raise Refused(f"{PSF_ENERGY_TEV} TeV is outside the energy bins ({lo[0]:g}-{hi[-1]:g} TeV)")
+    j = int(np.searchsorted(log_centres, target))
+    if j == 0 or log_centres[j] == target:
+        return j, j, 0.0
+    i = j - 1
+    return i, j, float((target - log_centres[i]) / (log_centres[j] - log_centres[i]))
+
+
+def _psf(hdu, hduclass: list[str]) -> dict[str, float]:
+    offset_index, offset = _offset_index(hdu)
+    i, j, weight = _energy_bracket(hdu)
+    fmt = (hduclass[4] if len(hduclass) > 4 else "").upper()
+    if fmt == "PSF_TABLE":
+        radius = _table_radius
+    elif fmt == "PSF_3GAUSS":
+        radius = _gauss_radius
+    else:
+        raise Refused(f"the PSF format {fmt or '(no HDUCLAS4)'} is not summarised (PSF_TABLE and PSF_3GAUSS are)")
+    r_i, r_j = radius(hdu, i, offset_index), radius(hdu, j, offset_index)
+    r68 = r_i + weight * (r_j - r_i)
+    return {PSF_R68: float(r68), PSF_ENERGY: PSF_ENERGY_TEV, PSF_OFFSET: offset}
+
+
+def _table_radius(hdu, energy: int, offset: int) -> float:
+    rad_lo, rad_hi = _column(hdu, "RAD_LO", u.deg), _column(hdu, "RAD_HI", u.deg)
+    n_energy, n_offset = _column(hdu, "ENERG_LO").size, _column(hdu, "THETA_LO").size
+    rpsf = _column(hdu, "RPSF")  # numpy (RAD, THETA, ENERG): GADF's FITS order is (ENERG, THETA, RAD)
+    if rpsf.shape != (rad_lo.size, n_offset, n_energy) or rad_lo.shape != rad_hi.shape:
+        raise Refused(
+            f"RPSF has the shape {rpsf.shape}, not (RAD, THETA, ENERG) = ({rad_lo.size}, {n_offset}, {n_energy})"
+        )
+    if np.any(rad_hi <= rad_lo) or np.any(rad_lo < 0):
+        raise Refused("RAD_LO/RAD_HI are not increasing bins")
+    density = rpsf[:, offset, energy]
+    solid = 2 * np.pi * (np.cos(np.radians(rad_lo)) - np.cos(np.radians(rad_hi)))
+    mass = np.cumsum(density * solid)
+    if np.any(density < 0) or not mass[-1] > 0:
+        raise Refused(f"RPSF is negative or zero at energy bin {energy}, offset {offset}")
+    fraction = np.concatenate([[0.0], mass / mass[-1]])
+    edges = np.concatenate([[rad_lo[0]], rad_hi])
+    k = int(np.searchsorted(fraction, CONTAINMENT))  # first edge at or past 68 %
+    f0, f1 = fraction[k - 1], fraction[k]
+    return float(edges[k - 1] + (CONTAINMENT - f0) / (f1 - f0) * (edges[k] - edges[k - 1]))
+
+
+def _gauss_radius(hdu, energy: int, offset: int) -> float:
+    def cell(name: str, unit=None) -> float:
+        value = _column(hdu, name, unit)
+        if value.ndim == 1:
+            raise Refused(f"{name} is not a (THETA, ENERG) grid")
+        return float(value[offset, energy])
+
+    sigmas = [cell(f"SIGMA_{n}", u.deg) for n in (1, 2, 3)]
+    weights = [1.0, cell("AMPL_2"), cell("AMPL_3")]
+    if sigmas[0] <= 0 or any(w < 0 or (w > 0 and s <= 0) for w, s in zip(weights, sigmas, strict=True)):
+        raise Refused(f"SIGMA_n or AMPL_n out of range at energy bin {energy}, offset {offset}")
+    # a component of amplitude 0 (prod5 writes SIGMA_2 = AMPL_2 = 0 for one Gaussian) holds nothing
+    sigmas, weights = [s for s, w in zip(sigmas, weights, strict=True) if w > 0], [w for w in weights if w > 0]
+    # each Gaussian exp(-r^2 / 2 s^2) holds 2 pi s^2 A of the total; inside r, (1 - exp(-r^2 / 2 s^2)) of it
+    parts = [w * s * s for w, s in zip(weights, sigmas, strict=True)]
+    total = sum(parts)
+
+    def inside(r: float) -> float:
+        return sum(p * (1 - math.exp(-r * r / (2 * s * s))) for p, s in zip(parts, sigmas, strict=True)) / total
+
+    low, high = 0.0, 10 * max(sigmas)
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if inside(mid) < CONTAINMENT else (low, mid)
+    return (low + high) / 2
+
+
+__all__ = [
+    "ATTRIBUTES",
+    "CONTAINMENT",
+    "FOV",
+    "MAX_TABLE_BYTES",
+    "PSF_ENERGY",
+    "PSF_ENERGY_TEV",
+    "PSF_OFFSET",
+    "PSF_OFFSET_DEG",
+    "PSF_R68",
+    "kind",
+    "summarise",
+]
