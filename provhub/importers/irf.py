@@ -34,6 +34,7 @@ reason (the W15 warning), never an exception.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 from astropy import units as u
@@ -45,7 +46,7 @@ PSF_ENERGY = "psfEnergyTeV"
 PSF_OFFSET = "psfOffsetDeg"
 ATTRIBUTES = (FOV, PSF_R68, PSF_ENERGY, PSF_OFFSET)
 
-#: most bytes of one IRF table read (NAXIS1 x NAXIS2 + heap); DR1's PSF table is 112 kB
+#: most bytes of an IRF table's row read (NAXIS1: GADF IRFs are one row); DR1's PSF row is 112 kB
 MAX_TABLE_BYTES = 16 * 1024 * 1024
 PSF_ENERGY_TEV = 1.0
 PSF_OFFSET_DEG = 0.5
@@ -78,57 +79,122 @@ def summarise(hdu, hduclass: list[str]) -> tuple[dict[str, float], str | None]:
     if what is None:
         return {}, None
     header = hdu.header
-    columns = {str(n).upper() for n in (getattr(getattr(hdu, "columns", None), "names", None) or [])}
-    if what == "fov" and "THETA_HI" not in columns and ("DETX_LO" in columns or "BKG_3D" in hduclass[3:]):
+    table = _Table(hdu)
+    if what == "fov" and "THETA_HI" not in table.names and ("DETX_LO" in table.names or "BKG_3D" in hduclass[3:]):
         return {}, None  # BKG_3D: a DETX/DETY grid, no offset axis
-    size = int(header.get("NAXIS1", 0) or 0) * int(header.get("NAXIS2", 0) or 0) + int(header.get("PCOUNT", 0) or 0)
     try:
+        size = int(header.get("NAXIS1", 0))
         if header.get("XTENSION") != "BINTABLE":
             raise Refused("not a binary table")
         if size > MAX_TABLE_BYTES:
-            raise Refused(f"the table is {size} bytes, more than the {MAX_TABLE_BYTES} read")
-        if int(header.get("NAXIS2", 0) or 0) < 1:
+            raise Refused(f"the table's row is {size} bytes, more than the {MAX_TABLE_BYTES} read")
+        if int(header.get("NAXIS2", 0)) < 1:
             raise Refused("the table has no row")
         if what == "fov":
-            return {FOV: _fov(hdu)}, None
-        return _psf(hdu, hduclass), None
+            return {FOV: _fov(table)}, None
+        return _psf(table, hduclass), None
     except Refused as exc:
         return {}, str(exc)
     except Exception as exc:  # noqa: BLE001 - untrusted input: any failure is a reason, never a crash
         return {}, f"cannot read the table: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 
 
-def _column(hdu, name: str, unit: u.Unit | None = None) -> np.ndarray:
-    """The first row's cell of column ``name`` as float64 (in ``unit`` when given)."""
-    names = {str(n).upper(): str(n) for n in hdu.columns.names}
-    if name not in names:
-        raise Refused(f"no {name} column")
-    column = hdu.columns[names[name]]
-    value = np.asarray(hdu.data[names[name]][0], dtype=float)
-    if unit is not None:
-        given = (column.unit or "").strip()
-        if not given:
-            raise Refused(f"{name} has no unit")
-        try:
-            value = (value * u.Unit(given, parse_strict="raise")).to_value(unit)
-        except (ValueError, u.UnitsError):
-            raise Refused(f"{name} is in {given!r}, not an {unit.physical_type}") from None
-    if value.size == 0 or not np.all(np.isfinite(value)):
-        raise Refused(f"{name} is empty or not finite")
-    return value
+#: numpy types of the binary-table TFORM letters read as numbers
+_NUMERIC = {"B": "u1", "I": ">i2", "J": ">i4", "K": ">i8", "E": ">f4", "D": ">f8"}
+#: bytes of one element of each TFORM letter (X: bits, counted apart)
+_WIDTH = {"L": 1, "X": 1, "B": 1, "I": 2, "J": 4, "K": 8, "A": 1, "E": 4, "D": 8, "C": 8, "M": 16, "P": 8, "Q": 16}
+_TFORM = re.compile(r"^\s*(\d*)([A-Z])")
 
 
-def _fov(hdu) -> float:
-    theta = _column(hdu, "THETA_HI", u.deg)
+class _Table:
+    """The first row of an IRF table, column by column. The layout (``TTYPEn``, ``TFORMn``,
+    ``TDIMn``, ``TUNITn``, ``TSCALn``/``TZEROn``) comes from the header; only the first row's
+    ``NAXIS1`` bytes are read from the file, and only the cells asked for are decoded (numpy,
+    big-endian), each once. astropy's table machinery (which converts every column) is not used."""
+
+    def __init__(self, hdu):
+        self.hdu = hdu
+        header = hdu.header
+        count = header.get("TFIELDS", 0)
+        self.names: dict[str, int] = {}
+        for n in range(1, (count if isinstance(count, int) else 0) + 1):
+            self.names.setdefault(str(header.get(f"TTYPE{n}", "")).strip().upper(), n)
+        self.layout: dict[int, tuple[int, str, int]] = {}
+        self._row: bytes | None = None
+        self._cells: dict[tuple, np.ndarray] = {}
+
+    def _layout(self) -> dict[int, tuple[int, str, int]]:
+        """{column number: (byte offset in the row, TFORM letter, repeat)}; checks NAXIS1."""
+        header, layout, offset = self.hdu.header, {}, 0
+        for n in range(1, int(header.get("TFIELDS", 0)) + 1):
+            m = _TFORM.match(str(header.get(f"TFORM{n}", "")))
+            if not m or m.group(2) not in _WIDTH:
+                raise Refused(f"column {n} has the TFORM {header.get(f'TFORM{n}')!r}")
+            repeat = int(m.group(1) or 1)
+            layout[n] = (offset, m.group(2), repeat)
+            offset += -(-repeat // 8) if m.group(2) == "X" else repeat * _WIDTH[m.group(2)]
+        if offset != int(header.get("NAXIS1", 0)):
+            raise Refused(f"the columns take {offset} bytes, NAXIS1 says {header.get('NAXIS1')}")
+        return layout
+
+    def _first_row(self) -> bytes:
+        if self._row is None:
+            width = int(self.hdu.header.get("NAXIS1", 0))
+            self.layout = self._layout()
+            file = self.hdu._file  # astropy's file object; the HDU's data start at _data_offset
+            file.seek(self.hdu._data_offset)
+            self._row = file.read(width)
+            if len(self._row) < width:
+                raise Refused(f"the table's first row is cut ({len(self._row)} of {width} bytes)")
+        return self._row
+
+    def column(self, name: str, unit: u.UnitBase | None = None) -> np.ndarray:
+        """The first row's cell of column ``name`` as float64 (in ``unit`` when given)."""
+        key = (name, unit)
+        if key not in self._cells:
+            self._cells[key] = self._read(name, unit)
+        return self._cells[key]
+
+    def _read(self, name: str, unit: u.UnitBase | None) -> np.ndarray:
+        if name not in self.names:
+            raise Refused(f"no {name} column")
+        n, header = self.names[name], self.hdu.header
+        row = self._first_row()
+        offset, letter, repeat = self.layout[n]
+        if letter not in _NUMERIC:
+            raise Refused(f"{name} is not a numeric column (TFORM {header.get(f'TFORM{n}')!r})")
+        value = np.frombuffer(row, dtype=_NUMERIC[letter], count=repeat, offset=offset).astype(float)
+        value = value * float(header.get(f"TSCAL{n}", 1)) + float(header.get(f"TZERO{n}", 0))
+        dim = header.get(f"TDIM{n}")
+        if dim:
+            shape = tuple(int(d) for d in reversed(str(dim).strip().strip("()").split(",")))
+            if math.prod(shape) != repeat:
+                raise Refused(f"{name}: TDIM {dim} does not hold {repeat} values")
+            value = value.reshape(shape)
+        if unit is not None:
+            given = str(header.get(f"TUNIT{n}", "")).strip()
+            if not given:
+                raise Refused(f"{name} has no unit")
+            try:
+                value = value * u.Unit(given, format="fits", parse_strict="raise").to(unit)
+            except (ValueError, u.UnitsError):
+                raise Refused(f"{name} is in {given!r}, not an {unit.physical_type}") from None
+        if value.size == 0 or not np.all(np.isfinite(value)):
+            raise Refused(f"{name} is empty or not finite")
+        return value
+
+
+def _fov(hdu: _Table) -> float:
+    theta = hdu.column("THETA_HI", u.deg)
     largest = float(theta.max())
     if not 0 < largest <= 180:
         raise Refused(f"the largest offset (THETA_HI) is {largest} deg")
     return 2 * largest
 
 
-def _offset_index(hdu) -> tuple[int, float]:
+def _offset_index(hdu: _Table) -> tuple[int, float]:
     """The offset node nearest PSF_OFFSET_DEG (the smaller of two equally near), and its value."""
-    lo, hi = _column(hdu, "THETA_LO", u.deg), _column(hdu, "THETA_HI", u.deg)
+    lo, hi = hdu.column("THETA_LO", u.deg), hdu.column("THETA_HI", u.deg)
     if lo.shape != hi.shape or lo.ndim != 1:
         raise Refused("THETA_LO and THETA_HI differ in shape")
     centres = (lo + hi) / 2
@@ -136,9 +202,9 @@ def _offset_index(hdu) -> tuple[int, float]:
     return i, float(centres[i])
 
 
-def _energy_bracket(hdu) -> tuple[int, int, float]:
+def _energy_bracket(hdu: _Table) -> tuple[int, int, float]:
     """(i, j, weight of j): the energy bins whose log centres bracket PSF_ENERGY_TEV."""
-    lo, hi = _column(hdu, "ENERG_LO", u.TeV), _column(hdu, "ENERG_HI", u.TeV)
+    lo, hi = hdu.column("ENERG_LO", u.TeV), hdu.column("ENERG_HI", u.TeV)
     if lo.shape != hi.shape or lo.ndim != 1 or np.any(lo <= 0) or np.any(hi <= lo):
         raise Refused("ENERG_LO/ENERG_HI are not increasing positive bins")
     log_centres = (np.log10(lo) + np.log10(hi)) / 2
@@ -152,7 +218,7 @@ def _energy_bracket(hdu) -> tuple[int, int, float]:
     return i, j, float((target - log_centres[i]) / (log_centres[j] - log_centres[i]))
 
 
-def _psf(hdu, hduclass: list[str]) -> dict[str, float]:
+def _psf(hdu: _Table, hduclass: list[str]) -> dict[str, float]:
     offset_index, offset = _offset_index(hdu)
     i, j, weight = _energy_bracket(hdu)
     fmt = (hduclass[4] if len(hduclass) > 4 else "").upper()
@@ -167,10 +233,10 @@ def _psf(hdu, hduclass: list[str]) -> dict[str, float]:
     return {PSF_R68: float(r68), PSF_ENERGY: PSF_ENERGY_TEV, PSF_OFFSET: offset}
 
 
-def _table_radius(hdu, energy: int, offset: int) -> float:
-    rad_lo, rad_hi = _column(hdu, "RAD_LO", u.deg), _column(hdu, "RAD_HI", u.deg)
-    n_energy, n_offset = _column(hdu, "ENERG_LO").size, _column(hdu, "THETA_LO").size
-    rpsf = _column(hdu, "RPSF")  # numpy (RAD, THETA, ENERG): GADF's FITS order is (ENERG, THETA, RAD)
+def _table_radius(hdu: _Table, energy: int, offset: int) -> float:
+    rad_lo, rad_hi = hdu.column("RAD_LO", u.deg), hdu.column("RAD_HI", u.deg)
+    n_energy, n_offset = hdu.column("ENERG_LO").size, hdu.column("THETA_LO").size
+    rpsf = hdu.column("RPSF")  # numpy (RAD, THETA, ENERG): GADF's FITS order is (ENERG, THETA, RAD)
     if rpsf.shape != (rad_lo.size, n_offset, n_energy) or rad_lo.shape != rad_hi.shape:
         raise Refused(
             f"RPSF has the shape {rpsf.shape}, not (RAD, THETA, ENERG) = ({rad_lo.size}, {n_offset}, {n_energy})"
@@ -189,9 +255,9 @@ def _table_radius(hdu, energy: int, offset: int) -> float:
     return float(edges[k - 1] + (CONTAINMENT - f0) / (f1 - f0) * (edges[k] - edges[k - 1]))
 
 
-def _gauss_radius(hdu, energy: int, offset: int) -> float:
+def _gauss_radius(hdu: _Table, energy: int, offset: int) -> float:
     def cell(name: str, unit=None) -> float:
-        value = _column(hdu, name, unit)
+        value = hdu.column(name, unit)
         if value.ndim == 1:
             raise Refused(f"{name} is not a (THETA, ENERG) grid")
         return float(value[offset, energy])

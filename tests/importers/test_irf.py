@@ -148,6 +148,42 @@ def test_an_oversized_or_non_finite_irf_table_is_not_read(tmp_path, monkeypatch)
     assert not any(Records(result.document).values(n, s) for n in Records(result.document).nodes for s in SUMMARY)
 
 
+def test_an_irf_column_of_text_is_refused(tmp_path):
+    """THETA_HI written as characters: not numbers; the import goes on."""
+    path = tmp_path / "text.fits"
+    with fits.open(RUN.format(23559)) as hdul:
+        aeff = hdul["AEFF"]
+        cols = [
+            fits.Column("THETA_HI", "6A", unit="deg", array=["abcdef"]) if c.name == "THETA_HI" else c
+            for c in aeff.columns
+        ]
+        hdul[hdul.index_of("AEFF")] = fits.BinTableHDU.from_columns(cols, header=aeff.header)
+        hdul.writeto(path)
+    result = import_fits([str(path)])
+    assert not result.failed and len(Records(result.document).nodes) > 7
+    (message,) = [w.message for w in result.warnings if w.code == "W15"]
+    assert message == (
+        "HDU AEFF (GADF/RESPONSE/EFF_AREA/FULL-ENCLOSURE/AEFF_2D): THETA_HI is not a numeric column "
+        "(TFORM '6A'); no summary kept"
+    )
+
+
+def test_a_table_the_summary_cannot_parse_is_a_reason_not_a_crash(tmp_path):
+    """A TDIM that is not a list of numbers: whatever fails while reading is a W15 reason."""
+    path = tmp_path / "tdim.fits"
+    with fits.open(RUN.format(23559)) as hdul:
+        hdul["PSF"].header["TDIM7"] = "(x,6,144)"
+        hdul.writeto(path, output_verify="silentfix")
+    result = import_fits([str(path)])
+    assert not result.failed and result.files[0].status == "warnings"
+    (message,) = [w.message for w in result.warnings if w.code == "W15"]
+    assert message.startswith(
+        "HDU PSF (GADF/RESPONSE/RPSF/FULL-ENCLOSURE/PSF_TABLE): cannot read the table: ValueError"
+    )
+    aeff = hdus(Records(result.document))["AEFF"]
+    assert Records(result.document).values(aeff, SUMMARY[0]) == [5.0]  # the other HDUs keep theirs
+
+
 def test_a_truncated_run_still_fails_as_before(tmp_path):
     """The summary reads nothing of a file the importer refuses: a truncated run is W01."""
     raw = tmp_path / "run.fits"
