@@ -201,8 +201,12 @@ def _read_hdulist(source, path: str, warn: Warnings) -> FitsFile:
     with fits.open(source, lazy_load_hdus=True, memmap=False) as hdul:
         for index, hdu in enumerate(hdul):
             ff.hdus.append(_hdu(index, hdu.header, seen, warn, path))
-            if irf.kind(ff.hdus[-1].hduclass):  # the one data an import reads: small IRF tables
-                ff.hdus[-1].irf, ff.hdus[-1].irf_problem = irf.summarise(hdu, ff.hdus[-1].hduclass)
+        # the one data an import reads: a row of each IRF table, after the headers and in file
+        # order (astropy has read past every HDU's data then: a gzip file is inflated once more,
+        # up to the last IRF row, rather than from its start again for each IRF HDU)
+        for index, one in enumerate(ff.hdus):
+            if irf.kind(one.hduclass):
+                one.irf, one.irf_problem = irf.summarise(hdul[index], one.hduclass)
         if ff.hdus:  # end of the last data unit (astropy's offsets; fileinfo() re-renders headers)
             last = hdul[len(ff.hdus) - 1]
             expected_end = last._data_offset + last._data_size

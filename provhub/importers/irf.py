@@ -16,8 +16,9 @@ needs. The values become attributes of the HDU entity (:mod:`provhub.importers.k
   :data:`CONTAINMENT` (68 %) of the PSF at :data:`PSF_ENERGY_TEV` (1 TeV) and at the tabulated
   offset nearest :data:`PSF_OFFSET_DEG` (0.5 deg): :data:`PSF_R68` (``provhub:psfR68Deg``), with
   the energy and offset it holds at (:data:`PSF_ENERGY`, :data:`PSF_OFFSET`). 0.5 deg is where
-  the target of a wobble observation is (H.E.S.S. observes at 0.5 deg from the target, and DR1's
-  and CTA prod5's tables have a node there), so the value is the PSF at the target; 1 TeV is
+  the target of a wobble observation usually is (68 of DR1's 105 runs; DR1's and CTA prod5's
+  tables have a node there), so the value is the PSF at a typical target position, the same
+  reference for every run (the IRF HDU does not know where its run's target was); 1 TeV is
   inside the safe energy range of every DR1 run. The radius is computed at the two energy bins
   whose (logarithmic) centres bracket 1 TeV and interpolated linearly in log E (1 TeV is a bin
   edge in DR1, so no single bin is "the" 1 TeV one). For ``PSF_TABLE`` the containment is the
