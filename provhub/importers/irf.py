@@ -1,9 +1,10 @@
 """IRF summaries: the field of view and the PSF of a GADF IRF HDU, read from its table data.
 
 The FITS importer reads headers only, except here: for an IRF HDU of one of the classes below
-(``HDUCLAS1 = RESPONSE``), :func:`summarise` reads that HDU's table (one row, at most
-:data:`MAX_TABLE_BYTES`; never the event list or another HDU) and converts the few columns it
-needs. The values become attributes of the HDU entity (:mod:`provhub.importers.keywords`,
+(``HDUCLAS1 = RESPONSE``), :func:`summarise` reads the first row of that HDU's table (GADF IRFs
+are one row; at most :data:`MAX_TABLE_BYTES`; never the event list or another HDU's data) and
+decodes only the cells it needs, with the layout its header gives (``TFORMn``, ``TDIMn``,
+``TUNITn``). The FITS importer calls it after reading every header, in file order. The values become attributes of the HDU entity (:mod:`provhub.importers.keywords`,
 ``map_irf``), all angles in degrees, energies in TeV; ``GET /obscore`` gives them as ``s_fov``,
 ``s_region`` and ``s_resolution``.
 
