@@ -17,13 +17,17 @@ rows become one document: each record re-stated with ``provhub:alias`` = ``obs_p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from astropy import units as u
 from prov.constants import PROV_LOCATION
 from prov.model import ProvDocument
 
+from provhub.importers import irf
 from provhub.importers.obscore import read_obscore
+from provhub.provdm.codec import attr_iri
 from provhub.provdm import vocabulary as voc
 from provhub.provdm.errors import AmbiguousId, InvalidParameter
 from provhub.provdm.obscore import wavelength
@@ -187,6 +191,8 @@ def products(store: Store, *, settings, viewer: Viewer, datalink_url, limit: int
         members = [n for n in graph.nodes if n.id in member_ids]
         events = _hdu(members, "GADF/EVENTS")
         aeff = _hdu(members, "GADF/RESPONSE/EFF_AREA")
+        bkg = _hdu(members, "GADF/RESPONSE/BKG")
+        psf = _hdu(members, "GADF/RESPONSE/RPSF") or _hdu(members, "GADF/RESPONSE/PSF")
         did = _did(store, node.id)
         row: dict = {
             "obs_collection": "provhub",
@@ -212,6 +218,7 @@ def products(store: Store, *, settings, viewer: Viewer, datalink_url, limit: int
                 instrument_name=_attr(events, "INSTRUME"),
                 o_ucd="phot.count",  # an event list counts photons
                 **_spectral(aeff),
+                **_spatial(_attr(events, "RA_PNT"), _attr(events, "DEC_PNT"), aeff, bkg, psf),
             )
         rows.append(row)
     return sorted(rows, key=lambda r: r["obs_publisher_did"])
@@ -232,6 +239,35 @@ def _spectral(aeff) -> dict:
     if not (isinstance(low, int | float) and isinstance(high, int | float)) or not 0 < low < high:
         return {}
     return {"em_min": wavelength(high), "em_max": wavelength(low)}
+
+
+def _summary(node, local: str) -> float | None:
+    """An IRF summary value (``provhub:<local>``, :mod:`provhub.importers.irf`) of an HDU, or None."""
+    if node is None:
+        return None
+    value = next((v for name, v in node.attrs if attr_iri(name) == voc.PROVHUB.uri + local), None)
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _spatial(ra, dec, aeff, bkg, psf) -> dict:
+    """s_fov, s_region and s_resolution of a run, from its IRF HDUs' summaries (read by the FITS
+    importer from their tables, :mod:`provhub.importers.irf`): s_fov is the field of view of the
+    effective area (else of the background), twice its largest offset; s_region the circle of
+    that diameter around the pointing (``RA_PNT``, ``DEC_PNT``, as s_ra and s_dec), written as
+    the ADQL/DALI region string ``CIRCLE ICRS <ra> <dec> <radius>`` (deg); s_resolution the PSF's
+    68 % containment radius (1 TeV, offset 0.5 deg) in arcsec. Each is None when its HDU, or
+    the summary on it, is missing (or hidden from the viewer)."""
+    fov = _summary(aeff, irf.FOV)
+    if fov is None:
+        fov = _summary(bkg, irf.FOV)
+    r68 = _summary(psf, irf.PSF_R68)
+    row: dict = {
+        "s_fov": fov,
+        "s_resolution": float((r68 * u.deg).to_value(u.arcsec)) if r68 is not None else None,
+    }
+    if fov is not None and isinstance(ra, int | float) and isinstance(dec, int | float):
+        row["s_region"] = f"CIRCLE ICRS {ra!r} {dec!r} {fov / 2!r}"
+    return row
 
 
 def check_limit(raw: str | None, default: int = 1000) -> int:

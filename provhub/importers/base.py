@@ -35,6 +35,7 @@ WARNING_CODES = {
     "W12": "two HDUs share an extension name; the later one is named by its index",
     "W13": "metadata is incomplete (e.g. CTA reference keywords without a product id); mapped as far as possible",
     "W14": "more warnings than an import lists (MAX_WARNINGS); the others are counted, not listed",
+    "W15": "an IRF table cannot be summarised (field of view, PSF); its HDU has no summary attributes",
 }
 
 

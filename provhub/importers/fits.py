@@ -5,7 +5,8 @@ are one entity per HDU; **every card of every HDU is kept** as an attribute ``fi
 its HDU entity (HISTORY, COMMENT and blank cards joined, in order, one line per card). On top of
 that, the keywords that describe how the file was made are mapped to PROV (see
 :mod:`provhub.importers.keywords` and docs/importers.md): CTA/ctapipe reference metadata, ESO PRO REC
-chains, GADF DL3/IRF classes, CREATOR/ORIGIN/DATE, PROVi/PRVn, CALDB/IRF, reference files.
+chains, GADF DL3/IRF classes, CREATOR/ORIGIN/DATE, PROVi/PRVn, CALDB/IRF, reference files. IRF
+HDUs also get the field of view and PSF radius read from their tables (:mod:`provhub.importers.irf`).
 
 File identity and the resolution of names between files are :mod:`provhub.importers.fitsfile`'s
 (:meth:`~provhub.importers.fitsfile.FitsFile.identity`, :class:`~provhub.importers.fitsfile.Resolver`); its

@@ -1,8 +1,11 @@
 """FITS files as read for import: every card of every HDU, the file's identity, and the
 references between the files of one import.
 
-Headers are read with astropy (``lazy_load_hdus``: data arrays are never loaded, memory stays
-flat whatever the file size); :func:`read_fits` gives a :class:`FitsFile` of :class:`Hdu`.
+Headers are read with astropy (``lazy_load_hdus``: data arrays are not loaded, memory stays
+flat whatever the file size); :func:`read_fits` gives a :class:`FitsFile` of :class:`Hdu`. The
+one exception is the table of an IRF HDU (effective area, background, PSF: one row, bounded),
+which :mod:`provhub.importers.irf` summarises into :attr:`Hdu.irf` (field of view, PSF 68 %
+radius).
 
 File identity (:meth:`FitsFile.identity`): CTA product id, else ESO ``DATAMD5``, else the sha256
 of the headers (so re-importing the same file, or just its headers, changes nothing). Names that
@@ -34,7 +37,7 @@ from prov.model import PROV
 from provhub.provdm.errors import PayloadTooLarge
 from provhub.provdm.vocabulary import FITS, PROVHUB
 
-from . import ids
+from . import ids, irf
 from .base import DocBuilder, Warnings
 from .ctameta import cta_pairs
 
@@ -63,6 +66,9 @@ class Hdu:
     index: int
     name: str  # unique within the file: EXTNAME[,EXTVER], PRIMARY, or HDU<index>
     cards: list[tuple[str, Any]]  # (keyword, value) in header order; HIERARCH already stripped
+    #: an IRF HDU's summary read from its table (:mod:`provhub.importers.irf`), or why there is none
+    irf: dict[str, float] = field(default_factory=dict)
+    irf_problem: str | None = None
     _first: dict | None = field(default=None, repr=False, compare=False)
 
     def _index(self) -> dict:
@@ -195,6 +201,12 @@ def _read_hdulist(source, path: str, warn: Warnings) -> FitsFile:
     with fits.open(source, lazy_load_hdus=True, memmap=False) as hdul:
         for index, hdu in enumerate(hdul):
             ff.hdus.append(_hdu(index, hdu.header, seen, warn, path))
+        # the one data an import reads: a row of each IRF table, after the headers and in file
+        # order (astropy has read past every HDU's data then: a gzip file is inflated once more,
+        # up to the last IRF row, rather than from its start again for each IRF HDU)
+        for index, one in enumerate(ff.hdus):
+            if irf.kind(one.hduclass):
+                one.irf, one.irf_problem = irf.summarise(hdul[index], one.hduclass)
         if ff.hdus:  # end of the last data unit (astropy's offsets; fileinfo() re-renders headers)
             last = hdul[len(ff.hdus) - 1]
             expected_end = last._data_offset + last._data_size

@@ -7,6 +7,8 @@ One function per convention, each given a :class:`FileContext`:
 - :func:`map_eso`: ESO DICB ``PRO`` keywords (``PRO REC{i}`` recipe chain, RAW/CAL inputs,
   PARAM, PIPE ID, DRS ID, ANCESTOR).
 - :func:`map_gadf`: GADF HDU classes (descriptions) and OBS_ID (DL3 production of an observation).
+- :func:`map_irf`: the field of view and PSF 68 % radius of IRF HDUs (``provhub:fovDiameterDeg``,
+  ``provhub:psfR68Deg``...), which :mod:`provhub.importers.irf` read from their tables.
 - :func:`map_generic`: CREATOR/PROCSOFT/PROGRAM, ORIGIN, AUTHOR, DATE/CREATED, TELESCOP/INSTRUME,
   PROVi/PRVn, CALDB+IRF, reference files (``*FILE``/``*TAB``, e.g. HST), drizzle inputs.
 
@@ -495,6 +497,21 @@ def _configuration_from_header(ctx: FileContext, telescope: str, obs_id):
         ctx.b.relation("wasDerivedFrom", qn, ids.hdu(ctx.fid, hdu.name), attrs=[(PROVHUB["hduType"], "telarray")])
 
 
+# -- IRF summaries ---------------------------------------------------------------------------
+
+
+def map_irf(ctx: FileContext):
+    """The summaries of the IRF tables (:mod:`provhub.importers.irf`) as attributes of their HDU
+    entities; a table that could not be summarised is a W15 with the reason."""
+    for hdu in ctx.ff.hdus:
+        if hdu.irf:
+            ctx.b.entity(ids.hdu(ctx.fid, hdu.name), [(PROVHUB[name], value) for name, value in hdu.irf.items()])
+        if hdu.irf_problem:
+            ctx.warn.add(
+                "W15", f"HDU {hdu.name} ({'/'.join(hdu.hduclass)}): {hdu.irf_problem}; no summary kept", ctx.ff.path
+            )
+
+
 # -- generic -----------------------------------------------------------------------------------
 
 
@@ -588,5 +605,6 @@ def map_keywords(ff: FitsFile, fid: QualifiedName, b: DocBuilder, resolver: Reso
     map_eso(ctx)
     map_cta(ctx)
     map_gadf(ctx)
+    map_irf(ctx)
     map_generic(ctx)
     return ctx

@@ -5,8 +5,14 @@ and units (ObsCore 1.1, section 4 and its table of mandatory fields).
 (``GET /obscore``), one row per product, with ``access_url`` pointing to the product's DataLink
 document and ``access_format`` the DataLink media type (ObsCore 1.1, section 4.7.1: how a row
 announces that its access_url is a DataLink service). Every mandatory column of ObsCore 1.1 is
-written, in its order; a value provhub cannot derive from what the importers keep (the FITS
-headers: no field of view, PSF or energy resolution is in them) is NULL, as ObsCore allows.
+written, in its order. The values come from what the importers keep: every card of the FITS
+headers, and the IRF summaries the FITS importer reads from the IRF tables
+(:mod:`provhub.importers.irf`): ``s_fov`` is the field of view of the run's effective area
+(``provhub:fovDiameterDeg``, deg), ``s_region`` the circle of that diameter around the pointing
+(``CIRCLE ICRS <ra> <dec> <radius>``, an ADQL/STC-S region, ``xtype="adql:REGION"``) and
+``s_resolution`` the PSF's 68 % containment radius at 1 TeV (``provhub:psfR68Deg``, in arcsec);
+:mod:`provhub.app.obscore` builds the rows. A value provhub cannot derive (the energy
+resolution, in the EDISP matrix; pixel and bin counts) is NULL, as ObsCore allows.
 :func:`wavelength` turns the energies of gamma-ray data (TeV) into the metres of ``em_min`` and
 ``em_max``.
 """

@@ -19,8 +19,10 @@ import pytest
 from astropy.io.votable import from_table, parse
 from astropy.table import Table
 from click.testing import CliRunner
+from prov.model import ProvDocument
 
 from provhub.app import obscore, services
+from provhub.importers import import_fits
 from provhub.app.access import ANONYMOUS, OPERATOR
 from provhub.app.cli import load_commands
 from provhub.provdm.obscore import COLUMNS
@@ -28,6 +30,7 @@ from tests.api.test_dali import votlint
 from tests.conftest import ROOT
 from tests.datalink.test_bundle import cli_env
 from tests.datalink.test_datalink import _sample
+from tests.importers.test_irf import RUN, SUMMARY, broken_copy, expected_dl3
 
 OBS_INDEX = ROOT / "data/dl3/hess-dl3-dr1/obs-index.fits.gz"
 PRESENT = (23523, 23526, 23559, 23592, 33787)  # the runs whose files are in data/
@@ -183,7 +186,9 @@ def test_a_bad_maxrec_is_refused(client, maxrec):
 def test_export_columns_agree_with_the_obs_index(sample_store, client, tmp_path):
     """Each DL3 run's row against the sample's real obs-index (data/dl3/hess-dl3-dr1): pointing,
     times, livetime, and the safe energy range as wavelengths (lambda = h c / E, computed here
-    with astropy's constants); what the records do not hold is NULL."""
+    with astropy's constants); the field of view, its region and the PSF against the run's own
+    IRF tables (read here with astropy, tests/importers/test_irf.py); what the records do not
+    hold is NULL."""
     from astropy import constants as const
     from astropy import units as u
 
@@ -210,12 +215,60 @@ def test_export_columns_agree_with_the_obs_index(sample_store, client, tmp_path)
         assert row["em_min"] == pytest.approx(hc / ref["SAFE_ENERGY_HI"], rel=1e-6)
         assert row["em_max"] == pytest.approx(hc / ref["SAFE_ENERGY_LO"], rel=1e-6)
         assert row["em_min"] < row["em_max"] and row["o_ucd"] == "phot.count"
-        for name in ("s_fov", "s_resolution", "s_xel1", "s_xel2", "t_resolution", "t_xel", "em_res_power", "em_xel"):
+        irf = expected_dl3(RUN.format(int(row["obs_id"])))
+        assert row["s_fov"] == pytest.approx(irf["fov"]) and row["s_fov"] == 5.0  # 2 x 2.5 deg
+        assert row["s_resolution"] == pytest.approx(irf["r68"] * 3600, rel=1e-4)  # arcsec
+        shape, frame, ra, dec, radius = row["s_region"].split()
+        assert (shape, frame) == ("CIRCLE", "ICRS")
+        assert float(ra) == pytest.approx(irf["ra"], abs=1e-9) and float(dec) == pytest.approx(irf["dec"], abs=1e-9)
+        assert float(radius) == pytest.approx(irf["fov"] / 2) and float(ra) == row["s_ra"]
+        for name in ("s_xel1", "s_xel2", "t_resolution", "t_xel", "em_res_power", "em_xel"):
             assert np.ma.is_masked(row[name]), name
-        assert row["s_region"] == row["pol_states"] == ""  # an empty char cell: no value, no polarisation
+        assert row["pol_states"] == ""  # an empty char cell: no polarisation
         assert np.ma.is_masked(row["pol_xel"])
     # 23523 by hand: 0.871-100 TeV is 1.24e-20 to 1.42e-18 m
     (crab,) = events[events["obs_id"] == "23523"]
     assert crab["em_min"] == pytest.approx(1.2398e-20, rel=1e-4) and crab["em_max"] == pytest.approx(
         1.4235e-18, rel=1e-4
     )
+
+
+def _without_summaries(doc: ProvDocument) -> ProvDocument:
+    """The same records with the IRF summary attributes left out (through PROV-JSON)."""
+    data = json.loads(doc.serialize(format="json"))
+    names = {name.replace("https://provhub.org/ns#", "provhub:") for name in SUMMARY}
+    for kind in ("entity",):
+        for attrs in data.get(kind, {}).values():
+            for name in names:
+                attrs.pop(name, None)
+    return ProvDocument.deserialize(content=json.dumps(data), format="json")
+
+
+def test_a_hidden_irf_summary_stays_out_of_an_anonymous_row(store, settings):
+    """The run's full import (with the IRF summaries) is proprietary; a public document states
+    the same records without them: the anonymous row has the public facts and NULL s_fov,
+    s_region, s_resolution; the operator's has them."""
+    full = import_fits([RUN.format(23523)]).document
+    services.ingest_prov(store, full, settings=settings, rights="proprietary", group="hess")
+    services.ingest_prov(store, _without_summaries(full), settings=settings)
+
+    def row(viewer):
+        (only,) = obscore.products(store, settings=settings, viewer=viewer, datalink_url=lambda d: d)
+        return only
+
+    seen = row(OPERATOR)
+    assert seen["s_fov"] == 5.0 and seen["s_region"].startswith("CIRCLE ICRS ") and seen["s_resolution"] > 0
+    anonymous = row(ANONYMOUS)
+    assert anonymous["obs_id"] == "23523" and anonymous["s_ra"] == seen["s_ra"]  # the public facts
+    assert anonymous.get("s_fov") is None and anonymous.get("s_region") is None
+    assert anonymous.get("s_resolution") is None
+
+
+def test_a_run_with_broken_irf_tables_is_stored_and_its_row_has_no_field_of_view(store, settings, client, tmp_path):
+    result = import_fits([broken_copy(tmp_path)])
+    assert {w.code for w in result.warnings} >= {"W15"} and not result.failed
+    services.ingest_prov(store, result.document, settings=settings)
+    vot = parse(BytesIO(client.get("/obscore").data), verify="exception")
+    (row,) = vot.get_first_table().to_table()
+    assert row["obs_id"] == "23523" and row["em_min"] > 0  # the rest of the run is there
+    assert np.ma.is_masked(row["s_fov"]) and np.ma.is_masked(row["s_resolution"]) and row["s_region"] == ""
