@@ -710,10 +710,10 @@ def provsap_answer(store: Store, query: ProvSapQuery, *, settings, viewer: Viewe
     with Budget(settings.query_timeout, LARGE if kind == "json" else HEAVY) as budget:
         start = _start(store, query, settings=settings, viewer=viewer, budget=budget)
         if kind == "json" and not start.restricted and query.maxrec is None:
-            text = store.trace_provjson(start.query)
+            text = store.trace_provjson(start.query, native=query.model == "IVOA")  # in the model asked
             if text is not None:
                 budget.check()
-                return ProvSapAnswer(in_model(text, query).encode("utf-8"), query.media_type)
+                return ProvSapAnswer(text.encode("utf-8"), query.media_type)
         if query.maxrec == 0:
             graph, namespaces, overflow = Graph(), {}, True
         else:

@@ -123,12 +123,14 @@ def _prefixes_text(declared: tuple) -> str:
     return json.dumps(dict(declared), ensure_ascii=False, sort_keys=True)
 
 
-def join_fragments(nodes: list, relations: list) -> str | None:
+def join_fragments(nodes: list, relations: list, *, native: bool = False) -> str | None:
     """The PROV-JSON of an answer from stored fragments: ``nodes`` rows are ``(kind, id, key,
     body, prefixes)``, ``relations`` rows ``(type, id, key, body, prefixes)`` (see
     :func:`record_fragment`). The same document :func:`graph_to_provjson` writes for these
-    records, up to the choice of prefixes. None when two fragments bind one prefix to two
-    namespaces (or a fragment is missing): the caller then writes the answer from the records."""
+    records, up to the choice of prefixes; with ``native``, as voprov writes it (what
+    :func:`provhub.provdm.voprov.to_native` makes of it, each fragment rewritten alone). None when
+    two fragments bind one prefix to two namespaces (or a fragment is missing): the caller then
+    writes the answer from the records."""
     declared: dict[str, str] = {}
     for text in {row[4] for row in nodes} | {row[4] for row in relations}:
         if text is None:
@@ -136,15 +138,20 @@ def join_fragments(nodes: list, relations: list) -> str | None:
         for prefix, uri in json.loads(text).items():
             if declared.setdefault(prefix, uri) != uri:
                 return None
+    rewrite = _native_rewrite(declared) if native else None
     sections: dict[str, list[str]] = {}
     repeated: dict[tuple[str, str], list[str]] = {}  # one id, several records of one kind or type
     for kind, nid, key, body, _ in sorted(nodes, key=lambda r: (r[0], r[1])):
+        if rewrite:
+            kind, body = rewrite(kind, body)
         if nid.startswith(REPEAT_PREFIX):
             repeated.setdefault((kind, key), []).append(body)
         else:
             sections.setdefault(kind, []).append(f"{key}: {body}")
     anon = 0
     for rtype, rid, key, body, _ in sorted(relations, key=lambda r: (r[0], r[1])):
+        if rewrite:
+            rtype, body = rewrite(rtype, body)
         if key is None:
             anon += 1
             key = f'"_:id{anon}"'
@@ -163,6 +170,12 @@ def join_fragments(nodes: list, relations: list) -> str | None:
     parts = [f'"prefix": {json.dumps(declared, ensure_ascii=False)}']
     parts += [f"{_key(name)}: {{{', '.join(items)}}}" for name, items in sections.items()]
     return "{" + ", ".join(parts) + "}"
+
+
+def _native_rewrite(declared: dict[str, str]):
+    from .voprov import native_fragments  # voprov imports the formats, which import this module
+
+    return native_fragments(declared)
 
 
 def _key(text: str) -> str:

@@ -579,8 +579,39 @@ def to_native(text: str, fmt: str = "json") -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
+_decode = json.JSONDecoder().decode
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def native_fragments(declared: dict[str, str]) -> Callable[[str, str], tuple[str, str]] | None:
+    """What :func:`to_native` does to a PROV-JSON answer, one record at a time, for the record
+    fragments an answer is joined from (:func:`provhub.provdm.provjson.join_fragments`):
+    ``rewrite(section, body_text) -> (section, body_text)``, given the answer's prefixes; None
+    when no prefix is voprov's (nothing changes). Only a fragment that may change (an IVOA class
+    or relation type, a ``voprov:name``) is decoded, so a large answer in MODEL=IVOA costs about
+    what its W3C form does."""
+    vps = {p for p, uri in declared.items() if uri in voc.VOPROV_URIS}
+    if not vps:
+        return None
+    names = _Names(vps)
+    name = f'"{names.vp}:name"'
+    prefixes = "|".join(map(re.escape, sorted(vps)))
+    classes = "|".join(map(re.escape, sorted({*NATIVE_SECTIONS, *NATIVE_RELATIONS})))
+    typed = re.compile(f'"(?:{prefixes}):(?:{classes})"').search  # an IVOA class or relation
+
+    def rewrite(section: str, body: str) -> tuple[str, str]:
+        if name not in body and (section not in _RETYPED or not typed(body)):
+            return section, body
+        attrs = _decode(body)
+        target, record = _native_record(section, attrs, names)
+        return target, (body if record is attrs else _encode(record))  # as json.dumps(ensure_ascii=False)
+
+    return rewrite
+
+
 def _native_container(data: dict, names: _Names) -> dict:
     out: dict = {}
+    name = f"{names.vp}:name"
     for section, records in data.items():
         if section == "bundle" and isinstance(records, dict):
             out["bundle"] = {
@@ -591,6 +622,9 @@ def _native_container(data: dict, names: _Names) -> dict:
                 for bid, b in records.items()
             }
             continue
+        if section not in _RETYPED and section not in out and not _any_key(records, name):
+            out[section] = records  # nothing in it changes (most of a large answer): kept as decoded
+            continue
         for rid, body in records.items():
             for attrs in _values(body):
                 target, record = _native_record(section, attrs, names)
@@ -598,7 +632,17 @@ def _native_container(data: dict, names: _Names) -> dict:
     return out
 
 
+#: the sections whose records can become records of another section (an IVOA class or relation)
+_RETYPED = ("entity", "wasInfluencedBy")
+
+
+def _any_key(records: dict, key: str) -> bool:
+    return any(key in attrs for body in records.values() for attrs in _values(body))
+
+
 def _native_record(section: str, attrs: dict, names: _Names) -> tuple[str, dict]:
+    if "prov:type" not in attrs and f"{names.vp}:name" not in attrs:
+        return section, attrs  # nothing to change
     types = [v for v in _values(attrs.get("prov:type", [])) if isinstance(_lexical(v), str)]
     local = [names.local(_lexical(v)) for v in types]
     target: str = section
@@ -614,6 +658,8 @@ def _native_record(section: str, attrs: dict, names: _Names) -> tuple[str, dict]
             ends = RELATION_ENDS[target]
     if target == section:
         name = f"{names.vp}:name"
+        if name not in attrs:
+            return section, attrs
         return section, {("prov:name" if key == name else key): value for key, value in attrs.items()}
     record: dict = {}
     kept = [v for v, c in zip(types, local, strict=True) if c not in NATIVE_SECTIONS and c not in NATIVE_RELATIONS]

@@ -34,13 +34,15 @@ Operations
 ``get_nodes(ids)``, ``get_relations(ids)`` -> records found (missing ids are left out).
 ``documents_asserting(record_id) -> list[str]``.
 ``trace(query: TraceQuery) -> Graph``: lineage, semantics below.
-``trace_provjson(query: TraceQuery) -> str | None``: the same answer as PROV-JSON text, joined
-    from the fragment each record keeps (:func:`provhub.provdm.provjson.record_fragment`, written when the
-    record is written) by :func:`provhub.provdm.provjson.join_fragments`; None when the fragments bind
-    one prefix to two namespaces (the caller then writes ``trace(query)`` itself). Lets large
-    answers skip decoding every record (issue 8).
-``search(text, kind, limit, offset) -> (list[Node], total)``: nodes whose id or any attribute value
-    contains ``text`` (case-insensitive); ``kind`` filters.
+``trace_provjson(query: TraceQuery, native=False) -> str | None``: the same answer as PROV-JSON
+    text, joined from the fragment each record keeps (:func:`provhub.provdm.provjson.record_fragment`,
+    written when the record is written) by :func:`provhub.provdm.provjson.join_fragments`
+    (``native``: in voprov's native form, MODEL=IVOA); None when the fragments bind one prefix to
+    two namespaces (the caller then writes ``trace(query)`` itself). Lets large answers skip
+    decoding every record (issue 8).
+``search(text, kind, limit, offset, groups, today, level, partial) -> (list[Node], total)``: nodes
+    whose id or any attribute value contains ``text`` (case-insensitive); ``kind`` and ``level``
+    filter (see :meth:`Store.search`).
 ``stats() -> {"documents", "nodes", "relations"}``; ``namespaces() -> {prefix: uri}``;
 ``ping()`` raises StoreUnavailable when the backend is down; ``close()``.
 
@@ -314,7 +316,7 @@ class DocumentStore(Protocol):
 
     def trace(self, query: TraceQuery) -> Graph: ...
 
-    def trace_provjson(self, query: TraceQuery) -> str | None: ...
+    def trace_provjson(self, query: TraceQuery, native: bool = False) -> str | None: ...
 
     def search(
         self,

@@ -863,7 +863,7 @@ class Neo4jStore:
         self._remember(relations)
         return Graph(nodes, relations)
 
-    def trace_provjson(self, query: TraceQuery) -> str | None:
+    def trace_provjson(self, query: TraceQuery, native: bool = False) -> str | None:
         def work(tx):
             source = _Walk(tx, fragments=True)
             node_ids, keys = walk(source, query)
@@ -880,7 +880,7 @@ class Neo4jStore:
                 ]
             return nodes, [source.relations[r] for r in rel_ids]
 
-        return join_fragments(*self._read(work))
+        return join_fragments(*self._read(work), native=native)
 
     # -- writes ------------------------------------------------------------------------------
     def put_document(self, prepared: PreparedDocument) -> PutResult:

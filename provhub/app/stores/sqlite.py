@@ -832,7 +832,7 @@ class SQLiteStore:
         rels = self._in(_SELECT_RELATIONS + _IN_ROWIDS, sorted(rids))
         return Graph(self.get_nodes(sorted(node_ids)), sorted(map(_relation, rels), key=_by_id))
 
-    def trace_provjson(self, query: TraceQuery) -> str | None:
+    def trace_provjson(self, query: TraceQuery, native: bool = False) -> str | None:
         node_ids, keys = walk(self, query)
         rids = cast("set[int]", keys)
         return join_fragments(
@@ -841,6 +841,7 @@ class SQLiteStore:
                 list(node_ids),
             ),
             self._in("SELECT type, id, pjkey, pj, pjns FROM relations" + _IN_ROWIDS, sorted(rids)),
+            native=native,
         )
 
     # -- writes ------------------------------------------------------------------------------
