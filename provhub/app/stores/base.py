@@ -272,9 +272,14 @@ class EdgeSource(Protocol):
         """Kind (entity/activity/agent) of each stored node among ``ids``."""
         ...
 
-    def references(self, keys: list[Hashable], names: tuple[str, ...]) -> list[tuple[Hashable, str]]:
+    def references(
+        self, keys: list[Hashable], names: tuple[str, ...], words: tuple[str, ...] | None = None
+    ) -> list[tuple[Hashable, str]]:
         """``(relation key, IRI)`` for each qualified-name value of an attribute whose IRI is in
-        ``names``, on the relations with those keys (keys as :meth:`edges_from` gave them)."""
+        ``names``, on the relations with those keys (keys as :meth:`edges_from` gave them).
+        ``words``: only relations whose stored text holds one of them are read (the caller
+        wants only values that do; default: the local parts of ``names``,
+        :func:`provhub.app.stores.lineage.mention_words`)."""
         ...
 
     def repeats(self, ids: list[str]) -> dict[str, list[str]]:

@@ -9,6 +9,8 @@ the same answer. The answer holds every assertion of each id it reaches (:meth:`
 
 from __future__ import annotations
 
+import functools
+
 import json
 import time
 from typing import Hashable
@@ -185,7 +187,8 @@ def _descriptions(
         nodes.update(frontier)
         found = source.edges_from(frontier, [voc.DESCRIPTION], [])
         entering = source.edges_from(frontier, [], [voc.DESCRIPTION])
-        types = source.references([key for key, _t, _o in entering], voc.TYPE_ATTRIBUTES)
+        # only a relation typed isRelatedTo is wanted: those whose text does not name it are not read
+        types = source.references([key for key, _t, _o in entering], voc.TYPE_ATTRIBUTES, voc.RELATED_TO_RELATIONS)
         related = {key for key, iri in types if voc.voprov_local(iri) in voc.RELATED_TO_RELATIONS}
         found += [edge for edge in entering if edge[0] in related]
         relations.update(key for key, _this, _other in found)
@@ -218,4 +221,11 @@ def attribute_references(attrs: list, names: tuple[str, ...]) -> list[str]:
 def mentions(text: str, names: tuple[str, ...]) -> bool:
     """Whether a record's stored text may hold an attribute named by ``names``: a cheap test
     before decoding it (the local part of every name appears in the text of such a record)."""
-    return any(name.rpartition("#")[2].rpartition("/")[2] in text for name in names)
+    return any(word in text for word in mention_words(names))
+
+
+@functools.lru_cache(maxsize=64)
+def mention_words(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The local parts of ``names`` (IRIs) that :func:`mentions` looks for, which a store can
+    also look for itself before it sends a record's text."""
+    return tuple(dict.fromkeys(name.rpartition("#")[2].rpartition("/")[2] for name in names))

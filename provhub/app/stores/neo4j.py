@@ -1206,7 +1206,7 @@ class _Walk:
                 edges.append((rid, this, other))
         return edges
 
-    def references(self, keys, names):
+    def references(self, keys, names, words=None):
         """From the relations the walk brought: decoded when they are records, read again (their
         attributes only) when they are fragments whose text may hold one of ``names``."""
         out: list[tuple[Hashable, str]] = []
@@ -1215,7 +1215,7 @@ class _Walk:
             rel = self.relations.get(cast(str, key))
             if isinstance(rel, Relation):
                 out += [(key, iri) for iri in attribute_references(rel.attrs, names)]
-            elif rel is not None and mentions(rel[3], names):
+            elif rel is not None and (any(w in rel[3] for w in words) if words else mentions(rel[3], names)):
                 fetch.append((rel[1], REL_TYPE.get(rel[0]) if rel[0] != "wasInfluencedBy" else None))
         for rec in Neo4jStore._find_by_type(self.tx, fetch):
             out += [(rec["id"], iri) for iri in attribute_references(json.loads(rec["attrs"]), names)]

@@ -40,7 +40,7 @@ from .base import (
     TraceQuery,
     utcnow_iso,
 )
-from .lineage import attribute_references, mentions, repeats_among, walk
+from .lineage import attribute_references, mention_words, repeats_among, walk
 
 #: A rowid table, its large columns last. Keyed by id (WITHOUT ROWID), every record lay in the
 #: key b-tree, and SQLite reads the whole of an overflowing cell to compare keys: a record of 60
@@ -816,12 +816,23 @@ class SQLiteStore:
     def repeats(self, ids):
         return repeats_among(self._conn().execute(_SELECT_REPEATS, _REPEAT_RANGE).fetchall(), ids)
 
-    def references(self, keys, names):
-        rows = self._in("SELECT rid, attrs FROM relations" + _IN_ROWIDS, sorted(cast("list[int]", keys)), ())
+    def references(self, keys, names, words=None):
+        words = words or mention_words(names)  # only the rows that may hold them are sent
+        if not words:
+            return []
+        rows = self._in(
+            "SELECT rid, attrs FROM relations"
+            + _IN_ROWIDS
+            + " AND ("
+            + " OR ".join(["instr(attrs, ?) > 0"] * len(words))
+            + ")",
+            sorted(cast("list[int]", keys)),
+            words,
+        )
         return [
             (rid, iri)
             for rid, attrs in rows
-            if mentions(attrs, names)
+            if any(w in attrs for w in words)
             for iri in attribute_references(json.loads(attrs), names)
         ]
 
