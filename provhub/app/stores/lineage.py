@@ -218,14 +218,9 @@ def attribute_references(attrs: list, names: tuple[str, ...]) -> list[str]:
     return [qn_iri(v["qn"]) for n, v in attrs if isinstance(v, dict) and "qn" in v and attr_iri(n) in names]
 
 
-def mentions(text: str, names: tuple[str, ...]) -> bool:
-    """Whether a record's stored text may hold an attribute named by ``names``: a cheap test
-    before decoding it (the local part of every name appears in the text of such a record)."""
-    return any(word in text for word in mention_words(names))
-
-
 @functools.lru_cache(maxsize=64)
 def mention_words(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The local parts of ``names`` (IRIs) that :func:`mentions` looks for, which a store can
-    also look for itself before it sends a record's text."""
+    """The local parts of ``names`` (IRIs): a record's stored text that holds none of them has no
+    attribute named by ``names`` (a cheap test before decoding it, which a store can also make
+    itself before it sends the text)."""
     return tuple(dict.fromkeys(name.rpartition("#")[2].rpartition("/")[2] for name in names))

@@ -77,7 +77,7 @@ from .base import (
     TraceQuery,
     utcnow_iso,
 )
-from .lineage import attribute_references, mentions, repeats_among, walk
+from .lineage import attribute_references, mention_words, repeats_among, walk
 
 log = logging.getLogger(__name__)
 
@@ -1208,14 +1208,15 @@ class _Walk:
 
     def references(self, keys, names, words=None):
         """From the relations the walk brought: decoded when they are records, read again (their
-        attributes only) when they are fragments whose text may hold one of ``names``."""
+        attributes only) when they are fragments whose text holds one of ``words``."""
+        words = words or mention_words(names)
         out: list[tuple[Hashable, str]] = []
         fetch = []
         for key in keys:
             rel = self.relations.get(cast(str, key))
             if isinstance(rel, Relation):
                 out += [(key, iri) for iri in attribute_references(rel.attrs, names)]
-            elif rel is not None and (any(w in rel[3] for w in words) if words else mentions(rel[3], names)):
+            elif rel is not None and any(w in rel[3] for w in words):
                 fetch.append((rel[1], REL_TYPE.get(rel[0]) if rel[0] != "wasInfluencedBy" else None))
         for rec in Neo4jStore._find_by_type(self.tx, fetch):
             out += [(rec["id"], iri) for iri in attribute_references(json.loads(rec["attrs"]), names)]

@@ -829,12 +829,7 @@ class SQLiteStore:
             sorted(cast("list[int]", keys)),
             words,
         )
-        return [
-            (rid, iri)
-            for rid, attrs in rows
-            if any(w in attrs for w in words)
-            for iri in attribute_references(json.loads(attrs), names)
-        ]
+        return [(rid, iri) for rid, attrs in rows for iri in attribute_references(json.loads(attrs), names)]
 
     # The walk's relation keys are rowids (edges_from), read here in row order.
     def trace(self, query: TraceQuery) -> Graph:
