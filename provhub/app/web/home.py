@@ -59,11 +59,12 @@ def overview(store, *, viewer) -> Overview:
     counted, out.levels_complete = services.level_counts(store, viewer=viewer)
     counted["none"] = out.records - sum(counted.values())
     out.levels = [(lv, counted[lv]) for lv in (*reversed(LEVELS[:-1]), "IRF", "none") if counted[lv]]
-    _products_and_documents(store, viewer, out, {})
+    _products_and_documents(store, viewer, out)
     return out
 
 
-def _products_and_documents(store, viewer, out: Overview, known: dict[str, Facts]) -> None:
+def _products_and_documents(store, viewer, out: Overview) -> None:
+    known: dict[str, Facts] = {}  # facts of the records read so far, across documents
     docs, out.documents_total = services.recent_documents(store, viewer=viewer, limit=max(RECENT_DOCUMENTS, 50))
     seen: set[str] = set()
     read = 0
