@@ -4,14 +4,14 @@
 before ``T``, and not yet retracted or superseded then (a document retracted or superseded
 later is there, as it was). It is built one of two ways, both into a new embedded store:
 
-- an embedded store whose documents live at ``T`` are all still live is copied (SQLite's online
-  backup) and the documents ingested since are taken out in one rewrite (their joins undone):
-  the cost grows with what came after ``T``, so "what did we know last week" stays cheap on a
-  large store;
-- otherwise (a Bolt store, a document retracted or superseded since ``T``, or more records
-  after ``T`` than before) the live documents are replayed in the order they were ingested (the
-  joins are made again as they were made then), with their rights. A replay reads every such
-  document once: its cost grows with the store.
+- an embedded store is copied (SQLite's online backup) and, in one rewrite, the documents
+  ingested since are taken out (their joins undone) and those retracted or superseded since are
+  put back as they asserted their records: the cost grows with what changed after ``T``, so
+  "what did we know last week" stays cheap on a large store;
+- otherwise (a Bolt store, or more records changed after ``T`` than live then) the live
+  documents are replayed in the order they were ingested (the joins are made again as they were
+  made then), with their rights. A replay reads every such document once: its cost grows with
+  the store.
 
 A built store is kept for the next question about the same moment while the store does not
 change (:data:`KEEP` of them per process).
@@ -105,9 +105,9 @@ def store_as_of(store: Store, moment: _dt.datetime | None, settings) -> Store:
             return _BUILT[key][0]
     REPLAYS.take()
     try:
-        later = _later(store, live)
-        if later is not None:
-            built, directory = _copy_without(store, later, settings)
+        changes = _changes(store, live)
+        if changes is not None:
+            built, directory = _copy_without(store, *changes, settings)
         else:
             built, directory = _build(store, live, settings)
     finally:
@@ -121,29 +121,29 @@ def store_as_of(store: Store, moment: _dt.datetime | None, settings) -> Store:
     return built
 
 
-def _later(store: Store, live: list) -> list | None:
-    """The documents to take out of a copy of an embedded ``store`` to have it as it was when
-    ``live`` were its live documents: those live now that were not then. None when the copy
-    cannot give it (a document live then was retracted or superseded since: the store no
-    longer holds its records as they were), when the store is not an embedded file, or when
-    taking them out would touch more records than replaying ``live``."""
+def _changes(store: Store, live: list) -> tuple[list, list] | None:
+    """What to change in a copy of an embedded ``store`` to have it as it was when ``live`` were
+    its live documents: the documents live now that were not then (to take out), and those live
+    then that were retracted or superseded since (to put back). None when the store is not an
+    embedded file, or when the change would touch more records than replaying ``live``."""
     if not str(getattr(store, "url", "")).startswith("sqlite:") or not hasattr(store, "path"):
-        return None
-    if any(d.status != "live" for d in live):
         return None
     then = {d.id for d in live}
     later = [d for d in _all_documents(store) if d.status == "live" and d.id not in then]
-    if sum(d.records for d in later) > sum(d.records for d in live):
+    revive = [d for d in live if d.status != "live"]
+    if sum(d.records for d in later) + sum(d.records for d in revive) > sum(d.records for d in live):
         return None
-    return later
+    return later, revive
 
 
-def _copy_without(store: Store, later: list, settings):
+def _copy_without(store: Store, later: list, revive: list, settings):
     """An embedded store as of a moment: a copy of ``store`` (SQLite's online backup, a
-    consistent snapshot while others write), with the documents ingested since retracted in one
-    rewrite, so that the records they touched are rebuilt from the documents that remain and
-    their joins are undone (:func:`provhub.app.identity._rewrite`). Its cost grows with what
-    came later, not with the store; the moment's documents keep their ingest times."""
+    consistent snapshot while others write), with, in one rewrite, the documents ingested since
+    retracted and the documents retracted or superseded since live again, so that the records
+    they touch are rebuilt from the documents live then and the joins are those of then
+    (:func:`provhub.app.identity._rewrite`; joins are resolved from every claim at once, so the
+    order documents came in does not change them). Its cost grows with what changed later, not
+    with the store; the moment's documents keep their ingest times."""
     import sqlite3
     from dataclasses import replace
 
@@ -169,8 +169,8 @@ def _copy_without(store: Store, later: list, settings):
         shutil.rmtree(directory, ignore_errors=True)
         raise
     try:
-        if later:
-            identity._rewrite(built, retire={d.id: ("retracted", None) for d in later})
+        if later or revive:
+            identity._rewrite(built, retire={d.id: ("retracted", None) for d in later}, revive=[d.id for d in revive])
         deadline.check("the store as of AS_OF", where="AS_OF")
     except BaseException:
         built.close()

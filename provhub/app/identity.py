@@ -182,10 +182,15 @@ def document_view(store: Store, doc_id: str) -> dict:
     return {r.id: r for r in [*nodes, *relations]}
 
 
-def _plan(store: Store, version, *, new=None, retire=None, history=None, extra_docs=()) -> tuple[Rewrite, list]:
+def _plan(
+    store: Store, version, *, new=None, retire=None, history=None, extra_docs=(), revive=()
+) -> tuple[Rewrite, list]:
     """The rewrite that rebuilds every record touched by ``new`` (a prepared document and its raw
-    records), the ``retire``d documents ({doc id: (status, superseded_by)}) and ``extra_docs``."""
+    records), the ``retire``d documents ({doc id: (status, superseded_by)}), ``extra_docs`` and
+    the retired documents to ``revive`` (live again, with their records as they asserted them:
+    :mod:`provhub.app.asof` on a copy of the store)."""
     retire = retire or {}
+    extra_docs = sorted(set(extra_docs) | set(revive))
     raws: dict[str, tuple] = {}
     new_doc, new_raw = new if new else (None, None)
     gone = set(retire)
@@ -265,7 +270,7 @@ def _plan(store: Store, version, *, new=None, retire=None, history=None, extra_d
         nodes=nodes,
         relations=relations,
         document=new_doc,
-        status=dict(retire),
+        status={**retire, **{d: ("live", None) for d in revive}},
         history=list(history or []),
     )
     return plan, ambiguous
