@@ -544,6 +544,7 @@ def to_dot(
     expand: Collection[str] = (),
     by_observation: bool = False,
     fold: Collection[str] = (),
+    flat: Flat | None = None,
 ) -> str:
     """The DOT text :func:`render` lays out (same arguments)."""
     direction = (direction or "").upper()
@@ -551,7 +552,7 @@ def to_dot(
         raise InvalidParameter(
             f"layout direction {direction!r} is not one of " + ", ".join(DIRECTIONS), where="direction"
         )
-    flat = read_facts(doc)
+    flat = read_facts(doc) if flat is None else flat
     drawing = _Drawing(flat, set(highlight or ()), link)
     within = None
     for by in fold or (("observation",) if by_observation else ()):
@@ -573,6 +574,7 @@ def render(
     by_observation: bool = False,
     fold: Collection[str] = (),
     timeout: float = DOT_TIMEOUT,
+    flat: Flat | None = None,
 ) -> bytes:
     """Draw ``doc``: ``fmt`` is a name of :data:`FORMATS`; ``direction`` BT, TB, LR or RL.
 
@@ -582,7 +584,8 @@ def render(
     of one OBS_ID are drawn as one node (labelled with its date, target, telescopes and IRFs)
     before the node cap applies. ``fold``: names of :data:`FOLDS`, applied in turn, instead
     (``("night", "observation")``: one node per night, and an expanded night shows its runs
-    folded). Graphviz may run at most
+    folded). ``flat``: :func:`read_facts` of ``doc``, when the caller has read it already (it is
+    only read). Graphviz may run at most
     ``timeout`` seconds (and never more than :data:`DOT_TIMEOUT`). Raises InvalidParameter,
     QueryTimeout (Graphviz ran out of time: the picture is too large to draw), RenderError.
     """
@@ -598,6 +601,7 @@ def render(
         expand=expand,
         by_observation=by_observation,
         fold=fold,
+        flat=flat,
     ).encode("utf-8")
     if fmt == "dot":
         return source

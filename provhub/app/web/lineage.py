@@ -150,7 +150,8 @@ def _build(store, record_id: str, view: View, deadline, *, settings, viewer, lin
         doc = services.trace(store, query, settings=settings, viewer=viewer, budget=deadline)
     except (AnswerTooLarge, QueryTimeout, Busy) as exc:
         return Lineage(error=f"{exc.message}. Choose a smaller depth.")
-    elements = read_facts(doc).elements
+    flat = read_facts(doc)  # read once: the records listed and the picture
+    elements = flat.elements
     linked = {
         iri: link(iri) for iri, el in elements.items() if el.declared and not iri.startswith(HIDDEN_NS)
     }  # placeholders have no page
@@ -167,6 +168,7 @@ def _build(store, record_id: str, view: View, deadline, *, settings, viewer, lin
             link=linked.get,
             expand=view.expand,
             fold=FOLD_CHAINS[view.fold],
+            flat=flat,
         )
 
     layout = view.layout if view.layout in DIRECTIONS else "BT"
