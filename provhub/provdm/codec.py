@@ -49,7 +49,7 @@ _NAME_TO_TYPE = {name: qn for qn, name in PROV_N_MAP.items()}
 _string_json = json.encoder.encode_basestring_ascii  # json.dumps(a str)'s text, in C
 
 
-class _Decoder:
+class Decoder:
     """Turns encoded values (:mod:`provhub.provdm.records`) back into prov objects, reusing one Namespace per (prefix, uri)."""
 
     def __init__(self, prefixes: dict[str, str] | None = None):
@@ -298,7 +298,7 @@ def to_document(
 ) -> ProvDocument:
     """Build a ProvDocument holding exactly the records of ``graph`` (sorted, deterministic).
     ``tick`` is called every TICK records (a request's deadline check: it raises to stop)."""
-    dec = _Decoder(prefixes)
+    dec = Decoder(prefixes)
     doc = ProvDocument()
     for prefix, uri in sorted((prefixes or {}).items()):
         if prefix not in ("prov", "xsd"):
@@ -321,6 +321,7 @@ def to_document(
 TICK = 2000
 
 __all__ = [
+    "Decoder",
     "records_and_hash",
     "records_of",
     "kind_key",

@@ -359,9 +359,9 @@ def node_levels(nodes: Iterable) -> list[str | None]:
     """:func:`level_of` of stored records (:class:`provhub.provdm.records.Node`), read straight
     off their encoded attributes (no document is built: ~10 us a record), as stores keep it
     beside each record so that counts and searches by level need not read the records."""
-    from .codec import _Decoder
+    from .codec import Decoder
 
-    decoder = _Decoder()  # one per call: its namespaces are not kept beyond it
+    decoder = Decoder()  # one per call: its namespaces are not kept beyond it
     out = []
     for node in nodes:
         _, local, prefix = node.qn
