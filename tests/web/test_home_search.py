@@ -12,7 +12,8 @@ import pytest
 
 from provhub.app import services
 from provhub.app.access import Viewer
-from provhub.app.web import home
+from provhub.app.web import home, search
+from provhub.app.web.records import Filters
 from tests.web.worlds import OPERATOR, rights_world
 
 EX = "http://example.org/cta#"
@@ -198,3 +199,70 @@ def test_level_counts_are_exact_on_a_store_larger_than_a_page(backend, request, 
         assert total == 30 and [n.id for n in found] == sorted(EX + f"irf{i}" for i in range(30))[:5]
     finally:
         store.close()
+
+
+#: records that match every search word below and sort before the exact hits by IRI (cta#a0 ..)
+FILLERS = "\n".join(
+    ["document", "  prefix ex <http://example.org/cta#>"]
+    + [
+        f'  entity(ex:a{i}, [prov:label="crab 023523 ex:zz_all secret-product {i}", '
+        f'ex:see="http://example.org/cta#zz_all", ex:also="http://example.org/cta#secret6"])'
+        for i in range(8)
+    ]
+    + [
+        '  entity(ex:zz_all, [prov:label="the id is the search word"])',
+        '  entity(ex:zz_obs, [prov:label="a run", ex:obs_id="ex:zz_all"])',
+        '  entity(ex:zz_lab, [prov:label="EX:ZZ_ALL"])',
+        '  entity(ex:zz_shared, [ex:note="public"])',
+        "endDocument",
+    ]
+)
+HIDDEN_LABELS = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:zz_shared, [prov:label="secret-product"])
+endDocument"""
+
+
+@pytest.fixture
+def crowded(backend, request, tmp_path, monkeypatch):
+    """More text matches than the search ranks, all before the exact hits in the store's order."""
+    app, store, settings, _, _ = rights_world(
+        backend, request, tmp_path, (OLDER, NEWER, FILLERS), (PRIVATE, HIDDEN_LABELS)
+    )
+    monkeypatch.setattr(search, "SCAN_LIMIT", 5)
+    yield app.test_client(), store
+    store.close()
+
+
+def results(client, q: str) -> list[str]:
+    text = client.get("/?q=" + quote(q, safe="")).get_data(as_text=True)
+    assert "looked at the first" in text  # the page says it saw only the first matches
+    return links(section(text, 'id="results-heading"', "</section>"))
+
+
+def test_exact_hits_are_on_the_first_page_past_the_scan_limit(crowded):
+    client, store = crowded
+    # the id, then the OBS_ID, then the label (any case) equal to the text, then what was read
+    assert results(client, "ex:zz_all")[:4] == [EX + "zz_all", EX + "zz_obs", EX + "zz_lab", EX + "a0"]
+    assert results(client, "crab")[:2] == [EX + "zz_crab", EX + "a0"]  # the label "crab"
+    assert results(client, "23523")[:2] == [EX + "x_ev", EX + "obs23523"]  # 23523 and "023523"
+    assert results(client, "023523")[:2] == [EX + "obs23523", EX + "a0"]  # 23523 does not hold it
+    assert results(client, EX + "zz_all")[0] == EX + "zz_all"
+    found = search.find(store, "ex:zz_all", "entity", Filters(), viewer=Viewer(), limit=20, offset=0)
+    assert [f.id for f in found.hits] == [EX + s for s in ("zz_all", "zz_obs", "zz_lab", *(f"a{i}" for i in range(5)))]
+    assert found.total == 8 and not found.complete  # a lower bound, no record twice
+    assert search.find(store, "ex:zz_all", "activity", Filters(), viewer=Viewer(), limit=20, offset=0).total == 0
+    assert search.find(store, "crab", None, Filters(level="DL3"), viewer=Viewer(), limit=20, offset=0).total == 1
+
+
+def test_an_exact_hit_that_only_a_hidden_document_gives_is_neither_shown_nor_counted(crowded):
+    client, store = crowded
+    assert EX + "secret6" not in results(client, "secret-product")
+    assert EX + "zz_shared" not in results(client, "secret-product")  # its label is hidden
+    assert results(client, "ex:secret6") == [EX + f"a{i}" for i in range(5)]  # a hidden id
+    assert "SECRET" not in client.get("/?q=ex:secret6").get_data(as_text=True)
+    anonymous = search.find(store, "secret-product", None, Filters(), viewer=Viewer(), limit=20, offset=0)
+    assert [f.id for f in anonymous.hits] == [EX + f"a{i}" for i in range(5)] and anonymous.total == 5
+    hess = Viewer(name="h", role="reader", groups=frozenset({"hess"}))
+    found = search.find(store, "secret-product", None, Filters(), viewer=hess, limit=20, offset=0)
+    assert [f.id for f in found.hits][:2] == [EX + "secret6", EX + "zz_shared"] and found.total == 7
