@@ -151,7 +151,8 @@ def test_large_documents_are_read_for_products_only_or_listed_unread(world, monk
     assert [p.id for p in home.overview(store, viewer=Viewer()).products] == [EX + "new4", EX + "old5"]
     monkeypatch.setattr(home, "PRODUCT_SCAN", 3)  # no document fits: listed, not read
     front = home.overview(store, viewer=Viewer())
-    assert front.products == [] and [d.label for d in front.documents] == [None, None]
+    assert [d.label for d in front.documents] == [None, None]
+    assert [p.id for p in front.products] == [EX + "old5", EX + "new4"]  # from the store's levels
     docs = section(client.get("/").get_data(as_text=True), 'id="documents-heading"', "</section>")
     assert docs.count('href="/documents/') == 2 and ">document " in docs
 
@@ -165,11 +166,50 @@ RELEVELS = """document
   prefix ex <http://example.org/cta#>
   entity(ex:plain, [ex:dataLevel="DL5"])
 endDocument"""
+PUBLIC5 = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:pub5, [prov:label="a public spectrum", ex:dataLevel="DL5"])
+endDocument"""
 
 
-def test_a_level_that_only_a_hidden_document_gives_is_neither_counted_nor_found(backend, request, tmp_path):
+SECRET5 = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:secret5, [prov:label="SECRET-DL5", ex:dataLevel="DL5"])
+endDocument"""
+
+
+def test_products_the_newest_documents_do_not_give_are_listed_from_the_store_levels(world, monkeypatch):
+    """The scan of the newest documents stops short of a product: the store's DL4-DL6 entities
+    top the list up, after what the scan found, as the viewer may read them."""
+    client, store, settings = world
+    hess = Viewer(name="h", role="reader", groups=frozenset({"hess"}))
+    monkeypatch.setattr(home, "PRODUCT_SCAN", 5)  # the newer document (4 records) is read, the older not
+    front = home.overview(store, viewer=Viewer())
+    assert [p.id for p in front.products] == [EX + "new4", EX + "old5"]  # old5's HDU goes with it
+    assert [d.label for d in front.documents] == ["stacked cube", None]
+    services.ingest(store, SECRET5, "provn", settings=settings, viewer=OPERATOR, rights="proprietary", group="hess")
+    monkeypatch.setattr(home, "PRODUCT_SCAN", 3)  # no readable document is read
+    products = section(client.get("/").get_data(as_text=True), 'id="products-heading"', "</section>")
+    assert links(products) == [EX + "old5", EX + "new4"] and "SECRET" not in products  # DL5 first
+    # the hidden DL5 product's document is the newest: read, so first; then the store's levels
+    found = [EX + "secret5", EX + "secret6", EX + "old5", EX + "new4"]
+    assert [p.id for p in home.overview(store, viewer=hess).products] == found
+    monkeypatch.setattr(home, "PRODUCT_SCAN", 0)
+    assert [p.id for p in home.overview(store, viewer=hess).products] == [
+        EX + "secret6",
+        *found[2:3],
+        found[0],
+        found[3],
+    ]
+    monkeypatch.setattr(home, "PRODUCTS_SHOWN", 1)
+    assert [p.id for p in home.overview(store, viewer=hess).products] == [EX + "secret6"]
+
+
+def test_a_level_that_only_a_hidden_document_gives_is_neither_counted_nor_found(
+    backend, request, tmp_path, monkeypatch
+):
     """The store keeps the merged record's level; a viewer gets the level of what it may read."""
-    app, store, _, _, _ = rights_world(backend, request, tmp_path, (PLAIN,), (RELEVELS,))
+    app, store, settings, _, _ = rights_world(backend, request, tmp_path, (PLAIN,), (RELEVELS,))
     try:
         hess = Viewer(name="h", role="reader", groups=frozenset({"hess"}))
         assert services.level_counts(store, viewer=Viewer()) == ({**dict.fromkeys(home.LEVELS, 0), "DL4": 1}, True)
@@ -181,6 +221,12 @@ def test_a_level_that_only_a_hidden_document_gives_is_neither_counted_nor_found(
         assert "DL5" not in section(front, 'id="counts-heading"', "</section>")
         listed = app.test_client().get("/?level=DL5").get_data(as_text=True)
         assert EX + "plain" not in links(listed) and "a public table" not in listed
+        services.ingest(store, PUBLIC5, "provn", settings=settings, viewer=OPERATOR)  # DL5 counted: read
+        monkeypatch.setattr(home, "PRODUCT_SCAN", 0)  # the products come from the store's levels
+        assert [p.id for p in home.overview(store, viewer=Viewer()).products] == [EX + "pub5", EX + "cube"]
+        assert [p.id for p in home.overview(store, viewer=hess).products] == [EX + "pub5", EX + "plain", EX + "cube"]
+        products = section(app.test_client().get("/").get_data(as_text=True), 'id="products-heading"', "</section>")
+        assert "a public table" not in products and EX + "plain" not in links(products)
     finally:
         store.close()
 
