@@ -251,13 +251,14 @@ def test_level_counts_are_exact_on_a_store_larger_than_a_page(backend, request, 
 FILLERS = "\n".join(
     ["document", "  prefix ex <http://example.org/cta#>"]
     + [
-        f'  entity(ex:a{i}, [prov:label="crab 023523 ex:zz_all secret-product {i}", '
+        f'  entity(ex:a{i}, [prov:label="crab 023523 ex:zz_all secret-product {i}", ex:dataLevel="DL3", '
         f'ex:see="http://example.org/cta#zz_all", ex:also="http://example.org/cta#secret6"])'
         for i in range(8)
     ]
+    + [f'  activity(ex:b{i}, [prov:label="ex:zz_all step {i}"])' for i in range(6)]
     + [
         '  entity(ex:zz_all, [prov:label="the id is the search word"])',
-        '  entity(ex:zz_obs, [prov:label="a run", ex:obs_id="ex:zz_all"])',
+        '  entity(ex:zz_obs, [prov:label="a run", ex:obs_id="ex:zz_all", ex:dataLevel="DL3"])',
         '  entity(ex:zz_lab, [prov:label="EX:ZZ_ALL"])',
         '  entity(ex:zz_shared, [ex:note="public"])',
         "endDocument",
@@ -297,8 +298,11 @@ def test_exact_hits_are_on_the_first_page_past_the_scan_limit(crowded):
     found = search.find(store, "ex:zz_all", "entity", Filters(), viewer=Viewer(), limit=20, offset=0)
     assert [f.id for f in found.hits] == [EX + s for s in ("zz_all", "zz_obs", "zz_lab", *(f"a{i}" for i in range(5)))]
     assert found.total == 8 and not found.complete  # a lower bound, no record twice
-    assert search.find(store, "ex:zz_all", "activity", Filters(), viewer=Viewer(), limit=20, offset=0).total == 0
-    assert search.find(store, "crab", None, Filters(level="DL3"), viewer=Viewer(), limit=20, offset=0).total == 1
+    # an exact hit of another kind or level is not added
+    found = search.find(store, "ex:zz_all", "activity", Filters(), viewer=Viewer(), limit=20, offset=0)
+    assert [f.id for f in found.hits] == [EX + f"b{i}" for i in range(5)] and found.total == 5
+    found = search.find(store, "ex:zz_all", None, Filters(level="DL3"), viewer=Viewer(), limit=20, offset=0)
+    assert [f.id for f in found.hits] == [EX + s for s in ("zz_obs", *(f"a{i}" for i in range(5)))]
 
 
 def test_an_exact_hit_that_only_a_hidden_document_gives_is_neither_shown_nor_counted(crowded):
