@@ -12,7 +12,8 @@ import pytest
 
 from provhub.app import services
 from provhub.app.access import Viewer
-from provhub.app.web import home
+from provhub.app.web import home, search
+from provhub.app.web.records import Filters
 from tests.web.worlds import OPERATOR, rights_world
 
 EX = "http://example.org/cta#"
@@ -150,7 +151,8 @@ def test_large_documents_are_read_for_products_only_or_listed_unread(world, monk
     assert [p.id for p in home.overview(store, viewer=Viewer()).products] == [EX + "new4", EX + "old5"]
     monkeypatch.setattr(home, "PRODUCT_SCAN", 3)  # no document fits: listed, not read
     front = home.overview(store, viewer=Viewer())
-    assert front.products == [] and [d.label for d in front.documents] == [None, None]
+    assert [d.label for d in front.documents] == [None, None]
+    assert [p.id for p in front.products] == [EX + "old5", EX + "new4"]  # from the store's levels
     docs = section(client.get("/").get_data(as_text=True), 'id="documents-heading"', "</section>")
     assert docs.count('href="/documents/') == 2 and ">document " in docs
 
@@ -164,11 +166,50 @@ RELEVELS = """document
   prefix ex <http://example.org/cta#>
   entity(ex:plain, [ex:dataLevel="DL5"])
 endDocument"""
+PUBLIC5 = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:pub5, [prov:label="a public spectrum", ex:dataLevel="DL5"])
+endDocument"""
 
 
-def test_a_level_that_only_a_hidden_document_gives_is_neither_counted_nor_found(backend, request, tmp_path):
+SECRET5 = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:secret5, [prov:label="SECRET-DL5", ex:dataLevel="DL5"])
+endDocument"""
+
+
+def test_products_the_newest_documents_do_not_give_are_listed_from_the_store_levels(world, monkeypatch):
+    """The scan of the newest documents stops short of a product: the store's DL4-DL6 entities
+    top the list up, after what the scan found, as the viewer may read them."""
+    client, store, settings = world
+    hess = Viewer(name="h", role="reader", groups=frozenset({"hess"}))
+    monkeypatch.setattr(home, "PRODUCT_SCAN", 5)  # the newer document (4 records) is read, the older not
+    front = home.overview(store, viewer=Viewer())
+    assert [p.id for p in front.products] == [EX + "new4", EX + "old5"]  # old5's HDU goes with it
+    assert [d.label for d in front.documents] == ["stacked cube", None]
+    services.ingest(store, SECRET5, "provn", settings=settings, viewer=OPERATOR, rights="proprietary", group="hess")
+    monkeypatch.setattr(home, "PRODUCT_SCAN", 3)  # no readable document is read
+    products = section(client.get("/").get_data(as_text=True), 'id="products-heading"', "</section>")
+    assert links(products) == [EX + "old5", EX + "new4"] and "SECRET" not in products  # DL5 first
+    # the hidden DL5 product's document is the newest: read, so first; then the store's levels
+    found = [EX + "secret5", EX + "secret6", EX + "old5", EX + "new4"]
+    assert [p.id for p in home.overview(store, viewer=hess).products] == found
+    monkeypatch.setattr(home, "PRODUCT_SCAN", 0)
+    assert [p.id for p in home.overview(store, viewer=hess).products] == [
+        EX + "secret6",
+        *found[2:3],
+        found[0],
+        found[3],
+    ]
+    monkeypatch.setattr(home, "PRODUCTS_SHOWN", 1)
+    assert [p.id for p in home.overview(store, viewer=hess).products] == [EX + "secret6"]
+
+
+def test_a_level_that_only_a_hidden_document_gives_is_neither_counted_nor_found(
+    backend, request, tmp_path, monkeypatch
+):
     """The store keeps the merged record's level; a viewer gets the level of what it may read."""
-    app, store, _, _, _ = rights_world(backend, request, tmp_path, (PLAIN,), (RELEVELS,))
+    app, store, settings, _, _ = rights_world(backend, request, tmp_path, (PLAIN,), (RELEVELS,))
     try:
         hess = Viewer(name="h", role="reader", groups=frozenset({"hess"}))
         assert services.level_counts(store, viewer=Viewer()) == ({**dict.fromkeys(home.LEVELS, 0), "DL4": 1}, True)
@@ -180,6 +221,12 @@ def test_a_level_that_only_a_hidden_document_gives_is_neither_counted_nor_found(
         assert "DL5" not in section(front, 'id="counts-heading"', "</section>")
         listed = app.test_client().get("/?level=DL5").get_data(as_text=True)
         assert EX + "plain" not in links(listed) and "a public table" not in listed
+        services.ingest(store, PUBLIC5, "provn", settings=settings, viewer=OPERATOR)  # DL5 counted: read
+        monkeypatch.setattr(home, "PRODUCT_SCAN", 0)  # the products come from the store's levels
+        assert [p.id for p in home.overview(store, viewer=Viewer()).products] == [EX + "pub5", EX + "cube"]
+        assert [p.id for p in home.overview(store, viewer=hess).products] == [EX + "pub5", EX + "plain", EX + "cube"]
+        products = section(app.test_client().get("/").get_data(as_text=True), 'id="products-heading"', "</section>")
+        assert "a public table" not in products and EX + "plain" not in links(products)
     finally:
         store.close()
 
@@ -198,3 +245,74 @@ def test_level_counts_are_exact_on_a_store_larger_than_a_page(backend, request, 
         assert total == 30 and [n.id for n in found] == sorted(EX + f"irf{i}" for i in range(30))[:5]
     finally:
         store.close()
+
+
+#: records that match every search word below and sort before the exact hits by IRI (cta#a0 ..)
+FILLERS = "\n".join(
+    ["document", "  prefix ex <http://example.org/cta#>"]
+    + [
+        f'  entity(ex:a{i}, [prov:label="crab 023523 ex:zz_all secret-product {i}", ex:dataLevel="DL3", '
+        f'ex:see="http://example.org/cta#zz_all", ex:also="http://example.org/cta#secret6"])'
+        for i in range(8)
+    ]
+    + [f'  activity(ex:b{i}, [prov:label="ex:zz_all step {i}"])' for i in range(6)]
+    + [
+        '  entity(ex:zz_all, [prov:label="the id is the search word"])',
+        '  entity(ex:zz_obs, [prov:label="a run", ex:obs_id="ex:zz_all", ex:dataLevel="DL3"])',
+        '  entity(ex:zz_lab, [prov:label="EX:ZZ_ALL"])',
+        '  entity(ex:zz_shared, [ex:note="public"])',
+        "endDocument",
+    ]
+)
+HIDDEN_LABELS = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:zz_shared, [prov:label="secret-product"])
+endDocument"""
+
+
+@pytest.fixture
+def crowded(backend, request, tmp_path, monkeypatch):
+    """More text matches than the search ranks, all before the exact hits in the store's order."""
+    app, store, settings, _, _ = rights_world(
+        backend, request, tmp_path, (OLDER, NEWER, FILLERS), (PRIVATE, HIDDEN_LABELS)
+    )
+    monkeypatch.setattr(search, "SCAN_LIMIT", 5)
+    yield app.test_client(), store
+    store.close()
+
+
+def results(client, q: str) -> list[str]:
+    text = client.get("/?q=" + quote(q, safe="")).get_data(as_text=True)
+    assert "looked at the first" in text  # the page says it saw only the first matches
+    return links(section(text, 'id="results-heading"', "</section>"))
+
+
+def test_exact_hits_are_on_the_first_page_past_the_scan_limit(crowded):
+    client, store = crowded
+    # the id, then the OBS_ID, then the label (any case) equal to the text, then what was read
+    assert results(client, "ex:zz_all")[:4] == [EX + "zz_all", EX + "zz_obs", EX + "zz_lab", EX + "a0"]
+    assert results(client, "crab")[:2] == [EX + "zz_crab", EX + "a0"]  # the label "crab"
+    assert results(client, "23523")[:2] == [EX + "x_ev", EX + "obs23523"]  # 23523 and "023523"
+    assert results(client, "023523")[:2] == [EX + "obs23523", EX + "a0"]  # 23523 does not hold it
+    assert results(client, EX + "zz_all")[0] == EX + "zz_all"
+    found = search.find(store, "ex:zz_all", "entity", Filters(), viewer=Viewer(), limit=20, offset=0)
+    assert [f.id for f in found.hits] == [EX + s for s in ("zz_all", "zz_obs", "zz_lab", *(f"a{i}" for i in range(5)))]
+    assert found.total == 8 and not found.complete  # a lower bound, no record twice
+    # an exact hit of another kind or level is not added
+    found = search.find(store, "ex:zz_all", "activity", Filters(), viewer=Viewer(), limit=20, offset=0)
+    assert [f.id for f in found.hits] == [EX + f"b{i}" for i in range(5)] and found.total == 5
+    found = search.find(store, "ex:zz_all", None, Filters(level="DL3"), viewer=Viewer(), limit=20, offset=0)
+    assert [f.id for f in found.hits] == [EX + s for s in ("zz_obs", *(f"a{i}" for i in range(5)))]
+
+
+def test_an_exact_hit_that_only_a_hidden_document_gives_is_neither_shown_nor_counted(crowded):
+    client, store = crowded
+    assert EX + "secret6" not in results(client, "secret-product")
+    assert EX + "zz_shared" not in results(client, "secret-product")  # its label is hidden
+    assert results(client, "ex:secret6") == [EX + f"a{i}" for i in range(5)]  # a hidden id
+    assert "SECRET" not in client.get("/?q=ex:secret6").get_data(as_text=True)
+    anonymous = search.find(store, "secret-product", None, Filters(), viewer=Viewer(), limit=20, offset=0)
+    assert [f.id for f in anonymous.hits] == [EX + f"a{i}" for i in range(5)] and anonymous.total == 5
+    hess = Viewer(name="h", role="reader", groups=frozenset({"hess"}))
+    found = search.find(store, "secret-product", None, Filters(), viewer=hess, limit=20, offset=0)
+    assert [f.id for f in found.hits][:2] == [EX + "secret6", EX + "zz_shared"] and found.total == 7

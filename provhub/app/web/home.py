@@ -4,8 +4,12 @@ viewer may read only (nothing hidden is counted, as for search, issue 15).
 
 Products are read off the newest readable documents, newest first, up to :data:`PRODUCT_SCAN`
 records (of a large document, only the records that may be products), so the page stays quick
-on a large store and shows what was ingested last. Counts by kind and by data level come from
-the store, which keeps each record's level (:func:`provhub.app.services.level_counts`; exact, but
+on a large store and shows what was ingested last. When these give fewer than
+:data:`PRODUCTS_SHOWN` (the newest documents hold no products, or are too large to read), the
+list is topped up from the products the store keeps by data level, DL6 to DL4, up to
+:data:`PRODUCT_TOP_UP` of each level in the store's order (IRI), newest first (a product file,
+not each of its HDUs), so a store with products always lists some. Counts by kind and by data
+level come from the store, which keeps each record's level (:func:`provhub.app.services.level_counts`; exact, but
 for a store with more than ``LEVEL_RECHECK`` records that hidden documents also assert, which
 the page then says).
 """
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .. import services
 from ..summary import PRODUCT_LEVELS
-from .documents import label_of, record_order, top_level
+from .documents import label_of, level_rank, record_order, top_level
 from .records import KINDS, LEVELS, Facts, elements, facts, may_be_product
 
 #: documents listed as recent
@@ -26,6 +30,9 @@ PRODUCTS_SHOWN = 12
 #: most records (relations too) of the newest documents read to find products: reading a record
 #: costs ~0.05 ms, its facts ~0.1 ms
 PRODUCT_SCAN = 30_000
+#: most products of each level (DL6, DL5, DL4) read, in the store's order, to top up a list the
+#: newest documents leave short
+PRODUCT_TOP_UP = 200
 #: a document of more records than this has the facts of only those that may be products read
 #: (:func:`provhub.app.web.records.may_be_product`): facts cost ~0.1 ms a record
 FACTS_SCAN = 5_000
@@ -60,6 +67,8 @@ def overview(store, *, viewer) -> Overview:
     counted["none"] = out.records - sum(counted.values())
     out.levels = [(lv, counted[lv]) for lv in (*reversed(LEVELS[:-1]), "IRF", "none") if counted[lv]]
     _products_and_documents(store, viewer, out)
+    if len(out.products) < PRODUCTS_SHOWN:
+        _top_up(store, viewer, out, counted)
     return out
 
 
@@ -92,8 +101,26 @@ def _products_and_documents(store, viewer, out: Overview) -> None:
     out.products = out.products[:PRODUCTS_SHOWN]
 
 
+def _top_up(store, viewer, out: Overview, counted: dict[str, int]) -> None:
+    """Products the newest documents did not give, from the store's products by level (highest
+    first, at most :data:`PRODUCT_TOP_UP` of each, levels ``counted`` as none skipped), as
+    ``viewer`` may read them, newest first, after those already listed."""
+    listed = {f.id for f in out.products}
+    found: list[Facts] = []
+    for lv in sorted(PRODUCT_LEVELS, key=level_rank, reverse=True):
+        if not counted.get(lv):
+            continue
+        nodes, _ = services.search_records(store, "", "entity", viewer=viewer, level=lv, limit=PRODUCT_TOP_UP)
+        fresh = [n for n in nodes if n.id not in listed]
+        by_id = elements(fresh)
+        found += [f for f in (facts(by_id[n.id]) for n in fresh) if f.level in PRODUCT_LEVELS]
+    whole = top_level(out.products + sorted(found, key=_newest))  # a product file, not its HDUs
+    out.products += [f for f in whole if f.id not in listed][: PRODUCTS_SHOWN - len(out.products)]
+
+
 def _newest(f: Facts) -> tuple:
-    """Within one document: the latest time first, then the highest level, then by title."""
+    """Within one document (or the top-up): the latest time first, then the highest level, then
+    by title."""
     stamp = (f.end or f.start).timestamp() if (f.end or f.start) else float("-inf")
     return (-stamp, *record_order(f))
 

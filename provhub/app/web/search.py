@@ -1,13 +1,23 @@
 """Record search for the web page: text and kind go to :func:`provhub.app.services.search_records`
 (rights applied there), with the data level, which the store keeps of each record; the time
-window is read off each record here (the store cannot filter on it), and the matches are ranked here (exact ids, OBS_IDs and labels above
-substring hits, ids read naturally), reading at most :data:`SCAN_LIMIT` text matches.
+window is read off each record here (the store cannot filter on it), and the matches are ranked
+here (exact ids, OBS_IDs and labels above substring hits, ids read naturally), reading at most
+:data:`SCAN_LIMIT` text matches. When there are more, the exact hits (the record whose id is the
+text, those whose OBS_ID or label equals it) are looked up besides, so they are on the first page
+wherever the store's order (IRI) puts them: the id directly (a full or prefixed id, through
+:func:`provhub.app.services.record_detail`, rights applied; not a local name of a document's
+default namespace), the OBS_IDs and labels by searching for the value as the store writes it in
+a record's attributes (``"crab"``, ``23523"`` or `` 23523]``), which only records holding that
+value match; :func:`rank` keeps the exact ones.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+
+from provhub.provdm.errors import NotFound
 
 from .. import services
 from ..summary import natural_key
@@ -99,7 +109,8 @@ def find(store, text: str, kind: str | None, filters: Filters, *, viewer, limit:
     """One page of the records matching ``text`` (and ``kind`` and ``filters``), ranked by
     :func:`rank` (a listing without text: by id, naturally, up to :data:`SORT_LIMIT` records, past
     that in the store's order, by IRI). Ranking and the filters read at most :data:`SCAN_LIMIT`
-    matches; past that a search says it saw only the first ones."""
+    matches; past that a search says it saw only the first ones, and adds the exact hits
+    (:func:`_exact`) it did not read."""
     if not text and not filters.active:
         _, total = services.search_records(store, "", kind, viewer=viewer, limit=1, offset=0)
         if total > SORT_LIMIT:
@@ -109,7 +120,10 @@ def find(store, text: str, kind: str | None, filters: Filters, *, viewer, limit:
         page = sorted(nodes, key=id_order)[offset : offset + limit]
         return Results(_facts(page), total, offset, limit)
     nodes, complete = _matches(store, text, kind, viewer, filters.level)
-    kept = [f for f in _facts(nodes) if filters.keep(f)]
+    found = _facts(nodes)
+    if not complete and text:
+        found += _exact(store, text, kind, viewer, filters.level, {f.id for f in found})
+    kept = [f for f in found if filters.keep(f)]
     kept.sort(key=(lambda f: rank(f, text)) if text else (lambda f: (natural_key(f.short), f.id)))
     return Results(kept[offset : offset + limit], len(kept), offset, limit, complete=complete)
 
@@ -128,6 +142,40 @@ def _matches(store, text: str, kind: str | None, viewer, level: str | None) -> t
     seen = {n.id for n in nodes}
     both = nodes + [n for n in more if n.id not in seen]
     return both, len(nodes) >= total and len(more) >= more_total
+
+
+def _exact(store, text: str, kind: str | None, viewer, level: str | None, seen: set[str]) -> list[Facts]:
+    """The exact hits of ``text`` (:func:`rank` places 0-2) not in ``seen``: the record whose id
+    it is, and those holding it as a whole value (at most :data:`SCAN_LIMIT` of each value form
+    are read), as ``viewer`` may read them."""
+    out: dict[str, Facts] = {}
+    try:
+        node = services.record_detail(store, text.strip(), viewer=viewer).node
+    except NotFound:
+        node = None
+    if node is not None and node.id not in seen and (kind is None or node.kind == kind):
+        out.update((f.id, f) for f in _facts([node]))
+    for needle in _value_needles(text):
+        nodes, _ = services.search_records(store, needle, kind, viewer=viewer, limit=SCAN_LIMIT, offset=0, level=level)
+        fresh = [n for n in nodes if n.id not in seen and n.id not in out]
+        out.update((f.id, f) for f in _facts(fresh))
+    return [f for f in out.values() if rank(f, text)[0] <= 2]
+
+
+def _value_needles(text: str) -> list[str]:
+    """How a whole attribute value equal to ``text`` is written in a record's attributes, lower
+    case (the stores match ``lower(attrs)``, JSON as :data:`provhub.provdm.records.tree_json`
+    writes it): a string ``"crab"`` (a label, a ``{"lit": ...}`` too); for digits, any string
+    ending in them (``23523`` finds the OBS_ID ``"023523"``) and the integer (``[name, 23523]``).
+    Each holds the text, so what it finds is a text match, as on a store of fewer matches (so
+    ``023523`` does not find the integer 23523, which does not hold it). Only ASCII text: the JSON
+    escapes other characters."""
+    low = text.strip().lower()
+    if not low or not low.isascii():
+        return []
+    if low.isdigit():
+        return [low + '"'] + ([" " + low + "]"] if str(int(low)) == low else [])
+    return [json.dumps(low)]
 
 
 __all__ = ["Results", "find", "rank", "SCAN_LIMIT"]
