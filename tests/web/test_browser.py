@@ -301,6 +301,11 @@ def test_the_sample_product_opens_with_its_four_runs_readable_at_1280(screen, tm
         before = runs.first.bounding_box()
         screen.keyboard.press("+")
         after = runs.first.bounding_box()
+        for _ in range(20):  # the zoom is applied on the next frames, not within the key press
+            if not (before and after) or after["width"] > before["width"] * 1.1:
+                break
+            screen.wait_for_timeout(100)
+            after = runs.first.bounding_box()
         assert before and after and after["width"] > before["width"] * 1.1
         screen.get_by_role("button", name="Whole graph").click()
 
