@@ -38,7 +38,7 @@ from provhub.provdm.validate import LEVELS, Limits, disjoint_in_scope, validate
 
 from .access import ANONYMOUS, OPERATOR, Viewer, document_readable, may_manage, today
 from .rights import HIDDEN_NS, as_readable, readable_ids, restrict, sees_everything, visible_ids
-from .stores.base import PreparedDocument, Store, TraceQuery
+from .stores.base import PreparedDocument, Store, TraceQuery, text_matches
 
 RIGHTS = ("public", "proprietary")
 #: stored format of a document that voprov wrote (kept as posted, served translated to W3C)
@@ -853,9 +853,8 @@ def search_records(
         partial, _ = store.search(text, kind, limit=SEARCH_CANDIDATES, groups=groups, today=day, partial=True)
         candidates = sorted(candidates + [n for n in partial if n.id not in seen], key=lambda n: n.id)
     _, mixed = readable_ids(store.rights_of([n.id for n in candidates]), viewer)
-    low = text.lower()
     cleaned = as_readable(store, candidates, mixed, viewer, {})
-    kept = [n for n in cleaned if n.id not in mixed or low in n.id.lower() or low in json.dumps(n.attrs).lower()]
+    kept = [n for n in cleaned if n.id not in mixed or text_matches(text, n.id, n.attrs)]
     if level:
         redo = [n for n in kept if n.id in mixed]
         wrong = {n.id for n, lv in zip(redo, node_levels(redo), strict=True) if lv != level}

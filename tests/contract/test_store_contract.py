@@ -216,6 +216,26 @@ def test_search_and_namespaces(known):
     assert known.namespaces()["ex"] == EX
 
 
+def test_search_finds_words_with_non_ascii_letters_and_keeps_rights(store):
+    """Attributes are kept as JSON text with non-ASCII characters escaped: a search for Müller,
+    müller or MÜLLER finds the record that says "Jürgen Müller", and a value that only a hidden
+    document gives is neither found nor counted for a reader outside its group."""
+    from provhub.app.access import ANONYMOUS
+
+    ingest(store, 'document\n prefix ex <%s>\n entity(ex:ju, [prov:label="Jürgen Müller"])\n'
+           ' entity(ex:mu, [prov:label="MÜNCHEN run 😀"])\nendDocument' % EX)  # fmt: skip
+    ingest(store, 'document\n prefix ex <%s>\n entity(ex:ju, [ex:note="Geheimprojekt Zürich"])\nendDocument' % EX,
+           rights="proprietary", group="A")  # fmt: skip
+    for word, found in [("Müller", "ju"), ("müller", "ju"), ("MÜLLER", "ju"), ("jürgen m", "ju"),
+                        ("MÜNCHEN", "mu"), ("münchen", "mu"), ("😀", "mu"), ("Zürich", "ju")]:  # fmt: skip
+        nodes, total = store.search(word)
+        assert [short(n.id) for n in nodes] == [found] and total == 1, word
+    assert store.search("Muller") == ([], 0)
+    assert services.search_records(store, "Zürich", viewer=ANONYMOUS) == ([], 0)  # only the hidden one says it
+    nodes, total = services.search_records(store, "Müller", viewer=ANONYMOUS)
+    assert [short(n.id) for n in nodes] == ["ju"] and total == 1
+
+
 def test_bundles_stay_bundles(store):
     text = json.dumps(
         {

@@ -251,7 +251,7 @@ def test_level_counts_are_exact_on_a_store_larger_than_a_page(backend, request, 
 FILLERS = "\n".join(
     ["document", "  prefix ex <http://example.org/cta#>"]
     + [
-        f'  entity(ex:a{i}, [prov:label="crab 023523 ex:zz_all secret-product {i}", ex:dataLevel="DL3", '
+        f'  entity(ex:a{i}, [prov:label="crab 023523 ex:zz_all secret-product Müller {i}", ex:dataLevel="DL3", '
         f'ex:see="http://example.org/cta#zz_all", ex:also="http://example.org/cta#secret6"])'
         for i in range(8)
     ]
@@ -261,6 +261,7 @@ FILLERS = "\n".join(
         '  entity(ex:zz_obs, [prov:label="a run", ex:obs_id="ex:zz_all", ex:dataLevel="DL3"])',
         '  entity(ex:zz_lab, [prov:label="EX:ZZ_ALL"])',
         '  entity(ex:zz_shared, [ex:note="public"])',
+        '  entity(ex:zz_mu, [prov:label="Müller"])',
         "endDocument",
     ]
 )
@@ -295,6 +296,7 @@ def test_exact_hits_are_on_the_first_page_past_the_scan_limit(crowded):
     assert results(client, "23523")[:2] == [EX + "x_ev", EX + "obs23523"]  # 23523 and "023523"
     assert results(client, "023523")[:2] == [EX + "obs23523", EX + "a0"]  # 23523 does not hold it
     assert results(client, EX + "zz_all")[0] == EX + "zz_all"
+    assert results(client, "MÜLLER")[:2] == [EX + "zz_mu", EX + "a0"]  # past ASCII, the JSON escapes it
     found = search.find(store, "ex:zz_all", "entity", Filters(), viewer=Viewer(), limit=20, offset=0)
     assert [f.id for f in found.hits] == [EX + s for s in ("zz_all", "zz_obs", "zz_lab", *(f"a{i}" for i in range(5)))]
     assert found.total == 8 and not found.complete  # a lower bound, no record twice

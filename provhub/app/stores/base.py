@@ -121,6 +121,7 @@ service checks them first).
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from dataclasses import dataclass, field
 from typing import Hashable, Iterable, Protocol
 
@@ -393,7 +394,32 @@ def utcnow_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _ascii_json(text: str) -> str:
+    """``text`` as it reads inside the JSON text the stores keep attributes in: every character
+    past ASCII escaped (``ü`` is ``\\u00fc``, an astral one a surrogate pair), the rest as is."""
+    return "".join(c if ord(c) < 128 else json.dumps(c)[1:-1] for c in text)
+
+
+def attribute_needles(text: str) -> list[str]:
+    """What :meth:`DocumentStore.search` looks for, lowercased, in a record's attributes: the
+    stores keep them as JSON text with non-ASCII characters escaped, so ``Müller`` is looked
+    for as ``m\\u00fcller``; and as lower-casing does not reach inside an escape, also as
+    typed and in capitals (``MÜLLER`` finds ``MÜLLER``). Ids are matched as ``text.lower()``."""
+    return sorted({_ascii_json(text.lower()), _ascii_json(text).lower(), _ascii_json(text.upper()).lower()})
+
+
+def text_matches(text: str, record_id: str, attrs: object) -> bool:
+    """Whether a search for ``text`` matches a record of ``record_id`` and (encoded) ``attrs``,
+    by the rule the stores' searches apply (:func:`attribute_needles`)."""
+    if text.lower() in record_id.lower():
+        return True
+    written = json.dumps(attrs).lower()
+    return any(needle in written for needle in attribute_needles(text))
+
+
 __all__ = [
+    "attribute_needles",
+    "text_matches",
     "Store",
     "DocumentStore",
     "TokenStore",

@@ -66,6 +66,7 @@ from provhub.provdm.provjson import join_fragments, record_fragment
 
 from .base import (
     DocumentRights,
+    attribute_needles,
     HistoryEntry,
     PreparedDocument,
     PutResult,
@@ -820,15 +821,17 @@ class Neo4jStore:
         needle = (text or "").lower()
         if label is None:  # no such kind
             return [], 0
+        needles = {f"a{i}": t for i, t in enumerate(attribute_needles(text or ""))}
+        in_attrs = "".join(f" OR toLower(n.attrs) CONTAINS ${k}" for k in needles)
         match = (
-            f"MATCH (n:{label}) WHERE n.declared AND (toLower(n.id) CONTAINS $text OR toLower(n.attrs) CONTAINS $text)"
+            f"MATCH (n:{label}) WHERE n.declared AND (toLower(n.id) CONTAINS $text{in_attrs})"
             f" AND NOT n.id STARTS WITH '{REPEAT_PREFIX}'"  # an id's further assertions are not listed apart
         )
         if level:
             match = match.replace(" WHERE ", " WHERE n.level = $level AND ", 1)
 
         def work(tx):
-            params: dict = {"text": needle, "level": level}
+            params: dict = {"text": needle, "level": level, **needles}
             if groups is not None:  # only records asserted by a readable document
                 rule, rule_params = Readable.of(groups, today).cypher("d")
                 params["readable"] = {

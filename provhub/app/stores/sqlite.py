@@ -29,6 +29,7 @@ from provhub.provdm.provjson import join_fragments, record_fragment
 
 from .base import (
     DocumentRights,
+    attribute_needles,
     HistoryEntry,
     PreparedDocument,
     PutResult,
@@ -716,8 +717,9 @@ class SQLiteStore:
                 params += readable
                 where.append(asserted.format(f"NOT coalesce({clause}, 0)"))  # a NULL group is outside
         if text:
-            where.append("(instr(lower(id), ?) > 0 OR instr(lower(attrs), ?) > 0)")
-            params += [text.lower(), text.lower()]
+            needles = attribute_needles(text)
+            where.append("(instr(lower(id), ?) > 0" + " OR instr(lower(attrs), ?) > 0" * len(needles) + ")")
+            params += [text.lower(), *needles]
         if kind:
             where.append("kind = ?")
             params.append(kind)

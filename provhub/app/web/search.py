@@ -168,14 +168,15 @@ def _value_needles(text: str) -> list[str]:
     writes it): a string ``"crab"`` (a label, a ``{"lit": ...}`` too); for digits, any string
     ending in them (``23523`` finds the OBS_ID ``"023523"``) and the integer (``[name, 23523]``).
     Each holds the text, so what it finds is a text match, as on a store of fewer matches (so
-    ``023523`` does not find the integer 23523, which does not hold it). Only ASCII text: the JSON
-    escapes other characters."""
+    ``023523`` does not find the integer 23523, which does not hold it). Past ASCII, the JSON
+    escapes characters (``"m\\u00fcller"``), lower case or as typed, since lower-casing does not
+    reach inside an escape."""
     low = text.strip().lower()
-    if not low or not low.isascii():
+    if not low:
         return []
-    if low.isdigit():
+    if low.isdigit() and low.isascii():
         return [low + '"'] + ([" " + low + "]"] if str(int(low)) == low else [])
-    return [json.dumps(low)]
+    return sorted({json.dumps(low), json.dumps(text.strip()).lower()})
 
 
 __all__ = ["Results", "find", "rank", "SCAN_LIMIT"]
