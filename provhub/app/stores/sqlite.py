@@ -713,9 +713,13 @@ class SQLiteStore:
             )
             params += readable
             where.append(asserted.format(clause))
-            if partial:  # also asserted by a document outside the groups
+            if partial:  # also asserted by a document outside the groups (a NULL group is outside):
+                # read from those documents' assertions, not checked record by record
                 params += readable
-                where.append(asserted.format(f"NOT coalesce({clause}, 0)"))  # a NULL group is outside
+                where.append(
+                    "id IN (SELECT a.record_id FROM documents d CROSS JOIN assertions a INDEXED BY assertions_doc "
+                    f"ON a.doc_id = d.id WHERE NOT coalesce({clause}, 0))"
+                )
         if text:
             needles = attribute_needles(text)
             where.append("(instr(lower(id), ?) > 0" + " OR instr(lower(attrs), ?) > 0" * len(needles) + ")")
