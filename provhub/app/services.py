@@ -847,6 +847,10 @@ def search_records(
         nodes, total = store.search(text, kind, limit=limit, offset=offset, groups=groups, today=day)
         _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
         return as_readable(store, nodes, mixed, viewer, {}), total
+    if not text:  # a level alone: the store's listing, corrected, not every record read
+        listed = _level_listing(store, kind, viewer, limit, offset, level)
+        if listed is not None:
+            return listed
     candidates, _ = store.search(text, kind, limit=SEARCH_CANDIDATES, offset=0, groups=groups, today=day, level=level)
     if level:  # with a hidden document, a record can be of another level to this viewer
         seen = {n.id for n in candidates}
@@ -864,6 +868,31 @@ def search_records(
 
 #: most candidates a restricted search reads to count its matches exactly
 SEARCH_CANDIDATES = 100_000
+
+
+def _level_listing(store: Store, kind, viewer: Viewer, limit: int, offset: int, level: str):
+    """One page of the records of data ``level`` (and ``kind``) that ``viewer`` may read, and how
+    many there are, without reading them all: the store lists and counts those a readable
+    document asserts by the level it keeps of the merged record, which is the viewer's level of
+    every record no hidden document also asserts. The records hidden documents also assert (at
+    most :data:`LEVEL_RECHECK`; None past that: the caller reads every candidate) are read as
+    the viewer may read them: those whose level that makes another are taken out, those it
+    makes ``level`` put in, in id order."""
+    groups, day = viewer.visible_groups, today()
+    partial, mixed_total = store.search("", kind, limit=LEVEL_RECHECK, groups=groups, today=day, partial=True)
+    if mixed_total > len(partial):
+        return None
+    shown = as_readable(store, partial, {n.id for n in partial}, viewer, {})
+    stored = dict(zip([n.id for n in partial], node_levels(partial), strict=True))
+    theirs = dict(zip([n.id for n in shown], node_levels(shown), strict=True))
+    removed = {rid for rid, lv in stored.items() if lv == level and theirs[rid] != level}
+    cleaned = {n.id: n for n in shown if theirs[n.id] == level}
+    added = [n for n in shown if theirs[n.id] == level and stored[n.id] != level]
+    head, total = store.search(
+        "", kind, limit=offset + limit + len(removed), offset=0, groups=groups, today=day, level=level
+    )
+    listed = sorted([cleaned.get(n.id, n) for n in head if n.id not in removed] + added, key=lambda n: n.id)
+    return listed[offset : offset + limit], total - len(removed) + len(added)
 
 
 def level_counts(store: Store, *, viewer: Viewer = ANONYMOUS) -> tuple[dict[str, int], bool]:

@@ -231,6 +231,55 @@ def test_a_level_that_only_a_hidden_document_gives_is_neither_counted_nor_found(
         store.close()
 
 
+LEVELLED = "\n".join(
+    ["document", "  prefix ex <http://example.org/cta#>"]
+    + [f'  entity(ex:d{i}, [ex:dataLevel="DL5"])' for i in range(7)]
+    + [
+        "  entity(ex:raised)",  # a hidden document makes it DL5: not DL5 to others
+        '  entity(ex:lowered, [ex:dataLevel="DL5"])',  # a hidden document makes it an IRF: DL5 to others
+        '  entity(ex:kept, [ex:dataLevel="DL5"])',  # a hidden document labels it
+        "endDocument",
+    ]
+)
+RELEVELLED = """document
+  prefix ex <http://example.org/cta#>
+  entity(ex:raised, [ex:dataLevel="DL5"])
+  entity(ex:lowered, [ex:HDUCLAS1="RESPONSE"])
+  entity(ex:kept, [prov:label="SECRET-KEPT"])
+endDocument"""
+
+
+def test_a_level_listing_pages_through_what_the_viewer_may_read_without_reading_it_all(
+    backend, request, tmp_path, monkeypatch
+):
+    """A listing by level alone is the store's, corrected for the records hidden documents also
+    assert: page after page it is what reading every candidate gives, and it reads no candidate."""
+    _app, store, _settings, _, _ = rights_world(backend, request, tmp_path, (LEVELLED,), (RELEVELLED,))
+    try:
+        anonymous = Viewer()
+        expected = sorted(EX + s for s in ("kept", "lowered", *(f"d{i}" for i in range(7))))
+
+        def pages(limit=4):
+            out, totals = [], set()
+            for offset in range(0, 12, limit):
+                nodes, total = services.search_records(store, "", "entity", viewer=anonymous, level="DL5",
+                                                       limit=limit, offset=offset)  # fmt: skip
+                out += nodes
+                totals.add(total)
+            return out, totals
+
+        monkeypatch.setattr(services, "SEARCH_CANDIDATES", 1)  # reading candidates would miss most
+        fast, totals = pages()
+        assert [n.id for n in fast] == expected and totals == {9}
+        assert "SECRET" not in repr([n.attrs for n in fast])  # the hidden label is not in the listing
+        monkeypatch.setattr(services, "SEARCH_CANDIDATES", 100_000)
+        monkeypatch.setattr(services, "LEVEL_RECHECK", 0)  # more mixed records than rechecked: read them all
+        slow, totals = pages()
+        assert [(n.id, n.attrs) for n in slow] == [(n.id, n.attrs) for n in fast] and totals == {9}
+    finally:
+        store.close()
+
+
 def test_level_counts_are_exact_on_a_store_larger_than_a_page(backend, request, tmp_path):
     """Counted by the store off each record's kept level, not read off the first records."""
     lines = ["document", "  prefix ex <http://example.org/cta#>"]
