@@ -847,10 +847,9 @@ def search_records(
         nodes, total = store.search(text, kind, limit=limit, offset=offset, groups=groups, today=day)
         _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
         return as_readable(store, nodes, mixed, viewer, {}), total
-    if not text:  # a level alone: the store's listing, corrected, not every record read
-        listed = _level_listing(store, kind, viewer, limit, offset, level)
-        if listed is not None:
-            return listed
+    listed = _corrected(store, text, kind, viewer, limit, offset, level)  # not every match read
+    if listed is not None:
+        return listed
     candidates, _ = store.search(text, kind, limit=SEARCH_CANDIDATES, offset=0, groups=groups, today=day, level=level)
     if level:  # with a hidden document, a record can be of another level to this viewer
         seen = {n.id for n in candidates}
@@ -870,28 +869,31 @@ def search_records(
 SEARCH_CANDIDATES = 100_000
 
 
-def _level_listing(store: Store, kind, viewer: Viewer, limit: int, offset: int, level: str):
-    """One page of the records of data ``level`` (and ``kind``) that ``viewer`` may read, and how
-    many there are, without reading them all: the store lists and counts those a readable
-    document asserts by the level it keeps of the merged record, which is the viewer's level of
-    every record no hidden document also asserts. The records hidden documents also assert (at
-    most :data:`LEVEL_RECHECK`; None past that: the caller reads every candidate) are read as
-    the viewer may read them: those whose level that makes another are taken out, those it
-    makes ``level`` put in, in id order."""
+def _corrected(store: Store, text: str, kind, viewer: Viewer, limit: int, offset: int, level: str | None):
+    """One page of the records matching ``text`` (and ``kind`` and data ``level``) that ``viewer``
+    may read, and how many there are, without reading every match: the store lists and counts
+    those a readable document asserts, by the merged record (its text, the level it keeps),
+    which is what the viewer may read of every record no hidden document also asserts. Those
+    that hidden documents also assert (at most :data:`LEVEL_RECHECK` of them that match; None
+    past that: the caller reads every candidate) are read as the viewer may read them: those it
+    does not match are taken out, and those that it makes of ``level`` from another put in
+    (what readable documents say of a record is part of the merged record, so a record the
+    merged one does not match never matches), in id order."""
     groups, day = viewer.visible_groups, today()
-    partial, mixed_total = store.search("", kind, limit=LEVEL_RECHECK, groups=groups, today=day, partial=True)
+    partial, mixed_total = store.search(text, kind, limit=LEVEL_RECHECK, groups=groups, today=day, partial=True)
     if mixed_total > len(partial):
         return None
     shown = as_readable(store, partial, {n.id for n in partial}, viewer, {})
-    stored = dict(zip([n.id for n in partial], node_levels(partial), strict=True))
-    theirs = dict(zip([n.id for n in shown], node_levels(shown), strict=True))
-    removed = {rid for rid, lv in stored.items() if lv == level and theirs[rid] != level}
-    cleaned = {n.id: n for n in shown if theirs[n.id] == level}
-    added = [n for n in shown if theirs[n.id] == level and stored[n.id] != level]
+    stored = dict(zip([n.id for n in partial], node_levels(partial) if level else [None] * len(partial), strict=True))
+    theirs = dict(zip([n.id for n in shown], node_levels(shown) if level else [None] * len(shown), strict=True))
+    listed_by_store = {rid for rid, lv in stored.items() if lv == level}
+    kept = {n.id: n for n in shown if theirs[n.id] == level and (not text or text_matches(text, n.id, n.attrs))}
+    removed = listed_by_store - set(kept)
+    added = [n for rid, n in kept.items() if rid not in listed_by_store]
     head, total = store.search(
-        "", kind, limit=offset + limit + len(removed), offset=0, groups=groups, today=day, level=level
+        text, kind, limit=offset + limit + len(removed), offset=0, groups=groups, today=day, level=level
     )
-    listed = sorted([cleaned.get(n.id, n) for n in head if n.id not in removed] + added, key=lambda n: n.id)
+    listed = sorted([kept.get(n.id, n) for n in head if n.id not in removed] + added, key=lambda n: n.id)
     return listed[offset : offset + limit], total - len(removed) + len(added)
 
 

@@ -249,33 +249,36 @@ RELEVELLED = """document
 endDocument"""
 
 
-def test_a_level_listing_pages_through_what_the_viewer_may_read_without_reading_it_all(
+def test_a_restricted_listing_pages_through_what_the_viewer_may_read_without_reading_it_all(
     backend, request, tmp_path, monkeypatch
 ):
-    """A listing by level alone is the store's, corrected for the records hidden documents also
-    assert: page after page it is what reading every candidate gives, and it reads no candidate."""
+    """A listing by level, by text or both is the store's, corrected for the records hidden
+    documents also assert: page after page it is what reading every candidate gives, and it
+    reads no candidate."""
     _app, store, _settings, _, _ = rights_world(backend, request, tmp_path, (LEVELLED,), (RELEVELLED,))
     try:
         anonymous = Viewer()
         expected = sorted(EX + s for s in ("kept", "lowered", *(f"d{i}" for i in range(7))))
 
-        def pages(limit=4):
+        def pages(text="", level="DL5", limit=4):
             out, totals = [], set()
             for offset in range(0, 12, limit):
-                nodes, total = services.search_records(store, "", "entity", viewer=anonymous, level="DL5",
+                nodes, total = services.search_records(store, text, "entity", viewer=anonymous, level=level,
                                                        limit=limit, offset=offset)  # fmt: skip
                 out += nodes
                 totals.add(total)
-            return out, totals
+            return [(n.id, n.attrs) for n in out], totals
 
+        asked = [(text, level) for text in ("", "d", "kept", "SECRET", "dl5", "response") for level in ("DL5", None)]
         monkeypatch.setattr(services, "SEARCH_CANDIDATES", 1)  # reading candidates would miss most
-        fast, totals = pages()
-        assert [n.id for n in fast] == expected and totals == {9}
-        assert "SECRET" not in repr([n.attrs for n in fast])  # the hidden label is not in the listing
+        fast = {q: pages(*q) for q in asked}
+        assert [rid for rid, _a in fast["", "DL5"][0]] == expected and fast["", "DL5"][1] == {9}
+        assert "SECRET" not in repr(list(fast.values()))  # the hidden label is in no listing
+        assert fast["SECRET", None] == ([], {0}) and fast["response", None] == ([], {0})
+        assert [rid for rid, _a in fast["kept", "DL5"][0]] == [EX + "kept"]
         monkeypatch.setattr(services, "SEARCH_CANDIDATES", 100_000)
         monkeypatch.setattr(services, "LEVEL_RECHECK", 0)  # more mixed records than rechecked: read them all
-        slow, totals = pages()
-        assert [(n.id, n.attrs) for n in slow] == [(n.id, n.attrs) for n in fast] and totals == {9}
+        assert {q: pages(*q) for q in asked} == fast
     finally:
         store.close()
 
