@@ -856,13 +856,10 @@ def search_records(
         partial, _ = store.search(text, kind, limit=SEARCH_CANDIDATES, groups=groups, today=day, partial=True)
         candidates = sorted(candidates + [n for n in partial if n.id not in seen], key=lambda n: n.id)
     _, mixed = readable_ids(store.rights_of([n.id for n in candidates]), viewer)
-    cleaned = as_readable(store, candidates, mixed, viewer, {})
-    kept = [n for n in cleaned if n.id not in mixed or text_matches(text, n.id, n.attrs)]
-    if level:
-        redo = [n for n in kept if n.id in mixed]
-        wrong = {n.id for n, lv in zip(redo, node_levels(redo), strict=True) if lv != level}
-        kept = [n for n in kept if n.id not in wrong]
-    return kept[offset : offset + limit], len(kept)
+    kept = _still_matching(store, [n for n in candidates if n.id in mixed], viewer, text, level)
+    listed = [kept.get(n.id) if n.id in mixed else n for n in candidates]
+    found = [n for n in listed if n is not None]
+    return found[offset : offset + limit], len(found)
 
 
 #: most candidates a restricted search reads to count its matches exactly
@@ -883,11 +880,8 @@ def _corrected(store: Store, text: str, kind, viewer: Viewer, limit: int, offset
     partial, mixed_total = store.search(text, kind, limit=LEVEL_RECHECK, groups=groups, today=day, partial=True)
     if mixed_total > len(partial):
         return None
-    shown = as_readable(store, partial, {n.id for n in partial}, viewer, {})
-    stored = dict(zip([n.id for n in partial], node_levels(partial) if level else [None] * len(partial), strict=True))
-    theirs = dict(zip([n.id for n in shown], node_levels(shown) if level else [None] * len(shown), strict=True))
-    listed_by_store = {rid for rid, lv in stored.items() if lv == level}
-    kept = {n.id: n for n in shown if theirs[n.id] == level and (not text or text_matches(text, n.id, n.attrs))}
+    listed_by_store = {n.id for n, lv in zip(partial, _levels(partial, level), strict=True) if lv == level}
+    kept = _still_matching(store, partial, viewer, text, level)
     removed = listed_by_store - set(kept)
     added = [n for rid, n in kept.items() if rid not in listed_by_store]
     head, total = store.search(
@@ -895,6 +889,29 @@ def _corrected(store: Store, text: str, kind, viewer: Viewer, limit: int, offset
     )
     listed = sorted([kept.get(n.id, n) for n in head if n.id not in removed] + added, key=lambda n: n.id)
     return listed[offset : offset + limit], total - len(removed) + len(added)
+
+
+def _as_read(store: Store, mixed: list, viewer: Viewer) -> list:
+    """Records that hidden documents also assert (``mixed``, as the store keeps them: merged from
+    every document) as ``viewer`` may read them, in the same order."""
+    return as_readable(store, mixed, {n.id for n in mixed}, viewer, {})
+
+
+def _levels(nodes: list, level: str | None) -> list[str | None]:
+    """The data level of each record when a ``level`` is asked for (None for each, else)."""
+    return node_levels(nodes) if level else [None] * len(nodes)
+
+
+def _still_matching(store: Store, mixed: list, viewer: Viewer, text: str, level: str | None) -> dict:
+    """Of the records that hidden documents also assert (``mixed``, as the store keeps them), those
+    that still match ``text`` and are of data ``level`` as ``viewer`` may read them, by id, as read:
+    the one rule by which a restricted search or listing corrects the store's."""
+    shown = _as_read(store, mixed, viewer)
+    return {
+        n.id: n
+        for n, lv in zip(shown, _levels(shown, level), strict=True)
+        if lv == level and (not text or text_matches(text, n.id, n.attrs))
+    }
 
 
 def level_counts(store: Store, *, viewer: Viewer = ANONYMOUS) -> tuple[dict[str, int], bool]:
@@ -908,8 +925,7 @@ def level_counts(store: Store, *, viewer: Viewer = ANONYMOUS) -> tuple[dict[str,
     if sees_everything(store, viewer):
         return counts, True
     partial, total = store.search("", None, limit=LEVEL_RECHECK, groups=groups, today=day, partial=True)
-    seen = as_readable(store, partial, {n.id for n in partial}, viewer, {})
-    for stored, shown in zip(node_levels(partial), node_levels(seen), strict=True):
+    for stored, shown in zip(node_levels(partial), node_levels(_as_read(store, partial, viewer)), strict=True):
         if stored != shown:
             if stored:
                 counts[stored] -= 1
