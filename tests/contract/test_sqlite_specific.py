@@ -274,3 +274,34 @@ def test_processes_opening_an_old_store_together_upgrade_it_once(tmp_path):
     for s in opened:
         assert json.loads(s.trace_provjson(query)) == expected and s.stats() == stats
         s.close()
+
+
+def test_a_store_made_before_relations_were_marked_gets_the_marks_on_open(tmp_path):
+    """The walk's references() questions (descriptors, isRelatedTo types) read only relations
+    marked as holding one of their words (index relations_mentions). A store made before the
+    marks gets them when opened, and every answer, descriptions and all, stays the same."""
+    url = f"sqlite:///{tmp_path}/marks.db"
+    store = SQLiteStore(url, Settings(store_url=url))
+    for name in ("voprov-all-native.json", "voprov-described-relation-native.json"):
+        services.ingest(store, (ROOT / "tests" / "fixtures" / "voprov" / name).read_text(), "json", settings=Settings())
+    starts = [n.id for n in store.search("", None, limit=1000)[0]]
+
+    def answers():
+        return [json.loads(store.trace_provjson(TraceQuery(ids=[rid], depth=None))) for rid in starts]
+
+    expected = answers()
+    marked = store._conn().execute("SELECT count(*) FROM relations WHERE mentions IS NOT NULL").fetchone()[0]
+    assert marked > 0
+    store.close()
+    conn = sqlite3.connect(tmp_path / "marks.db")
+    conn.executescript("""
+        DROP INDEX relations_mentions;
+        ALTER TABLE relations DROP COLUMN mentions;
+        DELETE FROM meta WHERE key = 'mentions';
+    """)
+    conn.close()
+
+    store = SQLiteStore(url, Settings(store_url=url))
+    assert store._conn().execute("SELECT count(*) FROM relations WHERE mentions IS NOT NULL").fetchone()[0] == marked
+    assert answers() == expected
+    store.close()

@@ -224,3 +224,9 @@ def mention_words(names: tuple[str, ...]) -> tuple[str, ...]:
     attribute named by ``names`` (a cheap test before decoding it, which a store can also make
     itself before it sends the text)."""
     return tuple(dict.fromkeys(name.rpartition("#")[2].rpartition("/")[2] for name in names))
+
+
+#: every word the walk's :meth:`EdgeSource.references` questions ask for (the descriptor
+#: attributes' local names, and the isRelatedTo types): a store may mark the relations whose
+#: text holds one when it writes them, and then read only the marked ones
+ASKED_WORDS = (*mention_words(voc.DESCRIPTOR_ATTRIBUTES), *voc.RELATED_TO_RELATIONS)
