@@ -141,17 +141,19 @@ def join_fragments(nodes: list, relations: list, *, native: bool = False) -> str
     rewrite = _native_rewrite(declared) if native else None
     sections: dict[str, list[str]] = {}
     repeated: dict[tuple[str, str], list[str]] = {}  # one id, several records of one kind or type
-    for kind, nid, key, body, _ in sorted(nodes, key=lambda r: (r[0], r[1])):
+    for row in sorted(nodes, key=lambda r: (r[0], r[1])):
+        kind, nid, key, body = row[:4]
         if rewrite:
-            kind, body = rewrite(kind, body)
+            kind, body = rewrite(row)
         if nid.startswith(REPEAT_PREFIX):
             repeated.setdefault((kind, key), []).append(body)
         else:
             sections.setdefault(kind, []).append(f"{key}: {body}")
     anon = 0
-    for rtype, rid, key, body, _ in sorted(relations, key=lambda r: (r[0], r[1])):
+    for row in sorted(relations, key=lambda r: (r[0], r[1])):
+        rtype, rid, key, body = row[:4]
         if rewrite:
-            rtype, body = rewrite(rtype, body)
+            rtype, body = rewrite(row)
         if key is None:
             anon += 1
             key = f'"_:id{anon}"'
@@ -173,9 +175,34 @@ def join_fragments(nodes: list, relations: list, *, native: bool = False) -> str
 
 
 def _native_rewrite(declared: dict[str, str]):
+    """``rewrite(row) -> (section, body)`` of an answer's fragment rows in voprov's native form,
+    or None when nothing changes. A row may carry a sixth column, the fragment's own native form
+    as the store kept it (:func:`provhub.provdm.voprov.native_fragment`; "" when it is the same,
+    None when the store has none), which is taken as it is when the answer binds voprov to the
+    prefixes the fragment does."""
     from .voprov import native_fragments  # voprov imports the formats, which import this module
 
-    return native_fragments(declared)
+    rewrite = native_fragments(declared)
+    if rewrite is None:
+        return None
+    vps = _voprov_prefixes(json.dumps(declared, sort_keys=True))
+
+    def native(row) -> tuple[str, str]:
+        if len(row) > 5 and row[5] is not None and _voprov_prefixes(row[4]) == vps:
+            if not row[5]:  # the same in both forms
+                return row[0], row[3]
+            section, _, body = row[5].partition("\t")
+            return section, body
+        return rewrite(row[0], row[3])
+
+    return native
+
+
+@functools.lru_cache(maxsize=1024)
+def _voprov_prefixes(prefixes: str) -> frozenset[str]:
+    from .voprov import voprov_prefixes
+
+    return voprov_prefixes(json.loads(prefixes))
 
 
 def _key(text: str) -> str:

@@ -37,6 +37,7 @@ raises :class:`~provhub.provdm.errors.MalformedDocument`, as does any input that
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -583,6 +584,36 @@ _decode = json.JSONDecoder().decode
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
+#: the version of the native writer (:func:`native_fragments` and what it calls): stores keep each
+#: fragment's native form as written by it (:func:`native_fragment`) and write them again when
+#: this changes, so any change to what the native form of a record is must change it
+NATIVE_VERSION = "1"
+
+
+def voprov_prefixes(declared: dict[str, str]) -> frozenset[str]:
+    """The prefixes of ``declared`` that name voprov's namespace: all that a fragment's native
+    rewrite depends on besides the fragment (:func:`native_fragments`)."""
+    return frozenset(p for p, uri in declared.items() if uri in voc.VOPROV_URIS)
+
+
+def native_fragment(section: str, body: str, prefixes: str) -> str | None:
+    """A stored fragment (``section``, ``body`` text, its ``prefixes`` as JSON text) as
+    :func:`native_fragments` rewrites it in an answer whose voprov prefixes are the fragment's
+    own, as ``section + TAB + body`` (JSON text holds no raw tab); None when it does not change.
+    A store keeps it beside the fragment when it writes the record, so that a MODEL=IVOA
+    answer joins it as it is (:func:`provhub.provdm.provjson.join_fragments`)."""
+    rewrite = _fragment_rewrite(prefixes)
+    if rewrite is None:
+        return None
+    target, text = rewrite(section, body)
+    return None if (target, text) == (section, body) else f"{target}\t{text}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _fragment_rewrite(prefixes: str) -> Callable[[str, str], tuple[str, str]] | None:
+    return native_fragments(json.loads(prefixes))  # fragments share a few prefix texts
+
+
 def native_fragments(declared: dict[str, str]) -> Callable[[str, str], tuple[str, str]] | None:
     """What :func:`to_native` does to a PROV-JSON answer, one record at a time, for the record
     fragments an answer is joined from (:func:`provhub.provdm.provjson.join_fragments`):
@@ -590,10 +621,10 @@ def native_fragments(declared: dict[str, str]) -> Callable[[str, str], tuple[str
     when no prefix is voprov's (nothing changes). Only a fragment that may change (an IVOA class
     or relation type, a ``voprov:name``) is decoded, so a large answer in MODEL=IVOA costs about
     what its W3C form does."""
-    vps = {p for p, uri in declared.items() if uri in voc.VOPROV_URIS}
+    vps = voprov_prefixes(declared)
     if not vps:
         return None
-    names = _Names(vps)
+    names = _Names(set(vps))
     name = f'"{names.vp}:name"'
     prefixes = "|".join(map(re.escape, sorted(vps)))
     classes = "|".join(map(re.escape, sorted({*NATIVE_SECTIONS, *NATIVE_RELATIONS})))

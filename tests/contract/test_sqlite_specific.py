@@ -305,3 +305,58 @@ def test_a_store_made_before_relations_were_marked_gets_the_marks_on_open(tmp_pa
     assert store._conn().execute("SELECT count(*) FROM relations WHERE mentions IS NOT NULL").fetchone()[0] == marked
     assert answers() == expected
     store.close()
+
+
+def _voprov_store(tmp_path, name: str) -> tuple[str, SQLiteStore]:
+    url = f"sqlite:///{tmp_path}/{name}.db"
+    store = SQLiteStore(url, Settings(store_url=url))
+    for doc in ("voprov-all-native.json", "voprov-described-relation-native.json"):
+        services.ingest(store, (ROOT / "tests" / "fixtures" / "voprov" / doc).read_text(), "json", settings=Settings())
+    return url, store
+
+
+def test_ivoa_answers_join_the_native_fragments_the_store_kept(tmp_path, monkeypatch):
+    """Each record keeps its fragment in voprov's native form (pjnative), so a MODEL=IVOA answer
+    rewrites none of them, and is byte for byte the W3C answer rewritten whole."""
+    from provhub.provdm import voprov
+
+    _, store = _voprov_store(tmp_path, "native")
+    starts = [n.id for n in store.search("", None, limit=1000)[0]]
+    queries = [TraceQuery(ids=[rid], depth=None) for rid in starts]
+    expected = [voprov.to_native(store.trace_provjson(q), "json") for q in queries]
+    kept = store._conn().execute("SELECT count(*) FROM nodes WHERE pjnative != ''").fetchone()[0]
+    assert kept > 0
+
+    def rewritten(*args):
+        raise AssertionError("a fragment the store kept in native form was rewritten")
+
+    monkeypatch.setattr(voprov, "_native_record", rewritten)
+    assert [store.trace_provjson(q, native=True) for q in queries] == expected
+    store.close()
+
+
+def test_a_store_made_before_native_fragments_gets_them_on_open(tmp_path):
+    """Stores made before records kept their native form, or by another version of the native
+    writer (meta ``native``), get them written when opened; a record whose native form is NULL
+    (written by an earlier version) is rewritten in the answer, not taken as unchanged."""
+    url, store = _voprov_store(tmp_path, "old-native")
+    starts = [n.id for n in store.search("", None, limit=1000)[0]]
+    queries = [TraceQuery(ids=[rid], depth=None) for rid in starts]
+    expected = [store.trace_provjson(q, native=True) for q in queries]
+    written = store._conn().execute("SELECT id, pjnative FROM nodes ORDER BY id").fetchall()
+    store._conn().execute("UPDATE nodes SET pjnative = NULL")  # as an earlier version wrote them
+    store._conn().execute("UPDATE relations SET pjnative = NULL")
+    assert [store.trace_provjson(q, native=True) for q in queries] == expected
+    store.close()
+    conn = sqlite3.connect(tmp_path / "old-native.db")
+    conn.executescript("""
+        ALTER TABLE nodes DROP COLUMN pjnative;
+        ALTER TABLE relations DROP COLUMN pjnative;
+        DELETE FROM meta WHERE key = 'native';
+    """)
+    conn.close()
+
+    store = SQLiteStore(url, Settings(store_url=url))
+    assert store._conn().execute("SELECT id, pjnative FROM nodes ORDER BY id").fetchall() == written
+    assert [store.trace_provjson(q, native=True) for q in queries] == expected
+    store.close()
