@@ -178,7 +178,6 @@ def test_an_ingest_is_checkpointed_by_a_thread_of_its_own(tmp_path):
     """The request's COMMIT leaves the records in the write-ahead log; the store's checkpoint
     thread copies them into the store file, so no client waits for that copy."""
     import os
-    import threading
     import time
 
     url = f"sqlite:///{tmp_path}/c.db"
@@ -192,8 +191,10 @@ def test_an_ingest_is_checkpointed_by_a_thread_of_its_own(tmp_path):
         time.sleep(0.01)
     assert store._checkpointer.runs >= 1
     assert os.path.getsize(tmp_path / "c.db") > size  # the records are in the file, not only in the WAL
+    thread = store._checkpointer._thread
+    assert thread is not None and thread.name == "sqlite-checkpoint" and thread.is_alive()
     store.close()
-    assert not [t for t in threading.enumerate() if t.name == "sqlite-checkpoint"]
+    assert not thread.is_alive()  # this store's thread (other tests' stores may still have theirs)
     store = SQLiteStore(url, Settings(store_url=url))
     assert store.stats().documents == 1
     store.close()
