@@ -341,12 +341,12 @@ def _add_fragments(conn: sqlite3.Connection) -> None:
 
 
 def _write_native(conn: sqlite3.Connection) -> None:
-    """Each record keeps its PROV-JSON fragment in voprov's native form too, where it differs
-    (``pjnative``: :func:`provhub.provdm.voprov.native_fragment`, or "" when it is the same), so that a MODEL=IVOA answer,
-    ProvSAP's default, joins it instead of rewriting it (about 10 us a record, 4,000 records of the
-    fan-in's DEPTH=3 answer). Stores made before, or by another version of the native writer
-    (meta ``native`` = voprov.NATIVE_VERSION), get them written once when opened; only records
-    whose prefixes bind voprov's namespace can differ."""
+    """Each record keeps its PROV-JSON fragment in voprov's native form too (``pjnative``:
+    :func:`provhub.provdm.voprov.native_fragment`, or "" when it is the same), so that a
+    MODEL=IVOA answer, ProvSAP's default, joins it instead of rewriting it (about 10 us a record,
+    4,000 records of the fan-in's DEPTH=3 answer). Stores made before, or by another version of
+    the native writer (meta ``native`` = voprov.NATIVE_VERSION), get them written once when
+    opened; only records whose prefixes bind voprov's namespace can differ."""
 
     def stale() -> bool:
         row = conn.execute("SELECT value FROM meta WHERE key = 'native'").fetchone()
