@@ -38,9 +38,11 @@ raises :class:`~provhub.provdm.errors.MalformedDocument`, as does any input that
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from lxml import etree
 
@@ -586,8 +588,9 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 #: the version of the native writer (:func:`native_fragments` and what it calls): stores keep each
 #: fragment's native form as written by it (:func:`native_fragment`) and write them again when
-#: this changes, so any change to what the native form of a record is must change it
-NATIVE_VERSION = "1"
+#: this changes. It is the digest of this module and of the vocabulary it reads, so that no
+#: change to the writer can leave a store answering with forms an earlier one wrote
+NATIVE_VERSION = hashlib.sha256(b"".join(Path(f).read_bytes() for f in (__file__, voc.__file__))).hexdigest()[:16]
 
 
 def voprov_prefixes(declared: dict[str, str]) -> frozenset[str]:

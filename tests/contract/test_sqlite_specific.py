@@ -336,10 +336,12 @@ def test_ivoa_answers_join_the_native_fragments_the_store_kept(tmp_path, monkeyp
     store.close()
 
 
-def test_a_store_made_before_native_fragments_gets_them_on_open(tmp_path):
+def test_a_store_made_before_native_fragments_gets_them_on_open(tmp_path, monkeypatch):
     """Stores made before records kept their native form, or by another version of the native
     writer (meta ``native``), get them written when opened; a record whose native form is NULL
     (written by an earlier version) is rewritten in the answer, not taken as unchanged."""
+    from provhub.provdm import voprov
+
     url, store = _voprov_store(tmp_path, "old-native")
     starts = [n.id for n in store.search("", None, limit=1000)[0]]
     queries = [TraceQuery(ids=[rid], depth=None) for rid in starts]
@@ -360,4 +362,10 @@ def test_a_store_made_before_native_fragments_gets_them_on_open(tmp_path):
     store = SQLiteStore(url, Settings(store_url=url))
     assert store._conn().execute("SELECT id, pjnative FROM nodes ORDER BY id").fetchall() == written
     assert [store.trace_provjson(q, native=True) for q in queries] == expected
+    # forms written by another version of the native writer are written again
+    store._conn().execute("UPDATE nodes SET pjnative = 'entity\t{}' WHERE pjnative != ''")
+    store.close()
+    monkeypatch.setattr(voprov, "NATIVE_VERSION", "another writer")
+    store = SQLiteStore(url, Settings(store_url=url))
+    assert store._conn().execute("SELECT id, pjnative FROM nodes ORDER BY id").fetchall() == written
     store.close()
