@@ -11,7 +11,7 @@ import hashlib
 from prov.identifier import Namespace
 
 from provhub.provdm import vocabulary as voc
-from provhub.provdm.codec import ANON_PREFIX, Graph, Node, Relation, attr_iri, encode_qn
+from provhub.provdm.codec import ANON_PREFIX, Graph, Node, Relation, attr_iri, encode_qn, tree_json
 from provhub.provdm.identity import endpoint_names
 from provhub.provdm.merge import merge_node, merge_relation
 
@@ -74,8 +74,24 @@ def as_readable(store: Store, records: list, mixed: set[str], viewer: Viewer, ca
             if part is not None:
                 merger = merge_node if hasattr(part, "kind") else merge_relation
                 merged = part if merged is None else merger(merged, part, [])
+                if _same(merged, rec):  # readable documents say all the store holds of it: no
+                    merged = rec  # hidden one added anything, and no further document can
+                    break
         out.append(merged if merged is not None else _bare(rec))
     return out
+
+
+def _same(part, rec) -> bool:
+    """Whether ``part`` (what readable documents say of a record, merged) holds all of ``rec`` (the
+    record as stored, merged from every document): then ``rec`` is what the viewer may read."""
+    if part.id != rec.id or part.qn != rec.qn or len(part.attrs) != len(rec.attrs):
+        return False
+    if hasattr(rec, "kind"):
+        if part.kind != rec.kind:
+            return False
+    elif (part.type, part.src, part.dst) != (rec.type, rec.src, rec.dst):
+        return False
+    return sorted(map(tree_json, part.attrs)) == sorted(map(tree_json, rec.attrs))
 
 
 def _bare(rec):

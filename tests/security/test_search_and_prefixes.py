@@ -325,3 +325,36 @@ def test_a_literal_of_exactly_the_limit_is_stored(store, settings, text, fmt):
 
     services.ingest(store, text % ("x" * 1000), fmt, settings=replace(settings, max_attribute_bytes=1000))
     assert store.stats().documents == 1
+
+
+def test_a_record_many_documents_share_is_read_from_one_when_a_hidden_one_adds_nothing(store, monkeypatch):
+    """A software agent that fifty public documents and one proprietary document assert alike is
+    shown whole after reading one public document's view (what the readable documents say already
+    holds all the store keeps of it); one the proprietary document adds to is read from every
+    public one, and shows nothing of what it added."""
+    from provhub.app import identity
+
+    settings = Settings(sample="off", auth="off")
+    agent = 'agent(ex:gammapy, [prov:type="prov:SoftwareAgent", ex:version="1.2"])'
+    for i in range(50):
+        text = f"document\nprefix ex <http://example.org/>\n{agent}\nentity(ex:run{i})\nendDocument\n"
+        services.ingest(store, text, "provn", settings=settings)
+    hidden = f'document\nprefix ex <http://example.org/>\n{agent}\nagent(ex:ctapipe, [ex:note="{SECRET}"])\n'
+    services.ingest(store, hidden + "endDocument\n", "provn", settings=settings, rights="proprietary", group="A")
+    for i in range(50):
+        text = f"document\nprefix ex <http://example.org/>\nagent(ex:ctapipe)\nentity(ex:more{i})\nendDocument\n"
+        services.ingest(store, text, "provn", settings=settings)
+    views = []
+    real = identity.document_view
+
+    def counted(store_, doc_id):
+        views.append(doc_id)
+        return real(store_, doc_id)
+
+    monkeypatch.setattr(identity, "document_view", counted)
+    [gammapy], _ = services.search_records(store, "gammapy", viewer=ANON)
+    assert len(views) == 1
+    assert gammapy == store.get_nodes(["http://example.org/gammapy"])[0]
+    views.clear()
+    [ctapipe], _ = services.search_records(store, "ctapipe", viewer=ANON)
+    assert len(views) == 50 and SECRET not in str(ctapipe.attrs)
