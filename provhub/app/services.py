@@ -457,24 +457,29 @@ def recent_documents(store: Store, *, viewer: Viewer, limit: int = 10):
     return list(reversed(docs)), total
 
 
-def document_nodes(store: Store, doc_id: str, *, viewer: Viewer, known=frozenset()) -> tuple[object, list, int]:
+def document_nodes(
+    store: Store, doc_id: str, *, viewer: Viewer, known=frozenset(), views: dict | None = None
+) -> tuple[object, list, int]:
     """A readable document, the records (entities, activities, agents) it asserts as ``viewer``
     sees them (what a hidden document also says of a shared record left out) but those in
     ``known`` (ids the caller has already read), and how many of its records are relations;
-    NotFound, as for an unknown id, when the document is hidden."""
+    NotFound, as for an unknown id, when the document is hidden. ``views``: the documents' views
+    read so far (:func:`readable_nodes`)."""
     stored = readable_document(store, doc_id, viewer)
     ids = store.document_records([stored.id]).get(stored.id, [])
-    nodes = readable_nodes(store, [i for i in ids if i not in known], viewer=viewer)
+    nodes = readable_nodes(store, [i for i in ids if i not in known], viewer=viewer, views=views)
     return stored, nodes, len(ids) - len(nodes) - sum(1 for i in ids if i in known)
 
 
-def readable_nodes(store: Store, ids: list[str], *, viewer: Viewer) -> list:
+def readable_nodes(store: Store, ids: list[str], *, viewer: Viewer, views: dict | None = None) -> list:
     """The records of ``ids`` (nodes only) as ``viewer`` may see them: ``ids`` must be records that
-    readable documents assert; what only a hidden document says of them is left out."""
+    readable documents assert; what only a hidden document says of them is left out. ``views``
+    keeps the documents' views read for that (:func:`provhub.app.rights.as_readable`) for the
+    caller's next call, within one request."""
     nodes = store.get_nodes(ids) if ids else []
     if nodes and not sees_everything(store, viewer):
         _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
-        nodes = as_readable(store, nodes, mixed, viewer, {})
+        nodes = as_readable(store, nodes, mixed, viewer, {} if views is None else views)
     return nodes
 
 
@@ -891,10 +896,11 @@ def _corrected(store: Store, text: str, kind, viewer: Viewer, limit: int, offset
     return listed[offset : offset + limit], total - len(removed) + len(added)
 
 
-def _as_read(store: Store, mixed: list, viewer: Viewer) -> list:
+def _as_read(store: Store, mixed: list, viewer: Viewer, views: dict | None = None) -> list:
     """Records that hidden documents also assert (``mixed``, as the store keeps them: merged from
-    every document) as ``viewer`` may read them, in the same order."""
-    return as_readable(store, mixed, {n.id for n in mixed}, viewer, {})
+    every document) as ``viewer`` may read them, in the same order (``views``: as for
+    :func:`readable_nodes`)."""
+    return as_readable(store, mixed, {n.id for n in mixed}, viewer, {} if views is None else views)
 
 
 def _levels(nodes: list, level: str | None) -> list[str | None]:
@@ -914,7 +920,7 @@ def _still_matching(store: Store, mixed: list, viewer: Viewer, text: str, level:
     }
 
 
-def level_counts(store: Store, *, viewer: Viewer = ANONYMOUS) -> tuple[dict[str, int], bool]:
+def level_counts(store: Store, *, viewer: Viewer = ANONYMOUS, views: dict | None = None) -> tuple[dict[str, int], bool]:
     """How many records ``viewer`` may read there are of each data level (:data:`DATA_LEVELS`),
     counted by the store off the level it keeps of each record; and whether the counts are exact.
     A record that a hidden document also asserts counts under the level of what readable
@@ -925,7 +931,7 @@ def level_counts(store: Store, *, viewer: Viewer = ANONYMOUS) -> tuple[dict[str,
     if sees_everything(store, viewer):
         return counts, True
     partial, total = store.search("", None, limit=LEVEL_RECHECK, groups=groups, today=day, partial=True)
-    for stored, shown in zip(node_levels(partial), node_levels(_as_read(store, partial, viewer)), strict=True):
+    for stored, shown in zip(node_levels(partial), node_levels(_as_read(store, partial, viewer, views)), strict=True):
         if stored != shown:
             if stored:
                 counts[stored] -= 1

@@ -63,16 +63,17 @@ def overview(store, *, viewer) -> Overview:
     out = Overview()
     out.kinds = {k: services.search_records(store, "", k, viewer=viewer, limit=1)[1] for k in KINDS}
     _, out.records = services.search_records(store, "", None, viewer=viewer, limit=0)
-    counted, out.levels_complete = services.level_counts(store, viewer=viewer)
+    views: dict = {}  # what each document says, for records that hidden documents also assert
+    counted, out.levels_complete = services.level_counts(store, viewer=viewer, views=views)
     counted["none"] = out.records - sum(counted.values())
     out.levels = [(lv, counted[lv]) for lv in (*reversed(LEVELS[:-1]), "IRF", "none") if counted[lv]]
-    _products_and_documents(store, viewer, out)
+    _products_and_documents(store, viewer, out, views)
     if len(out.products) < PRODUCTS_SHOWN:
         _top_up(store, viewer, out, counted)
     return out
 
 
-def _products_and_documents(store, viewer, out: Overview) -> None:
+def _products_and_documents(store, viewer, out: Overview, views: dict) -> None:
     known: dict[str, Facts] = {}  # facts of the records read so far, across documents
     docs, out.documents_total = services.recent_documents(store, viewer=viewer, limit=max(RECENT_DOCUMENTS, 50))
     seen: set[str] = set()
@@ -81,7 +82,7 @@ def _products_and_documents(store, viewer, out: Overview) -> None:
         label = None
         if doc.records <= PRODUCT_SCAN - read:  # a larger document is listed unread
             ids = store.document_records([doc.id]).get(doc.id, [])
-            _, nodes, _ = services.document_nodes(store, doc.id, viewer=viewer, known=known)
+            _, nodes, _ = services.document_nodes(store, doc.id, viewer=viewer, known=known, views=views)
             if len(nodes) > FACTS_SCAN:  # read the facts of the records that may be products only
                 nodes = [n for n in nodes if may_be_product(n)]
             by_id = elements(nodes)
