@@ -530,6 +530,14 @@ def _write_records(conn: sqlite3.Connection, nodes, relations) -> None:
     )
 
 
+def _where(conditions: list[tuple[str, list]]) -> str:
+    return " WHERE " + " AND ".join(sql for sql, _ in conditions) if conditions else ""
+
+
+def _params(conditions: list[tuple[str, list]]) -> list:
+    return [p for _, params in conditions for p in params]
+
+
 def _fragments(section: str, qn, attrs) -> tuple[str | None, str, str, str]:
     """A record's PROV-JSON fragment (key, body, prefixes) and its native form (``pjnative``)."""
     key, body, prefixes = record_fragment(qn, attrs)
@@ -780,38 +788,47 @@ class SQLiteStore:
         level=None,
         partial=False,
     ):
-        where: list[str] = ["NOT (id > ? AND id < ?)"]  # an id's further assertions are not listed apart
-        params: list = list(_REPEAT_RANGE)
+        # conditions as (SQL, parameters); an id's further assertions are not listed apart
+        base: list[tuple[str, list]] = [("NOT (id > ? AND id < ?)", list(_REPEAT_RANGE))]
         if level:
-            where.append("level = ?")
-            params.append(level)
-        if groups is not None:
+            base.append(("level = ?", [level]))
+        if text:
+            needles = attribute_needles(text)
+            held = "(instr(lower(id), ?) > 0" + " OR instr(lower(attrs), ?) > 0" * len(needles) + ")"
+            base.append((held, [text.lower(), *needles]))
+        if kind:
+            base.append(("kind = ?", [kind]))
+        conn = self._conn()
+
+        def count(conditions) -> int:
+            return conn.execute(f"SELECT count(*) FROM nodes{_where(conditions)}", _params(conditions)).fetchone()[0]
+
+        listed = base
+        if groups is None:
+            total = count(base)
+        else:
             clause, readable = Readable.of(groups, today).sql("d")
             asserted = (
                 "EXISTS (SELECT 1 FROM assertions a JOIN documents d INDEXED BY documents_access "
-                "ON d.id = a.doc_id WHERE a.record_id = nodes.id AND {})"
+                f"ON d.id = a.doc_id WHERE a.record_id = nodes.id AND {clause})",
+                readable,
             )
-            params += readable
-            where.append(asserted.format(clause))
-            if partial:  # also asserted by a document outside the groups (a NULL group is outside):
-                # read from those documents' assertions, not checked record by record
-                params += readable
-                where.append(
-                    "id IN (SELECT a.record_id FROM documents d CROSS JOIN assertions a INDEXED BY assertions_doc "
-                    f"ON a.doc_id = d.id WHERE NOT coalesce({clause}, 0))"
-                )
-        if text:
-            needles = attribute_needles(text)
-            where.append("(instr(lower(id), ?) > 0" + " OR instr(lower(attrs), ?) > 0" * len(needles) + ")")
-            params += [text.lower(), *needles]
-        if kind:
-            where.append("kind = ?")
-            params.append(kind)
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
-        conn = self._conn()
-        total = conn.execute(f"SELECT count(*) FROM nodes{clause}", params).fetchone()[0]
+            # asserted by a document outside the groups (a NULL group is outside): read from those
+            # documents' assertions, not checked record by record
+            hidden = (
+                "id IN (SELECT a.record_id FROM documents d CROSS JOIN assertions a INDEXED BY assertions_doc "
+                f"ON a.doc_id = d.id WHERE NOT coalesce({clause}, 0))",
+                readable,
+            )
+            listed = base + [asserted] + ([hidden] if partial else [])
+            if partial:
+                total = count(listed)
+            else:  # every match but those that only hidden documents assert, which are among the
+                # hidden documents' records (few in most stores): 15 -> 0.3 ms for a level at 10^5
+                total = count(base) - count(base + [hidden, ("NOT " + asserted[0], asserted[1])])
         rows = conn.execute(
-            f"SELECT id, kind, qn, attrs FROM nodes{clause} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
+            f"SELECT id, kind, qn, attrs FROM nodes{_where(listed)} ORDER BY id LIMIT ? OFFSET ?",
+            [*_params(listed), limit, offset],
         ).fetchall()
         return [_node(r) for r in rows], total
 
