@@ -280,6 +280,26 @@ def _upgrade(conn: sqlite3.Connection, needed, work) -> None:
         raise
 
 
+def _upgrade_marked(conn: sqlite3.Connection, key: str, version: str, work, missing=lambda: False) -> None:
+    """:func:`_upgrade` under a mark in meta (``key`` = ``version``), so that no open scans the
+    store to find out: ``work()`` runs when the mark is absent or another version's, or when
+    ``missing()`` (what it makes was lost since), and the mark is then set."""
+
+    def stale() -> bool:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row is None or row[0] != version or missing()
+
+    def run() -> None:
+        work()
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, version))
+
+    _upgrade(conn, stale, run)
+
+
+def _has_index(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone() is not None
+
+
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
@@ -348,10 +368,6 @@ def _write_native(conn: sqlite3.Connection) -> None:
     the native writer (meta ``native`` = voprov.NATIVE_VERSION), get them written once when
     opened; only records whose prefixes bind voprov's namespace can differ."""
 
-    def stale() -> bool:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'native'").fetchone()
-        return row is None or row[0] != voprov.NATIVE_VERSION
-
     def write() -> None:
         held = " OR ".join(["instr(pjns, ?) > 0"] * len(voc.VOPROV_URIS))
         for table, section in (("nodes", "kind"), ("relations", "type")):
@@ -363,9 +379,8 @@ def _write_native(conn: sqlite3.Connection) -> None:
                 f"UPDATE {table} SET pjnative = ? WHERE id = ?",
                 [(_native(name, pj, pjns), rid) for rid, name, pj, pjns in rows.fetchall()],
             )
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('native', ?)", (voprov.NATIVE_VERSION,))
 
-    _upgrade(conn, stale, write)
+    _upgrade_marked(conn, "native", voprov.NATIVE_VERSION, write)
 
 
 #: the categories of relations the store's rows have (meta ``categories``)
@@ -377,18 +392,13 @@ def _recategorize(conn: sqlite3.Connection) -> None:
     their categories of now (:data:`provhub.provdm.vocabulary.RELATION_CATEGORY`: shortcut, invalidation)."""
     moved = {t: c for t, c in voc.RELATION_CATEGORY.items() if c in (voc.SHORTCUT, voc.INVALIDATION)}
 
-    def stale() -> bool:  # a mark in meta: no scan of the relations on every open
-        row = conn.execute("SELECT value FROM meta WHERE key = 'categories'").fetchone()
-        return row is None or row[0] != CATEGORIES_VERSION
-
     def update() -> None:
         for rtype, category in moved.items():
             conn.execute(
                 "UPDATE relations SET category = ? WHERE type = ? AND category = ?", (category, rtype, voc.CAUSAL)
             )
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('categories', ?)", (CATEGORIES_VERSION,))
 
-    _upgrade(conn, stale, update)
+    _upgrade_marked(conn, "categories", CATEGORIES_VERSION, update)
 
 
 _RELATION_COLS = "id, type, src, dst, category, qn, attrs, pjkey, pj, pjns"  # (mentions: _mark_mentions)
@@ -403,20 +413,15 @@ def _mark_mentions(conn: sqlite3.Connection) -> None:
     """Stores made before relations were marked for the walk's references() questions get the
     column, the marks and the index (a mark in meta: no scan of the relations on every open)."""
 
-    def stale() -> bool:  # or the relations were rewritten since (_relations_by_row), index and all
-        row = conn.execute("SELECT value FROM meta WHERE key = 'mentions'").fetchone()
-        index = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'relations_mentions'").fetchone()
-        return row is None or row[0] != MENTIONS_VERSION or index is None
-
     def mark() -> None:
         if "mentions" not in _columns(conn, "relations"):
             conn.execute("ALTER TABLE relations ADD COLUMN mentions INTEGER")
         held = " OR ".join(["instr(attrs, ?) > 0"] * len(ASKED_WORDS))
         conn.execute(f"UPDATE relations SET mentions = CASE WHEN {held} THEN 1 END", ASKED_WORDS)
         conn.execute(MENTIONS_INDEX)
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('mentions', ?)", (MENTIONS_VERSION,))
 
-    _upgrade(conn, stale, mark)
+    # or the relations were rewritten since (_relations_by_row), index and all
+    _upgrade_marked(conn, "mentions", MENTIONS_VERSION, mark, lambda: not _has_index(conn, "relations_mentions"))
 
 
 def _relations_by_row(conn: sqlite3.Connection) -> None:
@@ -465,11 +470,6 @@ def _add_level(conn: sqlite3.Connection) -> None:
     """Stores made before records kept their data level get the column, filled once (about
     15 us a record), and its index (:data:`LEVEL_INDEX`)."""
 
-    def has_index() -> bool:
-        return bool(
-            conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'nodes_level'").fetchone()
-        )
-
     def fill():
         if "level" not in _columns(conn, "nodes"):
             conn.execute("ALTER TABLE nodes ADD COLUMN level TEXT")
@@ -488,7 +488,7 @@ def _add_level(conn: sqlite3.Connection) -> None:
             )
         conn.execute(LEVEL_INDEX)
 
-    _upgrade(conn, lambda: not has_index(), fill)
+    _upgrade(conn, lambda: not _has_index(conn, "nodes_level"), fill)
 
 
 def _write_records(conn: sqlite3.Connection, nodes, relations) -> None:
