@@ -49,13 +49,15 @@ def visible_ids(store: Store, ids, viewer: Viewer) -> set[str]:
     return readable_ids(store.rights_of(sorted(ids)), viewer)[0]
 
 
-def as_readable(store: Store, records: list, mixed: set[str], viewer: Viewer, cache: dict) -> list:
+def as_readable(store: Store, records: list, mixed: set[str], viewer: Viewer, cache: dict | None = None) -> list:
     """Replace records that unreadable documents also asserted by their readable assertions only,
     so no attribute that only a hidden document gave can show. A document's records are read
-    as the store keeps them, joins applied (``identity.document_view``); a record that no readable
-    document states in that form keeps only its id (and a relation its endpoints)."""
+    as the store keeps them, joins applied (``identity.document_view``), and kept in ``cache``
+    (by document id) for the caller's next call; a record that no readable document states in
+    that form keeps only its id (and a relation its endpoints)."""
     if not mixed:
         return records
+    cache = {} if cache is None else cache
     from .identity import document_view
 
     rights = store.rights_of(sorted(mixed))

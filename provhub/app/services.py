@@ -479,7 +479,7 @@ def readable_nodes(store: Store, ids: list[str], *, viewer: Viewer, views: dict 
     nodes = store.get_nodes(ids) if ids else []
     if nodes and not sees_everything(store, viewer):
         _, mixed = readable_ids(store.rights_of([n.id for n in nodes]), viewer)
-        nodes = as_readable(store, nodes, mixed, viewer, {} if views is None else views)
+        nodes = as_readable(store, nodes, mixed, viewer, views)
     return nodes
 
 
@@ -900,7 +900,7 @@ def _as_read(store: Store, mixed: list, viewer: Viewer, views: dict | None = Non
     """Records that hidden documents also assert (``mixed``, as the store keeps them: merged from
     every document) as ``viewer`` may read them, in the same order (``views``: as for
     :func:`readable_nodes`)."""
-    return as_readable(store, mixed, {n.id for n in mixed}, viewer, {} if views is None else views)
+    return as_readable(store, mixed, {n.id for n in mixed}, viewer, views)
 
 
 def _levels(nodes: list, level: str | None) -> list[str | None]:
