@@ -297,6 +297,7 @@ def test_a_store_made_before_relations_were_marked_gets_the_marks_on_open(tmp_pa
     conn = sqlite3.connect(tmp_path / "marks.db")
     conn.executescript("""
         DROP INDEX relations_mentions;
+        DROP INDEX relations_mentions_in;
         ALTER TABLE relations DROP COLUMN mentions;
         DELETE FROM meta WHERE key = 'mentions';
     """)

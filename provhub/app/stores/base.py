@@ -262,11 +262,15 @@ class EdgeSource(Protocol):
     """What the shared lineage walk (:func:`provhub.app.stores.lineage.walk`) reads: a backend gives it
     one of these (itself, or an object bound to one read transaction)."""
 
-    def edges_from(self, ids: list[str], out: Iterable[str], into: Iterable[str]) -> list[tuple[Hashable, str, str]]:
+    def edges_from(
+        self, ids: list[str], out: Iterable[str], into: Iterable[str], words: tuple[str, ...] = ()
+    ) -> list[tuple[Hashable, str, str]]:
         """``(relation key, this end, other end)`` for relations with category in ``out`` whose
         src is in ``ids`` (this end = src) and with category in ``into`` whose dst is in ``ids``
         (this end = dst), in ONE query. The key is what the backend reads the relation back by:
-        its id, or its row number in the embedded store."""
+        its id, or its row number in the embedded store. ``words``: only relations whose stored
+        text holds one of them (a cheap test, as :meth:`references` makes; the caller checks
+        what it needs of those)."""
         ...
 
     def kinds(self, ids: list[str]) -> dict[str, str]:

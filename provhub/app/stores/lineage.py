@@ -186,8 +186,9 @@ def _descriptions(
         seen.update(frontier)
         nodes.update(frontier)
         found = source.edges_from(frontier, [voc.DESCRIPTION], [])
-        entering = source.edges_from(frontier, [], [voc.DESCRIPTION])
-        # only a relation typed isRelatedTo is wanted: those whose text does not name it are not read
+        # only a relation typed isRelatedTo is wanted: those whose text does not name it are not
+        # read (a shared description is entered by one description relation per run using it)
+        entering = source.edges_from(frontier, [], [voc.DESCRIPTION], voc.RELATED_TO_RELATIONS)
         types = source.references([key for key, _t, _o in entering], voc.TYPE_ATTRIBUTES, voc.RELATED_TO_RELATIONS)
         related = {key for key, iri in types if voc.voprov_local(iri) in voc.RELATED_TO_RELATIONS}
         found += [edge for edge in entering if edge[0] in related]

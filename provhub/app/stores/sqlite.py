@@ -103,7 +103,12 @@ CREATE INDEX IF NOT EXISTS relations_in ON relations(dst, category, src);
 #: so a question about the 8,000 relations of an answer probes this index, not their rows (5 ->
 #: 1.2 ms); filled from the texts once for stores made before it (meta ``mentions``)
 MENTIONS_INDEX = "CREATE INDEX IF NOT EXISTS relations_mentions ON relations(rid) WHERE mentions IS NOT NULL"
-MENTIONS_VERSION = "1"
+#: ... and those entering a record: a description shared by 1,000 runs is entered by 1,000
+#: description relations, of which the walk wants the few typed isRelatedTo (edges_from's words)
+MENTIONS_IN_INDEX = (
+    "CREATE INDEX IF NOT EXISTS relations_mentions_in ON relations(dst, category, src) WHERE mentions IS NOT NULL"
+)
+MENTIONS_VERSION = "2"
 
 SCHEMA = (
     """
@@ -419,9 +424,12 @@ def _mark_mentions(conn: sqlite3.Connection) -> None:
         held = " OR ".join(["instr(attrs, ?) > 0"] * len(ASKED_WORDS))
         conn.execute(f"UPDATE relations SET mentions = CASE WHEN {held} THEN 1 END", ASKED_WORDS)
         conn.execute(MENTIONS_INDEX)
+        conn.execute(MENTIONS_IN_INDEX)
 
-    # or the relations were rewritten since (_relations_by_row), index and all
-    _upgrade_marked(conn, "mentions", MENTIONS_VERSION, mark, lambda: not _has_index(conn, "relations_mentions"))
+    def missing() -> bool:  # the relations were rewritten since (_relations_by_row), indexes and all
+        return not (_has_index(conn, "relations_mentions") and _has_index(conn, "relations_mentions_in"))
+
+    _upgrade_marked(conn, "mentions", MENTIONS_VERSION, mark, missing)
 
 
 def _relations_by_row(conn: sqlite3.Connection) -> None:
@@ -894,22 +902,27 @@ class SQLiteStore:
         return self._secret  # read when the store was opened (_store_secret): no write
 
     # -- lineage -----------------------------------------------------------------------------
-    def edges_from(self, ids, out, into):
+    def edges_from(self, ids, out, into, words=()):
         out, into = list(out), list(into)
+        held, marked = "", ""
+        if words:  # relations without a mark hold none of the words the walk asks for
+            held = " AND (" + " OR ".join(["instr(attrs, ?) > 0"] * len(words)) + ")"
+            if set(words) <= set(ASKED_WORDS):
+                held, marked = " AND mentions IS NOT NULL" + held, " INDEXED BY relations_mentions_in"
         res = []
         if out:
             res += self._in(
                 "SELECT rid, src, dst FROM relations WHERE src IN (SELECT value FROM json_each(?)) "
-                "AND category IN (SELECT value FROM json_each(?))",
+                "AND category IN (SELECT value FROM json_each(?))" + held,
                 list(ids),
-                (json.dumps(out),),
+                (json.dumps(out), *words),
             )
         if into:
             res += self._in(
-                "SELECT rid, dst, src FROM relations WHERE dst IN (SELECT value FROM json_each(?)) "
-                "AND category IN (SELECT value FROM json_each(?))",
+                f"SELECT rid, dst, src FROM relations{marked} WHERE dst IN (SELECT value FROM json_each(?)) "
+                "AND category IN (SELECT value FROM json_each(?))" + held,
                 list(ids),
-                (json.dumps(into),),
+                (json.dumps(into), *words),
             )
         return [r for r in res if r[2] is not None]
 
