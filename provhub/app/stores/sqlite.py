@@ -538,6 +538,17 @@ def _write_records(conn: sqlite3.Connection, nodes, relations) -> None:
     )
 
 
+def _holding(words) -> tuple[str, bool]:
+    """`` AND ...``: a relation's text holds one of ``words`` (parameters: the words), and whether
+    the mark answers first: when every word is one the walk asks for (ASKED_WORDS), a relation
+    without a ``mentions`` mark holds none, so the question reads the marked ones only (the
+    partial indexes relations_mentions and relations_mentions_in)."""
+    held = " AND (" + " OR ".join(["instr(attrs, ?) > 0"] * len(words)) + ")"
+    if set(words) <= set(ASKED_WORDS):
+        return " AND mentions IS NOT NULL" + held, True
+    return held, False
+
+
 def _where(conditions: list[tuple[str, list]]) -> str:
     return " WHERE " + " AND ".join(sql for sql, _ in conditions) if conditions else ""
 
@@ -904,11 +915,8 @@ class SQLiteStore:
     # -- lineage -----------------------------------------------------------------------------
     def edges_from(self, ids, out, into, words=()):
         out, into = list(out), list(into)
-        held, marked = "", ""
-        if words:  # relations without a mark hold none of the words the walk asks for
-            held = " AND (" + " OR ".join(["instr(attrs, ?) > 0"] * len(words)) + ")"
-            if set(words) <= set(ASKED_WORDS):
-                held, marked = " AND mentions IS NOT NULL" + held, " INDEXED BY relations_mentions_in"
+        held, by_mark = _holding(words) if words else ("", False)
+        marked = " INDEXED BY relations_mentions_in" if by_mark else ""
         res = []
         if out:
             res += self._in(
@@ -936,18 +944,14 @@ class SQLiteStore:
         words = words or mention_words(names)  # only the rows that may hold them are sent
         if not words:
             return []
-        # relations without a mark hold none of the words the walk asks for: not read
-        marked = " INDEXED BY relations_mentions" if set(words) <= set(ASKED_WORDS) else ""
+        held, by_mark = _holding(words)
         rows = self._in(
             "SELECT rid, attrs FROM relations"
-            + marked
+            + (" INDEXED BY relations_mentions" if by_mark else "")
             + _IN_ROWIDS
-            + (" AND mentions IS NOT NULL" if marked else "")
-            + " AND ("
-            + " OR ".join(["instr(attrs, ?) > 0"] * len(words))
-            + ")",
+            + held,
             sorted(cast("list[int]", keys)),
-            words,
+            tuple(words),
         )
         return [(rid, iri) for rid, attrs in rows for iri in attribute_references(json.loads(attrs), names)]
 
